@@ -1,0 +1,25 @@
+"""The word2vec engine shared by the word and item estimators."""
+
+from .trainer import Word2VecConfig, Word2VecState, init_state, resolve_n_threads, train
+from .vocab import (
+    EncodedCorpus,
+    Vocabulary,
+    count_keys,
+    encode_corpus,
+    finalize_vocab,
+    keep_probabilities,
+)
+
+__all__ = [
+    "EncodedCorpus",
+    "Vocabulary",
+    "Word2VecConfig",
+    "Word2VecState",
+    "count_keys",
+    "encode_corpus",
+    "finalize_vocab",
+    "init_state",
+    "keep_probabilities",
+    "resolve_n_threads",
+    "train",
+]

@@ -1,0 +1,301 @@
+"""Numba kernels of the word2vec engine: skip-gram and CBOW, each with
+negative sampling and/or hierarchical softmax.
+
+Plain arrays in, plain arrays out; no scikit-learn here.  The corpus is one
+int32 array of key indices cut into sentences (``starts``) and grouped into
+chunks of sentences (``chunk_starts``).  A pass trains a range of chunks;
+with several threads each thread takes every ``n_threads``-th chunk and
+updates the shared weights without locks (hogwild), so chunk ``c`` is
+trained at roughly the same point of the schedule whatever the thread count.
+Random numbers come from a per-chunk splitmix64 stream seeded from
+``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
+"""
+
+import types
+
+import numpy as np
+from numba import njit, prange
+
+MAX_EXP = 6.0
+TABLE_SIZE = 1000
+
+
+def _tables():
+    x = (np.arange(TABLE_SIZE, dtype=np.float64) / TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+    sig = 1.0 / (1.0 + np.exp(-x))
+    return sig.astype(np.float32), np.log(sig).astype(np.float32)
+
+
+# sigmoid and log-sigmoid on [-MAX_EXP, MAX_EXP), as in the C tool
+SIGMOID_TABLE, LOG_SIGMOID_TABLE = _tables()
+_SCALE = TABLE_SIZE / MAX_EXP / 2.0
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_U30 = np.uint64(30)
+_U27 = np.uint64(27)
+_U31 = np.uint64(31)
+_U32 = np.uint64(32)
+_U40 = np.uint64(40)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(inline="always")
+def _mix(z):
+    z = (z ^ (z >> _U30)) * _MIX1
+    z = (z ^ (z >> _U27)) * _MIX2
+    return z ^ (z >> _U31)
+
+
+@njit(inline="always")
+def _next(state):
+    """splitmix64 step: returns (new_state, random uint64)."""
+    state = state + _GOLDEN
+    return state, _mix(state)
+
+
+@njit(inline="always")
+def _below(z, n):
+    """Map a random uint64 to an int in [0, n) (multiply-shift on 32 bits)."""
+    return np.int64(((z >> _U32) * np.uint64(n)) >> _U32)
+
+
+@njit(inline="always")
+def _uniform(z):
+    """Random float in [0, 1) from the high bits."""
+    return np.float32(z >> _U40) * np.float32(1.0 / 16777216.0)
+
+
+@njit(inline="always")
+def _draw_negative(z, threshold, alias):
+    n = threshold.shape[0]
+    k = _below(z, n)
+    if (z & _LOW32) < np.uint64(threshold[k]):
+        return k
+    return np.int64(alias[k])
+
+
+@njit(inline="always")
+def _sigmoid(f):
+    return SIGMOID_TABLE[int((f + MAX_EXP) * _SCALE)]
+
+
+@njit(inline="always")
+def _neg_log_sigmoid(f):
+    """-log(sigmoid(f)), table inside the range, asymptotes outside."""
+    if f >= MAX_EXP:
+        return 0.0
+    if f <= -MAX_EXP:
+        return -f
+    return -LOG_SIGMOID_TABLE[int((f + MAX_EXP) * _SCALE)]
+
+
+@njit(inline="always")
+def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
+                  codes, points, code_lens, threshold, alias, state):
+    """Train the output layer for one (input vector, target) example.
+
+    Accumulates the input-vector gradient in ``work`` and updates the output
+    rows in place.  Returns (loss, rng state).
+    """
+    dim = l1.shape[0]
+    loss = 0.0
+    if hs:
+        for d in range(code_lens[target]):
+            row = points[target, d]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += l1[k] * syn1[row, k]
+            sign = np.float32(1.0) - np.float32(2.0) * np.float32(codes[target, d])
+            loss += _neg_log_sigmoid(sign * f)
+            if f <= -MAX_EXP or f >= MAX_EXP:
+                continue  # saturated: C tool skips the update
+            g = (np.float32(1.0) - np.float32(codes[target, d]) - _sigmoid(f)) * alpha
+            for k in range(dim):
+                work[k] += g * syn1[row, k]
+                syn1[row, k] += g * l1[k]
+    if negative > 0:
+        for d in range(negative + 1):
+            if d == 0:
+                row = target
+                label = np.float32(1.0)
+            else:
+                state, z = _next(state)
+                row = _draw_negative(z, threshold, alias)
+                if row == target:
+                    continue
+                label = np.float32(0.0)
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += l1[k] * syn1neg[row, k]
+            if f >= MAX_EXP:
+                g = (label - np.float32(1.0)) * alpha
+            elif f <= -MAX_EXP:
+                g = label * alpha
+            else:
+                g = (label - _sigmoid(f)) * alpha
+            if d == 0:
+                loss += _neg_log_sigmoid(f)
+            else:
+                loss += _neg_log_sigmoid(-f)
+            for k in range(dim):
+                work[k] += g * syn1neg[row, k]
+                syn1neg[row, k] += g * l1[k]
+    return loss, state
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
+                threshold, alias, codes, points, code_lens, sg, hs, negative,
+                cbow_mean, window, shrink_windows, alpha_start, alpha_end,
+                word_offset, schedule_words, seed, buf, work, neu1):
+    """Train sentences ``s_begin..s_end`` of the corpus.
+
+    The learning rate decays linearly from ``alpha_start`` to ``alpha_end``
+    with the position ``word_offset + tokens index`` over ``schedule_words``.
+
+    Returns (loss sum, number of examples, number of effective words).
+    """
+    state = _mix(np.uint64(seed))
+    dim = syn0.shape[1]
+    loss = 0.0
+    n_examples = 0
+    n_effective = 0
+    alpha_span = alpha_start - alpha_end
+    for s in range(s_begin, s_end):
+        progress = (word_offset + starts[s]) / schedule_words
+        alpha = np.float32(max(alpha_start - alpha_span * progress, alpha_end))
+        # subsample into the buffer
+        n = 0
+        for p in range(starts[s], starts[s + 1]):
+            w = tokens[p]
+            kp = keep_prob[w]
+            if kp < 1.0:
+                state, z = _next(state)
+                if _uniform(z) >= kp:
+                    continue
+            buf[n] = w
+            n += 1
+        n_effective += n
+        for i in range(n):
+            target = buf[i]
+            b = 0
+            if shrink_windows:
+                state, z = _next(state)
+                b = _below(z, window)
+            lo = max(0, i - window + b)
+            hi = min(n, i + window + 1 - b)
+            if sg:
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    ctx = buf[j]
+                    for k in range(dim):
+                        work[k] = 0.0
+                    ex_loss, state = _output_layer(syn0[ctx], target, alpha, work, syn1,
+                                             syn1neg, hs, negative, codes, points,
+                                             code_lens, threshold, alias, state)
+                    loss += ex_loss
+                    n_examples += 1
+                    for k in range(dim):
+                        syn0[ctx, k] += work[k]
+            else:
+                count = hi - lo - 1
+                if count <= 0:
+                    continue
+                for k in range(dim):
+                    neu1[k] = 0.0
+                    work[k] = 0.0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    ctx = buf[j]
+                    for k in range(dim):
+                        neu1[k] += syn0[ctx, k]
+                if cbow_mean:
+                    inv = np.float32(1.0) / np.float32(count)
+                    for k in range(dim):
+                        neu1[k] *= inv
+                ex_loss, state = _output_layer(neu1, target, alpha, work, syn1, syn1neg,
+                                         hs, negative, codes, points, code_lens,
+                                         threshold, alias, state)
+                loss += ex_loss
+                n_examples += 1
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    ctx = buf[j]
+                    for k in range(dim):
+                        syn0[ctx, k] += work[k]
+    return loss, n_examples, n_effective
+
+
+def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_end,
+                  keep_prob, threshold, alias, codes, points, code_lens, sg, hs,
+                  negative, cbow_mean, window, shrink_windows, alpha_start, alpha_end,
+                  word_offset, schedule_words, seed, n_threads, max_len):
+    """Train chunks ``c_begin..c_end``; thread t takes chunks t, t+n, ...
+
+    Returns per-thread (loss, examples, effective words) as arrays, so the
+    float64 loss is summed without races.
+    """
+    dim = syn0.shape[1]
+    losses = np.zeros(n_threads, np.float64)
+    examples = np.zeros(n_threads, np.int64)
+    effective = np.zeros(n_threads, np.int64)
+    for t in prange(n_threads):
+        buf = np.empty(max_len, np.int32)
+        work = np.empty(dim, np.float32)
+        neu1 = np.empty(dim, np.float32)
+        loss = 0.0
+        n_ex = 0
+        n_eff = 0
+        for c in range(c_begin + t, c_end, n_threads):
+            chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(c) * _GOLDEN))
+            cl, ne, nw = train_chunk(syn0, syn1, syn1neg, tokens, starts, chunk_starts[c],
+                                    chunk_starts[c + 1], keep_prob, threshold, alias,
+                                    codes, points, code_lens, sg, hs, negative,
+                                    cbow_mean, window, shrink_windows, alpha_start,
+                                    alpha_end, word_offset, schedule_words, chunk_seed,
+                                    buf, work, neu1)
+            loss += cl
+            n_ex += ne
+            n_eff += nw
+        losses[t] = loss
+        examples[t] = n_ex
+        effective[t] = n_eff
+    return losses, examples, effective
+
+
+def _renamed(func, name):
+    """A copy of ``func`` under another name: Numba's on-disk cache is keyed
+    by qualified name, so each compilation variant needs its own."""
+    copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__)
+    copy.__qualname__ = name
+    return copy
+
+
+# One source, two compilations: the serial one needs no threading layer
+# (safe to call from any Python thread, bit-reproducible), the parallel one
+# runs the prange loop on Numba's thread pool.
+train_chunks_serial = njit(nogil=True, fastmath=True, cache=True)(
+    _renamed(_train_chunks, "train_chunks_serial"))
+train_chunks_parallel = njit(nogil=True, fastmath=True, cache=True, parallel=True)(
+    _renamed(_train_chunks, "train_chunks_parallel"))
+
+
+def chunk_boundaries(starts, chunk_words=10_000):
+    """Group consecutive sentences into chunks of about ``chunk_words`` tokens.
+
+    Returns sentence indices ``chunk_starts`` (n_chunks + 1).
+    """
+    n_sent = len(starts) - 1
+    if n_sent == 0:
+        return np.zeros(1, np.int64)
+    # chunk k starts at the first sentence whose start passes k * chunk_words
+    total = starts[-1]
+    marks = np.arange(0, total, chunk_words, dtype=np.int64)
+    first = np.searchsorted(starts[:-1], marks, side="left")
+    bounds = np.unique(np.concatenate(([0], first, [n_sent])))
+    return bounds.astype(np.int64)

@@ -1,0 +1,178 @@
+"""Training driver: weights, epochs, threads, learning-rate schedule, progress.
+
+Shared by every estimator that learns word2vec-style embeddings (words,
+items); it takes an :class:`~skembed.word2vec.vocab.EncodedCorpus` and the
+vocabulary counts and knows nothing of scikit-learn.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from . import kernels
+from .sampling import huffman_tree, negative_sampling_table
+from .vocab import MAX_SENTENCE_LEN, keep_probabilities
+
+
+@dataclass
+class Word2VecConfig:
+    """Hyper-parameters of the engine (validated by the estimators)."""
+
+    vector_size: int = 100
+    window: int = 5
+    sg: bool = False
+    hs: bool = False
+    negative: int = 5
+    ns_exponent: float = 0.75
+    cbow_mean: bool = True
+    sample: float = 1e-3
+    alpha: float = 0.025
+    min_alpha: float = 1e-4
+    epochs: int = 5
+    shrink_windows: bool = True
+
+
+@dataclass
+class Word2VecState:
+    """Learned tables: input vectors and the two possible output layers."""
+
+    syn0: np.ndarray
+    syn1: np.ndarray
+    syn1neg: np.ndarray
+    loss_history: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+def resolve_n_threads(n_jobs):
+    """Numba threads for ``n_jobs`` (None -> 1, -1 -> all, -2 -> all but one)."""
+    max_threads = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None:
+        return 1
+    n_jobs = int(n_jobs)
+    if n_jobs < 0:
+        n_jobs = max_threads + 1 + n_jobs
+    return int(min(max(n_jobs, 1), max_threads))
+
+
+def init_state(n_keys, vector_size, rng):
+    """Input vectors uniform in [-0.5, 0.5) / dim (as the C tool); outputs zero."""
+    syn0 = (rng.random_sample((n_keys, vector_size)).astype(np.float32) - np.float32(0.5))
+    syn0 /= np.float32(vector_size)
+    return Word2VecState(
+        syn0=np.ascontiguousarray(syn0),
+        syn1=np.zeros((max(n_keys - 1, 1), vector_size), np.float32),
+        syn1neg=np.zeros((n_keys, vector_size), np.float32),
+    )
+
+
+def _progress_bar(total, verbose):
+    if verbose <= 0:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="word", unit_scale=True, desc="word2vec", leave=False)
+
+
+def _log(msg, bar):
+    if bar is not None:
+        bar.write(msg)
+    else:
+        print(msg, flush=True)
+
+
+def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
+          alpha_start=None, alpha_end=None):
+    """Run ``config.epochs`` epochs over ``corpus``, updating ``state`` in place.
+
+    Parameters
+    ----------
+    corpus : EncodedCorpus
+    counts : ndarray of int64, counts of the vocabulary keys (sorted).
+    config : Word2VecConfig
+    state : Word2VecState
+    rng : numpy.random.RandomState, source of the per-epoch seeds.
+    n_threads : int
+    verbose : int
+    alpha_start, alpha_end : float, optional
+        Learning-rate range of this call (default ``config.alpha`` ->
+        ``config.min_alpha``), decayed linearly over all epochs.
+
+    Returns
+    -------
+    state : Word2VecState (the same object), ``loss_history`` extended with
+    the mean loss per training example of each epoch.
+    """
+    alpha_start = config.alpha if alpha_start is None else alpha_start
+    alpha_end = config.min_alpha if alpha_end is None else alpha_end
+    keep = keep_probabilities(counts, config.sample)
+    threshold, alias = negative_sampling_table(counts, config.ns_exponent)
+    if config.hs:
+        codes, points, code_lens = huffman_tree(np.asarray(counts, dtype=np.int64))
+    else:
+        codes = np.zeros((1, 1), np.uint8)
+        points = np.zeros((1, 1), np.int32)
+        code_lens = np.zeros(1, np.int32)
+    chunk_starts = kernels.chunk_boundaries(corpus.starts)
+    n_chunks = len(chunk_starts) - 1
+    n_words = int(corpus.starts[-1])
+    schedule = max(n_words * config.epochs, 1)
+    max_len = int(np.max(np.diff(corpus.starts))) if corpus.n_sentences else 1
+    max_len = max(min(max_len, MAX_SENTENCE_LEN), 1)
+
+    if n_threads > 1:
+        numba.set_num_threads(n_threads)
+        run = kernels.train_chunks_parallel
+    else:
+        run = kernels.train_chunks_serial
+    # a few calls per epoch when reporting progress, one otherwise
+    n_steps = min(n_chunks, 20) if verbose > 0 else 1
+    step_bounds = np.linspace(0, n_chunks, n_steps + 1).astype(np.int64)
+    bar = _progress_bar(n_words * config.epochs, verbose)
+    t_start = time.perf_counter()
+    try:
+        for epoch in range(config.epochs):
+            seed = int(rng.randint(0, 2**31 - 1)) * 2654435761 % (2**63)
+            t_epoch = time.perf_counter()
+            loss = 0.0
+            n_examples = 0
+            n_effective = 0
+            for step in range(n_steps):
+                c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
+                if c1 <= c0:
+                    continue
+                losses, examples, effective = run(
+                    state.syn0, state.syn1, state.syn1neg, corpus.tokens, corpus.starts,
+                    chunk_starts, c0, c1, keep, threshold, alias, codes, points,
+                    code_lens, bool(config.sg), bool(config.hs), int(config.negative),
+                    bool(config.cbow_mean), int(config.window),
+                    bool(config.shrink_windows), float(alpha_start), float(alpha_end),
+                    float(epoch * n_words), float(schedule), seed, n_threads, max_len,
+                )
+                loss += float(losses.sum())
+                n_examples += int(examples.sum())
+                n_effective += int(effective.sum())
+                if bar is not None:
+                    done = int(corpus.starts[chunk_starts[c1]] - corpus.starts[chunk_starts[c0]])
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{loss / max(n_examples, 1):.4f}",
+                                    refresh=False)
+                    bar.update(done)
+            mean_loss = loss / max(n_examples, 1)
+            state.loss_history.append(mean_loss)
+            if verbose > 0:
+                dt = time.perf_counter() - t_epoch
+                _log(
+                    f"epoch {epoch + 1}/{config.epochs}: loss {mean_loss:.4f}, "
+                    f"{corpus.raw_words / max(dt, 1e-9):,.0f} raw words/s "
+                    f"({n_effective:,} effective words), "
+                    f"elapsed {time.perf_counter() - t_start:.1f}s",
+                    bar,
+                )
+    finally:
+        if bar is not None:
+            bar.close()
+    state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
+    return state

@@ -1,0 +1,187 @@
+"""Vocabulary: counting, pruning, frequency order, subsampling, corpus encoding.
+
+Everything here works on any hashable keys (words or item ids) so that the
+text and item estimators share one vocabulary implementation.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+# Sentences longer than this are split into pieces (contexts never cross a
+# piece boundary).  It bounds the per-thread buffers of the kernels; gensim
+# and the C tool use the same limit (they truncate instead of splitting).
+MAX_SENTENCE_LEN = 10_000
+
+
+@dataclass
+class Vocabulary:
+    """Frequency-sorted vocabulary.
+
+    Attributes
+    ----------
+    keys : list
+        Keys, most frequent first (ties keep first-seen order).
+    counts : ndarray of int64
+        Corpus count of each key, aligned with ``keys``.
+    key_to_index : dict
+        Inverse of ``keys``.
+    min_count : int
+        The count threshold actually applied (raised above the requested
+        ``min_count`` when ``max_final_vocab`` binds).
+    total_words : int
+        Raw number of tokens counted, including discarded ones.
+    """
+
+    keys: list
+    counts: np.ndarray
+    key_to_index: dict
+    min_count: int
+    total_words: int
+
+    def __len__(self):
+        return len(self.keys)
+
+
+def count_keys(documents, max_vocab_size=None):
+    """Count keys over an iterable of token sequences.
+
+    When ``max_vocab_size`` is set, the counter is pruned while counting as
+    the C tool does: whenever it holds more than ``max_vocab_size`` keys,
+    keys with count <= ``min_reduce`` are dropped and ``min_reduce`` grows
+    by one.  Counts of surviving keys are therefore lower bounds.
+
+    Returns
+    -------
+    counter : collections.Counter
+    total_words : int
+    n_documents : int
+    """
+    counter = Counter()
+    total = 0
+    n_docs = 0
+    min_reduce = 1
+    for doc in documents:
+        counter.update(doc)
+        total += len(doc)
+        n_docs += 1
+        if max_vocab_size is not None and len(counter) > max_vocab_size:
+            counter = Counter({k: c for k, c in counter.items() if c > min_reduce})
+            min_reduce += 1
+    return counter, total, n_docs
+
+
+def finalize_vocab(counter, total_words, min_count=5, max_final_vocab=None):
+    """Apply ``min_count`` / ``max_final_vocab`` and sort by frequency.
+
+    Parameters
+    ----------
+    counter : Counter or dict
+        Key counts (insertion order breaks frequency ties).
+    total_words : int
+        Raw token count, stored for reporting.
+    min_count : int
+        Keys seen fewer times are discarded.
+    max_final_vocab : int or None
+        If the vocabulary would be larger, ``min_count`` is raised (as gensim
+        does) until at most this many keys remain.
+    """
+    keys = list(counter.keys())
+    counts = np.fromiter(counter.values(), dtype=np.int64, count=len(keys))
+    # stable sort: frequency descending, first occurrence breaks ties
+    order = np.argsort(-counts, kind="stable")
+    counts = counts[order]
+    effective_min = int(min_count)
+    if max_final_vocab is not None and np.sum(counts >= effective_min) > max_final_vocab:
+        effective_min = max(effective_min, int(counts[max_final_vocab]) + 1)
+    n_keep = int(np.searchsorted(-counts, -effective_min, side="right"))
+    order = order[:n_keep]
+    kept_keys = [keys[i] for i in order]
+    return Vocabulary(
+        keys=kept_keys,
+        counts=counts[:n_keep].copy(),
+        key_to_index={k: i for i, k in enumerate(kept_keys)},
+        min_count=effective_min,
+        total_words=int(total_words),
+    )
+
+
+def keep_probabilities(counts, sample):
+    """Subsampling keep-probability per key, with the C tool's formula.
+
+    ``p_keep = (sqrt(c / (sample * T)) + 1) * (sample * T) / c`` clipped to 1,
+    where ``T`` is the total count of retained keys.  ``sample=0`` keeps all.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0 or counts.size == 0:
+        return np.ones(counts.shape, dtype=np.float32)
+    threshold = sample * counts.sum()
+    p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+    return np.minimum(p, 1.0).astype(np.float32)
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus as one int32 array of key indices plus sentence boundaries.
+
+    ``tokens[starts[i]:starts[i + 1]]`` is sentence ``i``; out-of-vocabulary
+    tokens are removed.  ``doc_of_sentence`` maps each sentence back to its
+    input document (documents longer than ``MAX_SENTENCE_LEN`` are split).
+    """
+
+    tokens: np.ndarray
+    starts: np.ndarray
+    doc_of_sentence: np.ndarray
+    n_documents: int
+    raw_words: int
+
+    @property
+    def n_sentences(self):
+        return len(self.starts) - 1
+
+    def document_starts(self):
+        """Boundaries of the input documents in ``tokens`` (n_documents + 1)."""
+        bounds = np.zeros(self.n_documents + 1, dtype=np.int64)
+        lengths = np.diff(self.starts)
+        np.add.at(bounds, self.doc_of_sentence + 1, lengths)
+        return np.cumsum(bounds)
+
+
+def encode_ids(documents, key_to_index):
+    """Map every token to its index (-1 when unknown).
+
+    Returns the flat int32 ids and the per-document token counts.
+    """
+    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+    get = key_to_index.get
+    flat = np.fromiter(
+        (get(t, -1) for d in documents for t in d), dtype=np.int32, count=int(lengths.sum())
+    )
+    return flat, lengths
+
+
+def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
+    """Encode token sequences to an :class:`EncodedCorpus` (OOV dropped)."""
+    documents = documents if isinstance(documents, list) else list(documents)
+    flat, lengths = encode_ids(documents, key_to_index)
+    known = flat >= 0
+    doc_id = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)[known]
+    tokens = flat[known]
+    kept_lengths = np.bincount(doc_id, minlength=len(documents)).astype(np.int64)
+    # split each document into pieces of at most max_sentence_len tokens;
+    # empty documents produce no sentence
+    n_pieces = -(-kept_lengths // max_sentence_len)
+    doc_of_sentence = np.repeat(np.arange(len(documents), dtype=np.int64), n_pieces)
+    first_piece = np.cumsum(n_pieces) - n_pieces
+    piece_in_doc = np.arange(len(doc_of_sentence)) - np.repeat(first_piece, n_pieces)
+    doc_offsets = np.concatenate(([0], np.cumsum(kept_lengths)))
+    piece_start = doc_offsets[doc_of_sentence] + piece_in_doc * max_sentence_len
+    starts = np.append(piece_start, len(tokens)).astype(np.int64)
+    return EncodedCorpus(
+        tokens=np.ascontiguousarray(tokens, dtype=np.int32),
+        starts=starts,
+        doc_of_sentence=doc_of_sentence,
+        n_documents=len(documents),
+        raw_words=int(lengths.sum()),
+    )
