@@ -91,6 +91,18 @@ def _neg_log_sigmoid(f):
     return -LOG_SIGMOID_TABLE[int((f + MAX_EXP) * _SCALE)]
 
 
+# Bound on one coordinate of one SGD step.  With sane learning rates updates
+# are orders of magnitude smaller and this never binds; with extreme ones
+# (alpha=1) it turns the exponential blow-up of the two coupled tables into
+# at most linear growth, so the weights stay finite.
+MAX_STEP = np.float32(1.0)
+
+
+@njit(inline="always")
+def _clip(x):
+    return min(max(x, -MAX_STEP), MAX_STEP)
+
+
 @njit(inline="always")
 def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
                   codes, points, code_lens, threshold, alias, state):
@@ -114,7 +126,7 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
             g = (np.float32(1.0) - np.float32(codes[target, d]) - _sigmoid(f)) * alpha
             for k in range(dim):
                 work[k] += g * syn1[row, k]
-                syn1[row, k] += g * l1[k]
+                syn1[row, k] += _clip(g * l1[k])
     if negative > 0:
         for d in range(negative + 1):
             if d == 0:
@@ -141,7 +153,7 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
                 loss += _neg_log_sigmoid(-f)
             for k in range(dim):
                 work[k] += g * syn1neg[row, k]
-                syn1neg[row, k] += g * l1[k]
+                syn1neg[row, k] += _clip(g * l1[k])
     return loss, state
 
 
@@ -199,7 +211,7 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     loss += ex_loss
                     n_examples += 1
                     for k in range(dim):
-                        syn0[ctx, k] += work[k]
+                        syn0[ctx, k] += _clip(work[k])
             else:
                 count = hi - lo - 1
                 if count <= 0:
@@ -227,7 +239,7 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                         continue
                     ctx = buf[j]
                     for k in range(dim):
-                        syn0[ctx, k] += work[k]
+                        syn0[ctx, k] += _clip(work[k])
     return loss, n_examples, n_effective
 
 

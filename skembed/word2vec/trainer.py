@@ -42,6 +42,7 @@ class Word2VecState:
     syn1: np.ndarray
     syn1neg: np.ndarray
     loss_history: list = field(default_factory=list)
+    effective_words: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
 
 
@@ -104,7 +105,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     Returns
     -------
     state : Word2VecState (the same object), ``loss_history`` extended with
-    the mean loss per training example of each epoch.
+    the mean loss per training example of each epoch and ``effective_words``
+    with the number of words kept by subsampling in each epoch.
     """
     alpha_start = config.alpha if alpha_start is None else alpha_start
     alpha_end = config.min_alpha if alpha_end is None else alpha_end
@@ -162,6 +164,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     bar.update(done)
             mean_loss = loss / max(n_examples, 1)
             state.loss_history.append(mean_loss)
+            state.effective_words.append(n_effective)
             if verbose > 0:
                 dt = time.perf_counter() - t_epoch
                 _log(

@@ -1,0 +1,174 @@
+"""skembed vs gensim word2vec: speed, memory and quality in one run.
+
+Trains both libraries with identical settings on the text8-style Wikipedia
+corpus and prints, per mode, fit seconds, raw words/s (epochs * tokens / fit
+seconds, vocabulary building included), the speed ratio to gensim, peak
+memory, analogy accuracy (questions-words, 30,000 most frequent words) and
+WordSim-353 Spearman correlation.  Every fit runs in a fresh subprocess so
+that peak RSS is per fit; with ``--repeats`` > 1 medians are reported.
+
+Usage::
+
+    python benchmarks/word2vec.py --data ../shared/data --repeats 3
+
+Needs ``pip install -e .[bench]`` (gensim).  ``SKEMBED_DATA`` may replace
+``--data``.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CORPUS = "text/wiki2015-text8style-1e8.txt.gz"
+MODES = {
+    "cbow": dict(sg=0, hs=0, negative=5),
+    "sg": dict(sg=1, hs=0, negative=5),
+    "cbow-hs": dict(sg=0, hs=1, negative=0),
+    "sg-hs": dict(sg=1, hs=1, negative=0),
+}
+COMMON = dict(vector_size=100, window=5, sample=1e-3, min_count=5)
+
+
+def load_corpus(path, max_chars=None, sentence_len=10_000):
+    """text8-style file -> list of 10,000-token sentences (as gensim's Text8Corpus)."""
+    with gzip.open(path, "rt") as f:
+        text = f.read(max_chars) if max_chars else f.read()
+    tokens = text.split()
+    if max_chars:  # drop a possibly cut last word
+        tokens = tokens[:-1]
+    return [tokens[i:i + sentence_len] for i in range(0, len(tokens), sentence_len)]
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(args):
+    data = Path(args.data)
+    sentences = load_corpus(data / CORPUS, args.max_chars)
+    n_tokens = sum(map(len, sentences))
+    baseline = rss_mb()
+    params = dict(COMMON, **MODES[args.mode])
+    t0 = time.perf_counter()
+    if args.lib == "gensim":
+        from gensim.models import Word2Vec
+
+        model = Word2Vec(sentences, workers=args.threads, epochs=args.epochs, seed=1,
+                         **params)
+        fit_s = time.perf_counter() - t0
+        from skembed import KeyedVectors
+
+        kv = KeyedVectors(model.wv.index_to_key, model.wv.vectors,
+                          [model.wv.get_vecattr(k, "count") for k in model.wv.index_to_key])
+        own_acc = model.wv.evaluate_word_analogies(
+            str(data / "eval/questions-words.txt"), restrict_vocab=30000)[0]
+        timings = {}
+    else:
+        from skembed import Word2VecTransformer
+
+        model = Word2VecTransformer(n_jobs=args.threads, epochs=args.epochs,
+                                    random_state=1, **params)
+        model.fit(sentences)
+        fit_s = time.perf_counter() - t0
+        kv = model.wv_
+        own_acc = None
+        timings = model.timings_
+    peak = rss_mb()
+    acc = kv.evaluate_word_analogies(data / "eval/questions-words.txt", restrict_vocab=30000)[0]
+    spearman = kv.evaluate_word_pairs(data / "eval/wordsim353.tsv")[1][0]
+    print(json.dumps(dict(
+        lib=args.lib, mode=args.mode, threads=args.threads, tokens=n_tokens,
+        vocab=len(kv), fit_s=fit_s, words_per_s=n_tokens * args.epochs / fit_s,
+        peak_mb=peak, corpus_mb=baseline, analogy=acc, analogy_own_evaluator=own_acc,
+        wordsim=float(spearman), timings=timings,
+    )))
+
+
+def run_one(lib, mode, args):
+    cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mode", mode,
+           "--data", str(args.data), "--threads", str(args.threads),
+           "--epochs", str(args.epochs)]
+    if args.max_chars:
+        cmd += ["--max-chars", str(args.max_chars)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
+    p.add_argument("--modes", default="cbow,sg", help="comma list of " + ",".join(MODES))
+    p.add_argument("--libs", default="gensim,skembed")
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--max-chars", type=int, default=None,
+                   help="use only the first N characters (quick runs)")
+    p.add_argument("--json", default=None, help="also write all runs to this file")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--lib", help=argparse.SUPPRESS)
+    p.add_argument("--mode", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        return worker(args)
+    if not (Path(args.data) / CORPUS).exists():
+        sys.exit(f"corpus not found: {Path(args.data) / CORPUS} (set --data or SKEMBED_DATA)")
+    libs = args.libs.split(",")
+    modes = args.modes.split(",")
+    if "skembed" in libs:  # compile (and cache) the kernels outside the timings
+        from skembed import Word2VecTransformer
+
+        for mode in modes:
+            Word2VecTransformer(min_count=1, epochs=1, n_jobs=args.threads,
+                                **MODES[mode]).fit([["warm", "up"] * 50])
+    runs = []
+    for rep in range(args.repeats):
+        for mode in modes:
+            for lib in libs:
+                r = run_one(lib, mode, args)
+                runs.append(r)
+                print(f"# repeat {rep + 1} {mode:8s} {lib:8s} fit {r['fit_s']:7.1f}s "
+                      f"{r['words_per_s']:>11,.0f} words/s analogy {r['analogy']:.4f}",
+                      file=sys.stderr, flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1))
+
+    def med(lib, mode, key):
+        vals = [r[key] for r in runs if r["lib"] == lib and r["mode"] == mode]
+        return statistics.median(vals) if vals else float("nan")
+
+    print(f"\ncorpus: {runs[0]['tokens']:,} tokens, {args.epochs} epochs, "
+          f"{args.threads} threads, median of {args.repeats} run(s)")
+    header = (f"{'mode':8s} {'library':8s} {'fit s':>7s} {'raw words/s':>12s} {'x gensim':>8s} "
+              f"{'peak MB':>8s} {'analogy':>8s} {'wordsim':>8s}")
+    print(header)
+    print("-" * len(header))
+    for mode in modes:
+        base = med("gensim", mode, "words_per_s")
+        for lib in libs:
+            wps = med(lib, mode, "words_per_s")
+            print(f"{mode:8s} {lib:8s} {med(lib, mode, 'fit_s'):7.1f} {wps:12,.0f} "
+                  f"{wps / base:8.2f} {med(lib, mode, 'peak_mb'):8.0f} "
+                  f"{100 * med(lib, mode, 'analogy'):7.1f}% {med(lib, mode, 'wordsim'):8.3f}")
+    sk = [r for r in runs if r["lib"] == "skembed"]
+    if sk:
+        print("\nskembed fit split (median s): " + ", ".join(
+            f"{mode}: " + "/".join(
+                f"{k} {statistics.median(r['timings'][k] for r in sk if r['mode'] == mode):.1f}"
+                for k in ("tokenize", "vocab", "train"))
+            for mode in modes))
+    gs = [r for r in runs if r["lib"] == "gensim"]
+    if gs:
+        print("gensim analogy with gensim's own evaluator: " + ", ".join(
+            f"{r['mode']} {100 * r['analogy_own_evaluator']:.1f}%" for r in gs[:len(modes)]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The shared word2vec engine (trainer + kernels), without the estimators."""
+
+import numpy as np
+import pytest
+from conftest import planted_topic_corpus
+
+from skembed import KeyedVectors
+from skembed.word2vec import (
+    Word2VecConfig,
+    count_keys,
+    encode_corpus,
+    finalize_vocab,
+    init_state,
+    train,
+)
+from skembed.word2vec.kernels import chunk_boundaries
+
+MODES = {
+    "cbow-ns": dict(sg=False, hs=False, negative=5),
+    "cbow-hs": dict(sg=False, hs=True, negative=0),
+    "sg-ns": dict(sg=True, hs=False, negative=5),
+    "sg-hs": dict(sg=True, hs=True, negative=0),
+    "sg-hs+ns": dict(sg=True, hs=True, negative=3),
+    "cbow-sum": dict(sg=False, hs=False, negative=5, cbow_mean=False),
+}
+
+
+def fit_engine(docs, n_threads=1, seed=0, **params):
+    counter, total, _ = count_keys(docs)
+    vocab = finalize_vocab(counter, total, min_count=1)
+    corpus = encode_corpus(docs, vocab.key_to_index)
+    config = Word2VecConfig(**{"vector_size": 16, "sample": 0.0, **params})
+    rng = np.random.RandomState(seed)
+    state = init_state(len(vocab), config.vector_size, rng)
+    train(corpus, vocab.counts, config, state, rng, n_threads=n_threads)
+    return vocab, state
+
+
+def purity(vocab, state, topn=5):
+    from conftest import neighbour_purity
+
+    return neighbour_purity(KeyedVectors(vocab.keys, state.syn0), topn)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_mode_learns_planted_topics(topic_corpus, mode):
+    docs, _ = topic_corpus
+    vocab, state = fit_engine(docs, **MODES[mode])
+    # chance is 19/99 ~ 0.19 for the 5 nearest of 100 words in 5 topics
+    assert purity(vocab, state) > 0.9
+    assert np.isfinite(state.loss_history).all()
+    # training lowers the loss below that of the first epoch
+    assert state.loss_history[-1] < state.loss_history[0]
+
+
+def test_single_thread_is_bit_reproducible(topic_corpus):
+    docs, _ = topic_corpus
+    _, a = fit_engine(docs, sg=True, seed=3)
+    _, b = fit_engine(docs, sg=True, seed=3)
+    _, c = fit_engine(docs, sg=True, seed=4)
+    assert np.array_equal(a.syn0, b.syn0) and np.array_equal(a.syn1neg, b.syn1neg)
+    assert a.loss_history == b.loss_history
+    assert not np.array_equal(a.syn0, c.syn0)
+
+
+def test_two_threads_learn_as_well(topic_corpus):
+    docs, _ = topic_corpus
+    # many short sentences so that both threads get chunks
+    docs = docs * 20
+    vocab, state = fit_engine(docs, n_threads=2, sg=True, epochs=1)
+    assert purity(vocab, state) > 0.9
+
+
+def test_subsampling_keeps_the_expected_share_of_words():
+    from skembed.word2vec import keep_probabilities
+
+    docs, _ = planted_topic_corpus(n_docs=400)
+    docs = [d + ["the"] * 30 for d in docs]  # a very frequent word
+    vocab, state = fit_engine(docs, sample=1e-3, epochs=3)
+    expected = float(np.sum(vocab.counts * keep_probabilities(vocab.counts, 1e-3)))
+    assert expected < 0.5 * sum(map(len, docs))  # the formula drops most words here
+    for kept in state.effective_words:
+        assert abs(kept - expected) < 0.02 * expected
+    _, full = fit_engine(docs, sample=0.0, epochs=1)
+    assert full.effective_words == [sum(map(len, docs))]
+
+
+@pytest.mark.parametrize("mode", ["cbow-ns", "sg-hs+ns"])
+def test_huge_learning_rate_keeps_weights_finite(topic_corpus, mode):
+    docs, _ = topic_corpus
+    vocab, state = fit_engine(docs, alpha=1.0, min_alpha=1.0, **MODES[mode])
+    for table in (state.syn0, state.syn1, state.syn1neg):
+        assert np.isfinite(table).all()
+    assert np.isfinite(state.loss_history).all()
+
+
+def test_window_limits_context():
+    # each sentence holds one pair (a_k, b_k) exactly 3 apart; with window=1
+    # they never share a context, with window=5 they always do
+    rng = np.random.RandomState(0)
+    filler = [f"f{i}" for i in range(30)]
+    docs = []
+    for _ in range(1000):
+        k = rng.randint(10)
+        docs.append([*rng.choice(filler, 2), f"a{k}", *rng.choice(filler, 2), f"b{k}",
+                     *rng.choice(filler, 2)])
+
+    def pair_score(window):
+        vocab, state = fit_engine(docs, sg=True, window=window, shrink_windows=False,
+                                  epochs=10)
+        # skip-gram with negative sampling scores p(a | b) by syn0[b] . syn1neg[a]
+        # (which approximates the shifted PMI of the pair)
+        idx = vocab.key_to_index
+        return np.mean([state.syn0[idx[f"b{k}"]] @ state.syn1neg[idx[f"a{k}"]]
+                        for k in range(10)])
+
+    assert pair_score(5) > 0.5
+    assert pair_score(1) < -0.5
+
+
+def test_chunk_boundaries_cover_all_sentences():
+    starts = np.array([0, 4000, 9000, 15000, 15001, 40000], dtype=np.int64)
+    bounds = chunk_boundaries(starts, chunk_words=10_000)
+    assert bounds[0] == 0 and bounds[-1] == len(starts) - 1
+    assert np.all(np.diff(bounds) > 0)

@@ -1,0 +1,211 @@
+import pickle
+
+import numpy as np
+import pytest
+from conftest import neighbour_purity, planted_topic_corpus
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skembed import KeyedVectors, Word2VecTransformer
+
+FAST = dict(vector_size=16, min_count=1, sample=0.0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def topic_texts():
+    docs, topics = planted_topic_corpus(n_docs=600)
+    texts = [" ".join(d) for d in docs]
+    labels = np.array([int(d[0].split("w")[0][1:]) % 2 for d in docs])
+    return texts, labels
+
+
+def test_string_and_token_inputs_learn_the_same(topic_texts):
+    texts, _ = topic_texts
+    a = Word2VecTransformer(**FAST).fit(texts)
+    b = Word2VecTransformer(**FAST).fit([t.split() for t in texts])
+    assert a.wv_.index_to_key == b.wv_.index_to_key
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    assert isinstance(a.wv_, KeyedVectors)
+    assert neighbour_purity(a.wv_) > 0.9
+
+
+def test_tokenizer_follows_countvectorizer_defaults():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = ["Hello, World! A b-c d'e x", "world HELLO hello", "émigré naïve café"]
+    w2v = Word2VecTransformer(min_count=1, vector_size=4, random_state=0).fit(texts)
+    cv = CountVectorizer().fit(texts)
+    assert set(w2v.wv_.index_to_key) == set(cv.vocabulary_)
+    assert w2v.wv_.index_to_key[0] == "hello"  # most frequent first
+    cased = Word2VecTransformer(min_count=1, vector_size=4, lowercase=False,
+                                token_pattern=r"\S+").fit(texts)
+    assert "HELLO" in cased.wv_ and "Hello," in cased.wv_
+
+
+def test_transform_shape_dtype_and_mean_definition(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**FAST).fit(texts)
+    X = w2v.transform(texts[:5] + ["t0w1 unknownword t0w2", "nothing known here"])
+    assert X.shape == (7, 16) and X.dtype == np.float32
+    np.testing.assert_allclose(X[5], w2v.wv_[["t0w1", "t0w2"]].mean(axis=0), rtol=1e-5)
+    assert np.all(X[6] == 0)  # no known word -> zero row
+    np.testing.assert_allclose(w2v.fit_transform(texts)[:5], X[:5], rtol=1e-5, atol=1e-7)
+
+
+def test_tfidf_and_sif_document_vectors(topic_texts):
+    texts, _ = topic_texts
+    tf = Word2VecTransformer(doc_vector="tfidf", **FAST).fit(texts + ["t0w1 rareword"])
+    n_docs = len(texts) + 1
+    assert tf.idf_[tf.wv_.key_to_index["rareword"]] == pytest.approx(
+        np.log((1 + n_docs) / 2) + 1)
+    v = tf.transform(["t0w1 rareword"])[0]
+    w = tf.idf_[[tf.wv_.key_to_index[k] for k in ("t0w1", "rareword")]]
+    expected = (w[0] * tf.wv_["t0w1"] + w[1] * tf.wv_["rareword"]) / w.sum()
+    np.testing.assert_allclose(v, expected, rtol=1e-5)
+
+    sif = Word2VecTransformer(doc_vector="sif", **FAST).fit(texts)
+    u = sif.sif_component_
+    assert np.linalg.norm(u) == pytest.approx(1.0, rel=1e-5)
+    Xs = sif.transform(texts)
+    # the common component is removed from every document vector
+    assert np.abs(Xs @ u).max() < 1e-5
+    assert np.all(sif.transform(["nothing known"]) == 0)
+
+
+def test_pipeline_grid_search_parallel(topic_texts):
+    texts, labels = topic_texts
+    pipe = Pipeline([("w2v", Word2VecTransformer(**FAST)),
+                     ("clf", LogisticRegression(max_iter=500))])
+    grid = GridSearchCV(pipe, {"w2v__window": [2, 5], "w2v__sg": [False, True]}, cv=3,
+                        n_jobs=2)
+    grid.fit(texts, labels)
+    # topics 0/2/4 vs 1/3 are linearly separable from topic vectors
+    assert grid.best_score_ > 0.9
+    assert set(grid.best_params_) == {"w2v__window", "w2v__sg"}
+
+
+def test_clone_pickle_and_pandas_output(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**FAST).fit(texts)
+    c = clone(w2v)
+    assert c.get_params() == w2v.get_params() and not hasattr(c, "wv_")
+    back = pickle.loads(pickle.dumps(w2v))
+    np.testing.assert_array_equal(back.transform(texts), w2v.transform(texts))
+    names = w2v.get_feature_names_out()
+    assert names.tolist() == [f"word2vectransformer{i}" for i in range(16)]
+    df = w2v.set_output(transform="pandas").transform(texts[:3])
+    assert list(df.columns) == names.tolist() and df.shape == (3, 16)
+
+
+def test_determinism_with_seed_and_one_thread(topic_texts):
+    texts, _ = topic_texts
+    params = dict(FAST, sample=1e-3, sg=True)
+    a = Word2VecTransformer(**params).fit(texts)
+    b = Word2VecTransformer(**params).fit(texts)
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    c = Word2VecTransformer(**dict(params, random_state=1)).fit(texts)
+    assert not np.array_equal(a.wv_.vectors, c.wv_.vectors)
+
+
+def test_n_jobs_all_cores_learns(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**dict(FAST, n_jobs=-1)).fit(texts * 10)
+    assert neighbour_purity(w2v.wv_) > 0.9
+
+
+def test_one_column_dataframe_and_series_input(topic_texts):
+    pd = pytest.importorskip("pandas")
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**FAST).fit(pd.Series(texts))
+    X1 = w2v.transform(pd.DataFrame({"text": texts[:4]}))
+    np.testing.assert_array_equal(X1, w2v.transform(texts[:4]))
+    with pytest.raises(ValueError, match="2 columns"):
+        w2v.transform(pd.DataFrame({"a": texts[:2], "b": texts[:2]}))
+
+
+def test_verbose_reports_epochs(topic_texts, capsys):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**dict(FAST, epochs=2, verbose=1)).fit(texts)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "epoch 1/2" in text and "epoch 2/2" in text and "words/s" in text
+    assert len(w2v.loss_history_) == 2
+    assert set(w2v.timings_) == {"tokenize", "vocab", "train"}
+
+
+def test_max_final_vocab_and_max_vocab_size(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**dict(FAST, max_final_vocab=30)).fit(texts)
+    assert len(w2v.wv_) <= 30 and w2v.effective_min_count_ > 1
+    w2v = Word2VecTransformer(**dict(FAST, max_vocab_size=50)).fit(texts)
+    assert len(w2v.wv_) <= 100
+
+
+# -- bad input ----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([], "no documents"),
+        (["", "   ", "!!"], "empty after tokenizing"),
+        ("just one string", "single string"),
+    ],
+)
+def test_empty_or_malformed_corpus(X, match):
+    with pytest.raises(ValueError, match=match):
+        Word2VecTransformer().fit(X)
+
+
+def test_empty_vocabulary_after_min_count():
+    with pytest.raises(ValueError, match="min_count=5"):
+        Word2VecTransformer(min_count=5).fit(["a few words only"])
+
+
+def test_non_string_tokens_raise_typeerror():
+    with pytest.raises(TypeError, match="int"):
+        Word2VecTransformer(min_count=1).fit([["a", "b"], ["c", 3]])
+    w2v = Word2VecTransformer(min_count=1, vector_size=4).fit([["a", "b"]])
+    with pytest.raises(TypeError, match="tokens must be strings"):
+        w2v.transform([["a", 1.5]])
+    with pytest.raises(TypeError, match="fillna"):
+        w2v.transform(["a", None])
+    with pytest.raises(TypeError, match="iterable"):
+        w2v.transform(5)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(vector_size=0), "vector_size"),
+        (dict(window=0), "window"),
+        (dict(negative=-1), "negative"),
+        (dict(hs=False, negative=0), "no output layer"),
+        (dict(sample=-0.1), "sample"),
+        (dict(alpha=0.0), "alpha"),
+        (dict(min_alpha=0.5), "min_alpha"),
+        (dict(epochs=0), "epochs"),
+        (dict(min_count=0), "min_count"),
+        (dict(doc_vector="max"), "doc_vector"),
+        (dict(token_pattern="("), "token_pattern"),
+        (dict(n_jobs=0), "n_jobs"),
+    ],
+)
+def test_invalid_parameters_raise_at_fit(params, match):
+    est = Word2VecTransformer(**params)  # __init__ never validates
+    with pytest.raises(ValueError, match=match):
+        est.fit(["some words here", "and more words"])
+
+
+def test_transform_before_fit():
+    with pytest.raises(NotFittedError):
+        Word2VecTransformer().transform(["text"])
+
+
+def test_extreme_learning_rate_stays_finite(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**dict(FAST, alpha=1.0)).fit(texts)
+    assert np.isfinite(w2v.wv_.vectors).all()
+    assert np.isfinite(w2v.transform(texts)).all()
