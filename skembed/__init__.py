@@ -1,8 +1,19 @@
 """skembed: scikit-learn compatible embedding estimators with Numba kernels."""
 
+from . import metrics
 from .keyed_vectors import KeyedVectors
+from .neighbors import NearestNeighborRecommender
+from .sequences import ItemSequenceEmbedder, sequences_from_events
 from .text import Word2VecTransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["KeyedVectors", "Word2VecTransformer", "__version__"]
+__all__ = [
+    "ItemSequenceEmbedder",
+    "KeyedVectors",
+    "NearestNeighborRecommender",
+    "Word2VecTransformer",
+    "__version__",
+    "metrics",
+    "sequences_from_events",
+]

@@ -8,7 +8,7 @@ from numba import njit, prange
 
 
 @njit(nogil=True, fastmath=True, cache=True, parallel=True)
-def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum):
+def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0):
     """Weighted average of ``vectors[ids]`` per sequence.
 
     Parameters
@@ -21,6 +21,9 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum):
     by_weight_sum : bool
         Divide by the sum of weights (weighted mean) if True, by the number
         of known tokens otherwise (SIF's ``1/|s| sum a/(a+p(w)) v_w``).
+    half_life : float
+        If > 0, multiply weights by ``0.5 ** (age / half_life)`` where ``age``
+        is the distance in positions from the last element (recency profile).
 
     Returns
     -------
@@ -38,6 +41,8 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum):
             if w < 0:
                 continue
             a = key_weights[w]
+            if half_life > 0:
+                a *= 0.5 ** ((starts[s + 1] - 1 - p) / half_life)
             total += a
             count += 1
             for k in range(dim):

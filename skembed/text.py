@@ -13,14 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_bool, check_n_jobs, check_option, word2vec_config
 from .keyed_vectors import KeyedVectors
 from .pooling import pool_vectors
-from .word2vec import (
-    count_keys,
-    encode_corpus,
-    finalize_vocab,
-    init_state,
-    resolve_n_threads,
-    train,
-)
+from .word2vec import fit_sequences, resolve_n_threads
 from .word2vec.vocab import encode_ids
 
 __all__ = ["Word2VecTransformer"]
@@ -230,9 +223,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tokenize = self._tokenizer()
         tokenized = [tokenize(doc, i) for i, doc in enumerate(docs)]
         if check_tokens:
-            for i, doc in enumerate(tokenized):
-                if not all(isinstance(t, str) for t in doc):
-                    _raise_token_type(doc, i)
+            _check_tokens(tokenized)
         return tokenized
 
     # -- fitting ------------------------------------------------------------
@@ -284,43 +275,26 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                              "document with words")
         timings["tokenize"] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        counter, total, n_docs = count_keys(docs, self.max_vocab_size)
-        if total == 0:
+        n_tokens = sum(map(len, docs))
+        if n_tokens == 0:
             raise ValueError(
-                f"all {n_docs} documents are empty after tokenizing: check the "
+                f"all {len(docs)} documents are empty after tokenizing: check the "
                 f"input or token_pattern={self.token_pattern!r}"
             )
-        for key in counter:  # O(vocabulary), cheaper than checking every token
-            if not isinstance(key, str):
-                for i, doc in enumerate(docs):
-                    if not all(isinstance(t, str) for t in doc):
-                        _raise_token_type(doc, i)
-        vocab = finalize_vocab(counter, total, self.min_count, self.max_final_vocab)
-        del counter
-        if len(vocab) == 0:
-            raise ValueError(
-                f"empty vocabulary: no word occurs at least min_count={self.min_count} "
-                f"times in {total} tokens; lower min_count or give more text"
-            )
-        corpus = encode_corpus(docs, vocab.key_to_index)
-        del docs
-        timings["vocab"] = time.perf_counter() - t0
-        if self.verbose:
-            print(f"[Word2VecTransformer] {corpus.raw_words:,} tokens in {n_docs:,} "
-                  f"documents, {len(vocab):,} words kept (min_count="
-                  f"{vocab.min_count}); tokenize {timings['tokenize']:.1f}s, "
-                  f"vocabulary {timings['vocab']:.1f}s", flush=True)
 
-        state = init_state(len(vocab), config.vector_size, rng)
-        train(corpus, vocab.counts, config, state, rng, n_threads=n_threads,
-              verbose=self.verbose)
-        timings["train"] = state.timings["train"]
-        if self.verbose:
-            print(f"[Word2VecTransformer] trained in {timings['train']:.1f}s "
-                  f"({corpus.raw_words * config.epochs / max(timings['train'], 1e-9):,.0f}"
-                  " raw words/s)", flush=True)
+        def check_keys(keys):  # O(vocabulary); locate the culprit only on failure
+            if not all(isinstance(k, str) for k in keys):
+                _check_tokens(docs)
 
+        try:
+            vocab, corpus, state = fit_sequences(
+                docs, config, rng, self.min_count, self.max_vocab_size,
+                self.max_final_vocab, n_threads, self.verbose, "Word2VecTransformer",
+                check_keys)
+        except TypeError as exc:  # an unhashable token
+            _check_tokens(docs)
+            raise exc
+        timings.update(state.timings)
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         self.loss_history_ = list(state.loss_history)
         self.effective_min_count_ = vocab.min_count
@@ -387,12 +361,14 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return tags
 
 
-def _raise_token_type(doc, i):
-    bad = next(t for t in doc if not isinstance(t, str))
-    raise TypeError(
-        f"document {i} contains a token of type {type(bad).__name__} ({bad!r}); "
-        "tokens must be strings"
-    )
+def _check_tokens(docs):
+    for i, doc in enumerate(docs):
+        for t in doc:
+            if not isinstance(t, str):
+                raise TypeError(
+                    f"document {i} contains a token of type {type(t).__name__} "
+                    f"({t!r}); tokens must be strings"
+                )
 
 
 def _document_frequency(corpus, n_keys):

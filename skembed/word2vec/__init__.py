@@ -1,6 +1,13 @@
 """The word2vec engine shared by the word and item estimators."""
 
-from .trainer import Word2VecConfig, Word2VecState, init_state, resolve_n_threads, train
+from .trainer import (
+    Word2VecConfig,
+    Word2VecState,
+    fit_sequences,
+    init_state,
+    resolve_n_threads,
+    train,
+)
 from .vocab import (
     EncodedCorpus,
     Vocabulary,
@@ -18,6 +25,7 @@ __all__ = [
     "count_keys",
     "encode_corpus",
     "finalize_vocab",
+    "fit_sequences",
     "init_state",
     "keep_probabilities",
     "resolve_n_threads",

@@ -13,7 +13,13 @@ import numpy as np
 
 from . import kernels
 from .sampling import huffman_tree, negative_sampling_table
-from .vocab import MAX_SENTENCE_LEN, keep_probabilities
+from .vocab import (
+    MAX_SENTENCE_LEN,
+    count_keys,
+    encode_corpus,
+    finalize_vocab,
+    keep_probabilities,
+)
 
 
 @dataclass
@@ -179,3 +185,58 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
     return state
+
+
+def fit_sequences(sequences, config, rng, min_count=5, max_vocab_size=None,
+                  max_final_vocab=None, n_threads=1, verbose=0, name="word2vec",
+                  check_keys=None):
+    """Vocabulary, encoding and training in one call: the common fit path.
+
+    Parameters
+    ----------
+    sequences : list of list of hashable
+    config : Word2VecConfig
+    rng : numpy.random.RandomState
+    check_keys : callable, optional
+        Called with the counted keys before anything is trained (input
+        validation at O(vocabulary) cost).
+
+    Returns
+    -------
+    vocab : Vocabulary
+    corpus : EncodedCorpus
+    state : Word2VecState, with ``timings["vocab"]`` and ``timings["train"]``.
+
+    Raises
+    ------
+    ValueError
+        If the sequences hold no key or no key reaches ``min_count``.
+    """
+    t0 = time.perf_counter()
+    counter, total, n_seq = count_keys(sequences, max_vocab_size)
+    if total == 0:
+        raise ValueError(f"all {n_seq} sequences are empty")
+    if check_keys is not None:
+        check_keys(counter.keys())
+    vocab = finalize_vocab(counter, total, min_count, max_final_vocab)
+    del counter
+    if len(vocab) == 0:
+        raise ValueError(
+            f"empty vocabulary: nothing occurs at least min_count={min_count} times "
+            f"in {total} tokens; lower min_count or give more data"
+        )
+    corpus = encode_corpus(sequences, vocab.key_to_index)
+    t_vocab = time.perf_counter() - t0
+    if verbose:
+        print(f"[{name}] {corpus.raw_words:,} tokens in {n_seq:,} sequences, "
+              f"{len(vocab):,} kept (min_count={vocab.min_count}); vocabulary "
+              f"{t_vocab:.1f}s", flush=True)
+    state = init_state(len(vocab), config.vector_size, rng)
+    state.timings["vocab"] = t_vocab
+    train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose)
+    if verbose:
+        t = state.timings["train"]
+        print(f"[{name}] trained in {t:.1f}s "
+              f"({corpus.raw_words * config.epochs / max(t, 1e-9):,.0f} raw words/s)",
+              flush=True)
+    return vocab, corpus, state

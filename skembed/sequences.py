@@ -1,0 +1,324 @@
+"""ItemSequenceEmbedder (item2vec / Pin2Vec) and event-log helpers."""
+
+import numbers
+
+import numba
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_n_jobs, check_option, word2vec_config
+from .keyed_vectors import KeyedVectors
+from .pooling import pool_vectors
+from .word2vec import fit_sequences, resolve_n_threads
+from .word2vec.vocab import MAX_SENTENCE_LEN, encode_ids
+
+__all__ = ["ItemSequenceEmbedder", "sequences_from_events"]
+
+
+def as_sequences(X, name="X"):
+    """Validate X as a list of item sequences (each a list of hashable ids).
+
+    Accepts lists, tuples, numpy arrays and pandas Series of such sequences.
+    A single flat sequence of scalars is rejected with a hint.
+    """
+    if isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be a sequence of item sequences, got {type(X).__name__}")
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(f"{name} has {X.shape[1]} columns; pass one column of sequences")
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object:
+        return [row.tolist() for row in X]  # equal-length sequences as a 2-D array
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of item sequences, "
+                        f"got {type(X).__name__}") from None
+    out = []
+    for i, seq in enumerate(items):
+        if isinstance(seq, np.ndarray):
+            out.append(seq.tolist())
+        elif isinstance(seq, (list, tuple, pd.Series)):
+            out.append(list(seq))
+        else:
+            raise TypeError(
+                f"{name}[{i}] is a {type(seq).__name__}; each element of {name} must be a "
+                "sequence of item ids (wrap a single history in a list: [history])"
+            )
+    return out
+
+
+class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Item vectors from sequences of interactions (item2vec, Pin2Vec).
+
+    The word2vec engine applied to sessions, baskets or user histories:
+    items that appear in the same contexts get close vectors (Barkan &
+    Koenigstein 2016; Pinterest's Pin2Vec).  :meth:`transform` turns each
+    sequence into a profile vector, e.g. to feed a classifier or to query
+    nearest items with :class:`NearestNeighborRecommender`.
+
+    Parameters
+    ----------
+    vector_size : int, default=64
+        Dimensionality of the item vectors.
+    window : int or "all", default=5
+        Context size in positions; ``"all"`` uses every other item of the
+        sequence as context (item2vec on baskets, order ignored).
+    sg : bool, default=True
+        Skip-gram if True, CBOW otherwise.
+    hs : bool, default=False
+        Hierarchical softmax output layer.
+    negative : int, default=5
+        Negative samples per positive example (0 requires ``hs=True``).
+    ns_exponent : float, default=0.75
+        Negatives are drawn with probability ~ count ** ns_exponent; negative
+        values favour rare items (found best for some recommendation data by
+        Caselles-Dupré et al. 2018).
+    sample : float, default=0.0
+        Subsampling threshold of frequent items (0 disables).
+    min_count : int, default=1
+        Ignore items seen fewer times.
+    alpha, min_alpha : float, default=0.025, 1e-4
+        Learning rate, decayed linearly over all epochs.
+    epochs : int, default=10
+    shrink_windows : bool, default=True
+        Sample the effective window in ``[1, window]`` (ignored with
+        ``window="all"``).
+    profile : {"mean", "recency"}, default="mean"
+        Profile of a sequence in :meth:`transform`: mean of its known item
+        vectors, or a weighted mean where an item ``a`` positions before the
+        end weighs ``0.5 ** (a / half_life)``.
+    half_life : float, default=5.0
+        Half-life in positions of the recency profile.
+    n_jobs : int or None, default=None
+        Training threads; ``None`` means 1, ``-1`` all cores.
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    wv_ : KeyedVectors
+        Item vectors, most frequent item first.
+    loss_history_ : list of float
+        Mean training loss per example of each epoch.
+    item_counts_ : ndarray of int64
+        Number of occurrences of each item of ``wv_`` in the training data.
+
+    Examples
+    --------
+    >>> from skembed import ItemSequenceEmbedder
+    >>> baskets = [["milk", "bread", "butter"], ["beer", "chips"],
+    ...            ["bread", "butter", "jam"], ["chips", "beer", "salsa"]] * 50
+    >>> emb = ItemSequenceEmbedder(vector_size=8, window="all", random_state=0)
+    >>> emb.fit(baskets).transform([["milk", "jam"]]).shape
+    (1, 8)
+    >>> emb.wv_.most_similar("beer", topn=1)[0][0]
+    'chips'
+    """
+
+    def __init__(
+        self,
+        vector_size=64,
+        window=5,
+        sg=True,
+        hs=False,
+        negative=5,
+        ns_exponent=0.75,
+        sample=0.0,
+        min_count=1,
+        alpha=0.025,
+        min_alpha=1e-4,
+        epochs=10,
+        shrink_windows=True,
+        profile="mean",
+        half_life=5.0,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.vector_size = vector_size
+        self.window = window
+        self.sg = sg
+        self.hs = hs
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.min_count = min_count
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.shrink_windows = shrink_windows
+        self.profile = profile
+        self.half_life = half_life
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Learn item vectors from the sequences in X.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+            Item ids in interaction order (lists, arrays, or a pandas Series
+            of lists).  Empty sequences are skipped.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        sequences = [s for s in as_sequences(X) if len(s) > 0]
+        if not sequences:
+            raise ValueError("X contains no non-empty sequence: fit needs at least one "
+                             "sequence with an item")
+        if self.window == "all":
+            window = max(min(max(map(len, sequences)), MAX_SENTENCE_LEN) - 1, 1)
+        elif isinstance(self.window, str):
+            raise ValueError(f"window must be a positive int or 'all', got {self.window!r}")
+        else:
+            window = self.window
+        config = word2vec_config(self, window=window)
+        if self.window == "all":
+            config.shrink_windows = False
+        check_scalar(self.min_count, "min_count", numbers.Integral, min_val=1)
+        check_option(self.profile, "profile", {"mean", "recency"})
+        check_scalar(self.half_life, "half_life", numbers.Real, min_val=0.0,
+                     include_boundaries="neither")
+        check_n_jobs(self.n_jobs)
+        rng = check_random_state(self.random_state)
+        try:
+            vocab, _, state = fit_sequences(
+                sequences, config, rng, min_count=self.min_count,
+                n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
+                name="ItemSequenceEmbedder")
+        except TypeError as exc:
+            raise TypeError(f"item ids must be hashable: {exc}") from None
+        self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+        self.item_counts_ = vocab.counts
+        self.loss_history_ = list(state.loss_history)
+        return self
+
+    def transform(self, X):
+        """Profile vector of each sequence (zero row if no item is known).
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+
+        Returns
+        -------
+        ndarray of float32, shape (n_sequences, vector_size)
+        """
+        check_is_fitted(self, "wv_")
+        ids, starts = self._encode(X)
+        return self._profiles(ids, starts)
+
+    def _encode(self, X):
+        sequences = as_sequences(X)
+        try:
+            ids, lengths = encode_ids(sequences, self.wv_.key_to_index)
+        except TypeError as exc:
+            raise TypeError(f"item ids must be hashable: {exc}") from None
+        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return ids, starts
+
+    def _profiles(self, ids, starts):
+        numba.set_num_threads(resolve_n_threads(self.n_jobs))
+        half_life = float(self.half_life) if self.profile == "recency" else 0.0
+        weights = np.ones(len(self.wv_), np.float32)
+        return pool_vectors(ids, starts, weights, self.wv_.vectors, True, half_life)
+
+    @property
+    def _n_features_out(self):
+        return self.wv_.vector_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=None):
+    """Turn an event log into ordered item sequences.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per interaction.
+    user_col, item_col : str
+        Columns with the user (or session) id and the item id.
+    time_col : str, optional
+        Column used to order each user's events (stable sort, so ties keep
+        the row order); without it the row order is used.
+    session_gap : pandas.Timedelta, timedelta or float, optional
+        Start a new sequence when consecutive events of a user are more than
+        this far apart (seconds if a number and ``time_col`` is numeric or
+        datetime).  Requires ``time_col``.
+
+    Returns
+    -------
+    sequences : list of list
+        Item ids in time order.
+    keys : list
+        The user id of each sequence, or ``(user, session_number)`` tuples
+        when ``session_gap`` is given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skembed import sequences_from_events
+    >>> log = pd.DataFrame({"user": [1, 1, 2, 1], "item": ["a", "b", "c", "d"],
+    ...                     "t": [0, 10, 5, 5000]})
+    >>> sequences_from_events(log, "user", "item", "t", session_gap=600)
+    ([['a', 'b'], ['d'], ['c']], [(1, 0), (1, 1), (2, 0)])
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    cols = [user_col, item_col] + ([time_col] if time_col is not None else [])
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns not in df: {missing}")
+    if session_gap is not None and time_col is None:
+        raise ValueError("session_gap needs time_col to measure gaps between events")
+    sort_cols = [user_col] + ([time_col] if time_col is not None else [])
+    data = df[cols].sort_values(sort_cols, kind="stable")
+    users = data[user_col].to_numpy()
+    items = data[item_col].tolist()
+    n = len(data)
+    if n == 0:
+        return [], []
+    new_user = np.ones(n, dtype=bool)
+    new_user[1:] = users[1:] != users[:-1]
+    boundary = new_user.copy()
+    if session_gap is not None:
+        t = data[time_col]
+        if pd.api.types.is_datetime64_any_dtype(t):
+            gap = pd.Timedelta(session_gap) if not isinstance(session_gap, numbers.Real) \
+                else pd.Timedelta(seconds=session_gap)
+            diffs = t.diff().to_numpy()
+            boundary[1:] |= diffs[1:] > gap.to_timedelta64()
+        else:
+            if isinstance(session_gap, pd.Timedelta) or hasattr(session_gap, "total_seconds"):
+                session_gap = pd.Timedelta(session_gap).total_seconds()
+            vals = t.to_numpy(dtype=float)
+            boundary[1:] |= np.diff(vals) > float(session_gap)
+    starts = np.flatnonzero(boundary)
+    ends = np.append(starts[1:], n)
+    sequences = [items[s:e] for s, e in zip(starts, ends, strict=True)]
+    if session_gap is None:
+        keys = [users[s].item() if hasattr(users[s], "item") else users[s] for s in starts]
+    else:
+        session_no = np.cumsum(boundary) - 1
+        first_session = session_no[np.flatnonzero(new_user)]
+        user_index = np.cumsum(new_user) - 1
+        keys = []
+        for s in starts:
+            u = users[s].item() if hasattr(users[s], "item") else users[s]
+            keys.append((u, int(session_no[s] - first_session[user_index[s]])))
+    return sequences, keys

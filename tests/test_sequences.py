@@ -1,0 +1,118 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from skembed import ItemSequenceEmbedder, sequences_from_events
+
+FAST = dict(vector_size=16, random_state=0)
+
+
+def planted_sessions(n_groups=4, items_per_group=10, n_sessions=800, length=8, seed=0):
+    """Sessions that each stay inside one group of items (int ids)."""
+    rng = np.random.RandomState(seed)
+    sessions = []
+    for _ in range(n_sessions):
+        g = rng.randint(n_groups)
+        sessions.append((g * items_per_group + rng.randint(items_per_group, size=length)).tolist())
+    return sessions
+
+
+def group_purity(kv, items_per_group=10, topn=5):
+    hits = [np.mean([n // items_per_group == k // items_per_group
+                     for n, _ in kv.most_similar(k, topn=topn)]) for k in kv.index_to_key]
+    return float(np.mean(hits))
+
+
+@pytest.mark.parametrize("window", [3, "all"])
+@pytest.mark.parametrize("sg", [True, False])
+def test_items_of_a_group_get_close_vectors(window, sg):
+    emb = ItemSequenceEmbedder(window=window, sg=sg, **FAST).fit(planted_sessions())
+    assert group_purity(emb.wv_) > 0.9  # chance: 9/39
+    assert all(isinstance(k, int) for k in emb.wv_.index_to_key)
+
+
+def test_negative_ns_exponent_and_string_ids():
+    sessions = [[f"item{i}" for i in s] for s in planted_sessions()]
+    emb = ItemSequenceEmbedder(ns_exponent=-0.5, **FAST).fit(pd.Series(sessions))
+    near = emb.wv_.most_similar("item3", topn=5)
+    assert all(int(k[4:]) // 10 == 0 for k, _ in near)
+
+
+def test_profiles_mean_and_recency():
+    sessions = planted_sessions()
+    emb = ItemSequenceEmbedder(**FAST).fit(sessions)
+    X = emb.transform([[1, 2, 999], [999], []])
+    np.testing.assert_allclose(X[0], emb.wv_[[1, 2]].mean(axis=0), rtol=1e-5)
+    assert np.all(X[1] == 0) and np.all(X[2] == 0)  # nothing known -> zero row
+    rec = ItemSequenceEmbedder(profile="recency", half_life=1.0, **FAST).fit(sessions)
+    v = rec.transform([[1, 2]])[0]
+    expected = (0.5 * rec.wv_[1] + 1.0 * rec.wv_[2]) / 1.5
+    np.testing.assert_allclose(v, expected, rtol=1e-5)
+    # unknown items still age the known ones: position counts, not known rank
+    v2 = rec.transform([[1, 2, 999]])[0]
+    np.testing.assert_allclose(v2, (0.25 * rec.wv_[1] + 0.5 * rec.wv_[2]) / 0.75, rtol=1e-5)
+
+
+def test_array_and_series_inputs_agree():
+    sessions = planted_sessions(n_sessions=200)
+    a = ItemSequenceEmbedder(**FAST).fit(sessions)
+    b = ItemSequenceEmbedder(**FAST).fit(np.array(sessions))
+    c = ItemSequenceEmbedder(**FAST).fit(pd.Series([np.array(s) for s in sessions]))
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    np.testing.assert_array_equal(a.wv_.vectors, c.wv_.vectors)
+
+
+def test_empty_sequences_skipped_and_errors():
+    sessions = planted_sessions(n_sessions=100)
+    a = ItemSequenceEmbedder(**FAST).fit(sessions)
+    b = ItemSequenceEmbedder(**FAST).fit(sessions + [[], []])
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+    with pytest.raises(ValueError, match="no non-empty sequence"):
+        ItemSequenceEmbedder().fit([[], []])
+    with pytest.raises(ValueError, match="no non-empty sequence"):
+        ItemSequenceEmbedder().fit([])
+    with pytest.raises(TypeError, match="wrap a single history"):
+        ItemSequenceEmbedder().fit([1, 2, 3])
+    with pytest.raises(TypeError, match="hashable"):
+        ItemSequenceEmbedder().fit([[[1], [2]]])
+    with pytest.raises(ValueError, match="window"):
+        ItemSequenceEmbedder(window="some").fit(sessions)
+    with pytest.raises(ValueError, match="profile"):
+        ItemSequenceEmbedder(profile="max").fit(sessions)
+
+
+def test_mixed_id_types_are_hashables():
+    sessions = [[1, "1", (1, 2), 2.5]] * 20
+    emb = ItemSequenceEmbedder(vector_size=4, random_state=0).fit(sessions)
+    assert set(emb.wv_.index_to_key) == {1, "1", (1, 2), 2.5}
+
+
+def test_determinism():
+    sessions = planted_sessions(n_sessions=200)
+    a = ItemSequenceEmbedder(**FAST).fit(sessions)
+    b = ItemSequenceEmbedder(**FAST).fit(sessions)
+    np.testing.assert_array_equal(a.wv_.vectors, b.wv_.vectors)
+
+
+def test_sequences_from_events_users_and_sessions():
+    log = pd.DataFrame({
+        "user": ["u2", "u1", "u1", "u2", "u1", "u1"],
+        "item": [10, 1, 2, 11, 3, 4],
+        "t": [5, 0, 10, 6, 5000, 20],
+    })
+    seqs, keys = sequences_from_events(log, "user", "item", "t")
+    assert keys == ["u1", "u2"]
+    assert seqs == [[1, 2, 4, 3], [10, 11]]
+    seqs, keys = sequences_from_events(log, "user", "item", "t", session_gap=600)
+    assert keys == [("u1", 0), ("u1", 1), ("u2", 0)]
+    assert seqs == [[1, 2, 4], [3], [10, 11]]
+    log["t"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(log["t"], unit="s")
+    seqs2, keys2 = sequences_from_events(log, "user", "item", "t",
+                                         session_gap=pd.Timedelta(minutes=10))
+    assert (seqs2, keys2) == (seqs, keys)
+    seqs3, _ = sequences_from_events(log, "user", "item")  # row order
+    assert seqs3 == [[1, 2, 3, 4], [10, 11]]
+    with pytest.raises(ValueError, match="time_col"):
+        sequences_from_events(log, "user", "item", session_gap=10)
+    with pytest.raises(KeyError, match="nope"):
+        sequences_from_events(log, "user", "nope")
