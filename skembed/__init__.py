@@ -1,6 +1,7 @@
 """skembed: scikit-learn compatible embedding estimators with Numba kernels."""
 
 from . import metrics
+from .entity import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
 from .keyed_vectors import KeyedVectors
 from .neighbors import NearestNeighborRecommender
 from .sequences import ItemSequenceEmbedder, sequences_from_events
@@ -9,6 +10,9 @@ from .text import Word2VecTransformer
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "EntityEmbeddingClassifier",
+    "EntityEmbeddingEncoder",
+    "EntityEmbeddingRegressor",
     "ItemSequenceEmbedder",
     "KeyedVectors",
     "NearestNeighborRecommender",

@@ -2,6 +2,7 @@
 
 import numbers
 
+import numpy as np
 from sklearn.utils import check_scalar
 
 from .word2vec import Word2VecConfig
@@ -62,3 +63,33 @@ def word2vec_config(est, window=None):
         epochs=int(epochs),
         shrink_windows=check_bool(est.shrink_windows, "shrink_windows"),
     )
+
+
+def check_int_sequence(value, name, min_val=1, allow_empty=True):
+    """Validate a sequence of ints (e.g. hidden layer sizes) into a tuple."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of ints, got {value!r}") from None
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < min_val:
+            raise ValueError(f"{name} must contain ints >= {min_val}, got {value!r}")
+    if not items and not allow_empty:
+        raise ValueError(f"{name} must not be empty")
+    return tuple(int(v) for v in items)
+
+
+def check_min_frequency(value, n_samples):
+    """``min_frequency`` (None, int count or float fraction) as a count."""
+    if value is None:
+        return 1
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        check_scalar(value, "min_frequency", numbers.Integral, min_val=1)
+        return int(value)
+    if isinstance(value, numbers.Real):
+        check_scalar(value, "min_frequency", numbers.Real, min_val=0.0, max_val=1.0,
+                     include_boundaries="neither")
+        return max(1, int(np.ceil(value * n_samples)))
+    raise TypeError(f"min_frequency must be None, an int or a float, got {value!r}")

@@ -1,0 +1,6 @@
+"""Entity embeddings of categorical variables (Guo & Berkhahn 2016)."""
+
+from .encoder import EntityEmbeddingEncoder
+from .estimators import EntityEmbeddingClassifier, EntityEmbeddingRegressor
+
+__all__ = ["EntityEmbeddingClassifier", "EntityEmbeddingEncoder", "EntityEmbeddingRegressor"]

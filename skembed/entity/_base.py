@@ -1,0 +1,224 @@
+"""Shared fitting machinery of the entity-embedding estimators."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_scalar
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import check_bool, check_int_sequence, check_min_frequency, check_option
+from .categories import ColumnCategories
+from .network import EmbeddingNetwork, auto_embedding_dim, train_network
+
+# The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
+AUTO_DIM_RULE = "half"
+
+
+def _is_dataframe(X):
+    return hasattr(X, "iloc") and hasattr(X, "dtypes") and getattr(X, "ndim", 0) == 2
+
+
+class EntityEmbeddingBase(BaseEstimator):
+    """Parameters, input handling and training common to all entity estimators."""
+
+    # -- parameters -------------------------------------------------------------
+    def _check_params(self):
+        p = {}
+        p["hidden_layer_sizes"] = check_int_sequence(self.hidden_layer_sizes,
+                                                     "hidden_layer_sizes")
+        p["dropout"] = float(check_scalar(self.dropout, "dropout", numbers.Real,
+                                          min_val=0.0, max_val=1.0,
+                                          include_boundaries="left"))
+        p["batch_size"] = int(check_scalar(self.batch_size, "batch_size", numbers.Integral,
+                                           min_val=1))
+        p["learning_rate"] = float(check_scalar(
+            self.learning_rate, "learning_rate", numbers.Real, min_val=0.0,
+            include_boundaries="neither"))
+        p["max_iter"] = int(check_scalar(self.max_iter, "max_iter", numbers.Integral,
+                                         min_val=1))
+        p["early_stopping"] = check_bool(self.early_stopping, "early_stopping")
+        p["validation_fraction"] = float(check_scalar(
+            self.validation_fraction, "validation_fraction", numbers.Real, min_val=0.0,
+            max_val=1.0, include_boundaries="neither"))
+        p["n_iter_no_change"] = int(check_scalar(self.n_iter_no_change, "n_iter_no_change",
+                                                 numbers.Integral, min_val=1))
+        p["tol"] = float(check_scalar(self.tol, "tol", numbers.Real, min_val=0.0))
+        check_option(self.handle_unknown, "handle_unknown", {"infrequent", "error"})
+        p["warm_start"] = check_bool(self.warm_start, "warm_start")
+        check_scalar(self.verbose, "verbose", numbers.Integral)
+        dims = self.embedding_dims
+        if not (isinstance(dims, str) and dims == "auto" or isinstance(dims, dict)
+                or isinstance(dims, numbers.Integral) and not isinstance(dims, bool)
+                and dims >= 1):
+            raise ValueError("embedding_dims must be 'auto', an int >= 1 or a dict "
+                             f"feature -> int, got {dims!r}")
+        return p
+
+    def _embedding_dims(self, names, categories):
+        dims = []
+        spec = self.embedding_dims
+        if isinstance(spec, dict):
+            unknown = set(spec) - set(names) - set(range(len(names)))
+            if unknown:
+                raise ValueError(f"embedding_dims names features {sorted(map(str, unknown))} "
+                                 f"that are not categorical features {list(names)}")
+        for j, (name, cats) in enumerate(zip(names, categories, strict=True)):
+            d = spec.get(name, spec.get(j, "auto")) if isinstance(spec, dict) else spec
+            if isinstance(d, str) and d == "auto":
+                d = auto_embedding_dim(len(cats.categories), AUTO_DIM_RULE)
+            if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
+                raise ValueError(f"embedding_dims[{name!r}] must be an int >= 1, got {d!r}")
+            dims.append(int(d))
+        return dims
+
+    # -- input ------------------------------------------------------------------
+    def _columns(self, X, reset):
+        """Validate X (feature names, n_features) and return its columns."""
+        if _is_dataframe(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] < 1:
+                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                                 "minimum of 1 is required.")
+            return [X.iloc[:, j] for j in range(X.shape[1])], X.shape[0]
+        X = validate_data(self, X, dtype=None, ensure_all_finite=False, reset=reset)
+        return [X[:, j] for j in range(X.shape[1])], X.shape[0]
+
+    def _feature_name(self, j):
+        names = getattr(self, "feature_names_in_", None)
+        return str(names[j]) if names is not None else f"x{j}"
+
+    def _fit_categories(self, columns, n_samples):
+        min_count = check_min_frequency(self.min_frequency, n_samples)
+        return [ColumnCategories(col, min_count) for col in columns]
+
+    def _encode(self, columns, n_samples):
+        codes = np.zeros((n_samples, len(columns)), dtype=np.int32)
+        for j, (col, cats) in enumerate(zip(columns, self._categories, strict=True)):
+            codes[:, j] = cats.encode(col, self.handle_unknown, self._cat_names[j])
+        return codes
+
+    # -- training -----------------------------------------------------------------
+    def _train(self, params, codes, xnum, y, sample_weight, task, n_outputs, rng,
+               stratify=None):
+        dims = self._embedding_dims(self._cat_names, self._categories)
+        n_rows = [c.n_rows for c in self._categories]
+        net = getattr(self, "_net", None) if params["warm_start"] else None
+        if net is not None:
+            want = (tuple(n_rows), tuple(dims), xnum.shape[1],
+                    (*params["hidden_layer_sizes"], n_outputs), task)
+            if net.architecture != want:
+                raise ValueError(
+                    "warm_start=True but the network shape changed since the previous "
+                    "fit (embedding_dims, hidden_layer_sizes, features or task); set "
+                    "warm_start=False to refit from scratch")
+            net.dropout = params["dropout"]
+        else:
+            net = EmbeddingNetwork(n_rows, dims, xnum.shape[1], params["hidden_layer_sizes"],
+                                   n_outputs, task, params["dropout"], rng)
+        n = codes.shape[0]
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if sample_weight is not None:
+            if w.sum() <= 0:
+                raise ValueError("sample_weight sums to zero: nothing to fit")
+            w = w * (n / w.sum())  # mean weight 1: the learning rate keeps its meaning
+        val = None
+        idx = np.arange(n)
+        if params["early_stopping"]:
+            n_val = int(round(params["validation_fraction"] * n))
+            if n_val < 1 or n - n_val < 1:
+                raise ValueError(
+                    f"validation_fraction={params['validation_fraction']} leaves an empty "
+                    f"training or validation set with {n} samples")
+            from sklearn.model_selection import train_test_split
+
+            try:
+                tr, va = train_test_split(idx, test_size=n_val, random_state=rng,
+                                          stratify=stratify)
+            except ValueError:  # too few members of some class to stratify
+                tr, va = train_test_split(idx, test_size=n_val, random_state=rng)
+            tr, va = np.sort(tr), np.sort(va)
+            val = (codes[va], xnum[va], y[va], w[va])
+            codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
+        hist = train_network(
+            net, codes, xnum, y, w, max_iter=params["max_iter"],
+            batch_size=params["batch_size"], learning_rate=params["learning_rate"],
+            rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
+            tol=params["tol"], verbose=self.verbose, name=type(self).__name__)
+        # categories without training rows of their own (no infrequent ones, so row 0
+        # never trained) fall back to the frequency-weighted mean embedding
+        for j, cats in enumerate(self._categories):
+            if not cats.infrequent.any():
+                table = net.table_of(j)
+                cnt = cats.counts.astype(np.float64)
+                table[0] = (cnt @ table[cats.rows].astype(np.float64)) / max(cnt.sum(), 1)
+        self._net = net
+        self.embedding_dims_ = dims
+        self.loss_curve_ = hist["loss_curve"]
+        self.validation_loss_curve_ = hist["validation_loss_curve"]
+        self.best_validation_loss_ = hist["best_validation_loss"]
+        self.n_iter_ = hist["n_iter"]
+        self.categories_ = [c.categories for c in self._categories]
+        self.infrequent_categories_ = [
+            c.categories[c.infrequent] if c.infrequent.any() else None
+            for c in self._categories]
+        self.embeddings_ = [net.table_of(j)[c.rows].copy()
+                            for j, c in enumerate(self._categories)]
+
+    # -- similarity -----------------------------------------------------------------
+    def most_similar(self, feature, category, topn=10):
+        """Categories of ``feature`` nearest to ``category`` by cosine similarity.
+
+        Parameters
+        ----------
+        feature : str or int
+            Name (or position among the categorical features) of the feature.
+        category : hashable
+            A category of that feature (seen in training).
+        topn : int, default=10
+            Number of neighbours returned.
+
+        Returns
+        -------
+        list of (category, similarity) tuples, most similar first.  The
+        query itself and categories grouped as infrequent are left out.
+        """
+        check_is_fitted(self, "embeddings_")
+        names = list(self._cat_names)
+        if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
+            if not 0 <= feature < len(names):
+                raise ValueError(f"feature index {feature} out of range for "
+                                 f"{len(names)} categorical features")
+            j = int(feature)
+        elif feature in names:
+            j = names.index(feature)
+        else:
+            raise ValueError(f"{feature!r} is not a categorical feature; known: {names}")
+        topn = check_scalar(topn, "topn", numbers.Integral, min_val=1)
+        cats = self._categories[j]
+        pos = _position(cats.categories, category)
+        if pos is None:
+            raise KeyError(f"category {category!r} not seen in training for feature "
+                           f"{names[j]!r}")
+        emb = self.embeddings_[j].astype(np.float64)
+        norms = np.linalg.norm(emb, axis=1)
+        norms[norms == 0] = 1.0
+        scores = emb @ emb[pos] / (norms * norms[pos])
+        candidates = np.flatnonzero(~cats.infrequent)
+        candidates = candidates[candidates != pos]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:topn]
+        return [(cats.categories[i], float(scores[i])) for i in order]
+
+
+def _position(categories, value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        missing = pd.isna(categories)
+        return int(np.flatnonzero(missing)[0]) if missing.any() else None
+    for i, c in enumerate(categories):
+        try:
+            if c == value:
+                return i
+        except (TypeError, ValueError):
+            continue
+    return None

@@ -1,0 +1,340 @@
+"""The entity-embedding network: embedding tables + dense ReLU layers.
+
+One embedding table per categorical feature; the looked-up rows are
+concatenated with the (already standardised) numeric features and fed to
+dense ReLU layers and a linear output unit layer.  The sparse parts
+(gathers, gradient scatter-adds, Adam on the touched rows) run in the Numba
+kernels of :mod:`.kernels`; the dense layers use numpy (BLAS).
+
+Losses (``task``): ``"regression"`` half squared error, ``"binary"``
+logistic loss on one logit, ``"multiclass"`` softmax cross-entropy.  All
+are sample-weighted means over the batch, so the gradient of the output
+pre-activations is ``w * (prediction - target) / batch_size`` in all three.
+
+No scikit-learn here: the estimators own validation and encoding.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from .kernels import gather, scatter_add, sparse_adam
+
+__all__ = ["EmbeddingNetwork", "auto_embedding_dim", "train_network"]
+
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+
+def auto_embedding_dim(n_categories, rule="half"):
+    """Embedding width for a feature with ``n_categories`` categories.
+
+    ``"half"``: ``min(50, ceil(n / 2))`` (Guo & Berkhahn-style);
+    ``"fastai"``: ``min(600, round(1.6 * n ** 0.56))``.  At least 1.
+    """
+    n = max(int(n_categories), 1)
+    if rule == "half":
+        return max(1, min(50, math.ceil(n / 2)))
+    if rule == "fastai":
+        return max(1, min(600, round(1.6 * n**0.56)))
+    raise ValueError(f"unknown embedding dimension rule {rule!r}")
+
+
+class EmbeddingNetwork:
+    """Parameters, forward/backward pass and Adam state of the network.
+
+    Parameters
+    ----------
+    n_rows : sequence of int
+        Rows of each embedding table (one table per categorical feature).
+    dims : sequence of int
+        Width of each embedding table.
+    n_numeric : int
+        Number of numeric input columns.
+    hidden_layer_sizes : sequence of int
+    n_outputs : int
+    task : {"regression", "binary", "multiclass"}
+    dropout : float
+        Dropout rate after every hidden layer (training only).
+    rng : numpy.random.RandomState
+    dtype : numpy float dtype
+    """
+
+    def __init__(self, n_rows, dims, n_numeric, hidden_layer_sizes, n_outputs, task,
+                 dropout, rng, dtype=np.float32):
+        self.dtype = dt = np.dtype(dtype)
+        self.task = task
+        self.dropout = float(dropout)
+        self.n_rows = np.asarray(n_rows, dtype=np.int64)
+        self.dims = np.asarray(dims, dtype=np.int64)
+        self.n_numeric = int(n_numeric)
+        self.emb_width = int(self.dims.sum())
+        self.row_offset = np.concatenate(([0], np.cumsum(self.n_rows))).astype(np.int64)
+        self.col_offset = np.concatenate(([0], np.cumsum(self.dims)))[:-1].astype(np.int64)
+        self.row_dim = np.repeat(self.dims, self.n_rows).astype(np.int64)
+        self.row_start = np.concatenate(([0], np.cumsum(self.row_dim)))[:-1].astype(np.int64)
+        size = int(self.row_dim.sum())
+        # small random embeddings; He-uniform dense layers; zero biases
+        self.table = rng.uniform(-0.05, 0.05, size).astype(dt)
+        sizes = [self.emb_width + self.n_numeric, *hidden_layer_sizes, n_outputs]
+        self.W, self.b = [], []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            gain = 6.0 if i < len(sizes) - 2 else 3.0  # ReLU layers / linear output
+            bound = math.sqrt(gain / fan_in)
+            self.W.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dt))
+            self.b.append(np.zeros(fan_out, dtype=dt))
+        self.grad_table = np.zeros(size, dtype=dt)
+        self.touched = np.zeros(len(self.row_dim), dtype=np.bool_)
+        self.touched_rows = np.zeros(0, dtype=np.int64)
+        self.n_touched = 0
+        self.reset_optimizer()
+
+    @property
+    def architecture(self):
+        return (tuple(self.n_rows), tuple(self.dims), self.n_numeric,
+                tuple(w.shape[1] for w in self.W), self.task)
+
+    def reset_optimizer(self):
+        self.t = 0
+        self.m_table = np.zeros_like(self.table)
+        self.v_table = np.zeros_like(self.table)
+        self.row_steps = np.zeros(len(self.row_dim), dtype=np.int64)
+        self.mW = [np.zeros_like(w) for w in self.W]
+        self.vW = [np.zeros_like(w) for w in self.W]
+        self.mb = [np.zeros_like(b) for b in self.b]
+        self.vb = [np.zeros_like(b) for b in self.b]
+
+    # -- tables --------------------------------------------------------------
+    def table_of(self, j):
+        """View of the embedding table of feature ``j``, shape (n_rows, dim)."""
+        start = self.row_start[self.row_offset[j]] if self.n_rows[j] else 0
+        stop = start + self.n_rows[j] * self.dims[j]
+        return self.table[start:stop].reshape(self.n_rows[j], self.dims[j])
+
+    def parameters(self):
+        return [self.table, *self.W, *self.b]
+
+    def get_state(self):
+        return [p.copy() for p in self.parameters()]
+
+    def set_state(self, state):
+        for p, s in zip(self.parameters(), state, strict=True):
+            p[...] = s
+
+    # -- forward / backward ----------------------------------------------------
+    def _input(self, codes, xnum):
+        x = np.empty((codes.shape[0], self.emb_width + self.n_numeric), dtype=self.dtype)
+        if self.emb_width:
+            gather(self.table, self.row_start, self.row_offset, self.col_offset,
+                   self.dims, codes, x)
+        if self.n_numeric:
+            x[:, self.emb_width:] = xnum
+        return x
+
+    def forward(self, codes, xnum, dropout_rng=None):
+        """Output pre-activations (and the layer activations for backward)."""
+        a = self._input(codes, xnum)
+        acts = [a]
+        n_hidden = len(self.W) - 1
+        for i in range(n_hidden):
+            a = a @ self.W[i]
+            a += self.b[i]
+            np.maximum(a, 0, out=a)
+            if dropout_rng is not None and self.dropout > 0:
+                keep = dropout_rng.random(a.shape, dtype=self.dtype) >= self.dropout
+                a *= keep
+                a *= self.dtype.type(1.0 / (1.0 - self.dropout))
+            acts.append(a)
+        out = a @ self.W[-1]
+        out += self.b[-1]
+        return out, acts
+
+    def predict_raw(self, codes, xnum, batch_size=8192):
+        """Network output: values (regression), probabilities otherwise."""
+        n = codes.shape[0]
+        n_out = self.W[-1].shape[1]
+        res = np.empty((n, n_out), dtype=np.float64)
+        for s in range(0, n, batch_size):
+            out, _ = self.forward(codes[s:s + batch_size], xnum[s:s + batch_size])
+            res[s:s + batch_size] = out
+        return output_activation(res, self.task)
+
+    def compute_gradients(self, codes, xnum, y, w, dropout_rng=None):
+        """Loss of one batch; fills ``gW``, ``gb`` and the table gradient.
+
+        ``y`` is the float target (regression/binary) or the int class
+        (multiclass); ``w`` the sample weights.  Touched table rows are
+        recorded for :meth:`adam_step`.
+        """
+        out, acts = self.forward(codes, xnum, dropout_rng)
+        loss, g = loss_and_output_grad(out, y, w, self.task)
+        g = g.astype(self.dtype, copy=False)
+        n_layers = len(self.W)
+        self.gW = [None] * n_layers
+        self.gb = [None] * n_layers
+        scale = self.dtype.type(1.0 / (1.0 - self.dropout)) if dropout_rng is not None \
+            and self.dropout > 0 else None
+        for i in range(n_layers - 1, -1, -1):
+            a = acts[i]
+            self.gW[i] = a.T @ g
+            self.gb[i] = g.sum(axis=0)
+            if i > 0:
+                g = g @ self.W[i].T
+                g *= a > 0  # ReLU (and dropout mask: dropped units are 0)
+                if scale is not None:
+                    g *= scale
+            elif self.emb_width:
+                g_in = g @ self.W[0][:self.emb_width].T
+                need = self.n_touched + codes.size
+                if self.touched_rows.shape[0] < need:
+                    grown = np.zeros(need, dtype=np.int64)
+                    grown[:self.n_touched] = self.touched_rows[:self.n_touched]
+                    self.touched_rows = grown
+                self.n_touched = scatter_add(
+                    g_in, codes, self.row_start, self.row_offset, self.col_offset,
+                    self.dims, self.grad_table, self.touched, self.touched_rows,
+                    self.n_touched)
+        return loss
+
+    def clear_table_gradient(self):
+        rows = self.touched_rows[:self.n_touched]
+        self.grad_table[:] = 0
+        self.touched[rows] = False
+        self.n_touched = 0
+
+    def adam_step(self, lr):
+        """One Adam step: dense for the layers, lazy (touched rows) for tables."""
+        self.t += 1
+        bc1 = 1.0 - BETA1**self.t
+        bc2 = 1.0 - BETA2**self.t
+        step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
+        eps = self.dtype.type(EPS * math.sqrt(bc2))
+        for p, g, m, v in zip(self.W + self.b, self.gW + self.gb, self.mW + self.mb,
+                              self.vW + self.vb, strict=True):
+            m *= BETA1
+            m += (1 - BETA1) * g
+            v *= BETA2
+            v += (1 - BETA2) * (g * g)
+            p -= step * m / (np.sqrt(v) + eps)
+        if self.n_touched:
+            sparse_adam(self.table, self.grad_table, self.m_table, self.v_table,
+                        self.row_steps, self.touched, self.touched_rows, self.n_touched,
+                        self.row_start, self.row_dim, lr, BETA1, BETA2, EPS)
+            self.n_touched = 0
+
+
+def output_activation(out, task):
+    if task == "regression":
+        return out
+    if task == "binary":
+        return 1.0 / (1.0 + np.exp(-np.clip(out, -500, 500)))
+    out = out - out.max(axis=1, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def loss_and_output_grad(out, y, w, task):
+    """Weighted mean loss over the batch and its gradient w.r.t. ``out``."""
+    n = out.shape[0]
+    out64 = out.astype(np.float64)
+    if task == "regression":
+        diff = out64[:, 0] - y
+        loss = 0.5 * np.dot(w, diff * diff) / n
+        g = (w * diff / n)[:, None]
+    elif task == "binary":
+        z = out64[:, 0]
+        loss = np.dot(w, np.logaddexp(0.0, z) - y * z) / n
+        g = (w * (output_activation(z, "binary") - y) / n)[:, None]
+    else:
+        z = out64 - out64.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        rows = np.arange(n)
+        loss = np.dot(w, log_norm - z[rows, y]) / n
+        p = np.exp(z - log_norm[:, None])
+        p[rows, y] -= 1.0
+        g = p * (w / n)[:, None]
+    return float(loss), g
+
+
+def _tqdm(total, desc):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="epoch", desc=desc, leave=False)
+
+
+def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate,
+                  rng, val=None, n_iter_no_change=10, tol=1e-4, verbose=0,
+                  name="EntityEmbedding"):
+    """Minibatch Adam for ``max_iter`` epochs (reshuffled each epoch).
+
+    ``val`` is ``(codes, xnum, y, w)`` of the validation fraction or None.
+    With ``val``, training stops once the validation loss has not improved
+    by ``tol`` for ``n_iter_no_change`` epochs and the best parameters are
+    restored.  Returns a dict with ``loss_curve``, ``validation_loss_curve``,
+    ``best_validation_loss`` and ``n_iter``.
+    """
+    n = codes.shape[0]
+    dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    loss_curve, val_curve = [], []
+    best, best_state, stall = np.inf, None, 0
+    wsum = float(w.sum())
+    bar = _tqdm(max_iter, name) if verbose else None
+    epoch = 0
+    try:
+        for epoch in range(1, max_iter + 1):
+            t0 = time.perf_counter()
+            order = rng.permutation(n)
+            total = 0.0
+            for s in range(0, n, batch_size):
+                idx = np.sort(order[s:s + batch_size])
+                loss = net.compute_gradients(codes[idx], xnum[idx], y[idx], w[idx],
+                                             dropout_rng)
+                if not np.isfinite(loss):
+                    raise FloatingPointError(
+                        f"training diverged (loss={loss}) at epoch {epoch}; lower "
+                        "learning_rate or scale the numeric features/target")
+                total += loss * len(idx)
+                net.adam_step(learning_rate)
+            loss_curve.append(total / max(wsum, 1e-300) if wsum > 0 else total / n)
+            msg = f"epoch {epoch}: loss {loss_curve[-1]:.5f}"
+            if val is not None:
+                vloss = evaluate_loss(net, *val)
+                val_curve.append(vloss)
+                msg += f", validation loss {vloss:.5f}"
+                if vloss < best - tol:
+                    best, best_state, stall = vloss, net.get_state(), 0
+                else:
+                    stall += 1
+            msg += f" ({time.perf_counter() - t0:.1f}s)"
+            if verbose:
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(msg.split(": ", 1)[1])
+                    if verbose > 1:
+                        bar.write(f"[{name}] {msg}")
+                else:
+                    print(f"[{name}] {msg}", flush=True)
+            if val is not None and stall >= n_iter_no_change:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if best_state is not None:
+        net.set_state(best_state)
+    return {"loss_curve": loss_curve, "validation_loss_curve": val_curve,
+            "best_validation_loss": best if val is not None else None, "n_iter": epoch}
+
+
+def evaluate_loss(net, codes, xnum, y, w, batch_size=8192):
+    """Weighted mean loss of the network on a data set (no dropout)."""
+    total = 0.0
+    for s in range(0, codes.shape[0], batch_size):
+        out, _ = net.forward(codes[s:s + batch_size], xnum[s:s + batch_size])
+        loss, _ = loss_and_output_grad(out, y[s:s + batch_size], w[s:s + batch_size],
+                                       net.task)
+        total += loss * out.shape[0]
+    wsum = float(w.sum())
+    return total / wsum if wsum > 0 else total / max(codes.shape[0], 1)
