@@ -16,7 +16,7 @@ import gzip
 import os
 from pathlib import Path
 
-__all__ = ["data_home", "load_wiki_sample"]
+__all__ = ["data_home", "load_movielens_sequences", "load_wiki_sample", "load_yoochoose"]
 
 _PACKAGE_DATA = Path(__file__).parent / "data"
 
@@ -69,3 +69,60 @@ def data_home(path=None, required=None):
             f"{required} (see the README of the data directory for sources)"
         )
     return path
+
+
+def load_movielens_sequences(data=None):
+    """MovieLens-100K ratings as one time-ordered item sequence per user.
+
+    Reads ``interactions/ml-100k/u.data`` below :func:`data_home` (ties in
+    timestamp keep file order).
+
+    Returns
+    -------
+    sequences : list of list of int
+        Movie ids of each user, oldest first.
+    users : list of int
+    titles : dict
+        Movie id -> title (from ``u.item``).
+    """
+    import pandas as pd
+
+    from .sequences import sequences_from_events
+
+    root = data_home(data, "interactions/ml-100k/u.data") / "interactions/ml-100k"
+    ratings = pd.read_csv(root / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
+    sequences, users = sequences_from_events(ratings, "user", "item", "ts")
+    items = pd.read_csv(root / "u.item", sep="|", header=None, encoding="latin-1")
+    titles = dict(zip(items[0], items[1], strict=True))
+    return sequences, users, titles
+
+
+def load_yoochoose(data=None, split="train"):
+    """YooChoose 1/64 click sessions (``interactions/yoochoose1_64/``).
+
+    Parameters
+    ----------
+    split : {"train", "valid", "test"}
+
+    Returns
+    -------
+    sessions : list of list of int
+        Item ids (re-indexed 0..5398) of each session in click order.
+    item_category : dict
+        Item id -> category id (from ``edges.txt``).
+    """
+    root = data_home(data, f"interactions/yoochoose1_64/{split}.txt")
+    root = root / "interactions/yoochoose1_64"
+    sessions = []
+    with open(root / f"{split}.txt") as f:
+        next(f)  # header
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            sessions.append([int(x) for x in parts[2].split(",") if x])
+    category = {}
+    with open(root / "edges.txt") as f:
+        next(f)
+        for line in f:
+            item, cat = line.split()
+            category[int(item)] = int(cat)
+    return sessions, category

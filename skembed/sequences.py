@@ -106,6 +106,10 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Mean training loss per example of each epoch.
     item_counts_ : ndarray of int64
         Number of occurrences of each item of ``wv_`` in the training data.
+    output_vectors_ : ndarray of float32 (n_items, vector_size) or None
+        Negative-sampling output layer, rows aligned with ``wv_`` (``None``
+        when ``negative=0``).  ``profile @ output_vectors_.T`` scores how
+        likely each item is in the context of a sequence.
 
     Examples
     --------
@@ -200,6 +204,7 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
             raise TypeError(f"item ids must be hashable: {exc}") from None
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         self.item_counts_ = vocab.counts
+        self.output_vectors_ = state.syn1neg if config.negative > 0 else None
         self.loss_history_ = list(state.loss_history)
         return self
 

@@ -50,6 +50,21 @@ def test_exclude_seen_false_and_query_last():
     assert all(group(p) == 2 for p in pred[0])
 
 
+def test_output_scoring_prefers_items_the_model_predicts():
+    X, y = next_item_data()
+    # one item of group 0 follows every group-0 history: three times as popular
+    y = [3 if group(h[0]) == 0 else t for h, t in zip(X, y, strict=True)]
+    X = [[i for i in h if i != 3] for h in X]
+    rec = NearestNeighborRecommender(clone(EMB), n_recommendations=1, scoring="output").fit(X, y)
+    emb = rec.embedder_
+    assert emb.output_vectors_.shape == emb.wv_.vectors.shape
+    pred = rec.predict([[1, 2, 4], [101, 102]])
+    assert pred[0, 0] == 3 and group(pred[1, 0]) == 1
+    with pytest.raises(ValueError, match="negative sampling"):
+        NearestNeighborRecommender(ItemSequenceEmbedder(hs=True, negative=0),
+                                   scoring="output").fit(X)
+
+
 def test_similar_items_scores_sorted_and_self_excluded():
     X, _ = next_item_data()
     rec = NearestNeighborRecommender(clone(EMB)).fit(X)

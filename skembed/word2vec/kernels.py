@@ -141,16 +141,13 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
             f = np.float32(0.0)
             for k in range(dim):
                 f += l1[k] * syn1neg[row, k]
-            if f >= MAX_EXP:
-                g = (label - np.float32(1.0)) * alpha
-            elif f <= -MAX_EXP:
-                g = label * alpha
-            else:
-                g = (label - _sigmoid(f)) * alpha
             if d == 0:
                 loss += _neg_log_sigmoid(f)
             else:
                 loss += _neg_log_sigmoid(-f)
+            if f <= -MAX_EXP or f >= MAX_EXP:
+                continue  # saturated: no update (as gensim; acts as a regulariser)
+            g = (label - _sigmoid(f)) * alpha
             for k in range(dim):
                 work[k] += g * syn1neg[row, k]
                 syn1neg[row, k] += _clip(g * l1[k])

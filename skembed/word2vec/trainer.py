@@ -64,8 +64,10 @@ def resolve_n_threads(n_jobs):
 
 
 def init_state(n_keys, vector_size, rng):
-    """Input vectors uniform in [-0.5, 0.5) / dim (as the C tool); outputs zero."""
-    syn0 = (rng.random_sample((n_keys, vector_size)).astype(np.float32) - np.float32(0.5))
+    """Input vectors uniform in [-1, 1) / dim (as gensim 4; the C tool uses half that
+    range, which measurably hurts on small data such as short sessions); outputs zero."""
+    syn0 = rng.random_sample((n_keys, vector_size)).astype(np.float32)
+    syn0 = syn0 * np.float32(2.0) - np.float32(1.0)
     syn0 /= np.float32(vector_size)
     return Word2VecState(
         syn0=np.ascontiguousarray(syn0),
