@@ -201,6 +201,10 @@ class EntityEmbeddingBase(BaseEstimator):
         if pos is None:
             raise KeyError(f"category {category!r} not seen in training for feature "
                            f"{names[j]!r}")
+        if cats.infrequent[pos]:
+            raise ValueError(f"category {category!r} of {names[j]!r} is grouped as "
+                             "infrequent: it shares its embedding with the other rare "
+                             "categories")
         emb = self.embeddings_[j].astype(np.float64)
         norms = np.linalg.norm(emb, axis=1)
         norms[norms == 0] = 1.0

@@ -50,7 +50,7 @@ def scatter_add(grad_in, codes, row_start, row_offset, col_offset, dims, grad,
     return n_touched
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
                 row_start, row_dim, lr, beta1, beta2, eps):
     """Adam step on the touched rows only ("lazy" Adam), then clear their gradient.

@@ -290,24 +290,25 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
             total = 0.0
             for s in range(0, n, batch_size):
                 idx = np.sort(order[s:s + batch_size])
-                loss = net.compute_gradients(codes[idx], xnum[idx], y[idx], w[idx],
-                                             dropout_rng)
+                with np.errstate(all="ignore"):  # divergence is reported below
+                    loss = net.compute_gradients(codes[idx], xnum[idx], y[idx], w[idx],
+                                                 dropout_rng)
+                    if np.isfinite(loss):
+                        net.adam_step(learning_rate)
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"training diverged (loss={loss}) at epoch {epoch}; lower "
-                        "learning_rate or scale the numeric features/target")
+                        "learning_rate")
                 total += loss * len(idx)
-                net.adam_step(learning_rate)
             loss_curve.append(total / max(wsum, 1e-300) if wsum > 0 else total / n)
             msg = f"epoch {epoch}: loss {loss_curve[-1]:.5f}"
             if val is not None:
                 vloss = evaluate_loss(net, *val)
                 val_curve.append(vloss)
                 msg += f", validation loss {vloss:.5f}"
-                if vloss < best - tol:
-                    best, best_state, stall = vloss, net.get_state(), 0
-                else:
-                    stall += 1
+                stall = 0 if vloss < best - tol else stall + 1
+                if vloss < best:  # keep the best weights, even a sub-tol gain
+                    best, best_state = vloss, net.get_state()
             msg += f" ({time.perf_counter() - t0:.1f}s)"
             if verbose:
                 if bar is not None:

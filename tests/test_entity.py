@@ -1,0 +1,554 @@
+"""Entity embeddings: network maths, planted structure, API and bad input."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skembed import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
+from skembed.entity.kernels import scatter_add, sparse_adam
+from skembed.entity.network import EmbeddingNetwork, auto_embedding_dim
+
+FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate=1e-2, max_iter=15)
+
+
+def planted(n=1200, n_cats=12, seed=0):
+    """Shops whose effects fall in two groups (+2 / -2), plus a numeric feature."""
+    rng = np.random.RandomState(seed)
+    shops = np.array([f"s{i:02d}" for i in range(n_cats)], dtype=object)
+    group = {s: i % 2 for i, s in enumerate(shops)}
+    shop = rng.choice(shops, n)
+    num = rng.normal(size=n)
+    effect = np.where([group[s] for s in shop], 2.0, -2.0)
+    y = effect + 0.5 * num + rng.normal(0, 0.1, n)
+    X = pd.DataFrame({"shop": shop, "num": num})
+    return X, y, group
+
+
+@pytest.fixture(scope="module")
+def planted_fit():
+    X, y, group = planted()
+    reg = EntityEmbeddingRegressor(random_state=0, **FAST).fit(X, y)
+    return reg, X, y, group
+
+
+# -- network maths ------------------------------------------------------------------
+@pytest.mark.parametrize("task,n_out", [("regression", 1), ("binary", 1), ("multiclass", 3)])
+def test_gradients_match_finite_differences(task, n_out):
+    rng = np.random.RandomState(0)
+    net = EmbeddingNetwork([4, 3], [3, 2], 2, (5, 4), n_out, task, 0.0, rng,
+                           dtype=np.float64)
+    n = 7
+    codes = np.column_stack([rng.randint(0, 4, n), rng.randint(0, 3, n)]).astype(np.int32)
+    xnum = rng.normal(size=(n, 2))
+    y = {"regression": rng.normal(size=n), "binary": rng.randint(0, 2, n).astype(float),
+         "multiclass": rng.randint(0, 3, n)}[task]
+    w = rng.uniform(0.5, 2.0, n)
+    net.compute_gradients(codes, xnum, y, w)
+    analytic = [net.grad_table.copy(), *[g.copy() for g in net.gW],
+                *[g.copy() for g in net.gb]]
+    net.clear_table_gradient()
+
+    def loss():
+        out, _ = net.forward(codes, xnum)
+        from skembed.entity.network import loss_and_output_grad
+
+        return loss_and_output_grad(out, y, w, task)[0]
+
+    h = 1e-6
+    for param, grad in zip(net.parameters(), analytic, strict=True):
+        flat, gflat = param.reshape(-1), grad.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + h
+            up = loss()
+            flat[i] = old - h
+            down = loss()
+            flat[i] = old
+            assert (up - down) / (2 * h) == pytest.approx(gflat[i], abs=1e-7, rel=1e-5)
+    # rows never used by the batch get no gradient
+    used = np.zeros(7, bool)
+    used[codes[:, 0]] = True
+    used[4 + codes[:, 1]] = True
+    for r in np.flatnonzero(~used):
+        s = net.row_start[r]
+        assert not analytic[0][s:s + net.row_dim[r]].any()
+
+
+def test_sparse_adam_updates_only_touched_rows():
+    dims = np.array([2, 3], np.int64)
+    n_rows = np.array([3, 2], np.int64)
+    row_offset = np.array([0, 3, 5], np.int64)
+    row_dim = np.repeat(dims, n_rows)
+    row_start = np.concatenate(([0], np.cumsum(row_dim)))[:-1].astype(np.int64)
+    col_offset = np.array([0, 2], np.int64)
+    size = int(row_dim.sum())
+    table = np.arange(size, dtype=np.float64)
+    before = table.copy()
+    grad, m, v = np.zeros(size), np.zeros(size), np.zeros(size)
+    steps = np.zeros(5, np.int64)
+    touched = np.zeros(5, np.bool_)
+    touched_rows = np.zeros(4, np.int64)
+    codes = np.array([[1, 0], [1, 0]], np.int32)
+    g_in = np.ones((2, 5))
+    nt = scatter_add(g_in, codes, row_start, row_offset, col_offset, dims, grad,
+                     touched, touched_rows, 0)
+    assert nt == 2 and sorted(touched_rows[:nt]) == [1, 3]
+    np.testing.assert_array_equal(grad[row_start[1]:row_start[1] + 2], [2, 2])
+    sparse_adam(table, grad, m, v, steps, touched, touched_rows, nt, row_start, row_dim,
+                0.1, 0.9, 0.999, 1e-8)
+    changed = table != before
+    expected = np.zeros(size, bool)
+    for r in (1, 3):
+        expected[row_start[r]:row_start[r] + row_dim[r]] = True
+    np.testing.assert_array_equal(changed, expected)
+    # first Adam step moves every touched coordinate by the learning rate
+    np.testing.assert_allclose(before[expected] - table[expected], 0.1, rtol=1e-6)
+    assert not grad.any() and not touched.any()
+    np.testing.assert_array_equal(steps, [0, 1, 0, 1, 0])
+
+
+def test_auto_embedding_dim_rules():
+    assert auto_embedding_dim(1) == 1
+    assert auto_embedding_dim(7) == 4
+    assert auto_embedding_dim(1115) == 50
+    assert auto_embedding_dim(1115, "fastai") == round(1.6 * 1115**0.56)
+    with pytest.raises(ValueError):
+        auto_embedding_dim(3, "nope")
+
+
+# -- planted structure ----------------------------------------------------------------
+def test_regressor_beats_mean_and_embeddings_cluster_by_group(planted_fit):
+    reg, X, y, group = planted_fit
+    Xt, yt, _ = planted(n=600, seed=1)
+    assert reg.score(Xt, yt) > 0.95  # the mean baseline scores 0
+    for shop in reg.categories_[0]:
+        near = reg.most_similar("shop", shop, topn=3)
+        assert len(near) == 3
+        assert all(group[s] == group[shop] for s, _ in near)
+        assert all(-1 - 1e-9 <= score <= 1 + 1e-9 for _, score in near)
+
+
+def test_encoder_embeddings_separate_groups():
+    X, y, group = planted()
+    enc = EntityEmbeddingEncoder(embedding_dims=3, random_state=0, **FAST)
+    Z = enc.fit_transform(X[["shop"]], y)
+    assert Z.shape == (len(X), 3) and Z.dtype == np.float32
+    emb = enc.embeddings_[0]
+    labels = np.array([group[s] for s in enc.categories_[0]])
+    centroids = np.array([emb[labels == g].mean(axis=0) for g in (0, 1)])
+    within = np.mean([np.linalg.norm(e - centroids[g]) for e, g in zip(emb, labels,
+                                                                        strict=True)])
+    between = np.linalg.norm(centroids[0] - centroids[1])
+    assert between > 3 * within
+    # transform is the lookup of embeddings_
+    rows = np.searchsorted(enc.categories_[0], X["shop"])
+    np.testing.assert_allclose(Z, emb[rows])
+
+
+def test_classifier_binary_and_multiclass():
+    X, y, _ = planted(n=900)
+    yb = (y > 0).astype(int)
+    clf = EntityEmbeddingClassifier(random_state=0, **FAST).fit(X, yb)
+    assert clf.score(X, yb) > 0.95
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    labels = np.array(["low", "mid", "high"])[np.digitize(y, [-1.5, 1.5])]
+    clf3 = EntityEmbeddingClassifier(random_state=0, **FAST).fit(X, labels)
+    assert set(clf3.classes_) == {"low", "mid", "high"}
+    assert clf3.predict_proba(X).shape == (len(X), 3)
+    assert clf3.score(X, labels) > 0.8
+
+
+def test_encoder_task_auto():
+    X, y, _ = planted(n=300)
+    kw = dict(FAST, max_iter=1)
+    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y).task_ == "regression"
+    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y > 0).task_ == "binary"
+    y3 = np.digitize(y, [-1, 1])
+    enc = EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y3)
+    assert enc.task_ == "multiclass" and list(enc.classes_) == [0, 1, 2]
+    with pytest.raises(ValueError, match="binary"):
+        EntityEmbeddingEncoder(task="binary", **kw).fit(X[["shop"]], y3)
+
+
+# -- categories -----------------------------------------------------------------------
+def test_unseen_categories_infrequent_and_error(planted_fit):
+    reg, X, y, group = planted_fit
+    Xn = pd.DataFrame({"shop": ["never-seen"], "num": [0.0]})
+    pred = reg.predict(Xn)
+    assert np.isfinite(pred).all()
+    # the shared row is the frequency-weighted mean embedding: between the groups
+    assert -1.5 < pred[0] < 1.5
+    strict = clone(reg).set_params(handle_unknown="error").fit(X, y)
+    with pytest.raises(ValueError, match="unknown categories.*never-seen"):
+        strict.predict(Xn)
+    with pytest.raises(ValueError, match="unknown categories"):
+        strict.encoder_.transform(Xn[["shop"]])
+
+
+def test_min_frequency_groups_rare_categories():
+    rng = np.random.RandomState(0)
+    shop = np.array(["a"] * 200 + ["b"] * 200 + ["r1", "r2", "r3"], dtype=object)
+    y = np.where(shop == "a", 1.0, -1.0) + rng.normal(0, 0.1, len(shop))
+    enc = EntityEmbeddingEncoder(min_frequency=5, **FAST, random_state=0)
+    Z = enc.fit_transform(shop.reshape(-1, 1), y)
+    assert list(enc.infrequent_categories_[0]) == ["r1", "r2", "r3"]
+    emb = enc.embeddings_[0]
+    np.testing.assert_array_equal(emb[2], emb[3])  # r1, r2 share the row
+    assert not np.allclose(emb[0], emb[2])
+    unseen = enc.transform(np.array([["zzz"]], dtype=object))
+    np.testing.assert_array_equal(unseen[0], Z[-1])  # unseen -> the shared row
+    with pytest.raises(ValueError, match="infrequent"):
+        enc.most_similar("x0", "r1")
+    assert enc.most_similar("x0", "a") == [("b", pytest.approx(enc.most_similar(
+        "x0", "b")[0][1]))]
+    # a fractional min_frequency is a share of the samples
+    enc2 = EntityEmbeddingEncoder(min_frequency=0.1, **dict(FAST, max_iter=1)).fit(
+        shop.reshape(-1, 1), y)
+    assert len(enc2.infrequent_categories_[0]) == 3
+
+
+def test_missing_values_are_their_own_category():
+    rng = np.random.RandomState(0)
+    col = rng.choice(np.array(["a", "b", None], dtype=object), 600)
+    col[:5] = np.nan  # NaN and None are the same missing category
+    missing = pd.isna(col)
+    y = np.where(missing, 3.0, 0.0) + rng.normal(0, 0.1, 600)
+    reg = EntityEmbeddingRegressor(random_state=0, **FAST).fit(col.reshape(-1, 1), y)
+    cats = reg.categories_[0]
+    assert list(cats[:2]) == ["a", "b"] and pd.isna(cats[2]) and len(cats) == 3
+    pred = reg.predict(np.array([[None], [np.nan], ["a"]], dtype=object))
+    assert pred[0] == pred[1] and pred[0] > 2.0 and pred[2] < 1.0
+
+
+def test_integer_codes_are_categories_not_magnitudes():
+    rng = np.random.RandomState(0)
+    code = rng.randint(0, 6, 900)
+    effect = np.array([3.0, -3.0, 3.0, -3.0, 3.0, -3.0])  # not monotone in the code
+    y = effect[code] + rng.normal(0, 0.1, 900)
+    X = pd.DataFrame({"code": code, "num": rng.normal(size=900)})
+    reg = EntityEmbeddingRegressor(categorical_features=["code"], random_state=0,
+                                   **FAST).fit(X, y)
+    assert list(reg.is_categorical_) == [True, False]
+    assert list(reg.categories_[0]) == list(range(6))
+    assert reg.score(X, y) > 0.95
+    # treating the code as a number cannot fit this with a linear readout of
+    # one numeric input: the same network without the embedding is much worse
+    num = EntityEmbeddingRegressor(categorical_features=None, random_state=0,
+                                   **dict(FAST, hidden_layer_sizes=(2,))).fit(X, y)
+    assert num.score(X, y) < 0.5
+    # the encoder treats every column as categorical, ints included
+    enc = EntityEmbeddingEncoder(**dict(FAST, max_iter=1)).fit(code.reshape(-1, 1), y)
+    assert list(enc.categories_[0]) == list(range(6))
+
+
+def test_pandas_category_dtype_order_and_auto_detection():
+    rng = np.random.RandomState(0)
+    n = 300
+    X = pd.DataFrame({
+        "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"]),
+        "colour": rng.choice(["red", "blue"], n).astype(object),
+        "name": pd.array(rng.choice(["x", "y"], n), dtype="string"),
+        "num": rng.normal(size=n),
+        "count": rng.randint(0, 5, n),
+    })
+    y = rng.normal(size=n)
+    reg = EntityEmbeddingRegressor(**dict(FAST, max_iter=1)).fit(X, y)
+    assert list(reg.is_categorical_) == [True, True, True, False, False]
+    assert list(reg.categories_[0]) == ["S", "M", "L"]
+    assert list(reg.categories_[1]) == ["blue", "red"]
+    names = list(reg.encoder_.get_feature_names_out())
+    assert names[0] == "size_emb0" and names[-1].startswith("name_emb")
+    # categorical_features as indices and mask give the same split
+    for spec in ([0, 1, 2], [True, True, True, False, False]):
+        other = EntityEmbeddingRegressor(categorical_features=spec,
+                                         **dict(FAST, max_iter=1)).fit(X, y)
+        np.testing.assert_array_equal(other.is_categorical_, reg.is_categorical_)
+
+
+def test_one_level_column_and_large_table():
+    X = np.array([["only"]] * 50, dtype=object)
+    y = np.linspace(0, 1, 50)
+    enc = EntityEmbeddingEncoder(**dict(FAST, max_iter=2)).fit(X, y)
+    assert enc.transform(X).shape == (50, 1) and list(enc.categories_[0]) == ["only"]
+
+    rng = np.random.RandomState(0)
+    n_levels = 100_000
+    ids = rng.permutation(n_levels)  # every level once
+    y = rng.normal(size=n_levels)
+    enc = EntityEmbeddingEncoder(embedding_dims=4, hidden_layer_sizes=(8,), max_iter=1,
+                                 batch_size=1024, random_state=0)
+    enc.fit(ids.reshape(-1, 1), y)
+    net = enc._net
+    # memory proportional to the table: (levels + shared row) x dim parameters,
+    # plus equal-sized Adam moments; dense layers are tiny
+    assert net.table.size == (n_levels + 1) * 4
+    assert net.m_table.size == net.v_table.size == net.table.size
+    assert sum(w.size for w in net.W) < 100
+    assert enc.embeddings_[0].shape == (n_levels, 4)
+
+
+# -- training behaviour -------------------------------------------------------------
+def test_determinism_with_fixed_random_state():
+    X, y, _ = planted(n=400)
+    kw = dict(FAST, max_iter=3, dropout=0.2)
+    a = EntityEmbeddingRegressor(random_state=3, **kw).fit(X, y).predict(X)
+    b = EntityEmbeddingRegressor(random_state=3, **kw).fit(X, y).predict(X)
+    c = EntityEmbeddingRegressor(random_state=4, **kw).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_dropout_only_at_training_time():
+    X, y, _ = planted(n=400)
+    reg = EntityEmbeddingRegressor(dropout=0.5, random_state=0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), reg.predict(X))
+    assert reg.score(X, y) > 0.8
+
+
+def test_early_stopping():
+    X, y, _ = planted(n=600)
+    reg = EntityEmbeddingRegressor(early_stopping=True, n_iter_no_change=2, tol=1e-3,
+                                   validation_fraction=0.2, random_state=0,
+                                   **dict(FAST, max_iter=300)).fit(X, y)
+    assert reg.n_iter_ < 300
+    assert len(reg.loss_curve_) == len(reg.validation_loss_curve_) == reg.n_iter_
+    assert reg.best_validation_loss_ == min(reg.validation_loss_curve_)
+    # stopped because the last n_iter_no_change epochs did not improve by tol
+    assert min(reg.validation_loss_curve_[-2:]) > reg.best_validation_loss_ - 1e-3
+    plain = EntityEmbeddingRegressor(**dict(FAST, max_iter=4)).fit(X, y)
+    assert plain.n_iter_ == 4 and plain.validation_loss_curve_ == []
+    assert plain.best_validation_loss_ is None
+    with pytest.raises(ValueError, match="validation_fraction"):
+        EntityEmbeddingRegressor(early_stopping=True, validation_fraction=0.01).fit(
+            X[:10], y[:10])
+
+
+def test_sample_weight_changes_the_fit():
+    rng = np.random.RandomState(0)
+    shop = np.array(["a", "b"] * 300, dtype=object).reshape(-1, 1)
+    # shop "a" has two kinds of rows: y = 0 and y = 10
+    y = np.where(shop[:, 0] == "a", np.tile([0.0, 0.0, 10.0, 10.0], 150), 5.0)
+    y = y + rng.normal(0, 0.01, len(y))
+    w = np.where(y > 8, 0.0, 1.0)
+    reg = EntityEmbeddingRegressor(random_state=0, **FAST)
+    weighted = clone(reg).fit(shop, y, sample_weight=w).predict([["a"]])[0]
+    unweighted = clone(reg).fit(shop, y).predict([["a"]])[0]
+    assert abs(weighted - 0.0) < 1.0
+    assert abs(unweighted - 5.0) < 1.0
+    with pytest.raises(ValueError, match="non-zero"):
+        clone(reg).fit(shop, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        clone(reg).fit(shop, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError):
+        clone(reg).fit(shop, y, sample_weight=np.ones(3))
+
+
+def test_warm_start_continues_training():
+    X, y, _ = planted(n=600)
+    kw = dict(FAST, max_iter=2)
+    reg = EntityEmbeddingRegressor(warm_start=True, random_state=0, **kw).fit(X, y)
+    first = list(reg.loss_curve_)
+    table = reg._net.table
+    reg.fit(X, y)
+    assert reg._net.table is table  # same network, trained further
+    assert reg.loss_curve_[0] < first[0]
+    cold = EntityEmbeddingRegressor(random_state=0, **kw).fit(X, y)
+    assert cold.loss_curve_ == pytest.approx(first)
+    with pytest.raises(ValueError, match="warm_start"):
+        reg.set_params(hidden_layer_sizes=(7,)).fit(X, y)
+    clf = EntityEmbeddingClassifier(warm_start=True, **kw).fit(X, y > 0)
+    with pytest.raises(ValueError, match="new classes"):
+        clf.fit(X, np.where(y > 0, 2, 1))
+
+
+def test_verbose_reports_epochs(capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    X, y, _ = planted(n=200)
+    EntityEmbeddingRegressor(verbose=1, **dict(FAST, max_iter=2)).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch 1: loss" in out and "epoch 2: loss" in out
+
+
+def test_diverging_training_raises_clear_error():
+    X, y, _ = planted(n=200)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        EntityEmbeddingRegressor(random_state=0,
+                                 **dict(FAST, learning_rate=1e12, max_iter=20)).fit(
+            X, y * 1e30)
+
+
+# -- sklearn integration ----------------------------------------------------------------
+def test_pickle_clone_and_encoder_sharing(planted_fit):
+    reg, X, y, _ = planted_fit
+    again = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+    fresh = clone(reg)
+    assert not hasattr(fresh, "embeddings_") and fresh.get_params() == reg.get_params()
+    enc = reg.encoder_
+    Z = enc.transform(X[["shop"]])
+    rows = np.searchsorted(reg.categories_[0], X["shop"])
+    np.testing.assert_array_equal(Z, reg.embeddings_[0][rows])
+    assert enc.most_similar("shop", "s00") == reg.most_similar("shop", "s00")
+    assert list(enc.feature_names_in_) == ["shop"] and enc.n_features_in_ == 1
+
+
+def test_set_output_pandas():
+    X, y, _ = planted(n=300)
+    enc = EntityEmbeddingEncoder(embedding_dims={"shop": 2}, **dict(FAST, max_iter=1))
+    enc.set_output(transform="pandas")
+    out = enc.fit(X[["shop"]], y).transform(X[["shop"]])
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["shop_emb0", "shop_emb1"]
+    plain = EntityEmbeddingEncoder(embedding_dims=2, **dict(FAST, max_iter=1)).fit(
+        X[["shop"]].to_numpy(), y)
+    assert list(plain.get_feature_names_out()) == ["x0_emb0", "x0_emb1"]
+    assert list(plain.get_feature_names_out(["store"])) == ["store_emb0", "store_emb1"]
+
+
+def test_column_transformer_pipeline_grid_search():
+    X, y, _ = planted(n=500)
+    pipe = Pipeline([
+        ("pre", ColumnTransformer([
+            ("emb", EntityEmbeddingEncoder(random_state=0, **dict(FAST, max_iter=5)),
+             ["shop"]),
+            ("num", "passthrough", ["num"]),
+        ])),
+        ("ridge", Ridge()),
+    ])
+    grid = GridSearchCV(pipe, {"pre__emb__embedding_dims": [1, 3]}, cv=2).fit(X, y)
+    assert grid.best_score_ > 0.9
+    assert list(grid.best_estimator_[:-1].get_feature_names_out())[-1] == "num__num"
+
+
+def test_transformed_target_regressor():
+    X, y, _ = planted(n=500)
+    ttr = TransformedTargetRegressor(EntityEmbeddingRegressor(random_state=0, **FAST),
+                                     func=np.log, inverse_func=np.exp)
+    y_pos = np.exp(y / 4)
+    pred = ttr.fit(X, y_pos).predict(X)
+    assert np.all(pred > 0)
+    assert np.mean(np.abs(pred - y_pos) / y_pos) < 0.1
+
+
+def test_cold_start_uses_other_attributes():
+    """A new shop of a known type is predicted near its type's level."""
+    rng = np.random.RandomState(0)
+    shops = [f"s{i}" for i in range(40)]
+    kind = {s: "hi" if i % 2 else "lo" for i, s in enumerate(shops)}
+    n = 2000
+    shop = rng.choice(shops[:36], n)
+    X = pd.DataFrame({"shop": shop, "kind": [kind[s] for s in shop]})
+    level = {"hi": 3.0, "lo": -3.0}
+    y = np.array([level[k] for k in X["kind"]]) + rng.normal(0, 0.5, n)
+    reg = EntityEmbeddingRegressor(random_state=0, **FAST).fit(X, y)
+    new = pd.DataFrame({"shop": shops[36:], "kind": [kind[s] for s in shops[36:]]})
+    pred = reg.predict(new)
+    truth = np.array([level[k] for k in new["kind"]])
+    # far closer than the global mean (error 3), and the types stay apart
+    assert np.abs(pred - truth).max() < 1.5
+    assert pred[truth > 0].min() - pred[truth < 0].max() > 3.0
+
+
+# -- bad input ------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_regression_target(bad):
+    X, y, _ = planted(n=50)
+    y[3] = bad
+    for est in (EntityEmbeddingRegressor(), EntityEmbeddingEncoder(task="regression")):
+        with pytest.raises(ValueError, match="y"):
+            est.fit(X if isinstance(est, EntityEmbeddingRegressor) else X[["shop"]], y)
+
+
+def test_single_class_and_length_mismatch():
+    X, y, _ = planted(n=50)
+    with pytest.raises(ValueError, match="one class"):
+        EntityEmbeddingClassifier().fit(X, np.ones(50))
+    with pytest.raises(ValueError, match="one class"):
+        EntityEmbeddingEncoder(task="binary").fit(X[["shop"]], np.ones(50))
+    for est, XX in ((EntityEmbeddingRegressor(), X), (EntityEmbeddingClassifier(), X),
+                    (EntityEmbeddingEncoder(), X[["shop"]])):
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            est.fit(XX, y[:40])
+    with pytest.raises(ValueError, match="requires y"):
+        EntityEmbeddingEncoder().fit(X[["shop"]], None)
+
+
+def test_bad_columns():
+    X, y, _ = planted(n=60)
+    kw = dict(FAST, max_iter=1)
+    with pytest.raises(ValueError, match="not numeric"):
+        EntityEmbeddingRegressor(categorical_features=None, **kw).fit(X, y)
+    Xn = X.copy()
+    Xn.loc[0, "num"] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        EntityEmbeddingRegressor(**kw).fit(Xn, y)
+    with pytest.raises(ValueError, match="not columns"):
+        EntityEmbeddingRegressor(categorical_features=["nope"], **kw).fit(X, y)
+    with pytest.raises(ValueError, match="names need X"):
+        EntityEmbeddingRegressor(categorical_features=["shop"], **kw).fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match="out of range"):
+        EntityEmbeddingRegressor(categorical_features=[5], **kw).fit(X, y)
+    with pytest.raises(ValueError, match="mask"):
+        EntityEmbeddingRegressor(categorical_features=[True], **kw).fit(X, y)
+    with pytest.raises(ValueError, match="categorical_features"):
+        EntityEmbeddingRegressor(categorical_features="all", **kw).fit(X, y)
+    reg = EntityEmbeddingRegressor(**kw).fit(X, y)
+    with pytest.raises(ValueError, match="feature names"):
+        reg.predict(X[["shop"]])
+    with pytest.raises(ValueError, match="2 features"):
+        EntityEmbeddingRegressor(**kw).fit(X.to_numpy(), y).predict(X[["shop"]].to_numpy())
+    with pytest.raises(ValueError, match="not a categorical feature"):
+        reg.most_similar("num", 0.5)
+    with pytest.raises(KeyError, match="not seen"):
+        reg.most_similar("shop", "zzz")
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+    ({"hidden_layer_sizes": "big"}, "hidden_layer_sizes"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"validation_fraction": 1.0}, "validation_fraction"),
+    ({"n_iter_no_change": 0}, "n_iter_no_change"),
+    ({"tol": -1.0}, "tol"),
+    ({"handle_unknown": "ignore"}, "handle_unknown"),
+    ({"min_frequency": 0}, "min_frequency"),
+    ({"min_frequency": 1.5}, "min_frequency"),
+    ({"embedding_dims": 0}, "embedding_dims"),
+    ({"embedding_dims": "wide"}, "embedding_dims"),
+    ({"embedding_dims": {"nope": 3}}, "embedding_dims"),
+    ({"embedding_dims": {"shop": 0}}, "embedding_dims"),
+    ({"early_stopping": "yes"}, "early_stopping"),
+])
+def test_bad_parameters(params, match):
+    X, y, _ = planted(n=60)
+    with pytest.raises(ValueError, match=match):
+        EntityEmbeddingRegressor(**params).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        EntityEmbeddingEncoder(**params).fit(X[["shop"]], y)
+
+
+def test_bad_task():
+    X, y, _ = planted(n=60)
+    with pytest.raises(ValueError, match="task"):
+        EntityEmbeddingEncoder(task="ranking").fit(X[["shop"]], y)
