@@ -9,8 +9,12 @@ scores cost a single comparison.  Nothing here knows scikit-learn.
 import numpy as np
 from numba import njit, prange
 
-# bytes of the score block of one batch of queries (stays in L2/L3 cache)
-_BLOCK_BYTES = 8 * 2**20
+# score tiles of (query block x item block) stay in L2 cache between the
+# matrix product that writes them and the selection that reads them
+_QUERY_BLOCK = 256
+_ITEM_BLOCK = 2048
+# a group of scores is skipped at once when its max cannot enter the heap
+_GROUP = 16
 
 
 @njit(inline="always")
@@ -31,46 +35,96 @@ def _sift_down(vals, idx, k):
             break
 
 
-@njit(nogil=True, fastmath=False, cache=True, parallel=True)
-def select_top_k(scores, k, excl_indptr, excl_indices, row_offset, out_idx, out_val):
-    """Write the ``k`` best columns of each row of ``scores``, best first.
+@njit(nogil=True, cache=True)
+def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_val,
+                heap_idx):
+    """Push the scores of a tile into the per-query min-heaps of size k.
 
-    Parameters
-    ----------
-    scores : float32 (n_rows, n_cols); excluded entries are overwritten.
-    excl_indptr, excl_indices : CSR lists of columns to skip per query row
-        (row ``r`` of ``scores`` is query ``row_offset + r``).
-    out_idx : int64 (n_queries, k), -1 where fewer than k columns remain.
-    out_val : float32 (n_queries, k), -inf where no column.
+    ``tile[r, c]`` is the score of query ``q0 + r`` and item ``i0 + c``;
+    excluded items of a query are skipped.  ``heap_val[q, 0]`` is the worst
+    of the k kept scores, so most scores cost one comparison, and a group of
+    ``_GROUP`` scores whose maximum does not beat it costs one (vectorised)
+    max.
     """
-    n_rows, n_cols = scores.shape
-    for r in prange(n_rows):
-        q = row_offset + r
-        row = scores[r]
+    k = heap_val.shape[1]
+    for r in range(n_rows):
+        q = q0 + r
+        row = tile[r]
         for p in range(excl_indptr[q], excl_indptr[q + 1]):
-            row[excl_indices[p]] = -np.inf
-        vals = np.full(k, -np.inf, np.float32)
-        idx = np.full(k, -1, np.int64)
-        for j in range(n_cols):
+            c = excl_indices[p] - i0
+            if 0 <= c < n_cols:
+                row[c] = -np.inf
+        vals = heap_val[q]
+        idx = heap_idx[q]
+        n_full = n_cols - n_cols % _GROUP
+        for g in range(0, n_full, _GROUP):
+            m = row[g]
+            for j in range(g + 1, g + _GROUP):
+                m = max(m, row[j])
+            if m <= vals[0]:
+                continue
+            for j in range(g, g + _GROUP):
+                v = row[j]
+                if v > vals[0]:
+                    vals[0] = v
+                    idx[0] = i0 + j
+                    _sift_down(vals, idx, k)
+        for j in range(n_full, n_cols):
             v = row[j]
             if v > vals[0]:
                 vals[0] = v
-                idx[0] = j
+                idx[0] = i0 + j
                 _sift_down(vals, idx, k)
-        # heap -> descending order (k is small: insertion sort)
-        for a in range(1, k):
-            v = vals[a]
-            i = idx[a]
-            b = a - 1
-            while b >= 0 and (vals[b] < v or (vals[b] == v and idx[b] > i)):
-                vals[b + 1] = vals[b]
-                idx[b + 1] = idx[b]
-                b -= 1
-            vals[b + 1] = v
-            idx[b + 1] = i
-        for a in range(k):
-            out_idx[q, a] = idx[a]
-            out_val[q, a] = vals[a]
+
+
+@njit(nogil=True, cache=True)
+def _sort_heap(vals, idx):
+    """Descending order (ties: lower index first; unfilled slots -1 last)."""
+    k = vals.shape[0]
+    for a in range(1, k):
+        v = vals[a]
+        i = idx[a]
+        b = a - 1
+        while b >= 0 and (vals[b] < v or (vals[b] == v and (idx[b] > i or idx[b] < 0))):
+            vals[b + 1] = vals[b]
+            idx[b + 1] = idx[b]
+            b -= 1
+        vals[b + 1] = v
+        idx[b + 1] = i
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def blocked_top_k(queries, items, k, excl_indptr, excl_indices):
+    """Top-k inner products, one thread per block of queries.
+
+    Each thread computes (query block x item block) tiles with a BLAS matrix
+    product into its own tile buffer and merges them into its queries'
+    heaps; BLAS must be single-threaded while this runs (the caller limits
+    it) so that threads do not fight over cores.
+    """
+    n_q = queries.shape[0]
+    n_items = items.shape[0]
+    heap_val = np.full((n_q, k), -np.inf, np.float32)
+    heap_idx = np.full((n_q, k), -1, np.int64)
+    n_qblocks = (n_q + _QUERY_BLOCK - 1) // _QUERY_BLOCK
+    for b in prange(n_qblocks):
+        q0 = b * _QUERY_BLOCK
+        q1 = min(q0 + _QUERY_BLOCK, n_q)
+        qb = queries[q0:q1]
+        tile = np.empty((q1 - q0, _ITEM_BLOCK), np.float32)
+        for i0 in range(0, n_items, _ITEM_BLOCK):
+            i1 = min(i0 + _ITEM_BLOCK, n_items)
+            if i1 - i0 == _ITEM_BLOCK:
+                np.dot(qb, items[i0:i1].T, tile)
+                _merge_tile(tile, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
+                            heap_val, heap_idx)
+            else:
+                last = np.dot(qb, items[i0:i1].T)
+                _merge_tile(last, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
+                            heap_val, heap_idx)
+        for q in range(q0, q1):
+            _sort_heap(heap_val[q], heap_idx[q])
+    return heap_idx, heap_val
 
 
 def exact_top_k(queries, items, k, exclude=None):
@@ -89,18 +143,14 @@ def exact_top_k(queries, items, k, exclude=None):
     indices : int64 (n_queries, k), best first; -1 if fewer than k allowed.
     scores : float32 (n_queries, k)
     """
+    from threadpoolctl import threadpool_limits
+
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     items = np.ascontiguousarray(items, dtype=np.float32)
-    n_q, n_items = queries.shape[0], items.shape[0]
+    n_q = queries.shape[0]
     if exclude is None:
         exclude = (np.zeros(n_q + 1, np.int64), np.zeros(0, np.int64))
     indptr = np.asarray(exclude[0], dtype=np.int64)
     indices = np.asarray(exclude[1], dtype=np.int64)
-    out_idx = np.empty((n_q, k), np.int64)
-    out_val = np.empty((n_q, k), np.float32)
-    block = int(max(16, min(4096, _BLOCK_BYTES // (4 * max(n_items, 1)))))
-    items_t = items.T
-    for start in range(0, n_q, block):
-        scores = queries[start:start + block] @ items_t
-        select_top_k(scores, k, indptr, indices, start, out_idx, out_val)
-    return out_idx, out_val
+    with threadpool_limits(limits=1, user_api="blas"):
+        return blocked_top_k(queries, items, int(k), indptr, indices)

@@ -2,9 +2,10 @@
 
 Estimators that take 2-D numeric/categorical input go through
 ``parametrize_with_checks``.  Text estimators declare
-``input_tags.two_d_array=False``, for which scikit-learn's generator yields
-no check at all (it cannot make text); they run here every data-free
-scikit-learn check plus text equivalents of the data-dependent API checks.
+``input_tags.two_d_array=False`` (text, item sequences), for which
+scikit-learn's generator yields no check at all (it cannot make such data);
+they run here every data-free scikit-learn check plus equivalents of the
+data-dependent API checks on text or sequences.
 """
 
 import pickle
@@ -20,10 +21,10 @@ from skembed import (
     EntityEmbeddingClassifier,
     EntityEmbeddingEncoder,
     EntityEmbeddingRegressor,
+    ItemSequenceEmbedder,
+    NearestNeighborRecommender,
     Word2VecTransformer,
 )
-
-TEXT_ESTIMATORS = [Word2VecTransformer(vector_size=8, min_count=1, random_state=0)]
 
 DATA_FREE_CHECKS = [
     ec.check_estimator_cloneable,
@@ -50,33 +51,55 @@ def _id(obj):
     return getattr(obj, "__name__", type(obj).__name__)
 
 
-@pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=_id)
+SESSIONS = [[1, 2, 3, 4], [2, 3, 4, 5], [10, 11, 12], [11, 12, 13, 10]] * 5
+NEXT_ITEMS = [5, 1, 13, 12] * 5
+
+# estimators whose input is not a 2-D array: (estimator, X, y)
+SEQUENCE_ESTIMATORS = [
+    (Word2VecTransformer(vector_size=8, min_count=1, random_state=0), TEXTS, None),
+    (ItemSequenceEmbedder(vector_size=8, random_state=0), SESSIONS, None),
+    (NearestNeighborRecommender(ItemSequenceEmbedder(vector_size=8, random_state=0),
+                                n_recommendations=3), SESSIONS, NEXT_ITEMS),
+]
+
+
+@pytest.mark.parametrize("estimator", [e for e, _, _ in SEQUENCE_ESTIMATORS], ids=_id)
 @pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=_id)
 def test_sklearn_data_free_checks(estimator, check):
     check(type(estimator).__name__, clone(estimator))
 
 
-@pytest.mark.parametrize("estimator", TEXT_ESTIMATORS, ids=_id)
-def test_text_api_checks(estimator):
+def _output(est, X):
+    return est.transform(X) if hasattr(est, "transform") else est.predict(X)
+
+
+@pytest.mark.parametrize("estimator, X, y", SEQUENCE_ESTIMATORS,
+                         ids=[_id(e) for e, _, _ in SEQUENCE_ESTIMATORS])
+def test_sequence_api_checks(estimator, X, y):
+    """The data-dependent API checks of scikit-learn, on text or sequences."""
     est = clone(estimator)
     params = est.get_params(deep=True)
     with pytest.raises(NotFittedError):
-        est.transform(TEXTS)
-    assert est.fit(TEXTS) is est  # fit returns self
+        _output(est, X)
+    assert est.fit(X, y) is est  # fit returns self
     # fit does not change or add public params
     assert est.get_params(deep=True) == params
-    Xt = est.transform(TEXTS)
-    assert Xt.shape[0] == len(TEXTS) and np.isfinite(Xt).all()
+    out = _output(est, X)
+    assert out.shape[0] == len(X)
     # idempotent fit with a fixed seed
-    np.testing.assert_array_equal(clone(est).fit(TEXTS).transform(TEXTS), Xt)
-    # fit_transform agrees with fit().transform()
-    np.testing.assert_allclose(clone(est).fit_transform(TEXTS), Xt, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(_output(clone(est).fit(X, y), X), out)
     # pickling keeps the fitted state
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(TEXTS), Xt)
-    # feature names match the output width
-    assert len(est.get_feature_names_out()) == Xt.shape[1]
+    np.testing.assert_array_equal(_output(pickle.loads(pickle.dumps(est)), X), out)
     tags = est.__sklearn_tags__()
-    assert tags.input_tags.string and not tags.input_tags.two_d_array
+    assert not tags.input_tags.two_d_array
+    if hasattr(est, "transform"):
+        assert np.isfinite(out).all()
+        # fit_transform agrees with fit().transform()
+        np.testing.assert_allclose(clone(est).fit_transform(X), out, rtol=1e-5, atol=1e-7)
+        # feature names match the output width
+        assert len(est.get_feature_names_out()) == out.shape[1]
+    else:
+        assert 0.0 <= est.score(X, y) <= 1.0
 
 
 # -- entity embeddings ----------------------------------------------------------
