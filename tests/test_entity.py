@@ -115,10 +115,11 @@ def test_sparse_adam_updates_only_touched_rows():
 
 
 def test_auto_embedding_dim_rules():
-    assert auto_embedding_dim(1) == 1
-    assert auto_embedding_dim(7) == 4
-    assert auto_embedding_dim(1115) == 50
-    assert auto_embedding_dim(1115, "fastai") == round(1.6 * 1115**0.56)
+    assert auto_embedding_dim(1, "half") == 1
+    assert auto_embedding_dim(7, "half") == 4
+    assert auto_embedding_dim(1115, "half") == 50
+    assert auto_embedding_dim(1115) == auto_embedding_dim(1115, "fastai") == 81
+    assert auto_embedding_dim(2) == 2 and auto_embedding_dim(10**9) == 600
     with pytest.raises(ValueError):
         auto_embedding_dim(3, "nope")
 
@@ -278,7 +279,8 @@ def test_one_level_column_and_large_table():
     X = np.array([["only"]] * 50, dtype=object)
     y = np.linspace(0, 1, 50)
     enc = EntityEmbeddingEncoder(**dict(FAST, max_iter=2)).fit(X, y)
-    assert enc.transform(X).shape == (50, 1) and list(enc.categories_[0]) == ["only"]
+    assert enc.transform(X).shape == (50, auto_embedding_dim(1))
+    assert list(enc.categories_[0]) == ["only"]
 
     rng = np.random.RandomState(0)
     n_levels = 100_000
@@ -515,6 +517,10 @@ def test_bad_columns():
         reg.predict(X[["shop"]])
     with pytest.raises(ValueError, match="2 features"):
         EntityEmbeddingRegressor(**kw).fit(X.to_numpy(), y).predict(X[["shop"]].to_numpy())
+    with pytest.raises(ValueError, match="0 feature"):
+        EntityEmbeddingEncoder().fit(pd.DataFrame(index=range(5)), y[:5])
+    with pytest.raises(ValueError, match="0 sample"):
+        EntityEmbeddingRegressor().fit(X.iloc[:0], y[:0])
     with pytest.raises(ValueError, match="not a categorical feature"):
         reg.most_similar("num", 0.5)
     with pytest.raises(KeyError, match="not seen"):

@@ -13,7 +13,7 @@ from .categories import ColumnCategories
 from .network import EmbeddingNetwork, auto_embedding_dim, train_network
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
-AUTO_DIM_RULE = "half"
+AUTO_DIM_RULE = "fastai"
 
 
 def _is_dataframe(X):
@@ -78,9 +78,10 @@ class EntityEmbeddingBase(BaseEstimator):
         """Validate X (feature names, n_features) and return its columns."""
         if _is_dataframe(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
-            if X.shape[0] < 1:
-                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                                 "minimum of 1 is required.")
+            for axis, what in ((0, "sample"), (1, "feature")):
+                if X.shape[axis] < 1:
+                    raise ValueError(f"Found array with 0 {what}(s) (shape={X.shape}) "
+                                     "while a minimum of 1 is required.")
             return [X.iloc[:, j] for j in range(X.shape[1])], X.shape[0]
         X = validate_data(self, X, dtype=None, ensure_all_finite=False, reset=reset)
         return [X[:, j] for j in range(X.shape[1])], X.shape[0]

@@ -43,8 +43,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     ----------
     embedding_dims : "auto", int or dict, default="auto"
         Width of each feature's embedding.  ``"auto"`` uses
-        ``min(50, ceil(n_categories / 2))`` (better than fastai's
-        ``min(600, round(1.6 * n ** 0.56))`` on Rossmann, see the benchmarks);
+        fastai's ``min(600, round(1.6 * n_categories ** 0.56))`` (better than
+        ``min(50, ceil(n_categories / 2))`` on Rossmann, see the benchmarks);
         a dict maps feature names (or positions) to widths, other features
         use ``"auto"``.
     hidden_layer_sizes : tuple of int, default=(256, 128)

@@ -26,11 +26,11 @@ __all__ = ["EmbeddingNetwork", "auto_embedding_dim", "train_network"]
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
 
-def auto_embedding_dim(n_categories, rule="half"):
+def auto_embedding_dim(n_categories, rule="fastai"):
     """Embedding width for a feature with ``n_categories`` categories.
 
-    ``"half"``: ``min(50, ceil(n / 2))`` (Guo & Berkhahn-style);
-    ``"fastai"``: ``min(600, round(1.6 * n ** 0.56))``.  At least 1.
+    ``"fastai"``: ``min(600, round(1.6 * n ** 0.56))`` (the default of
+    ``embedding_dims="auto"``); ``"half"``: ``min(50, ceil(n / 2))``.  At least 1.
     """
     n = max(int(n_categories), 1)
     if rule == "half":
