@@ -116,12 +116,7 @@ ENTITY_ESTIMATORS = [
 
 
 def _entity_expected_failures(estimator):
-    failures = {"check_sample_weight_equivalence_on_dense_data": _SGD_WEIGHTS}
-    if isinstance(estimator, EntityEmbeddingRegressor):
-        failures["check_methods_subset_invariance"] = (
-            "float32 BLAS: predictions on a subset agree to float32 precision "
-            "(~1e-6 relative), not the 1e-7 the check asks")
-    return failures
+    return {"check_sample_weight_equivalence_on_dense_data": _SGD_WEIGHTS}
 
 
 @parametrize_with_checks(ENTITY_ESTIMATORS, expected_failed_checks=_entity_expected_failures)

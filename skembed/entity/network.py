@@ -150,13 +150,23 @@ class EmbeddingNetwork:
         return out, acts
 
     def predict_raw(self, codes, xnum, batch_size=8192):
-        """Network output: values (regression), probabilities otherwise."""
+        """Network output: values (regression), probabilities otherwise.
+
+        Computed in float64 so that a row's prediction does not depend on the
+        other rows of the call (float32 BLAS kernels vary with the batch shape).
+        """
         n = codes.shape[0]
-        n_out = self.W[-1].shape[1]
-        res = np.empty((n, n_out), dtype=np.float64)
+        W = [w.astype(np.float64) for w in self.W]
+        b = [v.astype(np.float64) for v in self.b]
+        res = np.empty((n, W[-1].shape[1]), dtype=np.float64)
         for s in range(0, n, batch_size):
-            out, _ = self.forward(codes[s:s + batch_size], xnum[s:s + batch_size])
-            res[s:s + batch_size] = out
+            a = self._input(codes[s:s + batch_size], xnum[s:s + batch_size])
+            a = a.astype(np.float64)
+            for i in range(len(W) - 1):
+                a = a @ W[i]
+                a += b[i]
+                np.maximum(a, 0, out=a)
+            res[s:s + batch_size] = a @ W[-1] + b[-1]
         return output_activation(res, self.task)
 
     def compute_gradients(self, codes, xnum, y, w, dropout_rng=None):
