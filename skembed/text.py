@@ -13,7 +13,17 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_bool, check_n_jobs, check_option, word2vec_config
 from .keyed_vectors import KeyedVectors
 from .pooling import pool_vectors
-from .word2vec import fit_sequences, resolve_n_threads
+from .text_stream import EncodedFileCorpus, check_paths, iter_documents
+from .word2vec import (
+    count_keys,
+    encode_corpus,
+    finalize_vocab,
+    grow_state,
+    init_state,
+    resolve_n_threads,
+    train,
+    update_vocab,
+)
 from .word2vec.vocab import encode_ids
 
 __all__ = ["Word2VecTransformer"]
@@ -99,6 +109,12 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     token_pattern : str, default=r"(?u)\\b\\w\\w+\\b"
         Regular expression of a token in string documents (as
         :class:`~sklearn.feature_extraction.text.CountVectorizer`).
+    input : {"content", "filename"}, default="content"
+        ``"content"``: X holds the documents.  ``"filename"``: X is a list of
+        paths to text files (plain or ``.gz``) streamed in chunks for
+        counting and for every epoch, so memory stays bounded by vocabulary
+        + weights + a fixed buffer whatever the corpus size; each line is a
+        training sentence and each file one document for :meth:`transform`.
     doc_vector : {"mean", "tfidf", "sif"}, default="mean"
         How :meth:`transform` pools word vectors: plain mean over the known
         tokens; idf-weighted mean (smooth idf learned in ``fit``); or smooth
@@ -168,6 +184,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         shrink_windows=True,
         lowercase=True,
         token_pattern=r"(?u)\b\w\w+\b",
+        input="content",
         doc_vector="mean",
         n_jobs=None,
         random_state=None,
@@ -190,6 +207,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.shrink_windows = shrink_windows
         self.lowercase = lowercase
         self.token_pattern = token_pattern
+        self.input = input
         self.doc_vector = doc_vector
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -205,6 +223,9 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         lowercase = check_bool(self.lowercase, "lowercase")
         findall = pattern.findall
 
+        def tokenize_text(text):
+            return findall(text.lower() if lowercase else text)
+
         def tokenize(doc, i):
             if isinstance(doc, str):
                 return findall(doc.lower() if lowercase else doc)
@@ -216,6 +237,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 "Series.fillna(''))"
             )
 
+        tokenize.text = tokenize_text
         return tokenize
 
     def _tokenize(self, X, check_tokens):
@@ -235,6 +257,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             if value is not None:
                 check_scalar(value, name, numbers.Integral, min_val=1)
         check_option(self.doc_vector, "doc_vector", {"mean", "tfidf", "sif"})
+        check_option(self.input, "input", {"content", "filename"})
         check_n_jobs(self.n_jobs)
         check_scalar(self.verbose, "verbose", numbers.Integral)
         return config
@@ -247,7 +270,8 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         X : iterable of str or of list of str
             Documents: raw strings (tokenized with ``token_pattern``) or
             lists of tokens.  A single text column (1-column DataFrame or
-            2-D array) is accepted too.
+            2-D array) is accepted too.  With ``input="filename"``: a list of
+            paths to text files.
         y : None
             Ignored.
 
@@ -255,65 +279,164 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         -------
         self
         """
+        self._reset()
         self._fit(X)
+        return self
+
+    def _reset(self):
+        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_"):
+            self.__dict__.pop(attr, None)
+
+    def partial_fit(self, X, y=None):
+        """Continue training on new documents (online word2vec).
+
+        Words of X seen at least ``min_count`` times in X join the
+        vocabulary (appended: rows of known words never move, as gensim's
+        ``build_vocab(update=True)``); counts of known words grow, and the
+        sampling tables are rebuilt from the updated counts.  Each call makes
+        ``epochs`` passes over X with the learning rate decaying linearly
+        from ``alpha`` to ``min_alpha`` (like a new gensim ``train()`` call);
+        lower ``alpha`` for gentle updates.  On an unfitted estimator this is
+        ``fit``.
+
+        Parameters
+        ----------
+        X : iterable of str or of list of str (or paths with
+            ``input="filename"``)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "_state"):
+            return self.fit(X)
+        self._fit(X, update=True)
         return self
 
     def fit_transform(self, X, y=None):
         """Fit, then return the document vectors of X (avoids re-tokenizing)."""
+        self._reset()
         corpus = self._fit(X)
+        if corpus is None:  # streamed files: one document per file
+            return self.transform(X)
         return self._pool(corpus.tokens, corpus.document_starts())
 
-    def _fit(self, X):
+    def _fit(self, X, update=False):
         config = self._validate_params()
-        rng = check_random_state(self.random_state)
+        if update:
+            if config.vector_size != self._state.syn0.shape[1]:
+                raise ValueError("vector_size changed since fit; refit instead")
+            rng = self._rng
+        else:
+            rng = check_random_state(self.random_state)
         n_threads = resolve_n_threads(self.n_jobs)
         timings = {}
         t0 = time.perf_counter()
-        docs = self._tokenize(X, check_tokens=False)
-        if not docs:
-            raise ValueError("X contains no documents: fit needs at least one "
-                             "document with words")
-        timings["tokenize"] = time.perf_counter() - t0
-
-        n_tokens = sum(map(len, docs))
-        if n_tokens == 0:
+        tokenize = self._tokenizer()
+        if self.input == "filename":
+            paths = check_paths(X)
+            counter, total, n_docs = count_keys(
+                (doc for _, docs in iter_documents(paths, tokenize.text) for doc in docs),
+                self.max_vocab_size)
+            n_docs = len(paths)
+        else:
+            docs = self._tokenize(X, check_tokens=False)
+            if not docs:
+                raise ValueError("X contains no documents: fit needs at least one "
+                                 "document with words")
+            timings["tokenize"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            try:
+                counter, total, n_docs = count_keys(docs, self.max_vocab_size)
+            except TypeError:  # an unhashable token: name the document
+                _check_tokens(docs)
+                raise
+        if total == 0:
             raise ValueError(
-                f"all {len(docs)} documents are empty after tokenizing: check the "
+                f"all {n_docs} documents are empty after tokenizing: check the "
                 f"input or token_pattern={self.token_pattern!r}"
             )
-
-        def check_keys(keys):  # O(vocabulary); locate the culprit only on failure
-            if not all(isinstance(k, str) for k in keys):
-                _check_tokens(docs)
-
-        try:
-            vocab, corpus, state = fit_sequences(
-                docs, config, rng, self.min_count, self.max_vocab_size,
-                self.max_final_vocab, n_threads, self.verbose, "Word2VecTransformer",
-                check_keys)
-        except TypeError as exc:  # an unhashable token
+        if not all(isinstance(k, str) for k in counter):
             _check_tokens(docs)
-            raise exc
-        timings.update(state.timings)
+        if update:
+            vocab, n_new = update_vocab(self._vocab, counter, total, self.min_count)
+            state = grow_state(self._state, n_new, rng)
+        else:
+            vocab = finalize_vocab(counter, total, self.min_count, self.max_final_vocab)
+            if len(vocab) == 0:
+                raise ValueError(
+                    f"empty vocabulary: no word occurs at least min_count={self.min_count} "
+                    f"times in {total} tokens; lower min_count or give more text"
+                )
+            state = init_state(len(vocab), config.vector_size, rng)
+        k2i = vocab.key_to_index
+        known_words = sum(c for k, c in counter.items() if k in k2i)  # sets the schedule
+        del counter
+        corpus = None
+        if self.input == "filename":
+            source = EncodedFileCorpus(paths, tokenize.text, vocab.key_to_index, len(vocab))
+        else:
+            corpus = encode_corpus(docs, vocab.key_to_index)
+            del docs
+        timings["vocab"] = time.perf_counter() - t0
+        if self.verbose:
+            print(f"[Word2VecTransformer] {total:,} tokens in {n_docs:,} documents, "
+                  f"{len(vocab):,} words (min_count={vocab.min_count}); tokenize+vocabulary "
+                  f"{sum(timings.values()):.1f}s", flush=True)
+        if corpus is not None:
+            train(corpus, vocab.counts, config, state, rng, n_threads=n_threads,
+                  verbose=self.verbose)
+        else:
+            try:
+                train(source, vocab.counts, config, state, rng, n_threads=n_threads,
+                      verbose=self.verbose, words_per_epoch=known_words,
+                      raw_words_per_epoch=total)
+            except BaseException:
+                source.close()
+                raise
+        timings["train"] = state.timings.pop("train")
+        if self.verbose:
+            print(f"[Word2VecTransformer] trained in {timings['train']:.1f}s "
+                  f"({total * config.epochs / max(timings['train'], 1e-9):,.0f} raw "
+                  "words/s)", flush=True)
+
+        self._state = state
+        self._vocab = vocab
+        self._rng = rng
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
-        self.loss_history_ = list(state.loss_history)
+        self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
+        state.loss_history = []
         self.effective_min_count_ = vocab.min_count
-        self.corpus_word_count_ = corpus.raw_words
+        self.corpus_word_count_ = (self.corpus_word_count_ if update else 0) + total
         self.timings_ = timings
-        self._key_weights = self._document_weights(corpus, vocab.counts)
+        if corpus is not None:
+            df, n_documents = _document_frequency(corpus, len(vocab)), corpus.n_documents
+        else:
+            df, n_documents = source.document_frequency.astype(np.float64), len(paths)
+        if update:
+            df[: len(self._df)] += self._df
+            n_documents += self._n_documents
+        self._df, self._n_documents = df, n_documents
+        self._key_weights = self._document_weights(vocab.counts)
         if self.doc_vector == "sif":
             self.sif_component_ = np.zeros(config.vector_size, np.float32)
-            pooled = self._pool(corpus.tokens, corpus.document_starts())
+            if corpus is not None:
+                pooled = self._pool(corpus.tokens, corpus.document_starts())
+            else:
+                pooled = self._pool_pieces(source(), len(paths))
             if np.any(pooled):
                 # first right singular vector of the (uncentred) document matrix
                 _, _, vt = np.linalg.svd(pooled.astype(np.float64), full_matrices=False)
                 self.sif_component_ = vt[0].astype(np.float32)
+        if corpus is None:
+            source.close()
         return corpus
 
-    def _document_weights(self, corpus, counts):
+    def _document_weights(self, counts):
         if self.doc_vector == "tfidf":
-            df = _document_frequency(corpus, len(counts))
-            self.idf_ = (np.log((1.0 + corpus.n_documents) / (1.0 + df)) + 1.0).astype(
+            self.idf_ = (np.log((1.0 + self._n_documents) / (1.0 + self._df)) + 1.0).astype(
                 np.float32)
             return self.idf_
         if self.doc_vector == "sif":
@@ -321,15 +444,72 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             return (_SIF_A / (_SIF_A + p)).astype(np.float32)
         return np.ones(len(counts), np.float32)
 
+    def estimate_memory(self, vocab_size=None, corpus_words=None):
+        """Approximate bytes needed to train, by component.
+
+        Parameters
+        ----------
+        vocab_size : int, optional
+            Defaults to the fitted vocabulary size.
+        corpus_words : int, optional
+            Tokens of an in-memory corpus (0 when streaming files with
+            ``input="filename"``); defaults to the last fit's count.
+
+        Returns
+        -------
+        dict
+            ``vectors``: ``4 * V * vector_size`` (input vectors) ``+ 4 * V *
+            vector_size`` if ``negative > 0`` ``+ 4 * (V - 1) * vector_size`` if
+            ``hs``; ``vocabulary``: about 200 bytes per word (Python dict and
+            strings, sampling tables, Huffman codes); ``corpus``: 4 bytes
+            per token for the encoded ids (plus the caller's own documents),
+            or a fixed ~0.5 GB chunk buffer when streaming; ``total``.
+        """
+        if vocab_size is None:
+            check_is_fitted(self, "wv_")
+            vocab_size = len(self.wv_)
+        if corpus_words is None:
+            corpus_words = getattr(self, "corpus_word_count_", 0)
+        d, v = int(self.vector_size), int(vocab_size)
+        vectors = 4 * v * d * (1 + (self.negative > 0)) + (4 * (v - 1) * d if self.hs else 0)
+        vocabulary = 200 * v
+        corpus = 500 * 2**20 if self.input == "filename" else 4 * int(corpus_words)
+        return {"vectors": vectors, "vocabulary": vocabulary, "corpus": corpus,
+                "total": vectors + vocabulary + corpus}
+
     # -- transforming ---------------------------------------------------------
     def _pool(self, ids, starts):
         numba.set_num_threads(resolve_n_threads(self.n_jobs))
         out = pool_vectors(ids, starts, self._key_weights, self.wv_.vectors,
                            self.doc_vector != "sif")
+        return self._remove_component(out)
+
+    def _remove_component(self, out):
         if self.doc_vector == "sif" and hasattr(self, "sif_component_"):
             u = self.sif_component_
             out -= np.outer(out @ u, u).astype(np.float32)
         return out
+
+    def _pool_pieces(self, pieces, n_docs):
+        """Document vectors from encoded pieces of files (one document per file),
+        combining the per-piece weighted means by their weight totals."""
+        numba.set_num_threads(resolve_n_threads(self.n_jobs))
+        by_weight = self.doc_vector != "sif"
+        sums = np.zeros((n_docs, self.wv_.vector_size), np.float64)
+        totals = np.zeros(n_docs)
+        for piece in pieces:
+            ids = piece.tokens
+            if len(ids) == 0:
+                continue
+            mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), self._key_weights,
+                                self.wv_.vectors, by_weight)[0]
+            w = float(self._key_weights[ids].sum()) if by_weight else float(len(ids))
+            sums[piece.file_index] += w * mean
+            totals[piece.file_index] += w
+        out = np.zeros(sums.shape, np.float32)
+        nz = totals > 0
+        out[nz] = sums[nz] / totals[nz, None]
+        return self._remove_component(out)
 
     def transform(self, X):
         """Document vectors: pooled vectors of the known words of each document.
@@ -337,6 +517,8 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Parameters
         ----------
         X : iterable of str or of list of str
+            Or, with ``input="filename"``, paths of text files (one document
+            per file, streamed).
 
         Returns
         -------
@@ -344,6 +526,18 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             Documents without any known word get a zero row.
         """
         check_is_fitted(self, "wv_")
+        if self.input == "filename":
+            paths = check_paths(X)
+            tokenize = self._tokenizer().text
+            k2i = self.wv_.key_to_index
+
+            def pieces():
+                for i, docs in iter_documents(paths, tokenize):
+                    piece = encode_corpus(docs, k2i)
+                    piece.file_index = i
+                    yield piece
+
+            return self._pool_pieces(pieces(), len(paths))
         docs = self._tokenize(X, check_tokens=True)
         ids, lengths = encode_ids(docs, self.wv_.key_to_index)
         starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)

@@ -209,3 +209,97 @@ def test_extreme_learning_rate_stays_finite(topic_texts):
     w2v = Word2VecTransformer(**dict(FAST, alpha=1.0)).fit(texts)
     assert np.isfinite(w2v.wv_.vectors).all()
     assert np.isfinite(w2v.transform(texts)).all()
+
+
+# -- streaming files and online training -----------------------------------------
+
+def _write_corpus(tmp_path, docs, n_files=2):
+    import gzip
+
+    paths = []
+    per_file = -(-len(docs) // n_files)
+    for i in range(n_files):
+        lines = "\n".join(" ".join(d) for d in docs[i * per_file:(i + 1) * per_file]) + "\n"
+        path = tmp_path / (f"part{i}.txt" + (".gz" if i % 2 else ""))
+        if i % 2:
+            with gzip.open(path, "wt") as f:
+                f.write(lines)
+        else:
+            path.write_text(lines)
+        paths.append(str(path))
+    return paths
+
+
+def test_streamed_files_match_in_memory_vocabulary_and_learn(tmp_path, monkeypatch):
+    import skembed.text_stream as ts
+
+    docs, _ = planted_topic_corpus(n_docs=600)
+    paths = _write_corpus(tmp_path, docs, n_files=3)
+    # tiny chunks so that files are read in many pieces
+    monkeypatch.setattr(ts, "CHUNK_CHARS", 5000)
+    streamed = Word2VecTransformer(input="filename", **FAST).fit(paths)
+    memory = Word2VecTransformer(**FAST).fit([" ".join(d) for d in docs])
+    assert streamed.wv_.index_to_key == memory.wv_.index_to_key
+    np.testing.assert_array_equal(streamed.wv_.counts, memory.wv_.counts)
+    assert neighbour_purity(streamed.wv_) > 0.9
+    # one document per file; equal to the in-memory vector of the file's text
+    X = streamed.transform(paths)
+    assert X.shape == (3, 16)
+    per_file = -(-len(docs) // 3)
+    first_file = " ".join(" ".join(d) for d in docs[:per_file])
+    np.testing.assert_allclose(X[0], streamed.set_params(input="content").transform(
+        [first_file])[0], rtol=1e-4, atol=1e-6)
+    # reproducible with one thread
+    again = Word2VecTransformer(input="filename", **FAST).fit(paths)
+    np.testing.assert_array_equal(again.wv_.vectors, Word2VecTransformer(
+        input="filename", **FAST).fit(paths).wv_.vectors)
+
+
+def test_streamed_tfidf_and_sif(tmp_path):
+    docs, _ = planted_topic_corpus(n_docs=300)
+    paths = _write_corpus(tmp_path, docs, n_files=2)
+    tf = Word2VecTransformer(input="filename", doc_vector="tfidf", **FAST).fit(paths)
+    assert tf.idf_.min() == pytest.approx(1.0)  # words in both files
+    sif = Word2VecTransformer(input="filename", doc_vector="sif", **FAST).fit(paths)
+    assert np.isfinite(sif.transform(paths)).all()
+
+
+def test_filename_input_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        Word2VecTransformer(input="filename").fit([str(tmp_path / "nope.txt")])
+    with pytest.raises(ValueError, match="list of paths"):
+        Word2VecTransformer(input="filename").fit(str(tmp_path / "x.txt"))
+    with pytest.raises(ValueError, match="input"):
+        Word2VecTransformer(input="file").fit(["a b"])
+
+
+def test_partial_fit_grows_vocabulary_and_keeps_old_rows():
+    docs, topics = planted_topic_corpus(n_docs=800)
+    old_docs = [d for d in docs if d[0].startswith(("t0", "t1", "t2"))]
+    new_docs = [d for d in docs if d[0].startswith(("t3", "t4"))]
+    w2v = Word2VecTransformer(**FAST).partial_fit(old_docs)  # unfitted: same as fit
+    old = w2v.wv_
+    assert not any(w in old for w in topics[3])
+    w2v.partial_fit(new_docs)
+    new = w2v.wv_
+    assert new.index_to_key[:len(old)] == old.index_to_key  # rows never move
+    assert all(w in new for w in topics[3] + topics[4])
+    # words absent from the new data keep their vectors exactly
+    np.testing.assert_array_equal(new.vectors[:len(old)], old.vectors)
+    assert len(w2v.loss_history_) == 2 * FAST.get("epochs", 5)
+    # the new words are learned: neighbours of a new word are from its topic
+    near = [w for w, _ in new.most_similar("t3w0", topn=5)]
+    assert all(w.startswith("t3") for w in near)
+    # counts of known words grow with new occurrences
+    mixed = [topics[0][:5] + topics[3][:5]] * 3
+    before = new.counts[new.key_to_index["t0w0"]]
+    w2v.partial_fit(mixed)
+    assert w2v.wv_.counts[w2v.wv_.key_to_index["t0w0"]] == before + 3
+
+
+def test_estimate_memory():
+    w2v = Word2VecTransformer(vector_size=10, negative=5, hs=True)
+    est = w2v.estimate_memory(vocab_size=1000, corpus_words=10_000)
+    assert est["vectors"] == 4 * 1000 * 10 * 2 + 4 * 999 * 10
+    assert est["corpus"] == 40_000
+    assert est["total"] == est["vectors"] + est["vocabulary"] + est["corpus"]

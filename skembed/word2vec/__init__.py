@@ -4,6 +4,7 @@ from .trainer import (
     Word2VecConfig,
     Word2VecState,
     fit_sequences,
+    grow_state,
     init_state,
     resolve_n_threads,
     train,
@@ -15,6 +16,7 @@ from .vocab import (
     encode_corpus,
     finalize_vocab,
     keep_probabilities,
+    update_vocab,
 )
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "encode_corpus",
     "finalize_vocab",
     "fit_sequences",
+    "grow_state",
     "init_state",
     "keep_probabilities",
     "resolve_n_threads",
     "train",
+    "update_vocab",
 ]

@@ -15,6 +15,7 @@ from . import kernels
 from .sampling import huffman_tree, negative_sampling_table
 from .vocab import (
     MAX_SENTENCE_LEN,
+    EncodedCorpus,
     count_keys,
     encode_corpus,
     finalize_vocab,
@@ -76,6 +77,22 @@ def init_state(n_keys, vector_size, rng):
     )
 
 
+def grow_state(state, n_new, rng):
+    """Append rows for ``n_new`` new keys (random inputs, zero outputs)."""
+    if n_new <= 0:
+        return state
+    n_keys, dim = state.syn0.shape
+    fresh = init_state(n_new + 1, dim, rng)
+    state.syn0 = np.ascontiguousarray(np.vstack([state.syn0, fresh.syn0[:n_new]]))
+    state.syn1neg = np.ascontiguousarray(
+        np.vstack([state.syn1neg, np.zeros((n_new, dim), np.float32)]))
+    n_inner = max(n_keys + n_new - 1, 1)
+    syn1 = np.zeros((n_inner, dim), np.float32)
+    syn1[: state.syn1.shape[0]] = state.syn1
+    state.syn1 = syn1
+    return state
+
+
 def _progress_bar(total, verbose):
     if verbose <= 0:
         return None
@@ -93,13 +110,28 @@ def _log(msg, bar):
         print(msg, flush=True)
 
 
+def _output_tables(counts, config):
+    keep = keep_probabilities(counts, config.sample)
+    threshold, alias = negative_sampling_table(counts, config.ns_exponent)
+    if config.hs:
+        codes, points, code_lens = huffman_tree(np.asarray(counts, dtype=np.int64))
+    else:
+        codes = np.zeros((1, 1), np.uint8)
+        points = np.zeros((1, 1), np.int32)
+        code_lens = np.zeros(1, np.int32)
+    return keep, threshold, alias, codes, points, code_lens
+
+
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
-          alpha_start=None, alpha_end=None):
+          alpha_start=None, alpha_end=None, words_per_epoch=None, raw_words_per_epoch=None):
     """Run ``config.epochs`` epochs over ``corpus``, updating ``state`` in place.
 
     Parameters
     ----------
-    corpus : EncodedCorpus
+    corpus : EncodedCorpus or callable
+        The whole corpus in memory, or ``corpus(epoch)`` returning an
+        iterable of EncodedCorpus pieces (streamed training: memory holds
+        one piece at a time).
     counts : ndarray of int64, counts of the vocabulary keys (sorted).
     config : Word2VecConfig
     state : Word2VecState
@@ -109,6 +141,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     alpha_start, alpha_end : float, optional
         Learning-rate range of this call (default ``config.alpha`` ->
         ``config.min_alpha``), decayed linearly over all epochs.
+    words_per_epoch, raw_words_per_epoch : int, optional
+        Known (in-vocabulary) and raw tokens per epoch; required when
+        ``corpus`` is a callable, since they set the learning-rate schedule.
 
     Returns
     -------
@@ -116,60 +151,70 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     the mean loss per training example of each epoch and ``effective_words``
     with the number of words kept by subsampling in each epoch.
     """
+    if isinstance(corpus, EncodedCorpus):
+        whole = corpus
+
+        def corpus(epoch):
+            return (whole,)
+
+        words_per_epoch = int(whole.starts[-1])
+        raw_words_per_epoch = whole.raw_words
+    elif words_per_epoch is None:
+        raise ValueError("words_per_epoch is required with a streamed corpus")
+    raw_words_per_epoch = raw_words_per_epoch or words_per_epoch
     alpha_start = config.alpha if alpha_start is None else alpha_start
     alpha_end = config.min_alpha if alpha_end is None else alpha_end
-    keep = keep_probabilities(counts, config.sample)
-    threshold, alias = negative_sampling_table(counts, config.ns_exponent)
-    if config.hs:
-        codes, points, code_lens = huffman_tree(np.asarray(counts, dtype=np.int64))
-    else:
-        codes = np.zeros((1, 1), np.uint8)
-        points = np.zeros((1, 1), np.int32)
-        code_lens = np.zeros(1, np.int32)
-    chunk_starts = kernels.chunk_boundaries(corpus.starts)
-    n_chunks = len(chunk_starts) - 1
-    n_words = int(corpus.starts[-1])
-    schedule = max(n_words * config.epochs, 1)
-    max_len = int(np.max(np.diff(corpus.starts))) if corpus.n_sentences else 1
-    max_len = max(min(max_len, MAX_SENTENCE_LEN), 1)
+    keep, threshold, alias, codes, points, code_lens = _output_tables(counts, config)
+    n_words = int(words_per_epoch)
+    schedule = float(max(n_words * config.epochs, 1))
 
     if n_threads > 1:
         numba.set_num_threads(n_threads)
         run = kernels.train_chunks_parallel
     else:
         run = kernels.train_chunks_serial
-    # a few calls per epoch when reporting progress, one otherwise
-    n_steps = min(n_chunks, 20) if verbose > 0 else 1
-    step_bounds = np.linspace(0, n_chunks, n_steps + 1).astype(np.int64)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
     try:
         for epoch in range(config.epochs):
-            seed = int(rng.randint(0, 2**31 - 1)) * 2654435761 % (2**63)
+            epoch_seed = int(rng.randint(0, 2**31 - 1))
             t_epoch = time.perf_counter()
             loss = 0.0
             n_examples = 0
             n_effective = 0
-            for step in range(n_steps):
-                c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
-                if c1 <= c0:
+            offset = 0  # known words of this epoch before the current piece
+            for p, piece in enumerate(corpus(epoch)):
+                if piece.n_sentences == 0:
                     continue
-                losses, examples, effective = run(
-                    state.syn0, state.syn1, state.syn1neg, corpus.tokens, corpus.starts,
-                    chunk_starts, c0, c1, keep, threshold, alias, codes, points,
-                    code_lens, bool(config.sg), bool(config.hs), int(config.negative),
-                    bool(config.cbow_mean), int(config.window),
-                    bool(config.shrink_windows), float(alpha_start), float(alpha_end),
-                    float(epoch * n_words), float(schedule), seed, n_threads, max_len,
-                )
-                loss += float(losses.sum())
-                n_examples += int(examples.sum())
-                n_effective += int(effective.sum())
-                if bar is not None:
-                    done = int(corpus.starts[chunk_starts[c1]] - corpus.starts[chunk_starts[c0]])
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{loss / max(n_examples, 1):.4f}",
-                                    refresh=False)
-                    bar.update(done)
+                # distinct random streams per (epoch, piece, chunk)
+                seed = (epoch_seed * 2654435761 + p * 0x9E3779B97F4A7C15) % (2**63)
+                chunk_starts = kernels.chunk_boundaries(piece.starts)
+                n_chunks = len(chunk_starts) - 1
+                max_len = max(min(int(np.max(np.diff(piece.starts))), MAX_SENTENCE_LEN), 1)
+                # a few calls per piece when reporting progress, one otherwise
+                n_steps = min(n_chunks, 20) if verbose > 0 else 1
+                step_bounds = np.linspace(0, n_chunks, n_steps + 1).astype(np.int64)
+                for step in range(n_steps):
+                    c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
+                    if c1 <= c0:
+                        continue
+                    losses, examples, effective = run(
+                        state.syn0, state.syn1, state.syn1neg, piece.tokens, piece.starts,
+                        chunk_starts, c0, c1, keep, threshold, alias, codes, points,
+                        code_lens, bool(config.sg), bool(config.hs), int(config.negative),
+                        bool(config.cbow_mean), int(config.window),
+                        bool(config.shrink_windows), float(alpha_start), float(alpha_end),
+                        float(epoch * n_words + offset), schedule, seed, n_threads, max_len,
+                    )
+                    loss += float(losses.sum())
+                    n_examples += int(examples.sum())
+                    n_effective += int(effective.sum())
+                    if bar is not None:
+                        done = int(piece.starts[chunk_starts[c1]] - piece.starts[chunk_starts[c0]])
+                        bar.set_postfix(epoch=epoch + 1,
+                                        loss=f"{loss / max(n_examples, 1):.4f}", refresh=False)
+                        bar.update(done)
+                offset += int(piece.starts[-1])
             mean_loss = loss / max(n_examples, 1)
             state.loss_history.append(mean_loss)
             state.effective_words.append(n_effective)
@@ -177,7 +222,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                 dt = time.perf_counter() - t_epoch
                 _log(
                     f"epoch {epoch + 1}/{config.epochs}: loss {mean_loss:.4f}, "
-                    f"{corpus.raw_words / max(dt, 1e-9):,.0f} raw words/s "
+                    f"{raw_words_per_epoch / max(dt, 1e-9):,.0f} raw words/s "
                     f"({n_effective:,} effective words), "
                     f"elapsed {time.perf_counter() - t_start:.1f}s",
                     bar,

@@ -185,3 +185,36 @@ def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
         n_documents=len(documents),
         raw_words=int(lengths.sum()),
     )
+
+
+def update_vocab(vocab, counter, total_words, min_count):
+    """Vocabulary grown by the counts of new data (online training).
+
+    Counts of known keys increase; unknown keys counted at least
+    ``min_count`` times in the new data are appended after the existing ones,
+    so the rows of known keys never move (as gensim's
+    ``build_vocab(update=True)``).
+
+    Returns
+    -------
+    Vocabulary, number of new keys
+    """
+    counts = vocab.counts.copy()
+    new_keys, new_counts = [], []
+    k2i = vocab.key_to_index
+    for key, c in counter.items():
+        i = k2i.get(key)
+        if i is not None:
+            counts[i] += c
+        elif c >= min_count:
+            new_keys.append(key)
+            new_counts.append(c)
+    order = np.argsort(-np.asarray(new_counts, dtype=np.int64), kind="stable")
+    new_keys = [new_keys[i] for i in order]
+    keys = vocab.keys + new_keys
+    key_to_index = dict(vocab.key_to_index)
+    for i, k in enumerate(new_keys, start=len(vocab.keys)):
+        key_to_index[k] = i
+    counts = np.concatenate([counts, np.asarray(new_counts, dtype=np.int64)[order]])
+    return Vocabulary(keys, counts, key_to_index, vocab.min_count,
+                      vocab.total_words + int(total_words)), len(new_keys)
