@@ -52,10 +52,24 @@ def rss_mb():
 
 def worker(args):
     data = Path(args.data)
+    params = dict(COMMON, **MODES[args.mode])
+    if args.lib == "skembed-stream":  # nothing loaded: the file is streamed
+        from skembed import Word2VecTransformer
+
+        baseline = rss_mb()
+        t0 = time.perf_counter()
+        model = Word2VecTransformer(input="filename", token_pattern=r"\S+", lowercase=False,
+                                    n_jobs=args.threads, epochs=args.epochs, random_state=1,
+                                    **params)
+        model.fit([args.stream_file])
+        fit_s = time.perf_counter() - t0
+        print(json.dumps(dict(lib=args.lib, mode=args.mode, tokens=model.corpus_word_count_,
+                              fit_s=fit_s, peak_mb=rss_mb(), corpus_mb=baseline,
+                              timings=model.timings_)))
+        return
     sentences = load_corpus(data / CORPUS, args.max_chars)
     n_tokens = sum(map(len, sentences))
     baseline = rss_mb()
-    params = dict(COMMON, **MODES[args.mode])
     t0 = time.perf_counter()
     if args.lib == "gensim":
         from gensim.models import Word2Vec
@@ -91,12 +105,14 @@ def worker(args):
     )))
 
 
-def run_one(lib, mode, args):
+def run_one(lib, mode, args, stream_file=None, epochs=None):
     cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mode", mode,
            "--data", str(args.data), "--threads", str(args.threads),
-           "--epochs", str(args.epochs)]
+           "--epochs", str(epochs or args.epochs)]
     if args.max_chars:
         cmd += ["--max-chars", str(args.max_chars)]
+    if stream_file:
+        cmd += ["--stream-file", str(stream_file)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -112,6 +128,10 @@ def main():
     p.add_argument("--max-chars", type=int, default=None,
                    help="use only the first N characters (quick runs)")
     p.add_argument("--json", default=None, help="also write all runs to this file")
+    p.add_argument("--memory", action="store_true",
+                   help="only compare peak RSS: in-memory vs streamed (input='filename') "
+                        "training on the corpus and on 4 concatenated copies (1 CBOW epoch)")
+    p.add_argument("--stream-file", help=argparse.SUPPRESS)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--lib", help=argparse.SUPPRESS)
     p.add_argument("--mode", help=argparse.SUPPRESS)
@@ -120,6 +140,8 @@ def main():
         return worker(args)
     if not (Path(args.data) / CORPUS).exists():
         sys.exit(f"corpus not found: {Path(args.data) / CORPUS} (set --data or SKEMBED_DATA)")
+    if args.memory:
+        return memory(args)
     libs = args.libs.split(",")
     modes = args.modes.split(",")
     if "skembed" in libs:  # compile (and cache) the kernels outside the timings
@@ -168,6 +190,24 @@ def main():
     if gs:
         print("gensim analogy with gensim's own evaluator: " + ", ".join(
             f"{r['mode']} {100 * r['analogy_own_evaluator']:.1f}%" for r in gs[:len(modes)]))
+
+
+def memory(args):
+    """Peak RSS of in-memory vs streamed training; streamed must not grow with size."""
+    import tempfile
+
+    src = Path(args.data) / CORPUS
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "corpus4x.txt.gz"
+        with open(big, "wb") as out:  # concatenated gzip members are one valid stream
+            for _ in range(4):
+                out.write(src.read_bytes())
+        runs = [("in-memory token lists, 1x", run_one("skembed", "cbow", args, epochs=1)),
+                ("streamed file, 1x", run_one("skembed-stream", "cbow", args, src, 1)),
+                ("streamed file, 4x", run_one("skembed-stream", "cbow", args, big, 1))]
+    print(f"{'skembed CBOW, 1 epoch':28s} {'tokens':>12s} {'fit s':>7s} {'peak RSS MB':>12s}")
+    for label, r in runs:
+        print(f"{label:28s} {r['tokens']:12,d} {r['fit_s']:7.1f} {r['peak_mb']:12.0f}")
 
 
 if __name__ == "__main__":

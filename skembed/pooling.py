@@ -53,3 +53,18 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
             for k in range(dim):
                 out[s, k] *= inv
     return out
+
+
+@njit(nogil=True, cache=True)
+def document_frequency(ids, starts, n_keys):
+    """Number of sequences containing each key (negative ids skipped), in one
+    pass with a last-seen marker per key (no sorting, no large temporaries)."""
+    df = np.zeros(n_keys, np.int64)
+    last = np.full(n_keys, -1, np.int64)
+    for s in range(starts.shape[0] - 1):
+        for p in range(starts[s], starts[s + 1]):
+            w = ids[p]
+            if w >= 0 and last[w] != s:
+                last[w] = s
+                df[w] += 1
+    return df

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_bool, check_n_jobs, check_option, word2vec_config
 from .keyed_vectors import KeyedVectors
-from .pooling import pool_vectors
+from .pooling import document_frequency, pool_vectors
 from .text_stream import EncodedFileCorpus, check_paths, iter_documents
 from .word2vec import (
     count_keys,
@@ -412,12 +412,16 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.corpus_word_count_ = (self.corpus_word_count_ if update else 0) + total
         self.timings_ = timings
         if corpus is not None:
-            df, n_documents = _document_frequency(corpus, len(vocab)), corpus.n_documents
+            n_documents = corpus.n_documents
+            df = (document_frequency(corpus.tokens, corpus.document_starts(), len(vocab))
+                  if self.doc_vector == "tfidf" else None)
         else:
-            df, n_documents = source.document_frequency.astype(np.float64), len(paths)
+            n_documents = len(paths)
+            df = source.document_frequency
         if update:
-            df[: len(self._df)] += self._df
             n_documents += self._n_documents
+            if df is not None and self._df is not None:
+                df[: len(self._df)] += self._df
         self._df, self._n_documents = df, n_documents
         self._key_weights = self._document_weights(vocab.counts)
         if self.doc_vector == "sif":
@@ -436,6 +440,9 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     def _document_weights(self, counts):
         if self.doc_vector == "tfidf":
+            if self._df is None or len(self._df) != len(counts):
+                raise ValueError("doc_vector='tfidf' needs document frequencies of all words: "
+                                 "refit with doc_vector='tfidf' instead of partial_fit")
             self.idf_ = (np.log((1.0 + self._n_documents) / (1.0 + self._df)) + 1.0).astype(
                 np.float32)
             return self.idf_
@@ -563,11 +570,3 @@ def _check_tokens(docs):
                     f"document {i} contains a token of type {type(t).__name__} "
                     f"({t!r}); tokens must be strings"
                 )
-
-
-def _document_frequency(corpus, n_keys):
-    """Number of documents containing each key."""
-    starts = corpus.document_starts()
-    doc_ids = np.repeat(np.arange(corpus.n_documents), np.diff(starts))
-    pairs = np.unique(doc_ids * n_keys + corpus.tokens.astype(np.int64))
-    return np.bincount(pairs % n_keys, minlength=n_keys).astype(np.float64)

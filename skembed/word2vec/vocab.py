@@ -166,9 +166,14 @@ def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
     documents = documents if isinstance(documents, list) else list(documents)
     flat, lengths = encode_ids(documents, key_to_index)
     known = flat >= 0
-    doc_id = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)[known]
     tokens = flat[known]
-    kept_lengths = np.bincount(doc_id, minlength=len(documents)).astype(np.int64)
+    del flat
+    # known tokens per document, without a per-token document-id temporary
+    kept_lengths = np.zeros(len(documents), dtype=np.int64)
+    nonempty = np.flatnonzero(lengths)
+    if len(nonempty):
+        offsets = np.cumsum(lengths) - lengths
+        kept_lengths[nonempty] = np.add.reduceat(known, offsets[nonempty], dtype=np.int64)
     # split each document into pieces of at most max_sentence_len tokens;
     # empty documents produce no sentence
     n_pieces = -(-kept_lengths // max_sentence_len)
