@@ -181,6 +181,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             t_epoch = time.perf_counter()
             loss = 0.0
             n_examples = 0
+            n_tracked = 0
             n_effective = 0
             offset = 0  # known words of this epoch before the current piece
             for p, piece in enumerate(corpus(epoch)):
@@ -198,7 +199,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
-                    losses, examples, effective = run(
+                    losses, tracked, examples, effective = run(
                         state.syn0, state.syn1, state.syn1neg, piece.tokens, piece.starts,
                         chunk_starts, c0, c1, keep, threshold, alias, codes, points,
                         code_lens, bool(config.sg), bool(config.hs), int(config.negative),
@@ -207,15 +208,16 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                         float(epoch * n_words + offset), schedule, seed, n_threads, max_len,
                     )
                     loss += float(losses.sum())
+                    n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
                     n_effective += int(effective.sum())
                     if bar is not None:
                         done = int(piece.starts[chunk_starts[c1]] - piece.starts[chunk_starts[c0]])
                         bar.set_postfix(epoch=epoch + 1,
-                                        loss=f"{loss / max(n_examples, 1):.4f}", refresh=False)
+                                        loss=f"{loss / max(n_tracked, 1):.4f}", refresh=False)
                         bar.update(done)
                 offset += int(piece.starts[-1])
-            mean_loss = loss / max(n_examples, 1)
+            mean_loss = loss / max(n_tracked, 1)  # estimated on a sample of examples
             state.loss_history.append(mean_loss)
             state.effective_words.append(n_effective)
             if verbose > 0:
