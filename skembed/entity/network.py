@@ -2,7 +2,7 @@
 
 One embedding table per categorical feature; the looked-up rows are
 concatenated with the (already standardised) numeric features and fed to
-dense ReLU layers and a linear output unit layer.  The sparse parts
+dense ReLU layers and a linear output layer.  The sparse parts
 (gathers, gradient scatter-adds, Adam on the touched rows) run in the Numba
 kernels of :mod:`.kernels`; the dense layers use numpy (BLAS).
 
