@@ -109,12 +109,23 @@ def _clip(x):
 
 
 @njit(inline="always")
+def _draw_negatives(negs, target, threshold, alias, state):
+    """Fill ``negs`` with negative samples (-1 where the draw hit ``target``)."""
+    for d in range(negs.shape[0]):
+        state, z = _next(state)
+        row = _draw_negative(z, threshold, alias)
+        negs[d] = -1 if row == target else row
+    return state
+
+
+@njit(inline="always")
 def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
-                  codes, points, code_lens, threshold, alias, state, track):
+                  codes, points, code_lens, negs, track):
     """Train the output layer for one (input vector, target) example.
 
     Accumulates the input-vector gradient in ``work`` and updates the output
-    rows in place.  Returns (loss, rng state); the loss is computed only when
+    rows in place; ``negs`` holds the negative samples.  Returns the loss,
+    computed only when
     ``track`` (a sample of the examples: computing it for every example
     costs about a third of the training time).
     """
@@ -141,9 +152,8 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
                 row = target
                 label = np.float32(1.0)
             else:
-                state, z = _next(state)
-                row = _draw_negative(z, threshold, alias)
-                if row == target:
+                row = negs[d - 1]
+                if row < 0:
                     continue
                 label = np.float32(0.0)
             f = np.float32(0.0)
@@ -157,15 +167,19 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
             for k in range(dim):
                 work[k] += g * syn1neg[row, k]
                 syn1neg[row, k] += _clip(g * l1[k])
-    return loss, state
+    return loss
 
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                 threshold, alias, codes, points, code_lens, sg, hs, negative,
-                cbow_mean, window, shrink_windows, alpha_start, alpha_end,
-                word_offset, schedule_words, seed, buf, work, neu1):
+                cbow_mean, window, shrink_windows, shared_negatives, alpha_start,
+                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs):
     """Train sentences ``s_begin..s_end`` of the corpus.
+
+    With ``shared_negatives`` (skip-gram only), the negative samples are
+    drawn once per target word and shared by all its context words (as in
+    Ji et al.'s HogBatch): the few output rows involved stay in cache.
 
     The learning rate decays linearly from ``alpha_start`` to ``alpha_end``
     with the position ``word_offset + tokens index`` over ``schedule_words``.
@@ -204,16 +218,20 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             if sg:
+                if negative > 0 and shared_negatives:
+                    state = _draw_negatives(negs, target, threshold, alias, state)
                 for j in range(lo, hi):
                     if j == i:
                         continue
                     ctx = buf[j]
                     for k in range(dim):
                         work[k] = 0.0
+                    if negative > 0 and not shared_negatives:
+                        state = _draw_negatives(negs, target, threshold, alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                    ex_loss, state = _output_layer(syn0[ctx], target, alpha, work, syn1,
-                                                   syn1neg, hs, negative, codes, points,
-                                                   code_lens, threshold, alias, state, track)
+                    ex_loss = _output_layer(syn0[ctx], target, alpha, work, syn1, syn1neg,
+                                            hs, negative, codes, points, code_lens, negs,
+                                            track)
                     loss += ex_loss
                     n_tracked += track
                     n_examples += 1
@@ -236,10 +254,11 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     inv = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
                         neu1[k] *= inv
+                if negative > 0:
+                    state = _draw_negatives(negs, target, threshold, alias, state)
                 track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                ex_loss, state = _output_layer(neu1, target, alpha, work, syn1, syn1neg,
-                                               hs, negative, codes, points, code_lens,
-                                               threshold, alias, state, track)
+                ex_loss = _output_layer(neu1, target, alpha, work, syn1, syn1neg, hs,
+                                        negative, codes, points, code_lens, negs, track)
                 loss += ex_loss
                 n_tracked += track
                 n_examples += 1
@@ -254,8 +273,9 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
 
 def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_end,
                   keep_prob, threshold, alias, codes, points, code_lens, sg, hs,
-                  negative, cbow_mean, window, shrink_windows, alpha_start, alpha_end,
-                  word_offset, schedule_words, seed, n_threads, max_len):
+                  negative, cbow_mean, window, shrink_windows, shared_negatives,
+                  alpha_start, alpha_end, word_offset, schedule_words, seed, n_threads,
+                  max_len):
     """Train chunks ``c_begin..c_end``; thread t takes chunks t, t+n, ...
 
     Returns per-thread (sampled loss, sampled examples, examples, effective
@@ -270,6 +290,7 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_
         buf = np.empty(max_len, np.int32)
         work = np.empty(dim, np.float32)
         neu1 = np.empty(dim, np.float32)
+        negs = np.empty(max(negative, 1), np.int64)
         loss = 0.0
         n_tr = 0
         n_ex = 0
@@ -279,9 +300,9 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_
             cl, nt, ne, nw = train_chunk(syn0, syn1, syn1neg, tokens, starts, chunk_starts[c],
                                     chunk_starts[c + 1], keep_prob, threshold, alias,
                                     codes, points, code_lens, sg, hs, negative,
-                                    cbow_mean, window, shrink_windows, alpha_start,
-                                    alpha_end, word_offset, schedule_words, chunk_seed,
-                                    buf, work, neu1)
+                                    cbow_mean, window, shrink_windows, shared_negatives,
+                                    alpha_start, alpha_end, word_offset, schedule_words,
+                                    chunk_seed, buf, work, neu1, negs)
             loss += cl
             n_tr += nt
             n_ex += ne

@@ -39,6 +39,8 @@ class Word2VecConfig:
     min_alpha: float = 1e-4
     epochs: int = 5
     shrink_windows: bool = True
+    # skip-gram: one set of negatives per target word, shared by its contexts
+    shared_negatives: bool = False
 
 
 @dataclass
@@ -204,7 +206,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                         chunk_starts, c0, c1, keep, threshold, alias, codes, points,
                         code_lens, bool(config.sg), bool(config.hs), int(config.negative),
                         bool(config.cbow_mean), int(config.window),
-                        bool(config.shrink_windows), float(alpha_start), float(alpha_end),
+                        bool(config.shrink_windows), bool(config.shared_negatives),
+                        float(alpha_start), float(alpha_end),
                         float(epoch * n_words + offset), schedule, seed, n_threads, max_len,
                     )
                     loss += float(losses.sum())
