@@ -116,9 +116,9 @@ def worker(args):
     )))
 
 
-def run_one(lib, mode, args, stream_file=None, epochs=None):
+def run_one(lib, mode, args, stream_file=None, epochs=None, threads=None):
     cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mode", mode,
-           "--data", str(args.data), "--threads", str(args.threads),
+           "--data", str(args.data), "--threads", str(threads or args.threads),
            "--epochs", str(epochs or args.epochs)]
     if args.max_chars:
         cmd += ["--max-chars", str(args.max_chars)]
@@ -141,6 +141,8 @@ def main():
     p.add_argument("--max-chars", type=int, default=None,
                    help="use only the first N characters (quick runs)")
     p.add_argument("--json", default=None, help="also write all runs to this file")
+    p.add_argument("--scaling", action="store_true",
+                   help="also fit skembed with 1 thread and print the 1 -> N thread speed-up")
     p.add_argument("--memory", action="store_true",
                    help="only compare peak RSS: in-memory vs streamed (input='filename') "
                         "training on the corpus and on 4 concatenated copies (1 CBOW epoch)")
@@ -169,6 +171,10 @@ def main():
             for lib in libs:
                 r = run_one(lib, mode, args)
                 runs.append(r)
+                if args.scaling and lib == "skembed":
+                    one = run_one(lib, mode, args, threads=1)
+                    one["lib"] = "skembed-1thread"
+                    runs.append(one)
                 print(f"# repeat {rep + 1} {mode:8s} {lib:8s} fit {r['fit_s']:7.1f}s "
                       f"{r['words_per_s']:>11,.0f} words/s analogy {r['analogy']:.4f}",
                       file=sys.stderr, flush=True)
@@ -192,6 +198,14 @@ def main():
             print(f"{mode:8s} {lib:8s} {med(lib, mode, 'fit_s'):7.1f} {wps:12,.0f} "
                   f"{wps / base:8.2f} {med(lib, mode, 'peak_mb'):8.0f} "
                   f"{100 * med(lib, mode, 'analogy'):7.1f}% {med(lib, mode, 'wordsim'):8.3f}")
+    if args.scaling:
+        def train_s(lib, mode):
+            return statistics.median(r["timings"]["train"] for r in runs
+                                     if r["lib"] == lib and r["mode"] == mode)
+
+        ratios = [train_s("skembed-1thread", m) / train_s("skembed", m) for m in modes]
+        print(f"thread scaling (skembed train seconds, 1 thread / {args.threads} threads): "
+              + ", ".join(f"{m} {x:.2f}x" for m, x in zip(modes, ratios, strict=True)))
     sk = [r for r in runs if r["lib"].startswith("skembed")]
     if sk:
         print("\nskembed fit split (median s): " + ", ".join(
