@@ -87,19 +87,10 @@ def worker(args):
     else:
         from skembed import Word2VecTransformer
 
-        if args.lib == "skembed-shared":  # experimental engine option, not a parameter yet
-            import skembed.text
-
-            plain = skembed.text.word2vec_config
-
-            def shared(est, window=None):
-                config = plain(est, window)
-                config.shared_negatives = True
-                return config
-
-            skembed.text.word2vec_config = shared
         model = Word2VecTransformer(n_jobs=args.threads, epochs=args.epochs,
-                                    random_state=1, **params)
+                                    random_state=1,
+                                    shared_negatives=args.lib != "skembed-pairwise",
+                                    **params)
         model.fit(sentences)
         fit_s = time.perf_counter() - t0
         kv = model.wv_
@@ -133,8 +124,8 @@ def main():
     p.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
     p.add_argument("--modes", default="cbow,sg", help="comma list of " + ",".join(MODES))
     p.add_argument("--libs", default="gensim,skembed",
-                   help="gensim, skembed, skembed-shared (skip-gram negatives shared per "
-                        "target word)")
+                   help="gensim, skembed (defaults: skip-gram negatives shared per target "
+                        "word), skembed-pairwise (negatives per pair, as gensim)")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)

@@ -62,6 +62,8 @@ def word2vec_config(est, window=None):
         min_alpha=float(min_alpha),
         epochs=int(epochs),
         shrink_windows=check_bool(est.shrink_windows, "shrink_windows"),
+        shared_negatives=check_bool(getattr(est, "shared_negatives", False),
+                                    "shared_negatives"),
     )
 
 

@@ -84,6 +84,10 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     alpha, min_alpha : float, default=0.025, 1e-4
         Learning rate, decayed linearly over all epochs.
     epochs : int, default=10
+    shared_negatives : bool, default=False
+        Draw one set of negative samples per target item, shared by all its
+        context items (faster skip-gram; see :class:`Word2VecTransformer`,
+        where it is the default).  ``False`` matches gensim.
     shrink_windows : bool, default=True
         Sample the effective window in ``[1, window]`` (ignored with
         ``window="all"``).
@@ -137,6 +141,7 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         min_alpha=1e-4,
         epochs=10,
         shrink_windows=True,
+        shared_negatives=False,
         profile="mean",
         half_life=5.0,
         n_jobs=None,
@@ -155,6 +160,7 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.min_alpha = min_alpha
         self.epochs = epochs
         self.shrink_windows = shrink_windows
+        self.shared_negatives = shared_negatives
         self.profile = profile
         self.half_life = half_life
         self.n_jobs = n_jobs

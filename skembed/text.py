@@ -100,6 +100,13 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Final learning rate; the rate decays linearly over all epochs.
     epochs : int, default=5
         Passes over the corpus.
+    shared_negatives : bool, default=True
+        Skip-gram draws one set of negative samples per target word, shared
+        by all its context words (as HogBatch, Ji et al. 2016), so the few
+        output rows involved stay in cache: 1.7x faster skip-gram on the
+        Wikipedia benchmark at equal analogy accuracy (docs/benchmarks.md).
+        ``False`` draws new negatives for every (target, context) pair, as
+        gensim and the C tool do.  No effect on CBOW.
     shrink_windows : bool, default=True
         Sample the effective window uniformly in ``[1, window]`` per target
         word (weights near words more), as the C tool does.
@@ -182,6 +189,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         min_alpha=1e-4,
         epochs=5,
         shrink_windows=True,
+        shared_negatives=True,
         lowercase=True,
         token_pattern=r"(?u)\b\w\w+\b",
         input="content",
@@ -205,6 +213,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.min_alpha = min_alpha
         self.epochs = epochs
         self.shrink_windows = shrink_windows
+        self.shared_negatives = shared_negatives
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.input = input

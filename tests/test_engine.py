@@ -21,6 +21,7 @@ MODES = {
     "sg-ns": dict(sg=True, hs=False, negative=5),
     "sg-hs": dict(sg=True, hs=True, negative=0),
     "sg-hs+ns": dict(sg=True, hs=True, negative=3),
+    "sg-ns-shared": dict(sg=True, hs=False, negative=5, shared_negatives=True),
     "cbow-sum": dict(sg=False, hs=False, negative=5, cbow_mean=False),
 }
 
