@@ -242,7 +242,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
         Returns
         -------
-        ndarray of shape (n_samples, sum(embedding_dims_))
+        ndarray of shape (n_samples, ``sum(embedding_dims_)``)
             One block of ``embedding_dims_[j]`` columns per feature.
         """
         check_is_fitted(self, "embeddings_")

@@ -65,7 +65,7 @@ _COMMON_PARAMS = """
 """
 
 _COMMON_ATTRS = """
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (``n_features_in_``,)
         Which input columns are embedded.
     categories_ : list of ndarray
         Categories of each categorical feature (missing last, as NaN).
