@@ -24,7 +24,7 @@ from .word2vec import (
     train,
     update_vocab,
 )
-from .word2vec.vocab import encode_ids
+from .word2vec.vocab import TokenIndex, encode_ids
 
 __all__ = ["Word2VecTransformer"]
 
@@ -344,6 +344,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         timings = {}
         t0 = time.perf_counter()
         tokenize = self._tokenizer()
+        index = None
         if self.input == "filename":
             paths = check_paths(X)
             counter, total, n_docs = count_keys(
@@ -358,7 +359,11 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             timings["tokenize"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             try:
-                counter, total, n_docs = count_keys(docs, self.max_vocab_size)
+                if self.max_vocab_size is None:
+                    index = TokenIndex(docs)
+                    counter, total, n_docs = index.counter(), index.total_words, len(docs)
+                else:  # prune while counting, as the C tool
+                    counter, total, n_docs = count_keys(docs, self.max_vocab_size)
             except TypeError:  # an unhashable token: name the document
                 _check_tokens(docs)
                 raise
@@ -387,8 +392,9 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         if self.input == "filename":
             source = EncodedFileCorpus(paths, tokenize.text, vocab.key_to_index, len(vocab))
         else:
-            corpus = encode_corpus(docs, vocab.key_to_index)
-            del docs
+            corpus = (index.encode(vocab.key_to_index) if index is not None
+                      else encode_corpus(docs, vocab.key_to_index))
+            del docs, index
         timings["vocab"] = time.perf_counter() - t0
         if self.verbose:
             print(f"[Word2VecTransformer] {total:,} tokens in {n_docs:,} documents, "

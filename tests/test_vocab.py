@@ -3,6 +3,7 @@ import pytest
 
 from skembed.word2vec.vocab import (
     MAX_SENTENCE_LEN,
+    TokenIndex,
     count_keys,
     encode_corpus,
     finalize_vocab,
@@ -79,3 +80,26 @@ def test_vocabulary_accepts_any_hashable(keys):
     counter, total, _ = count_keys([keys])
     vocab = finalize_vocab(counter, total, min_count=1)
     assert set(vocab.keys) == set(keys)
+
+
+def test_token_index_matches_counter_and_dictionary_encoding():
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    docs = [[words[j] for j in rng.zipf(1.5, size=n) % 40] for n in rng.integers(0, 30, 50)]
+    docs.append(["x"] * (MAX_SENTENCE_LEN + 5))  # split into two sentences
+    index = TokenIndex(docs)
+    counter, total, n_docs = count_keys(docs)
+    assert index.counter() == dict(counter)
+    assert list(index.counter()) == list(counter)  # same first-seen order (ties)
+    assert (index.total_words, index.n_documents) == (total, n_docs)
+    vocab = finalize_vocab(counter, total, min_count=3)
+    a, b = index.encode(vocab.key_to_index), encode_corpus(docs, vocab.key_to_index)
+    np.testing.assert_array_equal(a.tokens, b.tokens)
+    np.testing.assert_array_equal(a.starts, b.starts)
+    np.testing.assert_array_equal(a.doc_of_sentence, b.doc_of_sentence)
+    assert (a.n_documents, a.raw_words) == (b.n_documents, b.raw_words)
+
+
+def test_token_index_keeps_mixed_and_missing_keys_distinct():
+    index = TokenIndex([[1, "1", None, 2.5], [None, 1]])
+    assert index.counter() == {1: 2, "1": 1, None: 2, 2.5: 1}

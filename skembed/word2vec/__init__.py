@@ -11,6 +11,7 @@ from .trainer import (
 )
 from .vocab import (
     EncodedCorpus,
+    TokenIndex,
     Vocabulary,
     count_keys,
     encode_corpus,
@@ -21,6 +22,7 @@ from .vocab import (
 
 __all__ = [
     "EncodedCorpus",
+    "TokenIndex",
     "Vocabulary",
     "Word2VecConfig",
     "Word2VecState",

@@ -14,7 +14,11 @@ Random numbers come from a per-chunk splitmix64 stream seeded from
 import types
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange
+from numba import types as nbtypes
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 MAX_EXP = 6.0
 TABLE_SIZE = 1000
@@ -108,6 +112,39 @@ def _clip(x):
     return min(max(x, -MAX_STEP), MAX_STEP)
 
 
+@intrinsic
+def _prefetch(typingctx, arr, row, col):
+    """Hint the CPU to bring ``arr[row, col]`` (2-D, C order) into cache.
+
+    The rows the next example will touch are requested while the current
+    one computes, hiding much of the memory latency of random row access
+    (large vocabularies do not fit in the L2 cache).
+    """
+    if not (isinstance(arr, nbtypes.Array) and arr.ndim == 2
+            and isinstance(row, nbtypes.Integer) and isinstance(col, nbtypes.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty, rowty, colty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        r = context.cast(builder, args[1], rowty, nbtypes.intp)
+        c = context.cast(builder, args[2], colty, nbtypes.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, c])
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(1), i32(3), i32(1)])  # write, keep in L1, data
+        return context.get_dummy_value()
+
+    return nbtypes.void(arr, row, col), codegen
+
+
+@njit(inline="always")
+def _prefetch_row(arr, row):
+    for col in range(0, arr.shape[1], 16):  # one request per 64-byte line
+        _prefetch(arr, row, col)
+
+
 @njit(inline="always")
 def _draw_negatives(negs, target, threshold, alias, state):
     """Fill ``negs`` with negative samples (-1 where the draw hit ``target``)."""
@@ -120,45 +157,58 @@ def _draw_negatives(negs, target, threshold, alias, state):
 
 @njit(inline="always")
 def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
-                  codes, points, code_lens, negs, track):
+                  codes, points, code_lens, negs, fbuf, track):
     """Train the output layer for one (input vector, target) example.
 
     Accumulates the input-vector gradient in ``work`` and updates the output
-    rows in place; ``negs`` holds the negative samples.  Returns the loss,
-    computed only when
-    ``track`` (a sample of the examples: computing it for every example
-    costs about a third of the training time).
+    rows in place; ``negs`` holds the negative samples.  All dot products of
+    the example are taken first, then all updates are applied: the dot
+    products are independent chains the CPU overlaps, where the sequential
+    order (dot, update, next dot) serialises them.  Rows within one
+    example are distinct (Huffman path nodes; target and negatives, up to a
+    repeated negative), so this is the same update as the sequential one up
+    to such repeats.  ``fbuf`` is scratch for the scores.
+
+    Returns the loss, computed only when ``track`` (a sample of the
+    examples: computing it for every example costs about a third of the
+    training time).
     """
     dim = l1.shape[0]
     loss = 0.0
     if hs:
-        for d in range(code_lens[target]):
+        n_nodes = code_lens[target]
+        for d in range(n_nodes):
             row = points[target, d]
             f = np.float32(0.0)
             for k in range(dim):
                 f += l1[k] * syn1[row, k]
-            sign = np.float32(1.0) - np.float32(2.0) * np.float32(codes[target, d])
+            fbuf[d] = f
+        for d in range(n_nodes):
+            f = fbuf[d]
+            code = np.float32(codes[target, d])
             if track:
-                loss += _neg_log_sigmoid(sign * f)
+                loss += _neg_log_sigmoid((np.float32(1.0) - np.float32(2.0) * code) * f)
             if f <= -MAX_EXP or f >= MAX_EXP:
-                continue  # saturated: C tool skips the update
-            g = (np.float32(1.0) - np.float32(codes[target, d]) - _sigmoid(f)) * alpha
+                continue  # saturated: the C tool skips the update
+            g = (np.float32(1.0) - code - _sigmoid(f)) * alpha
+            row = points[target, d]
             for k in range(dim):
                 work[k] += g * syn1[row, k]
                 syn1[row, k] += _clip(g * l1[k])
     if negative > 0:
         for d in range(negative + 1):
-            if d == 0:
-                row = target
-                label = np.float32(1.0)
-            else:
-                row = negs[d - 1]
-                if row < 0:
-                    continue
-                label = np.float32(0.0)
+            row = target if d == 0 else negs[d - 1]
             f = np.float32(0.0)
-            for k in range(dim):
-                f += l1[k] * syn1neg[row, k]
+            if row >= 0:
+                for k in range(dim):
+                    f += l1[k] * syn1neg[row, k]
+            fbuf[d] = f
+        for d in range(negative + 1):
+            row = target if d == 0 else negs[d - 1]
+            if row < 0:
+                continue
+            f = fbuf[d]
+            label = np.float32(1.0) if d == 0 else np.float32(0.0)
             if track:
                 loss += _neg_log_sigmoid(f) if d == 0 else _neg_log_sigmoid(-f)
             if f <= -MAX_EXP or f >= MAX_EXP:
@@ -174,7 +224,7 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
 def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                 threshold, alias, codes, points, code_lens, sg, hs, negative,
                 cbow_mean, window, shrink_windows, shared_negatives, alpha_start,
-                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs):
+                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs, fbuf):
     """Train sentences ``s_begin..s_end`` of the corpus.
 
     With ``shared_negatives`` (skip-gram only), the negative samples are
@@ -194,6 +244,7 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
     n_tracked = 0
     n_effective = 0
     alpha_span = alpha_start - alpha_end
+    per_target = negative > 0 and (shared_negatives or not sg)
     for s in range(s_begin, s_end):
         progress = (word_offset + starts[s]) / schedule_words
         alpha = np.float32(max(alpha_start - alpha_span * progress, alpha_end))
@@ -209,8 +260,23 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
             buf[n] = w
             n += 1
         n_effective += n
+        # negatives drawn per target are drawn one target ahead, so that
+        # their rows can be prefetched while the current target trains
+        if per_target and n > 0:
+            state = _draw_negatives(negs[0], buf[0], threshold, alias, state)
         for i in range(n):
             target = buf[i]
+            cur = negs[i & 1]
+            if i + 1 < n:
+                if per_target:
+                    ahead = negs[(i + 1) & 1]
+                    state = _draw_negatives(ahead, buf[i + 1], threshold, alias, state)
+                    _prefetch_row(syn1neg, buf[i + 1])
+                    for d in range(negative):
+                        if ahead[d] >= 0:
+                            _prefetch_row(syn1neg, ahead[d])
+                if i + window + 1 < n:  # the word entering the next window
+                    _prefetch_row(syn0, buf[i + window + 1])
             b = 0
             if shrink_windows:
                 state, z = _next(state)
@@ -218,8 +284,6 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             if sg:
-                if negative > 0 and shared_negatives:
-                    state = _draw_negatives(negs, target, threshold, alias, state)
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -227,11 +291,11 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     for k in range(dim):
                         work[k] = 0.0
                     if negative > 0 and not shared_negatives:
-                        state = _draw_negatives(negs, target, threshold, alias, state)
+                        state = _draw_negatives(cur, target, threshold, alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
                     ex_loss = _output_layer(syn0[ctx], target, alpha, work, syn1, syn1neg,
-                                            hs, negative, codes, points, code_lens, negs,
-                                            track)
+                                            hs, negative, codes, points, code_lens, cur,
+                                            fbuf, track)
                     loss += ex_loss
                     n_tracked += track
                     n_examples += 1
@@ -254,11 +318,9 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     inv = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
                         neu1[k] *= inv
-                if negative > 0:
-                    state = _draw_negatives(negs, target, threshold, alias, state)
                 track = (n_examples & LOSS_SAMPLE_MASK) == 0
                 ex_loss = _output_layer(neu1, target, alpha, work, syn1, syn1neg, hs,
-                                        negative, codes, points, code_lens, negs, track)
+                                        negative, codes, points, code_lens, cur, fbuf, track)
                 loss += ex_loss
                 n_tracked += track
                 n_examples += 1
@@ -290,7 +352,8 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_
         buf = np.empty(max_len, np.int32)
         work = np.empty(dim, np.float32)
         neu1 = np.empty(dim, np.float32)
-        negs = np.empty(max(negative, 1), np.int64)
+        negs = np.empty((2, max(negative, 1)), np.int64)
+        fbuf = np.empty(max(negative + 1, codes.shape[1]), np.float32)
         loss = 0.0
         n_tr = 0
         n_ex = 0
@@ -302,7 +365,7 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_
                                     codes, points, code_lens, sg, hs, negative,
                                     cbow_mean, window, shrink_windows, shared_negatives,
                                     alpha_start, alpha_end, word_offset, schedule_words,
-                                    chunk_seed, buf, work, neu1, negs)
+                                    chunk_seed, buf, work, neu1, negs, fbuf)
             loss += cl
             n_tr += nt
             n_ex += ne

@@ -16,6 +16,7 @@ from .sampling import huffman_tree, negative_sampling_table
 from .vocab import (
     MAX_SENTENCE_LEN,
     EncodedCorpus,
+    TokenIndex,
     count_keys,
     encode_corpus,
     finalize_vocab,
@@ -265,7 +266,16 @@ def fit_sequences(sequences, config, rng, min_count=5, max_vocab_size=None,
         If the sequences hold no key or no key reaches ``min_count``.
     """
     t0 = time.perf_counter()
-    counter, total, n_seq = count_keys(sequences, max_vocab_size)
+    index = None
+    if max_vocab_size is None:
+        try:
+            index = TokenIndex(sequences)
+        except TypeError:  # unhashable keys: let check_keys name them below
+            index = None
+    if index is not None:
+        counter, total, n_seq = index.counter(), index.total_words, index.n_documents
+    else:
+        counter, total, n_seq = count_keys(sequences, max_vocab_size)
     if total == 0:
         raise ValueError(f"all {n_seq} sequences are empty")
     if check_keys is not None:
@@ -277,7 +287,9 @@ def fit_sequences(sequences, config, rng, min_count=5, max_vocab_size=None,
             f"empty vocabulary: nothing occurs at least min_count={min_count} times "
             f"in {total} tokens; lower min_count or give more data"
         )
-    corpus = encode_corpus(sequences, vocab.key_to_index)
+    corpus = (index.encode(vocab.key_to_index) if index is not None
+              else encode_corpus(sequences, vocab.key_to_index))
+    del index
     t_vocab = time.perf_counter() - t0
     if verbose:
         print(f"[{name}] {corpus.raw_words:,} tokens in {n_seq:,} sequences, "

@@ -4,10 +4,12 @@ Everything here works on any hashable keys (words or item ids) so that the
 text and item estimators share one vocabulary implementation.
 """
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 # Sentences longer than this are split into pieces (contexts never cross a
 # piece boundary).  It bounds the per-thread buffers of the kernels; gensim
@@ -161,15 +163,79 @@ def encode_ids(documents, key_to_index):
     return flat, lengths
 
 
+class TokenIndex:
+    """All tokens of an in-memory corpus counted and indexed in one pass.
+
+    One hashing pass (``pandas.factorize`` over the flattened tokens) gives
+    every token the index of its distinct key; counts are then a
+    ``bincount`` and encoding against any vocabulary is an array lookup.
+    This replaces a ``Counter`` pass plus a second dictionary pass and takes
+    about half their time.  (It cannot prune while counting: use
+    :func:`count_keys` for ``max_vocab_size``.)
+
+    Attributes
+    ----------
+    keys : ndarray of object
+        Distinct keys in first-seen order.
+    counts : ndarray of int64
+        Count of each key.
+    codes : ndarray of intp
+        Key index of every token, documents concatenated.
+    lengths : ndarray of int64
+        Tokens per document.
+    """
+
+    def __init__(self, documents):
+        documents = documents if isinstance(documents, list) else list(documents)
+        self.lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        total = int(self.lengths.sum())
+        flat = np.fromiter(itertools.chain.from_iterable(documents), dtype=object,
+                           count=total)
+        codes, keys = pd.factorize(flat, use_na_sentinel=False)
+        if len(keys) and pd.isna(keys).any():
+            # pandas merges None and NaN into one key; keep dict semantics
+            first = {}
+            codes = np.fromiter((first.setdefault(t, len(first)) for t in flat),
+                                dtype=np.intp, count=total)
+            keys = np.fromiter(first, dtype=object, count=len(first))
+        self.codes, self.keys = codes, keys
+        self.counts = np.bincount(self.codes, minlength=len(self.keys)).astype(np.int64)
+
+    @property
+    def total_words(self):
+        return int(self.lengths.sum())
+
+    @property
+    def n_documents(self):
+        return len(self.lengths)
+
+    def counter(self):
+        """Key counts as a dict in first-seen order (as :func:`count_keys`)."""
+        return dict(zip(self.keys.tolist(), self.counts.tolist(), strict=True))
+
+    def encode(self, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
+        """The corpus as an :class:`EncodedCorpus` over ``key_to_index``."""
+        get = key_to_index.get
+        remap = np.fromiter((get(k, -1) for k in self.keys.tolist()), dtype=np.int32,
+                            count=len(self.keys))
+        return _corpus_from_ids(remap[self.codes], self.lengths, max_sentence_len)
+
+
 def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
     """Encode token sequences to an :class:`EncodedCorpus` (OOV dropped)."""
     documents = documents if isinstance(documents, list) else list(documents)
     flat, lengths = encode_ids(documents, key_to_index)
+    return _corpus_from_ids(flat, lengths, max_sentence_len)
+
+
+def _corpus_from_ids(flat, lengths, max_sentence_len):
+    """EncodedCorpus from per-token ids (-1: unknown) and document lengths."""
     known = flat >= 0
     tokens = flat[known]
     del flat
     # known tokens per document, without a per-token document-id temporary
-    kept_lengths = np.zeros(len(documents), dtype=np.int64)
+    n_docs = len(lengths)
+    kept_lengths = np.zeros(n_docs, dtype=np.int64)
     nonempty = np.flatnonzero(lengths)
     if len(nonempty):
         offsets = np.cumsum(lengths) - lengths
@@ -177,7 +243,7 @@ def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
     # split each document into pieces of at most max_sentence_len tokens;
     # empty documents produce no sentence
     n_pieces = -(-kept_lengths // max_sentence_len)
-    doc_of_sentence = np.repeat(np.arange(len(documents), dtype=np.int64), n_pieces)
+    doc_of_sentence = np.repeat(np.arange(n_docs, dtype=np.int64), n_pieces)
     first_piece = np.cumsum(n_pieces) - n_pieces
     piece_in_doc = np.arange(len(doc_of_sentence)) - np.repeat(first_piece, n_pieces)
     doc_offsets = np.concatenate(([0], np.cumsum(kept_lengths)))
@@ -187,7 +253,7 @@ def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
         tokens=np.ascontiguousarray(tokens, dtype=np.int32),
         starts=starts,
         doc_of_sentence=doc_of_sentence,
-        n_documents=len(documents),
+        n_documents=n_docs,
         raw_words=int(lengths.sum()),
     )
 
