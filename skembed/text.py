@@ -113,7 +113,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     lowercase : bool, default=True
         Lowercase string documents before tokenizing (token lists are used
         as given).
-    token_pattern : str, default=r"(?u)\\b\\w\\w+\\b"
+    token_pattern : str, default=``r"(?u)\\b\\w\\w+\\b"``
         Regular expression of a token in string documents (as
         :class:`~sklearn.feature_extraction.text.CountVectorizer`).
     input : {"content", "filename"}, default="content"
@@ -127,7 +127,10 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tokens; idf-weighted mean (smooth idf learned in ``fit``); or smooth
         inverse frequency (Arora et al. 2017: weights ``a / (a + p(w))`` with
         ``a = 1e-3``, then the first principal component of the training
-        documents removed).
+        documents removed).  Only :meth:`transform` uses it, so it can be
+        changed with ``set_params`` after fit without retraining (except to
+        ``"sif"`` after a streamed ``input="filename"`` fit, which computes
+        the SIF component only when ``doc_vector="sif"``).
     n_jobs : int or None, default=None
         Training threads (hogwild); ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None
@@ -145,10 +148,13 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Mean loss per training example (a target word in CBOW, a
         target-context pair in skip-gram) of each epoch.
     idf_ : ndarray of shape (n_words,)
-        Inverse document frequency of each word (``doc_vector="tfidf"``).
+        Smooth inverse document frequency of each word,
+        ``log((1 + n_documents) / (1 + df)) + 1`` (used by
+        ``doc_vector="tfidf"``).
     sif_component_ : ndarray of shape (vector_size,)
-        Principal direction removed from SIF document vectors
-        (``doc_vector="sif"``).
+        Principal direction removed from SIF document vectors (used by
+        ``doc_vector="sif"``; absent after a streamed fit with another
+        ``doc_vector``).
     effective_min_count_ : int
         The count threshold applied (raised by ``max_final_vocab``).
     corpus_word_count_ : int
@@ -293,7 +299,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return self
 
     def _reset(self):
-        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_"):
+        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_", "_df"):
             self.__dict__.pop(attr, None)
 
     def partial_fit(self, X, y=None):
@@ -426,45 +432,49 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.effective_min_count_ = vocab.min_count
         self.corpus_word_count_ = (self.corpus_word_count_ if update else 0) + total
         self.timings_ = timings
+        # document statistics for every pooling rule, so that doc_vector can
+        # be changed with set_params after fit (no retraining)
         if corpus is not None:
             n_documents = corpus.n_documents
-            df = (document_frequency(corpus.tokens, corpus.document_starts(), len(vocab))
-                  if self.doc_vector == "tfidf" else None)
+            df = document_frequency(corpus.tokens, corpus.document_starts(), len(vocab))
         else:
             n_documents = len(paths)
             df = source.document_frequency
         if update:
             n_documents += self._n_documents
-            if df is not None and self._df is not None:
-                df[: len(self._df)] += self._df
-        self._df, self._n_documents = df, n_documents
-        self._key_weights = self._document_weights(vocab.counts)
-        if self.doc_vector == "sif":
-            self.sif_component_ = np.zeros(config.vector_size, np.float32)
+            df[: len(self._df)] += self._df
+        self._df, self._n_documents, self._counts = df, n_documents, vocab.counts
+        self.idf_ = (np.log((1.0 + n_documents) / (1.0 + df)) + 1.0).astype(np.float32)
+        self.__dict__.pop("sif_component_", None)
+        # streamed files would need one more pass: only when asked for
+        if corpus is not None or self.doc_vector == "sif":
+            weights = self._document_weights("sif")
             if corpus is not None:
-                pooled = self._pool(corpus.tokens, corpus.document_starts())
+                pooled = pool_vectors(corpus.tokens, corpus.document_starts(), weights,
+                                      self.wv_.vectors, False)
             else:
-                pooled = self._pool_pieces(source(), len(paths))
-            if np.any(pooled):
-                # first right singular vector of the (uncentred) document matrix
-                _, _, vt = np.linalg.svd(pooled.astype(np.float64), full_matrices=False)
-                self.sif_component_ = vt[0].astype(np.float32)
+                pooled = self._pool_pieces(source(), len(paths), "sif", weights)
+            self.sif_component_ = _first_principal_axis(pooled)
         if corpus is None:
             source.close()
         return corpus
 
-    def _document_weights(self, counts):
-        if self.doc_vector == "tfidf":
-            if self._df is None or len(self._df) != len(counts):
-                raise ValueError("doc_vector='tfidf' needs document frequencies of all words: "
-                                 "refit with doc_vector='tfidf' instead of partial_fit")
-            self.idf_ = (np.log((1.0 + self._n_documents) / (1.0 + self._df)) + 1.0).astype(
-                np.float32)
+    def _document_weights(self, rule):
+        """Per-word pooling weights of ``rule`` (``self._counts`` order)."""
+        if rule == "tfidf":
             return self.idf_
-        if self.doc_vector == "sif":
-            p = counts / max(counts.sum(), 1)
+        if rule == "sif":
+            p = self._counts / max(self._counts.sum(), 1)
             return (_SIF_A / (_SIF_A + p)).astype(np.float32)
-        return np.ones(len(counts), np.float32)
+        return np.ones(len(self._counts), np.float32)
+
+    def _pooling(self):
+        """Validated ``doc_vector`` and its weights, at transform time."""
+        rule = check_option(self.doc_vector, "doc_vector", {"mean", "tfidf", "sif"})
+        if rule == "sif" and not hasattr(self, "sif_component_"):
+            raise ValueError("doc_vector='sif' on streamed files needs the SIF component "
+                             "computed in fit: refit with doc_vector='sif'")
+        return rule, self._document_weights(rule)
 
     def estimate_memory(self, vocab_size=None, corpus_words=None):
         """Approximate bytes needed to train, by component.
@@ -502,36 +512,40 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     # -- transforming ---------------------------------------------------------
     def _pool(self, ids, starts):
         numba.set_num_threads(resolve_n_threads(self.n_jobs))
-        out = pool_vectors(ids, starts, self._key_weights, self.wv_.vectors,
-                           self.doc_vector != "sif")
-        return self._remove_component(out)
+        rule, weights = self._pooling()
+        out = pool_vectors(ids, starts, weights, self.wv_.vectors, rule != "sif")
+        return self._remove_component(out, rule)
 
-    def _remove_component(self, out):
-        if self.doc_vector == "sif" and hasattr(self, "sif_component_"):
+    def _remove_component(self, out, rule):
+        if rule == "sif":
             u = self.sif_component_
             out -= np.outer(out @ u, u).astype(np.float32)
         return out
 
-    def _pool_pieces(self, pieces, n_docs):
+    def _pool_pieces(self, pieces, n_docs, rule=None, weights=None):
         """Document vectors from encoded pieces of files (one document per file),
-        combining the per-piece weighted means by their weight totals."""
+        combining the per-piece weighted means by their weight totals.  With
+        ``rule`` given, the SIF component is not removed (used to learn it)."""
         numba.set_num_threads(resolve_n_threads(self.n_jobs))
-        by_weight = self.doc_vector != "sif"
+        learning = rule is not None
+        if not learning:
+            rule, weights = self._pooling()
+        by_weight = rule != "sif"
         sums = np.zeros((n_docs, self.wv_.vector_size), np.float64)
         totals = np.zeros(n_docs)
         for piece in pieces:
             ids = piece.tokens
             if len(ids) == 0:
                 continue
-            mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), self._key_weights,
+            mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), weights,
                                 self.wv_.vectors, by_weight)[0]
-            w = float(self._key_weights[ids].sum()) if by_weight else float(len(ids))
+            w = float(weights[ids].sum()) if by_weight else float(len(ids))
             sums[piece.file_index] += w * mean
             totals[piece.file_index] += w
         out = np.zeros(sums.shape, np.float32)
         nz = totals > 0
         out[nz] = sums[nz] / totals[nz, None]
-        return self._remove_component(out)
+        return out if learning else self._remove_component(out, rule)
 
     def transform(self, X):
         """Document vectors: pooled vectors of the known words of each document.
@@ -575,6 +589,16 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.input_tags.two_d_array = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _first_principal_axis(X):
+    """First right singular vector of the uncentred rows of X (unit norm),
+    from the small Gram matrix; zeros when X is all zero."""
+    gram = X.T.astype(np.float64) @ X.astype(np.float64)
+    if not np.any(gram):
+        return np.zeros(X.shape[1], np.float32)
+    _, vecs = np.linalg.eigh(gram)
+    return vecs[:, -1].astype(np.float32)
 
 
 def _check_tokens(docs):

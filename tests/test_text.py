@@ -306,3 +306,17 @@ def test_estimate_memory():
     assert est["vectors"] == 4 * 1000 * 10 * 2 + 4 * 999 * 10
     assert est["corpus"] == 40_000
     assert est["total"] == est["vectors"] + est["vocabulary"] + est["corpus"]
+
+
+def test_doc_vector_can_change_after_fit_without_retraining(topic_texts):
+    texts, _ = topic_texts
+    base = Word2VecTransformer(**FAST).fit(texts)
+    for rule in ("tfidf", "sif"):
+        fresh = Word2VecTransformer(doc_vector=rule, **FAST).fit(texts)
+        np.testing.assert_array_equal(base.wv_.vectors, fresh.wv_.vectors)
+        base.set_params(doc_vector=rule)
+        np.testing.assert_allclose(base.transform(texts), fresh.transform(texts),
+                                   rtol=1e-5, atol=1e-6)
+    base.set_params(doc_vector="max")
+    with pytest.raises(ValueError, match="doc_vector"):
+        base.transform(texts)
