@@ -34,9 +34,40 @@ def demo(args):
             top = kv.most_similar(positive=[b, c], negative=[a], topn=3)
             print(f"  {a} : {b} :: {c} : ?  -> " + ", ".join(w for w, _ in top))
     print(f"  ({time.perf_counter() - t0:.1f}s)\n")
+    demo_spam(w2v)
     demo_items(args)
     demo_entities(args)
     print(f"Done in {time.perf_counter() - t0:.1f}s.  Next: README.md, docs/ and examples/.")
+
+
+def demo_spam(w2v):
+    """Transfer learning: the Wikipedia vectors, frozen, as spam-filter features."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+
+    from .datasets import load_sms_spam
+
+    t0 = time.perf_counter()
+    texts, is_spam = load_sms_spam()
+    print(f"Spam filter on the bundled SMS Spam Collection ({len(texts):,} messages, "
+          f"{int(is_spam.sum())} spam; CC BY 4.0), 5-fold cross-validation:")
+    frozen = FrozenEstimator(w2v)  # the Wikipedia vectors, not refitted on SMS
+    models = {
+        "frozen Wikipedia word vectors": frozen,
+        "tf-idf (fitted on the SMS)": TfidfVectorizer(sublinear_tf=True),
+    }
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    for name, features in models.items():
+        clf = make_pipeline(features, LogisticRegression(C=10, max_iter=2000))
+        res = cross_validate(clf, texts, is_spam, cv=cv, scoring=("f1", "accuracy"))
+        print(f"  {name:30s} F1 {res['test_f1'].mean():.3f}, accuracy "
+              f"{res['test_accuracy'].mean():.3f}")
+    print("  (1M tokens of Wikipedia miss SMS slang; vectors from the full 17M-token corpus\n"
+          "  reach F1 0.90 and add to tf-idf: examples/spam_transfer.py)")
+    print(f"  ({time.perf_counter() - t0:.1f}s)\n")
 
 
 def demo_items(args):
@@ -104,9 +135,10 @@ def main(argv=None):
         description="skembed: scikit-learn compatible embedding estimators.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("demo", help="word vectors on the bundled Wikipedia sample, an "
-                                    "item2vec recommender and entity embeddings on "
-                                    "generated data, each printing a few results")
+    p = sub.add_parser("demo", help="word vectors on the bundled Wikipedia sample, reused "
+                                    "as features of an SMS spam filter, an item2vec "
+                                    "recommender and entity embeddings on generated "
+                                    "data, each printing a few results")
     p.add_argument("--threads", type=int, default=2, help="training threads (default 2)")
     p.add_argument("--epochs", type=int, default=15, help="passes over the text")
     p.add_argument("--verbose", type=int, default=0)

@@ -6,6 +6,9 @@ Only data whose licence allows redistribution ships inside the package:
   cleaned like Matt Mahoney's text8 (lowercase, digits spelled out, only
   a-z).  Licence: CC BY-SA 3.0, (c) Wikipedia contributors; see
   ``skembed/data/README.md``.
+- ``sms_spam_collection.tsv.gz``: the SMS Spam Collection v.1 (Almeida,
+  Gómez Hidalgo & Yamakami 2011; UCI), 5,574 labelled messages.  Licence:
+  CC BY 4.0; see ``skembed/data/README.md``.
 
 Larger public data sets (full Wikipedia text, IMDB, MovieLens, YooChoose,
 Rossmann) are read from a directory given as an argument or by the
@@ -16,7 +19,8 @@ import gzip
 import os
 from pathlib import Path
 
-__all__ = ["data_home", "load_movielens_sequences", "load_wiki_sample", "load_yoochoose"]
+__all__ = ["data_home", "load_movielens_sequences", "load_sms_spam", "load_wiki_sample",
+           "load_yoochoose"]
 
 _PACKAGE_DATA = Path(__file__).parent / "data"
 
@@ -44,6 +48,33 @@ def load_wiki_sample(sentence_len=1000):
     with gzip.open(_PACKAGE_DATA / "wiki_sample.txt.gz", "rt", encoding="ascii") as f:
         tokens = f.read().split()
     return [tokens[i:i + sentence_len] for i in range(0, len(tokens), sentence_len)]
+
+
+def load_sms_spam():
+    """The bundled SMS Spam Collection: 5,574 messages and their labels.
+
+    Almeida, Gómez Hidalgo & Yamakami (2011), via the UCI Machine Learning
+    Repository, CC BY 4.0 (attribution in ``skembed/data/README.md``).
+
+    Returns
+    -------
+    texts : list of str
+        The raw messages.
+    is_spam : ndarray of bool, shape (5574,)
+        True for the 747 spam messages, False for ham.
+
+    Examples
+    --------
+    >>> from skembed.datasets import load_sms_spam
+    >>> texts, is_spam = load_sms_spam()
+    >>> len(texts), int(is_spam.sum())
+    (5574, 747)
+    """
+    import numpy as np
+
+    with gzip.open(_PACKAGE_DATA / "sms_spam_collection.tsv.gz", "rt", encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t", 1) for line in f]
+    return [text for _, text in rows], np.array([label == "spam" for label, _ in rows])
 
 
 def data_home(path=None, required=None):
