@@ -136,3 +136,45 @@ def test_nndescent_matches_exact_when_available():
     a, b = exact.predict(X[:50]), ann.predict(X[:50])
     recall = np.mean([len(set(r1) & set(r2)) / len(r1) for r1, r2 in zip(a, b, strict=True)])
     assert recall > 0.9
+
+
+def test_nndescent_parameters_are_passed_through(monkeypatch):
+    pynndescent = pytest.importorskip("pynndescent")
+    X, _ = next_item_data()
+    rec = NearestNeighborRecommender(clone(EMB), algorithm="nndescent", epsilon=0.35,
+                                     nndescent_kwargs={"n_neighbors": 7, "random_state": 3})
+    assert rec.get_params()["nndescent_kwargs"] == {"n_neighbors": 7, "random_state": 3}
+    rec.fit(X)
+    assert rec._ann.n_neighbors == 7 and rec._ann.random_state == 3
+    seen = []
+    query = pynndescent.NNDescent.query
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("epsilon"))
+        return query(self, *args, **kwargs)
+
+    monkeypatch.setattr(pynndescent.NNDescent, "query", spy)
+    rec.predict(X[:5])
+    rec.similar_items([X[0][0]], n=3)
+    assert seen == [0.35, 0.35]
+    # defaults: the recommender's n_jobs and the embedder's seed
+    default = NearestNeighborRecommender(clone(EMB), algorithm="nndescent").fit(X)
+    assert default._ann.n_neighbors == 30 and default._ann.random_state == 0
+    assert default.epsilon == 0.2
+
+
+def test_nndescent_parameter_validation():
+    sessions = [["a", "b", "c"], ["x", "y", "z"]] * 30
+    with pytest.raises(ValueError, match="epsilon"):
+        NearestNeighborRecommender(clone(EMB), epsilon=-0.1).fit(sessions)
+    with pytest.raises(TypeError, match="epsilon"):
+        NearestNeighborRecommender(clone(EMB), epsilon="high").fit(sessions)
+    with pytest.raises(TypeError, match="nndescent_kwargs"):
+        NearestNeighborRecommender(clone(EMB), nndescent_kwargs=[("n_neighbors", 5)]).fit(sessions)
+    with pytest.raises(ValueError, match="metric"):
+        NearestNeighborRecommender(clone(EMB), nndescent_kwargs={"metric": "euclidean"}
+                                   ).fit(sessions)
+    # brute search ignores both, but they are still validated and kept by clone
+    rec = NearestNeighborRecommender(clone(EMB), algorithm="brute", epsilon=0.0,
+                                     nndescent_kwargs={"n_neighbors": 5}).fit(sessions)
+    assert clone(rec).get_params()["nndescent_kwargs"] == {"n_neighbors": 5}
