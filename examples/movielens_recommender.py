@@ -88,9 +88,9 @@ def load(data):
     if not (root / "u.data").exists() or not (root / "u.item").exists():
         sys.exit(f"MovieLens-100K not found: {root / 'u.data'} and {root / 'u.item'} are "
                  "needed.\nDownload ml-100k.zip from "
-                 "https://grouplens.org/datasets/movielens/100k/ (GroupLens), unzip it to "
-                 f"{root}, or point --data / SKEMBED_DATA at the directory holding "
-                 "interactions/ml-100k/.")
+                 "https://grouplens.org/datasets/movielens/100k/ (GroupLens) and unzip it "
+                 f"into {root.parent} (it holds an ml-100k/ folder), or point --data / "
+                 "SKEMBED_DATA at the directory holding interactions/ml-100k/.")
     ratings = pd.read_csv(root / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
     movies = pd.read_csv(root / "u.item", sep="|", header=None, encoding="latin-1")
     movies = movies.set_index(0)
