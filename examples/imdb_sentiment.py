@@ -50,9 +50,10 @@ baseline and 5 below unigrams + bigrams here: sentiment hinges on a few
 decisive words and phrases ("not good", "waste of time") that averaging
 dilutes, and the 100-d vectors are learned without the labels.  The
 weighting matters little: idf and SIF weights add 0.3 points over the
-plain mean, a difference one run cannot tell from training noise.  With ``--max-reviews 4000`` (a 35 s run) the same
-table reads 73.1 / 75.1 / 75.0 for word2vec mean / tfidf / sif against
-84.9 / 85.8 for tf-idf: word vectors need far more text than 4,000 reviews.
+plain mean, a difference one run cannot tell from training noise.  With
+``--max-reviews 4000`` (a 35 s run) the same table reads 73.1 / 75.1 / 75.0
+for word2vec mean / tfidf / sif against 84.9 / 85.8 for tf-idf: word
+vectors need far more text than 4,000 reviews.
 
 ``--max-reviews N`` keeps N of the 100,000 reviews, each folder reduced in
 the same proportion (a quick run); ``--sg`` trains skip-gram instead of
