@@ -28,9 +28,9 @@ Printed with ``--subsample 0.1`` (the default)::
     train: 80,457 of 804,056 rows before 2015-06-20; test: 40,282 rows, 2015-06-20 .. 2015-07-31
 
     model                                                              MAPE  fit s
-    EntityEmbeddingRegressor                                         0.1100    433
-    TargetEncoder + HistGradientBoosting                             0.1290     34
-    EntityEmbeddingEncoder (net's encoder_) + HistGradientBoosting   0.1074    679
+    EntityEmbeddingRegressor                                         0.1100     40
+    TargetEncoder + HistGradientBoosting                             0.1290     13
+    EntityEmbeddingEncoder (net's encoder_) + HistGradientBoosting   0.1074     59
 
     States nearest to Saxony (SN), cosine similarity of the embeddings:
       ST     Saxony-Anhalt            0.920
@@ -46,9 +46,9 @@ Printed with ``--subsample 0.1`` (the default)::
 
     State embeddings plot saved to rossmann_states.png
 
-The fit seconds are wall times on a 2-core machine running five other
-jobs at the same time (the whole script: 20 minutes wall, 5 minutes of
-CPU); an idle machine is many times faster.  With a tenth of the training
+The whole run took 2 minutes (wall) on a 2-core machine shared with one or
+two other jobs; the same run took 20 minutes while five other jobs shared
+it (same output, 5 minutes of CPU).  With a tenth of the training
 rows the network already beats target encoding + gradient boosting, and
 gradient boosting on its embeddings beats both.  Saxony's nearest states
 are its eastern neighbours Saxony-Anhalt and Thuringia; store 1's nearest
