@@ -5,8 +5,10 @@ Plain arrays in, plain arrays out; no scikit-learn here.  The corpus is one
 int32 array of key indices cut into sentences (``starts``) and grouped into
 chunks of sentences (``chunk_starts``).  A pass trains a range of chunks;
 with several threads each thread takes every ``n_threads``-th chunk and
-updates the shared weights without locks (hogwild), so chunk ``c`` is
-trained at roughly the same point of the schedule whatever the thread count.
+updates the shared weights without locks (hogwild).  Threads work on
+distant parts of the corpus (:func:`stripe_order`): neighbouring chunks share
+topics, hence rows, and two threads writing the same rows at once make the
+cores fight over cache lines.
 Random numbers come from a per-chunk splitmix64 stream seeded from
 ``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
 """
@@ -156,8 +158,40 @@ def _draw_negatives(negs, target, threshold, alias, state):
 
 
 @njit(inline="always")
+def _hs_dots(l1, table, lo, target, points, d0, d1, fbuf):
+    """Scores of Huffman path nodes ``d0..d1`` of ``target``; node row ``r``
+    is row ``r - lo`` of ``table``."""
+    dim = l1.shape[0]
+    for d in range(d0, d1):
+        row = points[target, d] - lo
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += l1[k] * table[row, k]
+        fbuf[d] = f
+
+
+@njit(inline="always")
+def _hs_updates(l1, table, lo, target, codes, points, d0, d1, fbuf, alpha, work, track):
+    loss = 0.0
+    dim = l1.shape[0]
+    for d in range(d0, d1):
+        f = fbuf[d]
+        code = np.float32(codes[target, d])
+        if track:
+            loss += _neg_log_sigmoid((np.float32(1.0) - np.float32(2.0) * code) * f)
+        if f <= -MAX_EXP or f >= MAX_EXP:
+            continue  # saturated: the C tool skips the update
+        g = (np.float32(1.0) - code - _sigmoid(f)) * alpha
+        row = points[target, d] - lo
+        for k in range(dim):
+            work[k] += g * table[row, k]
+            table[row, k] += _clip(g * l1[k])
+    return loss
+
+
+@njit(inline="always")
 def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
-                  codes, points, code_lens, negs, fbuf, track):
+                  codes, points, code_lens, negs, fbuf, track, hot1, hot1_lo):
     """Train the output layer for one (input vector, target) example.
 
     Accumulates the input-vector gradient in ``work`` and updates the output
@@ -169,32 +203,33 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
     repeated negative), so this is the same update as the sequential one up
     to such repeats.  ``fbuf`` is scratch for the scores.
 
+    Inner nodes ``hot1_lo..`` of the Huffman tree (those nearest the root)
+    live in this thread's copy ``hot1`` (see :func:`_sync_hot`).  A node's
+    parent has a higher row than the node, so they are always a prefix of
+    the path (root first), and each part is a loop over one table.
+
     Returns the loss, computed only when ``track`` (a sample of the
     examples: computing it for every example costs about a third of the
     training time).
     """
     dim = l1.shape[0]
     loss = 0.0
-    if hs:
+    if hs and hot1.shape[0] == 0:  # one thread: no copies, plain loops
         n_nodes = code_lens[target]
-        for d in range(n_nodes):
-            row = points[target, d]
-            f = np.float32(0.0)
-            for k in range(dim):
-                f += l1[k] * syn1[row, k]
-            fbuf[d] = f
-        for d in range(n_nodes):
-            f = fbuf[d]
-            code = np.float32(codes[target, d])
-            if track:
-                loss += _neg_log_sigmoid((np.float32(1.0) - np.float32(2.0) * code) * f)
-            if f <= -MAX_EXP or f >= MAX_EXP:
-                continue  # saturated: the C tool skips the update
-            g = (np.float32(1.0) - code - _sigmoid(f)) * alpha
-            row = points[target, d]
-            for k in range(dim):
-                work[k] += g * syn1[row, k]
-                syn1[row, k] += _clip(g * l1[k])
+        _hs_dots(l1, syn1, 0, target, points, 0, n_nodes, fbuf)
+        loss += _hs_updates(l1, syn1, 0, target, codes, points, 0, n_nodes, fbuf,
+                            alpha, work, track)
+    elif hs:
+        n_nodes = code_lens[target]
+        n_top = 0
+        while n_top < n_nodes and points[target, n_top] >= hot1_lo:
+            n_top += 1
+        _hs_dots(l1, hot1, hot1_lo, target, points, 0, n_top, fbuf)
+        _hs_dots(l1, syn1, 0, target, points, n_top, n_nodes, fbuf)
+        loss += _hs_updates(l1, hot1, hot1_lo, target, codes, points, 0, n_top, fbuf,
+                            alpha, work, track)
+        loss += _hs_updates(l1, syn1, 0, target, codes, points, n_top, n_nodes, fbuf,
+                            alpha, work, track)
     if negative > 0:
         for d in range(negative + 1):
             row = target if d == 0 else negs[d - 1]
@@ -220,11 +255,44 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
     return loss
 
 
+# Hot rows: every example of hierarchical softmax walks down from the root,
+# so with several threads the few inner nodes near the root are written by
+# all cores at once and their cache lines bounce between the cores (2
+# threads were slower than 1 for skip-gram with hierarchical softmax).  Each
+# thread therefore trains its own copy of the HOT_ROWS busiest nodes and
+# merges its change into the shared table every HOT_SYNC target words (and
+# at the end of its work): a thread sees the other threads' updates of those
+# rows a few hundred words late.  (The same for the most frequent keys'
+# negative-sampling rows gained nothing measurable, so it is not done.)
+HOT_ROWS = 128
+HOT_SYNC = 256
+
+
+@njit(inline="always")
+def _load_hot(shared, lo, hot, base):
+    for r in range(hot.shape[0]):
+        for k in range(hot.shape[1]):
+            hot[r, k] = shared[lo + r, k]
+            base[r, k] = shared[lo + r, k]
+
+
+@njit(inline="always")
+def _sync_hot(shared, lo, hot, base):
+    """Add this thread's change of the hot rows to ``shared``, reload them."""
+    for r in range(hot.shape[0]):
+        for k in range(hot.shape[1]):
+            v = shared[lo + r, k] + (hot[r, k] - base[r, k])
+            shared[lo + r, k] = v
+            hot[r, k] = v
+            base[r, k] = v
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                 threshold, alias, codes, points, code_lens, sg, hs, negative,
                 cbow_mean, window, shrink_windows, shared_negatives, alpha_start,
-                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs, fbuf):
+                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs, fbuf,
+                hot1, base1):
     """Train sentences ``s_begin..s_end`` of the corpus.
 
     With ``shared_negatives`` (skip-gram only), the negative samples are
@@ -232,12 +300,18 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
     Ji et al.'s HogBatch): the few output rows involved stay in cache.
 
     The learning rate decays linearly from ``alpha_start`` to ``alpha_end``
-    with the position ``word_offset + tokens index`` over ``schedule_words``.
+    with the position ``word_offset + tokens index`` over ``schedule_words``
+    (``word_offset`` may be virtual: the chunk's place in the training order).
+
+    ``hot1`` is this thread's copy of the last ``len(hot1)`` rows of
+    ``syn1`` (empty with one thread or without hierarchical softmax) and
+    ``base1`` their values at the last merge.
 
     Returns (loss sum over the sampled examples, number of sampled
     examples, number of examples, number of effective words).
     """
     state = _mix(np.uint64(seed))
+    hot1_lo = syn1.shape[0] - hot1.shape[0]
     dim = syn0.shape[1]
     loss = 0.0
     n_examples = 0
@@ -265,6 +339,9 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
         if per_target and n > 0:
             state = _draw_negatives(negs[0], buf[0], threshold, alias, state)
         for i in range(n):
+            if hot1_lo < syn1.shape[0]:
+                if ((n_effective - n + i) & (HOT_SYNC - 1)) == HOT_SYNC - 1:
+                    _sync_hot(syn1, hot1_lo, hot1, base1)
             target = buf[i]
             cur = negs[i & 1]
             if i + 1 < n:
@@ -295,7 +372,7 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
                     ex_loss = _output_layer(syn0[ctx], target, alpha, work, syn1, syn1neg,
                                             hs, negative, codes, points, code_lens, cur,
-                                            fbuf, track)
+                                            fbuf, track, hot1, hot1_lo)
                     loss += ex_loss
                     n_tracked += track
                     n_examples += 1
@@ -320,7 +397,8 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                         neu1[k] *= inv
                 track = (n_examples & LOSS_SAMPLE_MASK) == 0
                 ex_loss = _output_layer(neu1, target, alpha, work, syn1, syn1neg, hs,
-                                        negative, codes, points, code_lens, cur, fbuf, track)
+                                        negative, codes, points, code_lens, cur, fbuf, track,
+                                        hot1, hot1_lo)
                 loss += ex_loss
                 n_tracked += track
                 n_examples += 1
@@ -333,12 +411,15 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
     return loss, n_tracked, n_examples, n_effective
 
 
-def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_end,
-                  keep_prob, threshold, alias, codes, points, code_lens, sg, hs,
-                  negative, cbow_mean, window, shrink_windows, shared_negatives,
+def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, order, offsets,
+                  c_begin, c_end, keep_prob, threshold, alias, codes, points, code_lens,
+                  sg, hs, negative, cbow_mean, window, shrink_windows, shared_negatives,
                   alpha_start, alpha_end, word_offset, schedule_words, seed, n_threads,
                   max_len):
-    """Train chunks ``c_begin..c_end``; thread t takes chunks t, t+n, ...
+    """Train the chunks of slots ``c_begin..c_end`` of ``order``; thread t
+    takes slots t, t+n, ...  (``c_begin`` a multiple of n; slots holding -1
+    are padding).  Chunk ``c`` trains at schedule position ``word_offset +
+    offsets[c]``: where it falls in the training order, not in the corpus.
 
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words) as arrays, so the float64 loss is summed without races.
@@ -349,27 +430,44 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, c_begin, c_
     examples = np.zeros(n_threads, np.int64)
     effective = np.zeros(n_threads, np.int64)
     for t in prange(n_threads):
-        buf = np.empty(max_len, np.int32)
-        work = np.empty(dim, np.float32)
-        neu1 = np.empty(dim, np.float32)
-        negs = np.empty((2, max(negative, 1)), np.int64)
-        fbuf = np.empty(max(negative + 1, codes.shape[1]), np.float32)
+        # Per-thread scratch, each array padded by 128 bytes on both sides:
+        # small allocations of different threads can otherwise share a cache
+        # line, and the cores then fight over it on every write (this made
+        # identical 2-thread fits take either 3 s or 7 s, by allocator luck).
+        buf = np.empty(max_len + 64, np.int32)[32:32 + max_len]
+        work = np.empty(dim + 64, np.float32)[32:32 + dim]
+        neu1 = np.empty(dim + 64, np.float32)[32:32 + dim]
+        n_neg = max(negative, 1)
+        negs = np.empty(2 * n_neg + 32, np.int64)[16:16 + 2 * n_neg].reshape((2, n_neg))
+        n_f = max(negative + 1, codes.shape[1])
+        fbuf = np.empty(n_f + 64, np.float32)[32:32 + n_f]
+        n_h1 = min(HOT_ROWS, syn1.shape[0]) if n_threads > 1 and hs else 0
+        hot1 = np.empty((n_h1, dim), np.float32)
+        base1 = np.empty((n_h1, dim), np.float32)
+        h1_lo = syn1.shape[0] - n_h1
+        _load_hot(syn1, h1_lo, hot1, base1)
         loss = 0.0
         n_tr = 0
         n_ex = 0
         n_eff = 0
-        for c in range(c_begin + t, c_end, n_threads):
+        for slot in range(c_begin + t, c_end, n_threads):
+            c = order[slot]
+            if c < 0:
+                continue
             chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(c) * _GOLDEN))
+            # position of the chunk's first token in the training order
+            offset = word_offset + offsets[c] - starts[chunk_starts[c]]
             cl, nt, ne, nw = train_chunk(syn0, syn1, syn1neg, tokens, starts, chunk_starts[c],
                                     chunk_starts[c + 1], keep_prob, threshold, alias,
                                     codes, points, code_lens, sg, hs, negative,
                                     cbow_mean, window, shrink_windows, shared_negatives,
-                                    alpha_start, alpha_end, word_offset, schedule_words,
-                                    chunk_seed, buf, work, neu1, negs, fbuf)
+                                    alpha_start, alpha_end, offset, schedule_words,
+                                    chunk_seed, buf, work, neu1, negs, fbuf, hot1, base1)
             loss += cl
             n_tr += nt
             n_ex += ne
             n_eff += nw
+        _sync_hot(syn1, h1_lo, hot1, base1)
         losses[t] = loss
         tracked[t] = n_tr
         examples[t] = n_ex
@@ -408,3 +506,29 @@ def chunk_boundaries(starts, chunk_words=10_000):
     first = np.searchsorted(starts[:-1], marks, side="left")
     bounds = np.unique(np.concatenate(([0], first, [n_sent])))
     return bounds.astype(np.int64)
+
+
+def stripe_order(starts, chunk_starts, n_threads):
+    """Training order of the chunks for ``n_threads`` threads.
+
+    The chunks are cut into ``n_threads`` contiguous stripes; thread t
+    trains stripe t front to back, so the threads are always far apart in
+    the corpus.  Returns ``order`` (slot -> chunk, length a multiple of
+    ``n_threads``, -1 for padding; slot ``i * n_threads + t`` is the i-th
+    chunk of stripe t) and ``offsets`` (chunk -> number of tokens in the
+    chunks of earlier slots, the chunk's place in the learning-rate
+    schedule).  One thread: the corpus order, ``offsets`` = chunk starts.
+    """
+    n_chunks = len(chunk_starts) - 1
+    bounds = np.linspace(0, n_chunks, n_threads + 1).astype(np.int64)
+    rows = int(np.max(np.diff(bounds))) if n_chunks else 0
+    grid = np.full((rows, n_threads), -1, np.int64)
+    for t in range(n_threads):
+        stripe = np.arange(bounds[t], bounds[t + 1])
+        grid[: len(stripe), t] = stripe
+    order = grid.ravel()
+    real = order[order >= 0]
+    words = starts[chunk_starts[real + 1]] - starts[chunk_starts[real]]
+    offsets = np.zeros(n_chunks, np.int64)
+    offsets[real] = np.cumsum(words) - words
+    return order, offsets

@@ -193,18 +193,20 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                 # distinct random streams per (epoch, piece, chunk)
                 seed = (epoch_seed * 2654435761 + p * 0x9E3779B97F4A7C15) % (2**63)
                 chunk_starts = kernels.chunk_boundaries(piece.starts)
-                n_chunks = len(chunk_starts) - 1
+                order, offsets = kernels.stripe_order(piece.starts, chunk_starts, n_threads)
+                n_rows = len(order) // n_threads
                 max_len = max(min(int(np.max(np.diff(piece.starts))), MAX_SENTENCE_LEN), 1)
                 # a few calls per piece when reporting progress, one otherwise
-                n_steps = min(n_chunks, 20) if verbose > 0 else 1
-                step_bounds = np.linspace(0, n_chunks, n_steps + 1).astype(np.int64)
+                n_steps = min(n_rows, 20) if verbose > 0 else 1
+                step_bounds = np.linspace(0, n_rows, n_steps + 1).astype(np.int64) * n_threads
                 for step in range(n_steps):
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
                     losses, tracked, examples, effective = run(
                         state.syn0, state.syn1, state.syn1neg, piece.tokens, piece.starts,
-                        chunk_starts, c0, c1, keep, threshold, alias, codes, points,
+                        chunk_starts, order, offsets, c0, c1, keep, threshold, alias,
+                        codes, points,
                         code_lens, bool(config.sg), bool(config.hs), int(config.negative),
                         bool(config.cbow_mean), int(config.window),
                         bool(config.shrink_windows), bool(config.shared_negatives),
@@ -216,7 +218,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     n_examples += int(examples.sum())
                     n_effective += int(effective.sum())
                     if bar is not None:
-                        done = int(piece.starts[chunk_starts[c1]] - piece.starts[chunk_starts[c0]])
+                        done_chunks = order[c0:c1][order[c0:c1] >= 0]
+                        done = int(np.sum(piece.starts[chunk_starts[done_chunks + 1]]
+                                          - piece.starts[chunk_starts[done_chunks]]))
                         bar.set_postfix(epoch=epoch + 1,
                                         loss=f"{loss / max(n_tracked, 1):.4f}", refresh=False)
                         bar.update(done)
