@@ -13,7 +13,7 @@ from skembed.word2vec import (
     init_state,
     train,
 )
-from skembed.word2vec.kernels import chunk_boundaries
+from skembed.word2vec.kernels import HOT_ROWS, chunk_boundaries, stripe_order
 
 MODES = {
     "cbow-ns": dict(sg=False, hs=False, negative=5),
@@ -72,6 +72,19 @@ def test_two_threads_learn_as_well(topic_corpus):
     assert purity(vocab, state) > 0.9
 
 
+@pytest.mark.parametrize("mode", ["cbow-hs", "sg-hs", "sg-hs+ns"])
+def test_two_threads_hierarchical_softmax(mode):
+    # 300 words: 299 inner nodes, of which the HOT_ROWS nearest the root are
+    # trained in per-thread copies and merged; the rest in the shared table
+    docs, _ = planted_topic_corpus(n_topics=10, words_per_topic=30, n_docs=4000)
+    vocab, state = fit_engine(docs, n_threads=2, epochs=2, **MODES[mode])
+    assert state.syn1.shape[0] > HOT_ROWS
+    assert purity(vocab, state) > 0.9
+    # the merged copies reached the shared table: no inner node is left untrained
+    assert np.all(np.abs(state.syn1).sum(axis=1) > 0)
+    assert np.isfinite(state.syn1).all() and np.isfinite(state.syn0).all()
+
+
 def test_subsampling_keeps_the_expected_share_of_words():
     from skembed.word2vec import keep_probabilities
 
@@ -124,3 +137,25 @@ def test_chunk_boundaries_cover_all_sentences():
     bounds = chunk_boundaries(starts, chunk_words=10_000)
     assert bounds[0] == 0 and bounds[-1] == len(starts) - 1
     assert np.all(np.diff(bounds) > 0)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_stripe_order_gives_each_thread_a_contiguous_stripe(n_threads):
+    rng = np.random.RandomState(0)
+    starts = np.concatenate(([0], np.cumsum(rng.randint(1, 5000, 50)))).astype(np.int64)
+    chunk_starts = chunk_boundaries(starts, chunk_words=10_000)
+    n_chunks = len(chunk_starts) - 1
+    order, offsets = stripe_order(starts, chunk_starts, n_threads)
+    assert len(order) % n_threads == 0
+    assert sorted(order[order >= 0]) == list(range(n_chunks))  # each chunk once
+    for t in range(n_threads):  # thread t's slots: consecutive chunks
+        mine = order[t::n_threads]
+        mine = mine[mine >= 0]
+        assert np.all(np.diff(mine) == 1)
+    # offsets: tokens of the chunks in earlier slots
+    words = starts[chunk_starts[1:]] - starts[chunk_starts[:-1]]
+    real = order[order >= 0]
+    assert np.array_equal(offsets[real], np.cumsum(words[real]) - words[real])
+    if n_threads == 1:
+        assert np.array_equal(order, np.arange(n_chunks))
+        assert np.array_equal(offsets, starts[chunk_starts[:-1]])
