@@ -107,12 +107,12 @@ def worker(args):
     )))
 
 
-def run_one(lib, mode, args, stream_file=None, epochs=None, threads=None):
+def run_one(lib, mode, args, stream_file=None, epochs=None, threads=None, max_chars=None):
     cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mode", mode,
            "--data", str(args.data), "--threads", str(threads or args.threads),
            "--epochs", str(epochs or args.epochs)]
-    if args.max_chars:
-        cmd += ["--max-chars", str(args.max_chars)]
+    if max_chars or args.max_chars:
+        cmd += ["--max-chars", str(max_chars or args.max_chars)]
     if stream_file:
         cmd += ["--stream-file", str(stream_file)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -150,12 +150,15 @@ def main():
         return memory(args)
     libs = args.libs.split(",")
     modes = args.modes.split(",")
-    if any(lib.startswith("skembed") for lib in libs):  # compile and cache the kernels
-        from skembed import Word2VecTransformer
-
+    if any(lib.startswith("skembed") for lib in libs):
+        # Compile and cache the kernels before timing anything: a fit on a slice
+        # large enough to split into per-thread chunks, at every thread count
+        # timed below (a toy warm-up left the multi-threaded kernel to compile
+        # inside the first timed fit, adding ~15 s to it).
         for mode in modes:
-            Word2VecTransformer(min_count=1, epochs=1, n_jobs=args.threads,
-                                **MODES[mode]).fit([["warm", "up"] * 50])
+            for threads in sorted({args.threads, 1} if args.scaling else {args.threads}):
+                run_one("skembed", mode, args, threads=threads, epochs=1,
+                        max_chars=2_000_000)
     runs = []
     for rep in range(args.repeats):
         for mode in modes:

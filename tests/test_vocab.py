@@ -82,12 +82,13 @@ def test_vocabulary_accepts_any_hashable(keys):
     assert set(vocab.keys) == set(keys)
 
 
-def test_token_index_matches_counter_and_dictionary_encoding():
+@pytest.mark.parametrize("chunk_size", [7, 1 << 22])  # keys spread over many slices, one slice
+def test_token_index_matches_counter_and_dictionary_encoding(chunk_size):
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(40)]
     docs = [[words[j] for j in rng.zipf(1.5, size=n) % 40] for n in rng.integers(0, 30, 50)]
     docs.append(["x"] * (MAX_SENTENCE_LEN + 5))  # split into two sentences
-    index = TokenIndex(docs)
+    index = TokenIndex(docs, chunk_size=chunk_size)
     counter, total, n_docs = count_keys(docs)
     assert index.counter() == dict(counter)
     assert list(index.counter()) == list(counter)  # same first-seen order (ties)
@@ -100,6 +101,9 @@ def test_token_index_matches_counter_and_dictionary_encoding():
     assert (a.n_documents, a.raw_words) == (b.n_documents, b.raw_words)
 
 
-def test_token_index_keeps_mixed_and_missing_keys_distinct():
-    index = TokenIndex([[1, "1", None, 2.5], [None, 1]])
+@pytest.mark.parametrize("chunk_size", [2, 3, 1 << 22])
+def test_token_index_keeps_mixed_and_missing_keys_distinct(chunk_size):
+    # missing keys only in a later slice, or sharing a slice with other keys
+    index = TokenIndex([[1, "1", None, 2.5], [None, 1]], chunk_size=chunk_size)
     assert index.counter() == {1: 2, "1": 1, None: 2, 2.5: 1}
+    assert index.codes.tolist() == [0, 1, 2, 3, 2, 0]
