@@ -74,9 +74,9 @@ def test_two_threads_learn_as_well(topic_corpus):
 
 @pytest.mark.parametrize("mode", ["cbow-hs", "sg-hs", "sg-hs+ns"])
 def test_two_threads_hierarchical_softmax(mode):
-    # 300 words: 299 inner nodes, of which the HOT_ROWS nearest the root are
+    # 600 words: 599 inner nodes, of which the HOT_ROWS nearest the root are
     # trained in per-thread copies and merged; the rest in the shared table
-    docs, _ = planted_topic_corpus(n_topics=10, words_per_topic=30, n_docs=4000)
+    docs, _ = planted_topic_corpus(n_topics=20, words_per_topic=30, n_docs=4000)
     vocab, state = fit_engine(docs, n_threads=2, epochs=2, **MODES[mode])
     assert state.syn1.shape[0] > HOT_ROWS
     assert purity(vocab, state) > 0.9
