@@ -200,9 +200,9 @@ def main():
         ratios = [train_s("skembed-1thread", m) / train_s("skembed", m) for m in modes]
         print(f"thread scaling (skembed train seconds, 1 thread / {args.threads} threads): "
               + ", ".join(f"{m} {x:.2f}x" for m, x in zip(modes, ratios, strict=True)))
-    sk = [r for r in runs if r["lib"].startswith("skembed")]
+    sk = [r for r in runs if r["lib"] in ("skembed", "skembed-pairwise")]
     if sk:
-        print("\nskembed fit split (median s): " + ", ".join(
+        print(f"\nskembed fit split, {args.threads} threads (median s): " + ", ".join(
             f"{mode}: " + "/".join(
                 f"{k} {statistics.median(r['timings'][k] for r in sk if r['mode'] == mode):.1f}"
                 for k in ("tokenize", "vocab", "train"))
