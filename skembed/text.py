@@ -146,7 +146,9 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         The learned word vectors, most frequent word first.
     loss_history_ : list of float
         Mean loss per training example (a target word in CBOW, a
-        target-context pair in skip-gram) of each epoch.
+        target-context pair in skip-gram) of each epoch, estimated on every
+        8th example before its update; it can rise slightly in the last
+        epochs as the learning rate decays (see the user guide).
     idf_ : ndarray of shape (n_words,)
         Smooth inverse document frequency of each word,
         ``log((1 + n_documents) / (1 + df)) + 1`` (used by
