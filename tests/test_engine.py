@@ -13,7 +13,13 @@ from skembed.word2vec import (
     init_state,
     train,
 )
-from skembed.word2vec.kernels import HOT_ROWS, chunk_boundaries, stripe_order
+from skembed.word2vec.kernels import (
+    HOT_ROWS,
+    _load_hot,
+    _sync_hot,
+    chunk_boundaries,
+    stripe_order,
+)
 
 MODES = {
     "cbow-ns": dict(sg=False, hs=False, negative=5),
@@ -83,6 +89,27 @@ def test_two_threads_hierarchical_softmax(mode):
     # the merged copies reached the shared table: no inner node is left untrained
     assert np.all(np.abs(state.syn1).sum(axis=1) > 0)
     assert np.isfinite(state.syn1).all() and np.isfinite(state.syn0).all()
+
+
+def test_hot_row_merges_add_every_threads_change():
+    # two threads' private copies of the last 3 rows of a 5-row table, each
+    # changed differently: after both merge, the table holds both changes
+    rng = np.random.default_rng(0)
+    shared = rng.normal(size=(5, 4)).astype(np.float32)
+    start = shared.copy()
+    copies = [(np.empty((3, 4), np.float32), np.empty((3, 4), np.float32)) for _ in range(2)]
+    for hot, base in copies:
+        _load_hot(shared, 2, hot, base)
+    deltas = [rng.normal(size=(3, 4)).astype(np.float32) for _ in range(2)]
+    for (hot, _), delta in zip(copies, deltas, strict=True):
+        hot += delta
+    for hot, base in copies:
+        _sync_hot(shared, 2, hot, base)
+    np.testing.assert_allclose(shared[2:], start[2:] + deltas[0] + deltas[1], rtol=1e-5)
+    np.testing.assert_array_equal(shared[:2], start[:2])
+    # a merge reloads the copy: the first thread now sees the second's change
+    _sync_hot(shared, 2, *copies[0])
+    np.testing.assert_allclose(copies[0][0], shared[2:], rtol=1e-6)
 
 
 def test_subsampling_keeps_the_expected_share_of_words():

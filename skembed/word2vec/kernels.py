@@ -3,12 +3,13 @@ negative sampling and/or hierarchical softmax.
 
 Plain arrays in, plain arrays out; no scikit-learn here.  The corpus is one
 int32 array of key indices cut into sentences (``starts``) and grouped into
-chunks of sentences (``chunk_starts``).  A pass trains a range of chunks;
-with several threads each thread takes every ``n_threads``-th chunk and
-updates the shared weights without locks (hogwild).  Threads work on
-distant parts of the corpus (:func:`stripe_order`): neighbouring chunks share
-topics, hence rows, and two threads writing the same rows at once make the
-cores fight over cache lines.
+chunks of sentences (``chunk_starts``).  A pass trains the chunks in the
+order given by :func:`stripe_order`; with several threads each thread trains
+its own contiguous stripe of the corpus and updates the shared weights
+without locks (hogwild).  Keeping the threads on distant parts of the
+corpus matters: neighbouring chunks share topics, hence rows, and two
+threads writing the same rows at once make the cores fight over cache
+lines.
 Random numbers come from a per-chunk splitmix64 stream seeded from
 ``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
 """
@@ -268,7 +269,7 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
 # frequent keys' negative-sampling rows gained nothing measurable, so it is
 # not done.)
 HOT_ROWS = 512
-HOT_SYNC = 1024
+HOT_SYNC = 1024  # a power of two: the kernel tests it with a bit mask
 
 
 @njit(inline="always")
