@@ -1,20 +1,31 @@
-"""Next-item recommendation quality and exact-search speed.
+"""Next-item recommendation: skembed against the baselines a practitioner
+would try, and search speed.
 
-Quality (``--part quality``), on MovieLens-100K (leave the last rated movie
-of each user out, ``exclude_seen=True``) and YooChoose 1/64 (predict the
-last click of each test session from its prefix, ``exclude_seen=False``):
-HR@10, NDCG@10 and MRR of
+Quality (``--part quality``), HR@10 / NDCG@10 / MRR@10 over the full
+catalogue, fit and predict seconds:
 
-- the most-popular baseline,
-- an item co-occurrence baseline (counts within the same window, same
-  query rule),
-- gensim Word2Vec on the same sequences and hyper-parameters, queried by the
-  same code (mean of 3 seeds),
-- skembed ``NearestNeighborRecommender()`` with defaults (mean of 3 seeds),
-- skembed tuned by ``GridSearchCV`` on a validation split.
+- MovieLens-100K: each user's ratings ordered by time; the last one is the
+  target, the rest is both the training sequence and the query history;
+  seen items excluded.
+- YooChoose 1/64: train + valid sessions for training; each test session's
+  prefix predicts its last click; seen items allowed.
 
-On YooChoose it also reports the share of each item's 10 nearest items that
-share its category, against chance.
+Baselines, implemented here independently of skembed's code (dense numpy /
+scipy.sparse): most popular; sequential rules (rule a->b weighted 1/gap for
+gaps up to 5, query = last item, popular fill); symmetric co-occurrence
+(window 5, query = last item); session-kNN (k=100 neighbour sequences by
+cosine over item sets, last 20 items); implicit ALS (64 factors, history
+recalculated as a user; best of a small grid scored on the test split, an
+optimistic baseline); gensim item2vec (``ItemSequenceEmbedder``'s defaults,
+best of last-item / mean-profile cosine query, median of 3 seeds).  Then
+skembed: each recommender with its defaults, ``NearestNeighborRecommender``
+with only threads and seed set (median of 3 seeds), and tuned by
+``GridSearchCV(cv=3)`` on a validation split (MovieLens: second-to-last
+item; YooChoose: last item of the training sessions), refitted on the
+training data and scored on the test split.
+
+Throughput (``--part throughput``): recommendations per second of each
+recommender over a synthetic catalogue of 100,000 items.
 
 Speed (``--part speed``): 10,000 queries top-10 over 100,000 random items x
 64 dims, skembed's exact kernel vs ``sklearn.neighbors.NearestNeighbors(
@@ -27,7 +38,9 @@ isotropic random Gaussian vectors, for each NNDescent ``n_neighbors`` in
 
 Usage::
 
+    pip install -e ".[bench]"      # gensim, implicit
     python benchmarks/recommender.py --data ../shared/data --part quality
+    python benchmarks/recommender.py --part throughput
     python benchmarks/recommender.py --part speed [--ann]
     python benchmarks/recommender.py --part ann [--ann-items 200000]
         [--ann-data clustered] [--ann-neighbors 30 60] [--ann-epsilon 0.1 0.2]
@@ -42,169 +55,325 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import GridSearchCV
 
-from skembed import ItemSequenceEmbedder, KeyedVectors, NearestNeighborRecommender
+from skembed import (
+    ItemSequenceEmbedder,
+    NearestNeighborRecommender,
+    PopularityRecommender,
+    SequentialRulesRecommender,
+    SessionKNNRecommender,
+)
 from skembed.datasets import load_movielens_sequences, load_yoochoose
 from skembed.metrics import hit_rate_at_k, mrr, ndcg_at_k
 
 K = 10
 SEEDS = (0, 1, 2)
+N_JOBS = 2
+# GridSearchCV over documented parameters of NearestNeighborRecommender
+# (weights stay "auto": chosen inside each fit on its own validation split)
 GRID = {
-    "embedder__window": [3, 10],
-    "embedder__ns_exponent": [-0.5, 0.75],
-    "query": ["profile", "last"],
-    "scoring": ["cosine", "output"],
+    "rules__half_life": [0.5, 1.0, 2.0],
+    "session_knn__k": [50, 200],
+    "profile_half_life": [2.0, 10.0],
 }
 
 
-class GensimItemEmbedder(ItemSequenceEmbedder):
-    """gensim's Word2Vec behind the ItemSequenceEmbedder interface, so that
-    profiles and search are computed by exactly the same code."""
-
-    def fit(self, X, y=None):
-        from gensim.models import Word2Vec
-
-        sequences = [[str(i) for i in s] for s in X if len(s)]
-        window = max(map(len, sequences)) if self.window == "all" else self.window
-        model = Word2Vec(sequences, vector_size=self.vector_size, window=window, sg=int(self.sg),
-                         hs=int(self.hs), negative=self.negative, ns_exponent=self.ns_exponent,
-                         sample=self.sample, min_count=self.min_count, alpha=self.alpha,
-                         min_alpha=self.min_alpha, epochs=self.epochs,
-                         shrink_windows=self.shrink_windows, workers=1,
-                         seed=self.random_state or 0)
-        keys = [int(k) for k in model.wv.index_to_key]
-        counts = [model.wv.get_vecattr(k, "count") for k in model.wv.index_to_key]
-        self.wv_ = KeyedVectors(keys, model.wv.vectors, counts)
-        self.item_counts_ = np.asarray(counts)
-        self.output_vectors_ = model.syn1neg if self.negative > 0 else None
-        self.loss_history_ = []
-        return self
-
-
 def evaluate(recs, y):
-    return dict(hr=hit_rate_at_k(y, recs, K), ndcg=ndcg_at_k(y, recs, K), mrr=mrr(y, recs, K))
+    return dict(hr=hit_rate_at_k(y, recs, K), ndcg=ndcg_at_k(y, recs, K),
+                mrr=mrr(y, recs, K))
 
 
-def popularity(train, X, exclude_seen):
-    counts = {}
-    for s in train:
-        for i in s:
-            counts[i] = counts.get(i, 0) + 1
-    ranked = sorted(counts, key=lambda i: -counts[i])
-    out = []
-    for h in X:
-        seen = set(h) if exclude_seen else set()
-        out.append([i for i in ranked[:K + len(seen)] if i not in seen][:K])
-    return out
+# -- baselines on an integer catalogue ------------------------------------------
+class Encoded:
+    """Training sequences and queries as integer arrays over one catalogue."""
+
+    def __init__(self, train, X):
+        items = sorted({i for s in train for i in s})
+        self.items = np.array(items, dtype=object)
+        index = {i: n for n, i in enumerate(items)}
+        self.train = [np.array([index[i] for i in s], np.int64) for s in train]
+        self.X = [np.array([index[i] for i in h if i in index], np.int64) for h in X]
+        self.n = len(items)
+        self.pop = np.bincount(np.concatenate(self.train), minlength=self.n).astype(float)
+
+    def last(self):
+        return np.array([h[-1] if len(h) else -1 for h in self.X])
+
+    def pairs(self, window, weight):
+        rows, cols, vals = [], [], []
+        for s in self.train:
+            for gap in range(1, window + 1):
+                if len(s) <= gap:
+                    break
+                rows.append(s[:-gap])
+                cols.append(s[gap:])
+                vals.append(np.full(len(s) - gap, weight(gap)))
+        rows, cols, vals = (np.concatenate(a) for a in (rows, cols, vals))
+        return sp.csr_matrix((vals, (rows, cols)), shape=(self.n, self.n))
+
+    def top_k(self, score_rows, exclude_seen, block=1024):
+        """Top-K ids from a function giving dense scores of query rows
+        [a, b); zero-score ties go to popular items."""
+        tiebreak = 1e-9 * self.pop / self.pop.max()
+        out = []
+        for a in range(0, len(self.X), block):
+            b = min(a + block, len(self.X))
+            scores = np.asarray(score_rows(a, b), dtype=np.float64) + tiebreak
+            if exclude_seen:
+                for r in range(a, b):
+                    scores[r - a, self.X[r]] = -np.inf
+            top = np.argpartition(-scores, K, axis=1)[:, :K]
+            order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
+            out.extend(self.items[np.take_along_axis(top, order, 1)].tolist())
+        return out
 
 
-def cooccurrence(train, X, exclude_seen, window=5, query="profile"):
-    """Score candidates by co-occurrence counts (within ``window`` positions)
-    with the history items (all of them, or the last one)."""
-    items = sorted({i for s in train for i in s})
-    index = {i: n for n, i in enumerate(items)}
-    rows, cols = [], []
-    for s in train:
-        ids = [index[i] for i in s]
-        for p, a in enumerate(ids):
-            for b in ids[max(0, p - window):p]:
-                rows += [a, b]
-                cols += [b, a]
-    n = len(items)
-    cooc = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n))
-    cooc.setdiag(0)
-    pop = np.asarray(cooc.sum(axis=1)).ravel()
-    out = []
-    for h in X:
-        known = [index[i] for i in h if i in index]
-        if query == "last":
-            known = known[-1:]
-        scores = np.asarray(cooc[known].sum(axis=0)).ravel() if known else np.zeros(n)
-        scores = scores + 1e-6 * pop / max(pop.max(), 1)  # popularity breaks ties
-        if exclude_seen:
-            scores[known] = -np.inf
-            scores[[index[i] for i in h if i in index]] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:K]
-        out.append([items[t] for t in top])
-    return out
+def by_last_item(enc, matrix):
+    last = enc.last()
+
+    def rows(a, b):
+        out = matrix[np.maximum(last[a:b], 0)].toarray()
+        out[last[a:b] < 0] = 0
+        return out
+
+    return rows
 
 
-def category_share(rec, category, n=10):
-    kv = rec.embedder_.wv_
-    items = kv.index_to_key
-    ids, _ = rec.similar_items(items, n=n)
-    cats = np.array([category[i] for i in items])
-    share = np.mean([[category[j] == category[i] for j in row] for i, row in zip(items, ids,
-                                                                               strict=True)])
-    counts = np.bincount(cats)
-    chance = np.mean((counts[cats] - 1) / (len(items) - 1))
-    return share, chance
+def baseline_popularity(enc, exclude_seen):
+    return enc.top_k(lambda a, b: np.tile(enc.pop, (b - a, 1)), exclude_seen)
 
 
-def run_dataset(name, train_X, train_y, test_X, test_y, val_X, val_y, exclude_seen,
-                category=None, n_jobs=2):
-    print(f"\n== {name}: {len(train_X)} training histories, {len(test_X)} test queries, "
-          f"exclude_seen={exclude_seen}")
-    train_full = [h + [t] for h, t in zip(train_X, train_y, strict=True)]
-    rows = []
+def baseline_rules(enc, exclude_seen):
+    return enc.top_k(by_last_item(enc, enc.pairs(5, lambda g: 1.0 / g)), exclude_seen)
+
+
+def baseline_cooccurrence(enc, exclude_seen):
+    m = enc.pairs(5, lambda g: 1.0)
+    return enc.top_k(by_last_item(enc, m + m.T), exclude_seen)
+
+
+def baseline_session_knn(enc, exclude_seen, k=100, last=20):
+    rows = np.repeat(np.arange(len(enc.train)), [len(s) for s in enc.train])
+    b = sp.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(enc.train))),
+                      shape=(len(enc.train), enc.n))
+    b.data[:] = 1.0
+    norms = np.sqrt(np.asarray(b.sum(axis=1)).ravel())
+    bt = b.T.tocsr()
+
+    def scores(a, z):
+        out = np.zeros((z - a, enc.n))
+        for r in range(a, z):
+            h = np.unique(enc.X[r][-last:])
+            if not len(h):
+                continue
+            sims = np.asarray(bt[h].sum(axis=0)).ravel() / (norms * np.sqrt(len(h)) + 1e-12)
+            top = np.argpartition(-sims, min(k, len(sims) - 1))[:k]
+            top = top[sims[top] > 0]
+            out[r - a] = b[top].T @ sims[top]
+        return out
+
+    return enc.top_k(scores, exclude_seen)
+
+
+def baseline_als(enc, exclude_seen):
+    import implicit
+    from threadpoolctl import threadpool_limits
+
+    rows = np.repeat(np.arange(len(enc.train)), [len(s) for s in enc.train])
+    user_items = sp.csr_matrix((np.ones(len(rows), np.float32),
+                                (rows, np.concatenate(enc.train))),
+                               shape=(len(enc.train), enc.n))
+    qrows = np.repeat(np.arange(len(enc.X)), [len(h) for h in enc.X])
+    queries = sp.csr_matrix((np.ones(len(qrows), np.float32), (qrows, np.concatenate(enc.X))),
+                            shape=(len(enc.X), enc.n))
+    best = None
+    for reg in (0.01, 0.1):
+        for alpha in (1.0, 10.0):
+            with threadpool_limits(1, "blas"):
+                model = implicit.cpu.als.AlternatingLeastSquares(
+                    factors=64, regularization=reg, alpha=alpha, iterations=15,
+                    random_state=0, num_threads=N_JOBS)
+                model.fit(user_items, show_progress=False)
+                users = model.recalculate_user(np.arange(len(enc.X)), queries)
+            recs = enc.top_k(lambda a, b, u=users, m=model: u[a:b] @ m.item_factors.T,
+                             exclude_seen)
+            if best is None or recs_hr(recs) > recs_hr(best[0]):
+                best = (recs, f"regularization={reg}, alpha={alpha}")
+    return best
+
+
+def recs_hr(recs):
+    return hit_rate_at_k(_Y, recs, K)
+
+
+def baseline_gensim(train, enc, exclude_seen, seed):
+    from gensim.models import Word2Vec
+
+    d = ItemSequenceEmbedder()
+    model = Word2Vec([[str(i) for i in s] for s in train], vector_size=d.vector_size,
+                     window=d.window, sg=1, negative=d.negative, ns_exponent=d.ns_exponent,
+                     sample=d.sample, min_count=1, alpha=d.alpha, min_alpha=d.min_alpha,
+                     epochs=d.epochs, workers=1, seed=seed)
+    vecs = np.zeros((enc.n, d.vector_size))
+    for n, item in enumerate(enc.items):
+        vecs[n] = model.wv[str(item)]
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    results = {}
+    for query in ("last", "mean"):
+        def scores(a, b, query=query):
+            q = np.zeros((b - a, d.vector_size))
+            for r in range(a, b):
+                h = enc.X[r]
+                if len(h):
+                    q[r - a] = unit[h[-1]] if query == "last" else unit[h].mean(axis=0)
+            return q @ unit.T
+        results[query] = enc.top_k(scores, exclude_seen)
+    return max(results.items(), key=lambda kv: recs_hr(kv[1]))
+
+
+_Y = None
+
+
+def timed(fn, *args):
     t0 = time.perf_counter()
-    rows.append(("most popular", evaluate(popularity(train_full, test_X, exclude_seen), test_y)))
-    rows.append(("co-occurrence (window 5)",
-                 evaluate(cooccurrence(train_full, test_X, exclude_seen), test_y)))
-    for label, cls in (("gensim Word2Vec, same settings", GensimItemEmbedder),
-                       ("skembed defaults", ItemSequenceEmbedder)):
-        runs = []
-        for seed in SEEDS:
-            rec = NearestNeighborRecommender(cls(random_state=seed, n_jobs=1),
-                                             n_recommendations=K, exclude_seen=exclude_seen)
-            rec.fit(train_X, train_y)
-            runs.append(evaluate(rec.predict(test_X), test_y))
-        rows.append((f"{label} (mean of {len(SEEDS)} seeds)",
-                     {k: float(np.mean([r[k] for r in runs])) for k in runs[0]},
-                     {k: float(np.std([r[k] for r in runs])) for k in runs[0]}))
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def run_dataset(name, train, test_X, test_y, val_X, val_y, exclude_seen):
+    global _Y
+    _Y = test_y
+    print(f"\n== {name}: {len(train)} training sequences, {len(test_X)} test queries "
+          f"(seen items {'excluded' if exclude_seen else 'allowed'})", flush=True)
+    rows = []
+
+    def add(label, recs, fit_s=None, predict_s=None, note=""):
+        m = evaluate(recs, test_y)
+        rows.append((label, m, fit_s, predict_s, note))
+        print(f"  {label}: HR@10 {m['hr']:.4f} {note}", flush=True)
+
+    enc, t_enc = timed(Encoded, train, test_X)
+    for label, fn in (("most popular", baseline_popularity),
+                      ("sequential rules (1/gap, window 5, last item)", baseline_rules),
+                      ("co-occurrence (symmetric, window 5, last item)",
+                       baseline_cooccurrence),
+                      ("session-kNN (k=100, cosine, last 20 items)", baseline_session_knn)):
+        recs, secs = timed(fn, enc, exclude_seen)
+        add(label, recs, None, secs + t_enc)
+    try:
+        (recs, note), secs = timed(baseline_als, enc, exclude_seen)
+        add("implicit ALS (64 factors, best of 4 on test)", recs, None, secs, note)
+    except ImportError:
+        print("  (implicit not installed: no ALS row; pip install -e '.[bench]')")
+    try:
+        runs = [timed(baseline_gensim, train, enc, exclude_seen, seed) for seed in SEEDS]
+        hrs = [recs_hr(r[0][1]) for r in runs]
+        mid = runs[int(np.argsort(hrs)[len(hrs) // 2])]
+        add("gensim item2vec (best of last / mean query)", mid[0][1], None, mid[1],
+            f"(query {mid[0][0]}; median of {len(SEEDS)} seeds)")
+    except ImportError:
+        print("  (gensim not installed: no gensim row)")
+    n_baselines = len(rows)
+    best_baseline = max(r[1]["hr"] for r in rows[1:n_baselines])
+
+    for label, est in (("skembed PopularityRecommender()", PopularityRecommender()),
+                       ("skembed SequentialRulesRecommender()", SequentialRulesRecommender()),
+                       ("skembed SessionKNNRecommender()", SessionKNNRecommender())):
+        est.set_params(n_jobs=N_JOBS)
+        _, fit_s = timed(est.fit, train)
+        recs, pred_s = timed(est.predict, test_X)
+        add(label, recs, fit_s, pred_s)
+
+    runs = []
+    for seed in SEEDS:
+        est = NearestNeighborRecommender(ItemSequenceEmbedder(n_jobs=N_JOBS, random_state=seed),
+                                         n_jobs=N_JOBS, random_state=seed)
+        _, fit_s = timed(est.fit, train)
+        recs, pred_s = timed(est.predict, test_X)
+        runs.append((evaluate(recs, test_y)["hr"], recs, fit_s, pred_s, est.weights_))
+    runs.sort(key=lambda r: r[0])
+    hr_default, recs, fit_s, pred_s, weights = runs[len(runs) // 2]
+    add("skembed NearestNeighborRecommender(), defaults", recs, fit_s, pred_s,
+        f"(median of {len(SEEDS)} seeds: {', '.join(f'{r[0]:.4f}' for r in runs)})")
+    print(f"    weights_ of the median run: {weights}")
+
     grid = GridSearchCV(
-        NearestNeighborRecommender(ItemSequenceEmbedder(random_state=0),
-                                   n_recommendations=K, exclude_seen=exclude_seen),
-        GRID, cv=3, n_jobs=n_jobs)
-    grid.fit(val_X, val_y)
-    best = grid.best_estimator_
-    tuned = NearestNeighborRecommender(**{**best.get_params(deep=False),
-                                          "embedder": best.embedder})
-    tuned.fit(train_X, train_y)
-    rows.append(("skembed tuned (GridSearchCV)", evaluate(tuned.predict(test_X), test_y)))
-    print(f"{'method':44s} {'HR@10':>7s} {'NDCG@10':>8s} {'MRR':>7s}")
-    for row in rows:
-        label, m = row[0], row[1]
-        sd = f"  (sd HR {row[2]['hr']:.4f})" if len(row) > 2 else ""
-        print(f"{label:44s} {m['hr']:7.4f} {m['ndcg']:8.4f} {m['mrr']:7.4f}{sd}")
-    pop_hr = rows[0][1]["hr"]
-    print(f"tuned / popularity HR@10: {rows[-1][1]['hr'] / pop_hr:.2f}x; best params: "
-          f"{grid.best_params_} (validation HR@10 {grid.best_score_:.4f}); "
-          f"{time.perf_counter() - t0:.0f}s")
-    if category is not None:
-        share, chance = category_share(tuned, category)
-        print(f"share of the 10 nearest items in the same category: {share:.3f} "
-              f"(chance {chance:.3f})")
+        NearestNeighborRecommender(ItemSequenceEmbedder(n_jobs=1, random_state=0), n_jobs=1,
+                                   random_state=0),
+        GRID, cv=3, n_jobs=N_JOBS)
+    _, search_s = timed(grid.fit, val_X, val_y)
+    tuned = NearestNeighborRecommender(**{**grid.best_estimator_.get_params(deep=False),
+                                          "n_jobs": N_JOBS})
+    tuned.embedder.set_params(n_jobs=N_JOBS)
+    _, fit_s = timed(tuned.fit, train)
+    recs, pred_s = timed(tuned.predict, test_X)
+    add("skembed NearestNeighborRecommender, GridSearchCV", recs, fit_s, pred_s,
+        f"({grid.best_params_}; search {search_s:.0f} s)")
+
+    print(f"\n{'method':52s} {'HR@10':>7s} {'NDCG@10':>8s} {'MRR@10':>7s} {'fit s':>7s} "
+          f"{'predict s':>9s}")
+    for label, m, fit_s, pred_s, _ in rows:
+        f = f"{fit_s:7.1f}" if fit_s is not None else f"{'':7s}"
+        p = f"{pred_s:9.2f}" if pred_s is not None else ""
+        print(f"{label:52s} {m['hr']:7.4f} {m['ndcg']:8.4f} {m['mrr']:7.4f} {f} {p}")
+    print(f"best baseline HR@10 {best_baseline:.4f}; skembed defaults / best baseline "
+          f"{hr_default / best_baseline:.3f}; tuned / best baseline "
+          f"{rows[-1][1]['hr'] / best_baseline:.3f}")
 
 
 def quality(args):
     seqs, _, _ = load_movielens_sequences(args.data)
     seqs = [s for s in seqs if len(s) >= 3]
-    run_dataset(
-        "MovieLens-100K (leave last out)",
-        train_X=[s[:-2] for s in seqs], train_y=[s[-2] for s in seqs],
-        test_X=[s[:-1] for s in seqs], test_y=[s[-1] for s in seqs],
-        val_X=[s[:-2] for s in seqs], val_y=[s[-2] for s in seqs],
-        exclude_seen=True, n_jobs=args.n_jobs)
-    train, category = load_yoochoose(args.data, "train")
+    run_dataset("MovieLens-100K (last rating of each user)",
+                train=[s[:-1] for s in seqs], test_X=[s[:-1] for s in seqs],
+                test_y=[s[-1] for s in seqs], val_X=[s[:-2] for s in seqs],
+                val_y=[s[-2] for s in seqs], exclude_seen=True)
+    train, _ = load_yoochoose(args.data, "train")
+    valid, _ = load_yoochoose(args.data, "valid")
     test, _ = load_yoochoose(args.data, "test")
-    train = [s for s in train if len(s) >= 2]
+    train = [s for s in train + valid if len(s)]
     test = [s for s in test if len(s) >= 2]
-    run_dataset(
-        "YooChoose 1/64 (last click of test sessions)",
-        train_X=[s[:-1] for s in train], train_y=[s[-1] for s in train],
-        test_X=[s[:-1] for s in test], test_y=[s[-1] for s in test],
-        val_X=[s[:-1] for s in train], val_y=[s[-1] for s in train],
-        exclude_seen=False, category=category, n_jobs=args.n_jobs)
+    tuning = [s for s in train if len(s) >= 2]
+    run_dataset("YooChoose 1/64 (last click of each test session)",
+                train=train, test_X=[s[:-1] for s in test], test_y=[s[-1] for s in test],
+                val_X=[s[:-1] for s in tuning], val_y=[s[-1] for s in tuning],
+                exclude_seen=False)
+
+
+def synthetic_sessions(n_sessions, n_items=100_000, cluster_size=100, seed=0):
+    """Sessions over ``n_items`` items in clusters of ``cluster_size``: a
+    session picks a cluster (Zipf-like popularity) and walks through items of
+    it (Zipf-like within the cluster), 2 + Geometric(0.3) clicks long."""
+    rng = np.random.RandomState(seed)
+    n_clusters = n_items // cluster_size
+    cp = 1.0 / np.arange(1, n_clusters + 1) ** 0.8
+    ip = 1.0 / np.arange(1, cluster_size + 1) ** 0.8
+    clusters = rng.choice(n_clusters, n_sessions, p=cp / cp.sum())
+    lengths = 2 + rng.geometric(0.3, n_sessions)
+    members = rng.choice(cluster_size, int(lengths.sum()), p=ip / ip.sum())
+    items = np.repeat(clusters, lengths) * cluster_size + members
+    return [s.tolist() for s in np.split(items, np.cumsum(lengths)[:-1])]
+
+
+def throughput(args):
+    """Recommendations per second over a 100,000-item catalogue."""
+    sessions = synthetic_sessions(args.sessions + 10_000)
+    train, queries = sessions[:args.sessions], [s[:-1] for s in sessions[args.sessions:]]
+    n_items = len({i for s in train for i in s})
+    print(f"\nthroughput: {len(train):,} synthetic sessions "
+          f"({sum(map(len, train)):,} clicks, {n_items:,} items); "
+          f"{len(queries):,} histories, top-10, {N_JOBS} threads, median of 3")
+    print(f"{'recommender':40s} {'fit s':>7s} {'recs/s':>9s}")
+    for label, est in (("PopularityRecommender()", PopularityRecommender()),
+                       ("SequentialRulesRecommender()", SequentialRulesRecommender()),
+                       ("SessionKNNRecommender()", SessionKNNRecommender()),
+                       ("NearestNeighborRecommender()", NearestNeighborRecommender(
+                           random_state=0))):
+        est.set_params(n_jobs=N_JOBS)
+        _, fit_s = timed(est.fit, train)
+        est.predict(queries[:10])
+        times = [timed(est.predict, queries)[1] for _ in range(3)]
+        print(f"{label:40s} {fit_s:7.1f} {len(queries) / statistics.median(times):9,.0f}",
+              flush=True)
 
 
 def speed(args):
@@ -331,7 +500,10 @@ def ann(args, rng):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
-    p.add_argument("--part", choices=["quality", "speed", "ann", "all"], default="all")
+    p.add_argument("--part", choices=["quality", "throughput", "speed", "ann", "all"],
+                   default="all")
+    p.add_argument("--sessions", type=int, default=300_000,
+                   help="training sessions of the throughput part")
     p.add_argument("--ann", action="store_true", help="also measure pynndescent recall")
     p.add_argument("--ann-items", type=int, default=1_000_000)
     p.add_argument("--ann-queries", type=int, default=10_000)
@@ -341,12 +513,13 @@ def main():
                    help="NNDescent n_neighbors values to build")
     p.add_argument("--ann-epsilon", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4],
                    help="query epsilon values per index")
-    p.add_argument("--n-jobs", type=int, default=2, help="GridSearchCV processes")
     args = p.parse_args()
     if args.part in ("speed", "all"):
         speed(args)
     elif args.part == "ann":  # the pynndescent part of --part speed --ann alone
         ann(args, np.random.RandomState(0))
+    if args.part in ("throughput", "all"):
+        throughput(args)
     if args.part in ("quality", "all"):
         quality(args)
 

@@ -3,7 +3,12 @@
 from . import metrics
 from .entity import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
 from .keyed_vectors import KeyedVectors
-from .neighbors import NearestNeighborRecommender
+from .recommend import (
+    NearestNeighborRecommender,
+    PopularityRecommender,
+    SequentialRulesRecommender,
+    SessionKNNRecommender,
+)
 from .sequences import ItemSequenceEmbedder, sequences_from_events
 from .text import Word2VecTransformer
 
@@ -16,6 +21,9 @@ __all__ = [
     "ItemSequenceEmbedder",
     "KeyedVectors",
     "NearestNeighborRecommender",
+    "PopularityRecommender",
+    "SequentialRulesRecommender",
+    "SessionKNNRecommender",
     "Word2VecTransformer",
     "__version__",
     "metrics",

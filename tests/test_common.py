@@ -23,6 +23,9 @@ from skembed import (
     EntityEmbeddingRegressor,
     ItemSequenceEmbedder,
     NearestNeighborRecommender,
+    PopularityRecommender,
+    SequentialRulesRecommender,
+    SessionKNNRecommender,
     Word2VecTransformer,
 )
 
@@ -59,7 +62,10 @@ SEQUENCE_ESTIMATORS = [
     (Word2VecTransformer(vector_size=8, min_count=1, random_state=0), TEXTS, None),
     (ItemSequenceEmbedder(vector_size=8, random_state=0), SESSIONS, None),
     (NearestNeighborRecommender(ItemSequenceEmbedder(vector_size=8, random_state=0),
-                                n_recommendations=3), SESSIONS, NEXT_ITEMS),
+                                n_recommendations=3, random_state=0), SESSIONS, NEXT_ITEMS),
+    (SequentialRulesRecommender(n_recommendations=3), SESSIONS, NEXT_ITEMS),
+    (SessionKNNRecommender(n_recommendations=3), SESSIONS, NEXT_ITEMS),
+    (PopularityRecommender(n_recommendations=3), SESSIONS, NEXT_ITEMS),
 ]
 
 

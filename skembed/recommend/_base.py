@@ -1,0 +1,314 @@
+"""What every recommender shares: the catalogue, encoded histories, blocks
+of dense scores, exclusions, allow/deny lists, top-k and the result arrays.
+
+A recommender subclass implements two methods on encoded data:
+
+- ``_fit_interactions(data, sequences)``: learn from the training
+  histories (``data``: :class:`Interactions` over the catalogue; the raw
+  ``sequences`` for learners that need item ids, such as an embedder);
+- ``_add_scores(data, q0, out, self_rows)``: add its scores of histories
+  ``q0 .. q0 + len(out)`` into the float32 block ``out`` (one column per
+  catalogue item).
+
+Everything else (validation, encoding, exclusions, the popularity
+fallback, top-k) lives here once.
+"""
+
+import warnings
+from numbers import Integral
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._threads import numba_threads
+from ..metrics import hit_rate_at_k
+from ..sequences import as_sequences
+from ..word2vec.vocab import TokenIndex, encode_ids
+from .kernels import repeat_share, top_k_rows
+
+# a block of dense scores holds about this many floats (16 MB)
+_BLOCK_FLOATS = 1 << 22
+# "auto" excludes seen items when fewer interactions than this repeat an item
+# already in the same sequence
+REPEAT_THRESHOLD = 0.01
+
+
+class Interactions(NamedTuple):
+    """Histories as catalogue indices: ``ids[starts[i]:starts[i + 1]]`` is
+    history ``i`` (int32, -1 for an item outside the catalogue)."""
+
+    ids: np.ndarray
+    starts: np.ndarray
+
+    @property
+    def n_rows(self):
+        return len(self.starts) - 1
+
+    def rows(self, q0, q1):
+        """Histories ``q0 .. q1 - 1`` as a new Interactions."""
+        a, b = self.starts[q0], self.starts[q1]
+        return Interactions(self.ids[a:b], self.starts[q0:q1 + 1] - a)
+
+
+def training_sequences(X, y=None):
+    """X as a list of item lists, each extended by its next item from ``y``."""
+    sequences = as_sequences(X)
+    if y is not None:
+        if isinstance(y, (str, bytes)):
+            raise TypeError("y must be a sequence of next items, one per history")
+        y = list(y)
+        if len(y) != len(sequences):
+            raise ValueError(f"X has {len(sequences)} histories but y has {len(y)} items")
+        sequences = [h + [t] for h, t in zip(sequences, y, strict=True)]
+    if not any(len(s) for s in sequences):
+        raise ValueError("X contains no item: fit needs at least one non-empty history")
+    return sequences
+
+
+def id_array(keys):
+    """Item ids as an int64 array when all are ints, else an object array."""
+    if all(isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+           for k in keys):
+        return np.asarray(keys, dtype=np.int64)
+    out = np.empty(len(keys), dtype=object)
+    out[:] = keys
+    return out
+
+
+def hashable_error(exc):
+    return TypeError(f"item ids must be hashable: {exc}")
+
+
+class Catalogue(NamedTuple):
+    """The items a recommender knows, most frequent first (ties: first seen)."""
+
+    keys: list
+    counts: np.ndarray
+    key_to_index: dict
+
+    @classmethod
+    def from_sequences(cls, sequences):
+        """Catalogue of ``sequences`` and the sequences encoded over it."""
+        try:
+            index = TokenIndex(sequences)
+        except TypeError as exc:
+            raise hashable_error(exc) from None
+        order = np.argsort(-index.counts, kind="stable")
+        rank = np.empty(len(order), np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        keys = index.keys[order].tolist()
+        catalogue = cls(keys, index.counts[order], {k: i for i, k in enumerate(keys)})
+        starts = np.concatenate(([0], np.cumsum(index.lengths))).astype(np.int64)
+        return catalogue, Interactions(rank[index.codes], starts)
+
+    def encode(self, sequences):
+        try:
+            ids, lengths = encode_ids(sequences, self.key_to_index)
+        except TypeError as exc:
+            raise hashable_error(exc) from None
+        return Interactions(ids, np.concatenate(([0], np.cumsum(lengths))).astype(np.int64))
+
+    def __len__(self):
+        return len(self.keys)
+
+
+class BaseRecommender(BaseEstimator):
+    """Base class of the next-item and related-item recommenders.
+
+    Not for direct use: subclasses implement ``_fit_interactions`` and
+    ``_add_scores`` (see the module docstring).
+    """
+
+    _parameter_constraints = {
+        "n_recommendations": [Interval(Integral, 1, None, closed="left")],
+        "exclude_seen": ["boolean", StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Learn from interaction histories.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+            Interaction histories, oldest item first (lists, tuples, arrays
+            or a pandas Series of them).  Later histories count as more
+            recent where recency matters (session-kNN sampling).
+        y : sequence of hashable, optional
+            The next item of each history; each history is extended with it
+            for training, so the model sees every interaction of the fold.
+
+        Returns
+        -------
+        self
+        """
+        sequences = training_sequences(X, y)
+        self._catalogue, data = Catalogue.from_sequences(sequences)
+        self.items_ = id_array(self._catalogue.keys)
+        self.item_counts_ = self._catalogue.counts
+        self.repeat_share_ = float(repeat_share(data.ids, data.starts, len(self._catalogue)))
+        if self.exclude_seen == "auto":
+            self.exclude_seen_ = self.repeat_share_ < REPEAT_THRESHOLD
+        else:
+            self.exclude_seen_ = bool(self.exclude_seen)
+        with numba_threads(self.n_jobs):
+            self._fit_interactions(data, sequences)
+        return self
+
+    def _fit_interactions(self, data, sequences):
+        raise NotImplementedError
+
+    def _add_scores(self, data, q0, out, self_rows=None):
+        raise NotImplementedError
+
+    # -- recommending -------------------------------------------------------
+    def _encode(self, X):
+        return self._catalogue.encode(as_sequences(X))
+
+    def _check_n(self, n, name="n"):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {n!r}")
+        n_items = len(self._catalogue)
+        if n > n_items:
+            warnings.warn(f"{name}={n} exceeds the {n_items} known items; returning at "
+                          f"most {n_items} per row", UserWarning, stacklevel=3)
+            return n_items
+        return int(n)
+
+    def _item_mask(self, allow, deny):
+        """Boolean mask of recommendable items (None: all); unknown ids in the
+        lists are ignored (a new item cannot be recommended anyway)."""
+        if allow is None and deny is None:
+            return None
+        k2i = self._catalogue.key_to_index
+        mask = np.ones(len(self._catalogue), bool)
+        for name, values, keep in (("allow", allow, True), ("deny", deny, False)):
+            if values is None:
+                continue
+            if isinstance(values, (str, bytes)):
+                raise TypeError(f"{name} must be a collection of item ids, got a string")
+            try:
+                rows = [k2i[v] for v in values if v in k2i]
+            except TypeError as exc:
+                raise hashable_error(exc) from None
+            if keep:
+                mask[:] = False
+                mask[rows] = True
+            else:
+                mask[rows] = False
+        return mask
+
+    def _block_rows(self):
+        return int(np.clip(_BLOCK_FLOATS // max(len(self._catalogue), 1), 1, 1024))
+
+    def _top_k(self, data, k, exclude, mask):
+        n_rows = data.n_rows
+        idx = np.full((n_rows, k), -1, np.int64)
+        val = np.full((n_rows, k), np.nan, np.float32)
+        block = self._block_rows()
+        no_ptr = np.zeros(block + 1, np.int64)
+        no_idx = np.zeros(0, np.int32)
+        for q0 in range(0, n_rows, block):
+            q1 = min(q0 + block, n_rows)
+            out = np.zeros((q1 - q0, len(self._catalogue)), np.float32)
+            self._add_scores(data, q0, out)
+            if mask is not None:
+                out[:, ~mask] = -np.inf
+            if exclude:
+                rows = data.rows(q0, q1)
+                b_idx, b_val = top_k_rows(out, k, rows.starts, rows.ids,
+                                          numba.get_num_threads())
+            else:
+                b_idx, b_val = top_k_rows(out, k, no_ptr[:q1 - q0 + 1], no_idx,
+                                          numba.get_num_threads())
+            found = b_idx >= 0
+            idx[q0:q1] = b_idx
+            val[q0:q1][found] = b_val[found]
+        return idx, val
+
+    def _ids(self, idx):
+        out = self.items_[np.maximum(idx, 0)]
+        missing = idx < 0
+        if missing.any():
+            return np.ma.masked_array(out, mask=missing)
+        return out
+
+    def recommend(self, X, n=None, *, exclude_seen=None, allow=None, deny=None,
+                  return_scores=False):
+        """The ``n`` best items for each history, with their scores.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+            Histories, oldest item first.  Unknown items are ignored; a
+            history with no known item gets the most popular items.
+        n : int, optional
+            List length (default ``n_recommendations``; clipped, with a
+            warning, to the catalogue size).
+        exclude_seen : bool, optional
+            Override the fitted ``exclude_seen_`` for this call.
+        allow : collection of hashable, optional
+            Recommend only these items (e.g. what is in stock); unknown ids
+            are ignored.
+        deny : collection of hashable, optional
+            Never recommend these items (for every history of the call).
+        return_scores : bool, default=False
+            Also return the score of each recommended item.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_histories, n)
+            Item ids (dtype of ``items_``), best first.  When fewer items
+            than ``n`` are allowed for a row, it is a masked array whose
+            missing slots are masked (``ids.mask``), so no item id is ever
+            used as padding.
+        scores : ndarray of float32, shape (n_histories, n)
+            Only with ``return_scores=True``; NaN where ``ids`` is masked.
+            Larger is better; the scale depends on the recommender.
+        """
+        check_is_fitted(self, "items_")
+        n = self._check_n(self.n_recommendations if n is None else n)
+        if exclude_seen is None:
+            exclude_seen = self.exclude_seen_
+        elif not isinstance(exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen must be a bool or None, got {exclude_seen!r}")
+        data = self._encode(X)
+        mask = self._item_mask(allow, deny)
+        with numba_threads(self.n_jobs):
+            idx, val = self._top_k(data, n, bool(exclude_seen), mask)
+        ids = self._ids(idx)
+        return (ids, val) if return_scores else ids
+
+    def predict(self, X):
+        """Recommend ``n_recommendations`` items for each history, best first.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+            Histories, oldest item first.
+
+        Returns
+        -------
+        ndarray of shape (n_histories, n_recommendations)
+            Item ids, as :meth:`recommend` returns them.
+        """
+        return self.recommend(X)
+
+    def score(self, X, y):
+        """Hit rate at ``n_recommendations`` of the true next items ``y``.
+
+        Items of ``y`` never seen in training count as misses; the search
+        covers the full catalogue (no sampled negatives).
+        """
+        y = list(y)
+        return hit_rate_at_k(y, self.predict(X), k=self.n_recommendations)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags

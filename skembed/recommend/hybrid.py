@@ -1,0 +1,519 @@
+"""NearestNeighborRecommender: item2vec, sequential rules, session-kNN and
+popularity blended, with weights chosen on a validation split."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._threads import numba_threads, resolve_n_threads
+from ..pooling import pool_vectors
+from ..sequences import ItemSequenceEmbedder
+from ..topk import exact_top_k
+from ._base import BaseRecommender, Interactions
+from .blend import tune_weights
+from .kernels import (
+    add_history_scores,
+    add_minmax_scaled,
+    gather_candidates,
+    minmax_scale_rows,
+)
+from .rules import SequentialRulesRecommender
+from .session_knn import SessionKNNRecommender
+
+COMPONENTS = ("rules", "session_knn", "cosine", "output", "popularity", "repeat")
+# starting point of the weight search, and the weights used when the
+# training data are too small to hold out a validation split
+DEFAULT_WEIGHTS = {"rules": 1.0, "session_knn": 1.0, "cosine": 0.5, "output": 0.5,
+                   "popularity": 0.1, "repeat": 1.0}
+# histories needed before weights are tuned on a validation split
+MIN_VALIDATION = 50
+# the repeat component: recency weights of the last items of a history
+_REPEAT_HISTORY = 10
+_REPEAT_HALF_LIFE = 1.0
+# above this many items "auto" uses approximate search when pynndescent exists
+_ANN_THRESHOLD = 200_000
+
+_WEIGHT = [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})]
+
+
+class NearestNeighborRecommender(BaseRecommender):
+    """Related and next items: item2vec neighbours, sequential rules and
+    session neighbours blended with a popularity prior.
+
+    Each history is scored against every catalogue item by up to six
+    components, each scaled to [0, 1] per history and blended with a weight:
+
+    - ``rules``: sequential rules (:class:`SequentialRulesRecommender`),
+      the items that followed the history's recent items;
+    - ``session_knn``: the items of the most similar training sequences
+      (:class:`SessionKNNRecommender`);
+    - ``cosine``: cosine similarity between the history's profile (a
+      recency-weighted mean of its item2vec vectors) and each item vector;
+    - ``output``: the item2vec network's own prediction, the profile's inner
+      product with each item's output-layer vector (keeps popularity);
+    - ``popularity``: log of the item's training count;
+    - ``repeat``: the history's own recent items (only when seen items are
+      not excluded, for data where people come back to items).
+
+    Weights left at ``"auto"`` are chosen in ``fit`` on a validation split
+    of the training histories: the last item of up to ``validation_size``
+    histories is held out, the components are fitted on the rest, the
+    weights maximising the hit rate plus the NDCG at ``n_recommendations``
+    of the held-out items are kept (coordinate ascent), and the components
+    are refitted on all data.  Components whose weight ends at 0 are not
+    refitted (the embedder always is, for :meth:`similar_items`).  Fixed
+    weights skip the validation fit; all weights are tunable with
+    ``GridSearchCV``.
+
+    Parameters
+    ----------
+    embedder : estimator, default=None
+        Learns the item vectors; ``None`` means ``ItemSequenceEmbedder()``
+        with this recommender's ``n_jobs`` and ``random_state``.  Any
+        estimator whose ``fit(sequences)`` sets ``wv_`` (a
+        :class:`~skembed.KeyedVectors` keyed by item id) works; the
+        ``output`` component also needs ``output_vectors_`` (rows aligned
+        with ``wv_``).  Cloned in fit.
+    rules : SequentialRulesRecommender, default=None
+        The rules component and its parameters (``rules__window`` ...);
+        ``None`` means ``SequentialRulesRecommender()``.
+    session_knn : SessionKNNRecommender, default=None
+        The session-kNN component; ``None`` means
+        ``SessionKNNRecommender()``.
+    n_recommendations : int, default=10
+        Length of each recommendation list; also the cut-off of the hit
+        rate that ``"auto"`` weights maximise.
+    rules_weight, session_knn_weight, cosine_weight, output_weight, \
+popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
+        Blend weights of the components (scale-free: only ratios matter);
+        0 switches a component off.
+    exclude_seen : bool or "auto", default="auto"
+        Never recommend items already in the history.  ``"auto"``: exclude
+        them when fewer than 1% of the training interactions repeat an item
+        earlier in the same sequence (``repeat_share_``).
+    profile_half_life : float or None, default=5.0
+        The history profile that queries the item vectors weighs an item
+        ``a`` positions before the end by ``0.5 ** (a / profile_half_life)``;
+        ``None`` is the plain mean.
+    validation_size : int or float, default=5000
+        Histories held out (their last item) to choose ``"auto"`` weights:
+        a count, or a fraction of the histories with at least two items.
+    algorithm : {"auto", "brute", "nndescent"}, default="auto"
+        Search of :meth:`similar_items`: ``"brute"`` is exact (blocked matrix
+        products and a parallel top-k kernel); ``"nndescent"`` approximate,
+        with pynndescent (``pip install skembed[ann]``); ``"auto"`` uses
+        nndescent above 200,000 items when pynndescent is installed.
+    epsilon : float, default=0.2
+        Query accuracy of the nndescent search (pynndescent's ``epsilon``;
+        larger is more accurate and slower; see docs/benchmarks.md).
+    nndescent_kwargs : dict or None, default=None
+        Extra arguments of ``pynndescent.NNDescent`` (not ``data`` or
+        ``metric``, which is cosine).
+    n_jobs : int or None, default=None
+        Threads for fitting and scoring; ``None`` means 1, ``-1`` all cores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and the default embedder.
+    verbose : int, default=0
+        1 prints the validation split, the chosen weights and timings.
+
+    Attributes
+    ----------
+    items_ : ndarray
+        Catalogue of item ids (int64 if all ids are ints, object otherwise),
+        most popular first.
+    item_counts_ : ndarray of int64
+        Training interactions of each item of ``items_``.
+    weights_ : dict
+        The blend weight of each component in use.
+    validation_score_ : float or None
+        Validation hit rate at ``n_recommendations`` of the chosen weights
+        (``None`` when no weight was tuned).
+    exclude_seen_ : bool
+    repeat_share_ : float
+        As in :class:`~skembed.recommend.PopularityRecommender`.
+    embedder_ : estimator or None
+        The fitted embedder (``None`` when ``cosine_weight`` and
+        ``output_weight`` are both 0).
+    rules_, session_knn_ : fitted component or None
+        ``None`` when the component's weight is 0.
+    algorithm_ : str
+        Search algorithm of :meth:`similar_items`.
+
+    See Also
+    --------
+    SequentialRulesRecommender, SessionKNNRecommender, PopularityRecommender
+
+    Examples
+    --------
+    >>> from skembed import NearestNeighborRecommender, ItemSequenceEmbedder
+    >>> sessions = [["a", "b", "c"], ["x", "y", "z"], ["b", "c", "a"],
+    ...             ["y", "z", "x"]] * 50
+    >>> rec = NearestNeighborRecommender(
+    ...     ItemSequenceEmbedder(vector_size=8, random_state=0),
+    ...     n_recommendations=2, random_state=0)
+    >>> rec.fit(sessions).predict([["a"], ["z"]]).tolist()
+    [['b', 'c'], ['x', 'y']]
+    """
+
+    _parameter_constraints = {
+        **BaseRecommender._parameter_constraints,
+        "embedder": [HasMethods(["fit"]), None],
+        "rules": [SequentialRulesRecommender, None],
+        "session_knn": [SessionKNNRecommender, None],
+        **{f"{name}_weight": _WEIGHT for name in COMPONENTS},
+        "profile_half_life": [Interval(Real, 0, None, closed="neither"), None],
+        "validation_size": [Interval(Integral, 1, None, closed="left"),
+                            Interval(Real, 0, 1, closed="neither")],
+        "algorithm": [StrOptions({"auto", "brute", "nndescent"})],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "nndescent_kwargs": [dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, embedder=None, rules=None, session_knn=None, n_recommendations=10,
+                 rules_weight="auto", session_knn_weight="auto", cosine_weight="auto",
+                 output_weight="auto", popularity_weight="auto", repeat_weight="auto",
+                 exclude_seen="auto", profile_half_life=5.0, validation_size=5000,
+                 algorithm="auto", epsilon=0.2, nndescent_kwargs=None, n_jobs=None,
+                 random_state=None, verbose=0):
+        self.embedder = embedder
+        self.rules = rules
+        self.session_knn = session_knn
+        self.n_recommendations = n_recommendations
+        self.rules_weight = rules_weight
+        self.session_knn_weight = session_knn_weight
+        self.cosine_weight = cosine_weight
+        self.output_weight = output_weight
+        self.popularity_weight = popularity_weight
+        self.repeat_weight = repeat_weight
+        self.exclude_seen = exclude_seen
+        self.profile_half_life = profile_half_life
+        self.validation_size = validation_size
+        self.algorithm = algorithm
+        self.epsilon = epsilon
+        self.nndescent_kwargs = nndescent_kwargs
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def set_params(self, **params):
+        # embedder__window=... on the default (None) embedder sets it on a
+        # default instance, so GridSearchCV works without spelling it out
+        defaults = {"embedder": ItemSequenceEmbedder, "rules": SequentialRulesRecommender,
+                    "session_knn": SessionKNNRecommender}
+        for name, cls in defaults.items():
+            if getattr(self, name) is None and name not in params and any(
+                    key.startswith(f"{name}__") for key in params):
+                setattr(self, name, cls())
+        return super().set_params(**params)
+
+    # -- fitting --------------------------------------------------------------
+    def _fit_interactions(self, data, sequences):
+        if self.nndescent_kwargs is not None:
+            fixed = {"data", "metric"} & set(self.nndescent_kwargs)
+            if fixed:
+                raise ValueError(f"nndescent_kwargs cannot set {sorted(fixed)}: the index "
+                                 "is always built over the unit item vectors with cosine")
+        rng = check_random_state(self.random_state)
+        self._embedder_seed = int(rng.randint(np.iinfo(np.int32).max))
+        requested = {name: getattr(self, f"{name}_weight") for name in COMPONENTS}
+        if self.exclude_seen_:
+            requested["repeat"] = 0.0
+        self.validation_score_ = None
+        if any(w == "auto" for w in requested.values()):
+            weights = self._tune(data, sequences, requested, rng)
+        else:
+            weights = {name: float(w) for name, w in requested.items()}
+        if not any(weights.values()):
+            raise ValueError("all blend weights are 0: give at least one component a "
+                             "positive weight")
+        self.weights_ = weights
+        self._fit_parts(data, sequences, weights, final=True)
+        self.embedder_ = self._parts["embedder"]
+        self.rules_ = self._parts["rules"]
+        self.session_knn_ = self._parts["session_knn"]
+        self.algorithm_ = self._choose_algorithm()
+        self._ann = None
+        if self.algorithm_ == "nndescent":
+            self._build_index()
+
+    def _fit_parts(self, data, sequences, weights, final):
+        """Fit the components with a non-zero weight on ``data`` (into ``_parts``)."""
+        n_items = len(self._catalogue)
+        parts = {"embedder": None, "rules": None, "session_knn": None}
+        for name, default in (("rules", SequentialRulesRecommender),
+                              ("session_knn", SessionKNNRecommender)):
+            if weights[name] != 0:
+                part = clone(getattr(self, name) or default())
+                part._catalogue = self._catalogue
+                part.items_, part.item_counts_ = self.items_, self.item_counts_
+                part.exclude_seen_ = self.exclude_seen_
+                part._fit_interactions(data, sequences)
+                parts[name] = part
+        embedder_off = all(getattr(self, f"{n}_weight") == 0 for n in ("cosine", "output"))
+        if (weights["cosine"] != 0 or weights["output"] != 0) or (final and not embedder_off):
+            parts["embedder"] = self._fit_embedder(sequences, need_output=weights["output"] != 0)
+        counts = np.bincount(data.ids[data.ids >= 0], minlength=n_items)
+        self._popularity = np.log1p(counts).astype(np.float32)
+        self._parts = parts
+
+    def _fit_embedder(self, sequences, need_output):
+        if self.embedder is None:
+            embedder = ItemSequenceEmbedder(n_jobs=self.n_jobs,
+                                            random_state=self._embedder_seed)
+        else:
+            embedder = clone(self.embedder)
+        embedder.fit(sequences)
+        kv = getattr(embedder, "wv_", None)
+        if kv is None or not hasattr(kv, "key_to_index") or not hasattr(kv, "vectors"):
+            raise TypeError(f"the embedder {type(embedder).__name__} must set wv_ (a "
+                            "KeyedVectors of the item vectors) in fit")
+        out = getattr(embedder, "output_vectors_", None)
+        if need_output and out is None:
+            raise ValueError("output_weight > 0 needs an embedder with output_vectors_ "
+                             "(ItemSequenceEmbedder with negative sampling, negative > 0); "
+                             "set output_weight=0 for this embedder")
+        # item vectors aligned with the catalogue; items the embedder dropped
+        # (min_count) get zero rows and no weight in profiles
+        k2i = kv.key_to_index
+        rows = np.fromiter((k2i.get(k, -1) for k in self._catalogue.keys), np.int64,
+                           count=len(self._catalogue))
+        known = rows >= 0
+        dim = kv.vectors.shape[1]
+        vectors = np.zeros((len(rows), dim), np.float32)
+        vectors[known] = kv.vectors[rows[known]]
+        norms = np.linalg.norm(vectors, axis=1)
+        unit = np.zeros_like(vectors)
+        unit[norms > 0] = vectors[norms > 0] / norms[norms > 0, None]
+        self._vectors, self._unit = vectors, unit
+        self._known = known.astype(np.float32)
+        self._output = None
+        if out is not None:
+            output = np.zeros((len(rows), dim), np.float32)
+            output[known] = np.asarray(out, np.float32)[rows[known]]
+            self._output = output
+        return embedder
+
+    def _validation_split(self, data, sequences, rng):
+        lengths = np.diff(data.starts)
+        eligible = np.flatnonzero(lengths >= 2)
+        size = self.validation_size
+        if isinstance(size, Real) and not isinstance(size, Integral):
+            size = int(np.ceil(size * len(eligible)))
+        size = min(int(size), len(eligible))
+        if size < MIN_VALIDATION:
+            return None
+        rows = np.sort(rng.choice(eligible, size, replace=False))
+        last = data.starts[rows + 1] - 1
+        targets = data.ids[last].copy()
+        keep = np.ones(len(data.ids), bool)
+        keep[last] = False
+        new_lengths = lengths.copy()
+        new_lengths[rows] -= 1
+        train = Interactions(data.ids[keep],
+                             np.concatenate(([0], np.cumsum(new_lengths))).astype(np.int64))
+        train_sequences = list(sequences)
+        for r in rows:
+            train_sequences[r] = sequences[r][:-1]
+        queries = Interactions(
+            np.concatenate([train.ids[train.starts[r]:train.starts[r + 1]] for r in rows]),
+            np.concatenate(([0], np.cumsum(new_lengths[rows]))).astype(np.int64))
+        return train, train_sequences, queries, targets, rows
+
+    def _tune(self, data, sequences, requested, rng):
+        split = self._validation_split(data, sequences, rng)
+        if split is None:
+            if self.verbose:
+                print("NearestNeighborRecommender: too few histories to tune weights on a "
+                      "validation split; using the default weights")
+            return {n: DEFAULT_WEIGHTS[n] if w == "auto" else float(w)
+                    for n, w in requested.items()}
+        train, train_sequences, queries, targets, rows = split
+        active = [n for n in COMPONENTS if requested[n] != 0]
+        fit_weights = {n: (1.0 if n in active else 0.0) for n in COMPONENTS}
+        self._fit_parts(train, train_sequences, fit_weights, final=False)
+        cand, vals, in_hist = self._candidates(queries, targets, rows, active)
+        start = np.array([DEFAULT_WEIGHTS[n] if requested[n] == "auto" else requested[n]
+                          for n in active])
+        tunable = np.array([requested[n] == "auto" for n in active])
+        best, score = tune_weights(cand, vals, in_hist, start, tunable,
+                                   int(self.n_recommendations), self.exclude_seen_)
+        self.validation_score_ = score
+        weights = {n: 0.0 for n in COMPONENTS}
+        weights.update({n: float(w) for n, w in zip(active, best, strict=True)})
+        if self.verbose:
+            shown = ", ".join(f"{n}={weights[n]:g}" for n in active)
+            print(f"NearestNeighborRecommender: {len(rows)} validation histories, weights "
+                  f"{shown}; validation HR@{self.n_recommendations} {score:.4f}")
+        return weights
+
+    def _candidates(self, queries, targets, rows, active):
+        """Scaled component scores of each validation history's candidates."""
+        n_items = len(self._catalogue)
+        block = max(1, self._block_rows() // max(len(active), 1))
+        n_top = max(5 * int(self.n_recommendations), 50)
+        cands, vals, hist = [], [], []
+        for q0 in range(0, queries.n_rows, block):
+            q1 = min(q0 + block, queries.n_rows)
+            mats = np.zeros((len(active), q1 - q0, n_items), np.float32)
+            for c, name in enumerate(active):
+                self._component_scores(name, queries, q0, mats[c], rows[q0:q1])
+                minmax_scale_rows(mats[c])
+            cand, val = gather_candidates(mats, n_top, queries.ids, queries.starts, q0,
+                                          targets[q0:q1])
+            in_hist = np.zeros(cand.shape, bool)
+            for r in range(q1 - q0):
+                seen = queries.ids[queries.starts[q0 + r]:queries.starts[q0 + r + 1]]
+                in_hist[r] = np.isin(cand[r], seen) & (cand[r] >= 0)
+            cands.append(cand)
+            vals.append(val)
+            hist.append(in_hist)
+        width = max(c.shape[1] for c in cands)
+
+        def pad(arrays, fill):
+            out = []
+            for a in arrays:
+                extra = [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
+                out.append(np.pad(a, extra, constant_values=fill))
+            return np.concatenate(out)
+
+        return pad(cands, -1), pad(vals, 0.0), pad(hist, False)
+
+    # -- scoring ----------------------------------------------------------------
+    def _profiles(self, data, q0, n_rows):
+        rows = data.rows(q0, q0 + n_rows)
+        half_life = 0.0 if self.profile_half_life is None else float(self.profile_half_life)
+        return pool_vectors(rows.ids, rows.starts, self._known, self._vectors, True,
+                            half_life)
+
+    def _component_scores(self, name, data, q0, buf, self_rows=None):
+        """Raw scores of one component for histories ``q0 ..`` into ``buf``."""
+        if name in ("rules", "session_knn"):
+            self._parts[name]._add_scores(data, q0, buf, self_rows)
+        elif name == "cosine":
+            q = self._profiles(data, q0, buf.shape[0])
+            norms = np.linalg.norm(q, axis=1, keepdims=True)
+            np.divide(q, norms, out=q, where=norms > 0)
+            np.dot(q, self._unit.T, out=buf)
+        elif name == "output":
+            np.dot(self._profiles(data, q0, buf.shape[0]), self._output.T, out=buf)
+        elif name == "popularity":
+            buf += self._popularity
+        elif name == "repeat":
+            add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
+                               buf)
+
+    def _add_scores(self, data, q0, out, self_rows=None):
+        buf = np.empty_like(out)
+        for name in COMPONENTS:
+            weight = self.weights_[name]
+            if weight == 0 or (name == "repeat" and self.exclude_seen_):
+                continue
+            buf.fill(0.0)
+            self._component_scores(name, data, q0, buf, self_rows)
+            add_minmax_scaled(out, buf, np.float32(weight))
+
+    # -- related items ----------------------------------------------------------
+    def _choose_algorithm(self):
+        if self.algorithm == "brute" or self.embedder_ is None:
+            return "brute"
+        try:
+            import pynndescent  # noqa: F401
+        except ImportError:
+            if self.algorithm == "nndescent":
+                raise ImportError("algorithm='nndescent' needs pynndescent: "
+                                  "pip install 'skembed[ann]'") from None
+            return "brute"
+        if self.algorithm == "nndescent" or len(self._catalogue) > _ANN_THRESHOLD:
+            return "nndescent"
+        return "brute"
+
+    def _build_index(self):
+        from pynndescent import NNDescent
+
+        kwargs = {"n_jobs": resolve_n_threads(self.n_jobs),
+                  "random_state": self._embedder_seed, **(self.nndescent_kwargs or {})}
+        self._indexed = np.flatnonzero(self._known)
+        self._ann = NNDescent(self._unit[self._indexed], metric="cosine", **kwargs)
+        self._ann.prepare()
+
+    def _nearest(self, queries, k, exclude):
+        """Top-k items by cosine to unit ``queries``; ``exclude`` a list of
+        catalogue-index arrays per query."""
+        if self._ann is None:
+            indptr = np.concatenate(([0], np.cumsum([len(e) for e in exclude])))
+            indices = (np.concatenate(exclude) if len(exclude) else np.zeros(0)).astype(
+                np.int64)
+            return exact_top_k(queries, self._unit, k, (indptr.astype(np.int64), indices))
+        longest = max((len(e) for e in exclude), default=0)
+        cand, dist = self._ann.query(queries, k=min(k + longest, len(self._indexed)),
+                                     epsilon=float(self.epsilon))
+        out_idx = np.full((len(queries), k), -1, np.int64)
+        out_val = np.full((len(queries), k), np.nan, np.float32)
+        for i in range(len(queries)):
+            banned = set(np.asarray(exclude[i]).tolist())
+            keep = [(self._indexed[c], 1.0 - d) for c, d in zip(cand[i], dist[i], strict=True)
+                    if c >= 0 and self._indexed[c] not in banned][:k]
+            for j, (c, s) in enumerate(keep):
+                out_idx[i, j] = c
+                out_val[i, j] = s
+        return out_idx, out_val
+
+    def similar_items(self, items, n=10):
+        """The ``n`` items whose item2vec vectors are closest (cosine) to each item.
+
+        "More like this": similarity of the learned vectors, without the
+        history, rules or popularity (use :meth:`recommend` with a
+        one-item history for "what comes next").
+
+        Parameters
+        ----------
+        items : sequence of hashable
+            Known item ids (``KeyError`` names an unknown one).
+        n : int, default=10
+            Clipped, with a warning, to the number of other items.
+
+        Returns
+        -------
+        ids : ndarray of shape (len(items), n)
+            Item ids, best first, the item itself excluded.
+        scores : ndarray of float32, shape (len(items), n)
+            Cosine similarities.
+        """
+        check_is_fitted(self, "items_")
+        if self.embedder_ is None:
+            raise ValueError("similar_items needs the item vectors: this recommender was "
+                             "fitted with cosine_weight=0 and output_weight=0")
+        if isinstance(items, (str, bytes)):
+            raise TypeError("items must be a sequence of item ids, got a string")
+        k2i = self._catalogue.key_to_index
+        rows = []
+        for item in items:
+            try:
+                row = k2i[item]
+            except (KeyError, TypeError):
+                raise KeyError(f"item {item!r} is not in the catalogue") from None
+            if not self._known[row]:
+                raise KeyError(f"item {item!r} has no vector (dropped by the embedder's "
+                               "min_count)")
+            rows.append(row)
+        n_others = int(self._known.sum()) - 1
+        if n_others < 1:
+            raise ValueError("only one item has a vector; nothing is similar to it")
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"n must be an int >= 1, got {n!r}")
+        if n > n_others:
+            warnings.warn(f"n={n} exceeds the {n_others} other items with a vector; "
+                          f"returning {n_others} per item", UserWarning, stacklevel=2)
+            n = n_others
+        rows = np.asarray(rows, np.int64)
+        exclude = [np.concatenate(([r], np.flatnonzero(self._known == 0))) for r in rows]
+        with numba_threads(self.n_jobs):
+            idx, scores = self._nearest(self._unit[rows], int(n), exclude)
+        return self._ids(idx), scores

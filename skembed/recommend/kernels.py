@@ -1,0 +1,339 @@
+"""Numba kernels of the recommenders: rule counting, history scoring,
+session-kNN, score normalisation and top-k selection.
+
+Histories are passed as a flat int32 array of catalogue indices (negative:
+unknown item, skipped) plus int64 boundaries ``starts`` (one more than the
+number of histories); score blocks are dense float32 ``(n_rows, n_items)``
+arrays that the kernels add into.  Nothing here knows scikit-learn.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ..topk import _merge_tile, _sort_heap
+
+# rule weight of a pair ``gap`` positions apart (see SequentialRulesRecommender)
+WEIGHTING = {"inverse": 0, "linear": 1, "constant": 2}
+
+
+@njit(nogil=True, cache=True)
+def count_pairs(ids, starts, window):
+    """Number of ordered pairs at most ``window`` positions apart."""
+    total = 0
+    for s in range(starts.shape[0] - 1):
+        n = starts[s + 1] - starts[s]
+        for gap in range(1, window + 1):
+            if n <= gap:
+                break
+            total += n - gap
+    return total
+
+
+@njit(nogil=True, cache=True)
+def transition_pairs(ids, starts, window, weighting, n_pairs):
+    """Every pair (earlier item, later item) at most ``window`` positions apart
+    within a sequence, with its weight by gap.
+
+    Returns ``rows`` (earlier), ``cols`` (later), ``vals`` of length
+    ``n_pairs`` (from :func:`count_pairs`).
+    """
+    rows = np.empty(n_pairs, np.int32)
+    cols = np.empty(n_pairs, np.int32)
+    vals = np.empty(n_pairs, np.float32)
+    p = 0
+    for s in range(starts.shape[0] - 1):
+        a, b = starts[s], starts[s + 1]
+        for i in range(a, b):
+            for gap in range(1, window + 1):
+                j = i + gap
+                if j >= b:
+                    break
+                rows[p] = ids[i]
+                cols[p] = ids[j]
+                if weighting == 0:
+                    vals[p] = 1.0 / gap
+                elif weighting == 1:
+                    vals[p] = 1.0 - (gap - 1) / window
+                else:
+                    vals[p] = 1.0
+                p += 1
+    return rows, cols, vals
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _recency(age, half_life):
+    """Weight of the item ``age`` known items before the end of a history."""
+    if half_life <= 0:
+        return 1.0
+    return 0.5 ** (age / half_life)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out):
+    """``out[r] += sum_h w_h * rules[h]`` over the last ``max_history`` known
+    items ``h`` of history ``q0 + r`` (``w_h`` halves every ``half_life``
+    items back; ``half_life <= 0``: equal weights)."""
+    for r in prange(out.shape[0]):
+        s, e = starts[q0 + r], starts[q0 + r + 1]
+        age = 0
+        p = e - 1
+        while p >= s and age < max_history:
+            it = ids[p]
+            p -= 1
+            if it < 0:
+                continue
+            w = np.float32(_recency(age, half_life))
+            age += 1
+            for t in range(indptr[it], indptr[it + 1]):
+                out[r, indices[t]] += w * data[t]
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_history_scores(ids, starts, q0, max_history, half_life, out):
+    """``out[r, h] += w_h`` for the last ``max_history`` known items of each
+    history (the repeat-consumption signal)."""
+    for r in prange(out.shape[0]):
+        s, e = starts[q0 + r], starts[q0 + r + 1]
+        age = 0
+        p = e - 1
+        while p >= s and age < max_history:
+            it = ids[p]
+            p -= 1
+            if it < 0:
+                continue
+            out[r, it] += np.float32(_recency(age, half_life))
+            age += 1
+
+
+@njit(nogil=True, cache=True)
+def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
+                     item_indptr, item_sessions, k, sample_size, self_row, acc, touched,
+                     q_weight, q_mark, mark, out_row):
+    # query items: the last max_history distinct known items, most recent first
+    n_q = 0
+    p = e - 1
+    while p >= s and n_q < max_history:
+        it = ids[p]
+        p -= 1
+        if it < 0 or q_mark[it] == mark:
+            continue
+        q_mark[it] = mark
+        touched[n_q] = it  # reuse as the query item list for now
+        n_q += 1
+    if n_q == 0:
+        return
+    q_items = touched[:n_q].copy()
+    for a in range(n_q):
+        # linear position weighting: the most recent item weighs 1
+        q_weight[a] = (n_q - a) / n_q if linear else 1.0
+    # accumulate overlaps with the sessions holding each query item; only the
+    # sample_size most recent sessions of any posting list can be among the
+    # sample_size most recent of their union
+    n_t = 0
+    for a in range(n_q):
+        it = q_items[a]
+        lo = max(item_indptr[it], item_indptr[it + 1] - sample_size)
+        for t in range(lo, item_indptr[it + 1]):
+            sess = item_sessions[t]
+            if sess == self_row:
+                continue
+            if acc[sess] == 0.0:
+                touched[n_t] = sess
+                n_t += 1
+            acc[sess] += q_weight[a]
+    cand = touched[:n_t]
+    if n_t > sample_size:
+        cand = np.sort(cand)[n_t - sample_size:]  # most recent = highest index
+    sims = np.empty(cand.shape[0], np.float32)
+    q_norm = np.sqrt(n_q)
+    for c in range(cand.shape[0]):
+        sess = cand[c]
+        sims[c] = acc[sess] / (sess_norm[sess] * q_norm)
+    for c in range(n_t):
+        acc[touched[c]] = 0.0
+    kk = min(k, cand.shape[0])
+    order = np.argsort(-sims, kind="mergesort")[:kk]
+    for c in order:
+        sess = cand[c]
+        sim = sims[c]
+        for t in range(sess_indptr[sess], sess_indptr[sess + 1]):
+            out_row[sess_items[t]] += sim
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
+                           sess_norm, item_indptr, item_sessions, k, sample_size,
+                           self_rows, out, n_threads):
+    """Session-kNN: ``out[r, i] += sum`` of the similarities of the ``k`` most
+    similar training sequences (among the ``sample_size`` most recent that
+    share an item with the history) that contain item ``i``.
+
+    Similarity is the cosine between the history's last ``max_history``
+    distinct items (linearly decaying weights if ``linear``) and a
+    sequence's distinct items.  ``self_rows[r] >= 0`` names a training
+    sequence that history ``r`` must not match (itself, in validation).
+    Rows are split over ``n_threads`` threads, each with its own scratch.
+    """
+    n_rows = out.shape[0]
+    n_sess = sess_norm.shape[0]
+    n_items = out.shape[1]
+    n_threads = min(n_threads, max(n_rows, 1))
+    per = (n_rows + n_threads - 1) // n_threads
+    for th in prange(n_threads):
+        acc = np.zeros(n_sess, np.float32)
+        touched = np.empty(max(max_history * sample_size, max_history), np.int64)
+        q_weight = np.empty(max_history, np.float32)
+        q_mark = np.full(n_items, -1, np.int64)
+        for r in range(th * per, min((th + 1) * per, n_rows)):
+            _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, linear,
+                             sess_indptr, sess_items, sess_norm, item_indptr, item_sessions,
+                             k, sample_size, self_rows[r], acc, touched, q_weight, q_mark, r,
+                             out[r])
+
+
+@njit(nogil=True, cache=True)
+def unique_per_sequence(ids, starts, n_items):
+    """Distinct known items of each sequence, in first-seen order (CSR)."""
+    mark = np.full(n_items, -1, np.int64)
+    out = np.empty(ids.shape[0], np.int32)
+    indptr = np.zeros(starts.shape[0], np.int64)
+    p = 0
+    for s in range(starts.shape[0] - 1):
+        for t in range(starts[s], starts[s + 1]):
+            it = ids[t]
+            if it >= 0 and mark[it] != s:
+                mark[it] = s
+                out[p] = it
+                p += 1
+        indptr[s + 1] = p
+    return indptr, out[:p].copy()
+
+
+@njit(nogil=True, cache=True)
+def repeat_share(ids, starts, n_items):
+    """Share of the interactions after the first of each sequence that repeat
+    an item seen earlier in the same sequence."""
+    mark = np.full(n_items, -1, np.int64)
+    repeats = 0
+    total = 0
+    for s in range(starts.shape[0] - 1):
+        first = True
+        for t in range(starts[s], starts[s + 1]):
+            it = ids[t]
+            if it < 0:
+                continue
+            if not first:
+                total += 1
+                if mark[it] == s:
+                    repeats += 1
+            first = False
+            mark[it] = s
+    return repeats / total if total else 0.0
+
+
+@njit(nogil=True, fastmath=True, cache=True, parallel=True)
+def add_minmax_scaled(out, scores, weight):
+    """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
+    constant row adds nothing), so components on different scales blend."""
+    n_cols = scores.shape[1]
+    for r in prange(scores.shape[0]):
+        row = scores[r]
+        lo = row[0]
+        hi = row[0]
+        for j in range(1, n_cols):
+            v = row[j]
+            lo = min(lo, v)
+            hi = max(hi, v)
+        if hi > lo:
+            scale = np.float32(weight / (hi - lo))
+            for j in range(n_cols):
+                out[r, j] += scale * (row[j] - lo)
+
+
+@njit(nogil=True, fastmath=True, cache=True, parallel=True)
+def minmax_scale_rows(scores):
+    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
+    n_cols = scores.shape[1]
+    for r in prange(scores.shape[0]):
+        row = scores[r]
+        lo = row[0]
+        hi = row[0]
+        for j in range(1, n_cols):
+            lo = min(lo, row[j])
+            hi = max(hi, row[j])
+        scale = np.float32(1.0 / (hi - lo)) if hi > lo else np.float32(0.0)
+        for j in range(n_cols):
+            row[j] = (row[j] - lo) * scale
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads):
+    """Indices and values of the ``k`` largest entries of each row, best first
+    (ties: lower index first); excluded entries (CSR per row) and ``-inf``
+    are never returned (index -1 pads).  Rows are split over ``n_threads``."""
+    n_rows, n_cols = scores.shape
+    heap_val = np.full((n_rows, k), -np.inf, np.float32)
+    heap_idx = np.full((n_rows, k), -1, np.int64)
+    n_threads = min(n_threads, max(n_rows, 1))
+    per = (n_rows + n_threads - 1) // n_threads
+    for th in prange(n_threads):
+        a = th * per
+        b = min(a + per, n_rows)
+        if a < b:
+            _merge_tile(scores[a:b], b - a, n_cols, a, 0, excl_indptr, excl_indices,
+                        heap_val, heap_idx)
+            for q in range(a, b):
+                _sort_heap(heap_val[q], heap_idx[q])
+    return heap_idx, heap_val
+
+
+@njit(nogil=True, cache=True)
+def gather_candidates(mats, n_top, hist_ids, hist_starts, q0, targets):
+    """Candidate items of each row for weight tuning and their scores.
+
+    The candidates of row ``r`` are the union of each component's ``n_top``
+    best items, the row's history and its target; ``mats`` is
+    ``(n_components, n_rows, n_items)`` of scaled scores.  Returns the
+    candidate indices ``(n_rows, width)`` (-1 pads) and their scores
+    ``(n_rows, width, n_components)``.
+    """
+    n_comp, n_rows, n_items = mats.shape
+    max_hist = 0
+    for r in range(n_rows):
+        max_hist = max(max_hist, hist_starts[q0 + r + 1] - hist_starts[q0 + r])
+    width = n_comp * n_top + max_hist + 1
+    cand = np.full((n_rows, width), -1, np.int64)
+    vals = np.zeros((n_rows, width, n_comp), np.float32)
+    mark = np.full(n_items, -1, np.int64)
+    no_excl_ptr = np.zeros(2, np.int64)
+    no_excl = np.zeros(0, np.int64)
+    heap_val = np.empty((1, n_top), np.float32)
+    heap_idx = np.empty((1, n_top), np.int64)
+    for r in range(n_rows):
+        n_c = 0
+        t = targets[r]
+        if t >= 0:
+            mark[t] = r
+            cand[r, n_c] = t
+            n_c += 1
+        for p in range(hist_starts[q0 + r], hist_starts[q0 + r + 1]):
+            it = hist_ids[p]
+            if it >= 0 and mark[it] != r:
+                mark[it] = r
+                cand[r, n_c] = it
+                n_c += 1
+        for c in range(n_comp):
+            heap_val[:] = -np.inf
+            heap_idx[:] = -1
+            row = mats[c, r:r + 1].copy()
+            _merge_tile(row, 1, n_items, 0, 0, no_excl_ptr, no_excl, heap_val, heap_idx)
+            for j in range(n_top):
+                it = heap_idx[0, j]
+                if it >= 0 and mark[it] != r:
+                    mark[it] = r
+                    cand[r, n_c] = it
+                    n_c += 1
+        for j in range(n_c):
+            for c in range(n_comp):
+                vals[r, j, c] = mats[c, r, cand[r, j]]
+    return cand, vals
