@@ -1,54 +1,147 @@
-"""Ranking metrics for next-item recommendation (one relevant item per row)."""
+"""Ranking metrics for recommendation lists.
+
+Every metric takes ``y_true`` (the relevant items of each row) and
+``recommendations`` (a ranked list of item ids per row, e.g. the output of
+``predict``).  A row of ``y_true`` is either one item (the next-item
+setting) or a list, set or array of several relevant items (e.g. everything
+a user interacted with after a cut-off); tuples are item ids, not
+collections.  Masked entries and ``None`` in ``recommendations`` are
+padding, never items.  A row without any relevant item scores 0.
+"""
+
+from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["hit_rate_at_k", "mrr", "ndcg_at_k"]
+__all__ = [
+    "average_precision_at_k",
+    "catalogue_coverage",
+    "hit_rate_at_k",
+    "mrr",
+    "ndcg_at_k",
+    "popularity_bias",
+    "precision_at_k",
+    "recall_at_k",
+]
 
 
-def _ranks(y_true, recommendations, k):
-    """1-based rank of each true item in its recommendation list (0: absent)."""
+def _relevant(target):
+    if isinstance(target, (list, set, frozenset, np.ndarray, pd.Series)):
+        return set(np.asarray(target, dtype=object).ravel().tolist()
+                   if isinstance(target, (np.ndarray, pd.Series)) else target)
+    return {target}
+
+
+def _ranked(row, k):
+    if isinstance(row, np.ma.MaskedArray):
+        row = row.compressed()
+    items = [i for i in (row.tolist() if isinstance(row, np.ndarray) else list(row))
+             if i is not None and i is not np.ma.masked]
+    return items[:k] if k is not None else items
+
+
+def _check_k(k):
+    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer))
+                          or k < 1):
+        raise ValueError(f"k must be an int >= 1 or None, got {k!r}")
+
+
+def _hits(y_true, recommendations, k):
+    """Per row: the relevant set and a boolean hit vector over the top k."""
     y_true = list(y_true)
     recs = list(recommendations)
     if len(y_true) != len(recs):
         raise ValueError(f"y_true has {len(y_true)} entries but recommendations has "
                          f"{len(recs)} rows")
-    if k is not None and k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    ranks = np.zeros(len(y_true), dtype=np.int64)
-    for i, (target, row) in enumerate(zip(y_true, recs, strict=True)):
-        row = list(row)[:k] if k is not None else list(row)
-        for r, item in enumerate(row):
-            if item is not None and item == target:
-                ranks[i] = r + 1
-                break
-    return ranks
+    _check_k(k)
+    out = []
+    for target, row in zip(y_true, recs, strict=True):
+        relevant = _relevant(target)
+        ranked = _ranked(row, k)
+        seen = set()
+        hits = []
+        for item in ranked:  # a repeated item counts once
+            hits.append(item in relevant and item not in seen)
+            seen.add(item)
+        out.append((relevant, np.array(hits, dtype=bool)))
+    return out
 
 
 def hit_rate_at_k(y_true, recommendations, k=10):
-    """Share of rows whose true item is among the first ``k`` recommendations.
-
-    Parameters
-    ----------
-    y_true : sequence of item ids, one per row.
-    recommendations : sequence of ranked item-id sequences (e.g. the output
-        of :meth:`NearestNeighborRecommender.predict`).
-    k : int, default=10
+    """Share of rows with at least one relevant item among the first ``k``.
 
     Examples
     --------
     >>> from skembed.metrics import hit_rate_at_k
     >>> hit_rate_at_k(["a", "b"], [["a", "c"], ["c", "d"]], k=2)
     0.5
+    >>> hit_rate_at_k([{"a", "z"}, ["d"]], [["z", "c"], ["c", "d"]], k=1)
+    0.5
     """
-    ranks = _ranks(y_true, recommendations, k)
-    return float(np.mean(ranks > 0)) if len(ranks) else 0.0
+    rows = _hits(y_true, recommendations, k)
+    return float(np.mean([h.any() for _, h in rows])) if rows else 0.0
+
+
+def precision_at_k(y_true, recommendations, k=10):
+    """Mean share of the first ``k`` slots holding a relevant item.
+
+    Examples
+    --------
+    >>> from skembed.metrics import precision_at_k
+    >>> precision_at_k([["a", "b"]], [["a", "x", "b", "y"]], k=4)
+    0.5
+    """
+    _check_k(k)
+    if k is None:
+        raise ValueError("precision_at_k needs a list length k")
+    rows = _hits(y_true, recommendations, k)
+    return float(np.mean([h.sum() / k for _, h in rows])) if rows else 0.0
+
+
+def recall_at_k(y_true, recommendations, k=10):
+    """Mean share of each row's relevant items found among the first ``k``.
+
+    Examples
+    --------
+    >>> from skembed.metrics import recall_at_k
+    >>> recall_at_k([["a", "b", "c", "d"]], [["a", "x", "b"]], k=3)
+    0.5
+    """
+    rows = _hits(y_true, recommendations, k)
+    return float(np.mean([h.sum() / len(r) if r else 0.0 for r, h in rows])) if rows else 0.0
+
+
+def average_precision_at_k(y_true, recommendations, k=10):
+    """Mean average precision at ``k`` (MAP@k).
+
+    A row's average precision is the mean of the precision at each rank
+    holding a relevant item, divided by ``min(len(relevant), k)``.
+
+    Examples
+    --------
+    >>> from skembed.metrics import average_precision_at_k
+    >>> average_precision_at_k([["a", "b"]], [["a", "x", "b"]], k=3)  # (1 + 2/3) / 2
+    0.8333333333333333
+    """
+    rows = _hits(y_true, recommendations, k)
+    scores = []
+    for relevant, h in rows:
+        if not relevant or not h.any():
+            scores.append(0.0)
+            continue
+        precision = np.cumsum(h) / np.arange(1, len(h) + 1)
+        denom = min(len(relevant), k) if k is not None else len(relevant)
+        scores.append(float(precision[h].sum() / denom))
+    return float(np.mean(scores)) if scores else 0.0
 
 
 def ndcg_at_k(y_true, recommendations, k=10):
-    """Normalised discounted cumulative gain with one relevant item per row.
+    """Normalised discounted cumulative gain at ``k`` (binary relevance).
 
-    Each row scores ``1 / log2(rank + 1)`` if the true item is at ``rank``
-    <= ``k`` and 0 otherwise (the ideal DCG is 1).
+    A relevant item at rank ``r`` gains ``1 / log2(r + 1)``; the ideal list
+    puts ``min(len(relevant), k)`` relevant items first.  With one relevant
+    item per row this is ``1 / log2(rank + 1)`` for a hit, 0 otherwise.
 
     Examples
     --------
@@ -56,15 +149,22 @@ def ndcg_at_k(y_true, recommendations, k=10):
     >>> round(ndcg_at_k(["a", "b"], [["a", "c"], ["c", "b"]], k=2), 4)
     0.8155
     """
-    ranks = _ranks(y_true, recommendations, k)
-    gains = np.zeros(len(ranks))
-    hit = ranks > 0
-    gains[hit] = 1.0 / np.log2(ranks[hit] + 1.0)
-    return float(np.mean(gains)) if len(ranks) else 0.0
+    rows = _hits(y_true, recommendations, k)
+    scores = []
+    for relevant, h in rows:
+        if not relevant:
+            scores.append(0.0)
+            continue
+        discounts = 1.0 / np.log2(np.arange(2, len(h) + 2))
+        n_ideal = min(len(relevant), k) if k is not None else len(relevant)
+        ideal = (1.0 / np.log2(np.arange(2, n_ideal + 2))).sum()
+        scores.append(float(discounts[h].sum() / ideal))
+    return float(np.mean(scores)) if scores else 0.0
 
 
 def mrr(y_true, recommendations, k=None):
-    """Mean reciprocal rank of the true item (0 when it is not recommended).
+    """Mean reciprocal rank of the first relevant item (0 when none is in
+    the first ``k``; ``k=None`` looks at the whole list).
 
     Examples
     --------
@@ -72,6 +172,74 @@ def mrr(y_true, recommendations, k=None):
     >>> mrr(["a", "b"], [["a", "c"], ["c", "b"]])
     0.75
     """
-    ranks = _ranks(y_true, recommendations, k)
-    rr = np.where(ranks > 0, 1.0 / np.maximum(ranks, 1), 0.0)  # no division by 0
-    return float(np.mean(rr)) if len(ranks) else 0.0
+    rows = _hits(y_true, recommendations, k)
+    scores = [1.0 / (np.argmax(h) + 1) if h.any() else 0.0 for _, h in rows]
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def catalogue_coverage(recommendations, catalogue, k=None):
+    """Share of the catalogue that appears in at least one list.
+
+    Parameters
+    ----------
+    recommendations : sequence of ranked item-id sequences
+    catalogue : collection of hashable or int
+        The recommendable items (e.g. a recommender's ``items_``), or their
+        number.
+    k : int, optional
+        Only the first ``k`` items of each list count.
+
+    Examples
+    --------
+    >>> from skembed.metrics import catalogue_coverage
+    >>> catalogue_coverage([["a", "b"], ["a", "c"]], ["a", "b", "c", "d"])
+    0.75
+    """
+    _check_k(k)
+    if isinstance(catalogue, (int, np.integer)) and not isinstance(catalogue, bool):
+        size, known = int(catalogue), None
+    else:
+        known = set(np.asarray(catalogue, dtype=object).tolist()
+                    if isinstance(catalogue, np.ndarray) else catalogue)
+        size = len(known)
+    if size < 1:
+        raise ValueError("catalogue must hold at least one item")
+    shown = {i for row in recommendations for i in _ranked(row, k)}
+    if known is not None:
+        shown &= known
+    return len(shown) / size
+
+
+def popularity_bias(recommendations, item_counts, k=None):
+    """Mean training count of the recommended items, relative to the mean
+    count of a catalogue item (average recommendation popularity, ARP,
+    normalised): 1 for lists as popular as a random catalogue item, larger
+    for lists that favour popular items.
+
+    Parameters
+    ----------
+    recommendations : sequence of ranked item-id sequences
+    item_counts : mapping
+        Training count of each catalogue item, e.g.
+        ``dict(zip(rec.items_, rec.item_counts_))`` or a pandas Series;
+        items missing from it count 0.
+    k : int, optional
+        Only the first ``k`` items of each list count.
+
+    Examples
+    --------
+    >>> from skembed.metrics import popularity_bias
+    >>> popularity_bias([["a"], ["a", "b"]], {"a": 8, "b": 2, "c": 2})
+    1.625
+    """
+    _check_k(k)
+    if isinstance(item_counts, pd.Series):
+        item_counts = item_counts.to_dict()
+    if not isinstance(item_counts, Mapping) or not item_counts:
+        raise TypeError("item_counts must be a non-empty mapping of item -> count")
+    mean_count = float(np.mean(list(item_counts.values())))
+    if mean_count <= 0:
+        raise ValueError("item_counts must contain a positive count")
+    per_row = [np.mean([item_counts.get(i, 0) for i in items])
+               for items in (_ranked(row, k) for row in recommendations) if items]
+    return float(np.mean(per_row) / mean_count) if per_row else 0.0
