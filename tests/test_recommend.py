@@ -360,3 +360,26 @@ def test_nndescent_similar_items_match_exact():
     assert np.mean([len(set(r1) & set(r2)) / 5 for r1, r2 in zip(a, b, strict=True)]) > 0.9
     with pytest.raises(ValueError, match="metric"):
         NearestNeighborRecommender(nndescent_kwargs={"metric": "euclidean"}).fit(X)
+
+
+def test_sparse_blend_equals_dense_minmax_blend():
+    """The blend adds sparse components through their non-zero scores only;
+    it must equal the sum of every component's dense row scaled to [0, 1]."""
+    X, y = group_sessions(n_sessions=300)
+    X = [h + h[:1] for h in X]  # repeats, so that the repeat component is active
+    rec = NearestNeighborRecommender(clone(EMB), exclude_seen=False, rules_weight=0.7,
+                                     session_knn_weight=1.3, cosine_weight=0.4,
+                                     output_weight=0.9, popularity_weight=0.2,
+                                     repeat_weight=0.6).fit(X, y)
+    data = rec._encode(X[:40] + [[], [123456]])
+    n_items = len(rec.items_)
+    blended = np.zeros((data.n_rows, n_items), np.float32)
+    rec._add_scores(data, 0, blended)
+    expected = np.zeros_like(blended)
+    for name, weight in rec.weights_.items():
+        raw = np.zeros_like(blended)
+        rec._component_scores(name, data, 0, raw)
+        lo, hi = raw.min(axis=1, keepdims=True), raw.max(axis=1, keepdims=True)
+        scaled = np.divide(raw - lo, hi - lo, out=np.zeros_like(raw), where=hi > lo)
+        expected += weight * scaled
+    np.testing.assert_allclose(blended, expected, rtol=1e-5, atol=1e-6)

@@ -6,9 +6,11 @@ A recommender subclass implements two methods on encoded data:
 - ``_fit_interactions(data, sequences)``: learn from the training
   histories (``data``: :class:`Interactions` over the catalogue; the raw
   ``sequences`` for learners that need item ids, such as an embedder);
-- ``_add_scores(data, q0, out, self_rows)``: add its scores of histories
-  ``q0 .. q0 + len(out)`` into the float32 block ``out`` (one column per
-  catalogue item).
+- ``_add_scores(data, q0, out, self_rows=None, weight=1.0, scaled=False)``:
+  add its scores of histories ``q0 .. q0 + len(out)`` into the float32
+  block ``out`` (one column per catalogue item; zeroed rows unless
+  ``scaled``, which adds ``weight`` times each row scaled to [0, 1], as the
+  blend of :class:`NearestNeighborRecommender` needs).
 
 Everything else (validation, encoding, exclusions, the popularity
 fallback, top-k) lives here once.
@@ -163,7 +165,7 @@ class BaseRecommender(BaseEstimator):
     def _fit_interactions(self, data, sequences):
         raise NotImplementedError
 
-    def _add_scores(self, data, q0, out, self_rows=None):
+    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
         raise NotImplementedError
 
     # -- recommending -------------------------------------------------------

@@ -4,6 +4,7 @@ popularity blended, with weights chosen on a validation split."""
 import warnings
 from numbers import Integral, Real
 
+import numba
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -261,6 +262,9 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             parts["embedder"] = self._fit_embedder(sequences, need_output=weights["output"] != 0)
         counts = np.bincount(data.ids[data.ids >= 0], minlength=n_items)
         self._popularity = np.log1p(counts).astype(np.float32)
+        spread = self._popularity.max() - self._popularity.min()
+        self._popularity_scaled = ((self._popularity - self._popularity.min()) / spread
+                                   if spread > 0 else np.zeros_like(self._popularity))
         self._parts = parts
 
     def _fit_embedder(self, sequences, need_output):
@@ -393,31 +397,50 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                             half_life)
 
     def _component_scores(self, name, data, q0, buf, self_rows=None):
-        """Raw scores of one component for histories ``q0 ..`` into ``buf``."""
+        """Raw scores of one component for histories ``q0 ..`` into the
+        zeroed ``buf`` (weight tuning)."""
         if name in ("rules", "session_knn"):
             self._parts[name]._add_scores(data, q0, buf, self_rows)
         elif name == "cosine":
-            q = self._profiles(data, q0, buf.shape[0])
-            norms = np.linalg.norm(q, axis=1, keepdims=True)
-            np.divide(q, norms, out=q, where=norms > 0)
-            np.dot(q, self._unit.T, out=buf)
+            np.dot(self._unit_profiles(data, q0, buf.shape[0]), self._unit.T, out=buf)
         elif name == "output":
             np.dot(self._profiles(data, q0, buf.shape[0]), self._output.T, out=buf)
         elif name == "popularity":
             buf += self._popularity
         elif name == "repeat":
             add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
-                               buf)
+                               buf, np.float32(1.0), False, numba.get_num_threads())
 
-    def _add_scores(self, data, q0, out, self_rows=None):
-        buf = np.empty_like(out)
-        for name in COMPONENTS:
-            weight = self.weights_[name]
-            if weight == 0 or (name == "repeat" and self.exclude_seen_):
-                continue
-            buf.fill(0.0)
-            self._component_scores(name, data, q0, buf, self_rows)
-            add_minmax_scaled(out, buf, np.float32(weight))
+    def _unit_profiles(self, data, q0, n_rows, profiles=None):
+        q = self._profiles(data, q0, n_rows) if profiles is None else profiles.copy()
+        norms = np.linalg.norm(q, axis=1, keepdims=True)
+        np.divide(q, norms, out=q, where=norms > 0)
+        return q
+
+    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+        """The blend: each component scaled to [0, 1] per row and weighted.
+        Sparse components touch only their non-zero scores; the item2vec
+        components are dense (a matrix product and two passes per row)."""
+        w = {name: np.float32(v) for name, v in self.weights_.items()}
+        n_threads = numba.get_num_threads()
+        if w["popularity"]:
+            out += w["popularity"] * self._popularity_scaled
+        for name in ("rules", "session_knn"):
+            if w[name]:
+                self._parts[name]._add_scores(data, q0, out, self_rows, w[name], True)
+        if w["repeat"] and not self.exclude_seen_:
+            add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
+                               out, w["repeat"], True, n_threads)
+        if w["cosine"] or w["output"]:
+            profiles = self._profiles(data, q0, out.shape[0])
+            buf = np.empty_like(out)
+            if w["cosine"]:
+                np.dot(self._unit_profiles(data, q0, out.shape[0], profiles), self._unit.T,
+                       out=buf)
+                add_minmax_scaled(out, buf, w["cosine"])
+            if w["output"]:
+                np.dot(profiles, self._output.T, out=buf)
+                add_minmax_scaled(out, buf, w["output"])
 
     # -- related items ----------------------------------------------------------
     def _choose_algorithm(self):

@@ -68,47 +68,60 @@ def _recency(age, half_life):
     return 0.5 ** (age / half_life)
 
 
-@njit(nogil=True, cache=True, parallel=True)
-def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out):
-    """``out[r] += sum_h w_h * rules[h]`` over the last ``max_history`` known
-    items ``h`` of history ``q0 + r`` (``w_h`` halves every ``half_life``
-    items back; ``half_life <= 0``: equal weights)."""
-    for r in prange(out.shape[0]):
-        s, e = starts[q0 + r], starts[q0 + r + 1]
-        age = 0
-        p = e - 1
-        while p >= s and age < max_history:
-            it = ids[p]
-            p -= 1
-            if it < 0:
-                continue
-            w = np.float32(_recency(age, half_life))
-            age += 1
-            for t in range(indptr[it], indptr[it + 1]):
-                out[r, indices[t]] += w * data[t]
+# Row accumulators.  Each adds one history's scores into ``acc`` (zero
+# wherever it has not written) and records every column it makes non-zero
+# in ``touched``; it returns how many.  A driver either accumulates into the
+# zeroed output row itself (raw scores) or into a per-thread scratch row
+# whose touched entries are then min-max scaled into the output and reset
+# (blending: cost in proportion to the non-zero scores, not the catalogue).
+
+@njit(nogil=True, cache=True, inline="always")
+def _touch(acc, touched, n_t, j, v):
+    if v == 0.0:
+        return n_t
+    if acc[j] == 0.0:
+        touched[n_t] = j
+        n_t += 1
+    acc[j] += v
+    return n_t
 
 
-@njit(nogil=True, cache=True, parallel=True)
-def add_history_scores(ids, starts, q0, max_history, half_life, out):
-    """``out[r, h] += w_h`` for the last ``max_history`` known items of each
-    history (the repeat-consumption signal)."""
-    for r in prange(out.shape[0]):
-        s, e = starts[q0 + r], starts[q0 + r + 1]
-        age = 0
-        p = e - 1
-        while p >= s and age < max_history:
-            it = ids[p]
-            p -= 1
-            if it < 0:
-                continue
-            out[r, it] += np.float32(_recency(age, half_life))
-            age += 1
+@njit(nogil=True, cache=True)
+def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, touched):
+    n_t = 0
+    age = 0
+    p = e - 1
+    while p >= s and age < max_history:
+        it = ids[p]
+        p -= 1
+        if it < 0:
+            continue
+        w = np.float32(_recency(age, half_life))
+        age += 1
+        for t in range(indptr[it], indptr[it + 1]):
+            n_t = _touch(acc, touched, n_t, indices[t], w * data[t])
+    return n_t
+
+
+@njit(nogil=True, cache=True)
+def _history_row(ids, s, e, max_history, half_life, acc, touched):
+    n_t = 0
+    age = 0
+    p = e - 1
+    while p >= s and age < max_history:
+        it = ids[p]
+        p -= 1
+        if it < 0:
+            continue
+        n_t = _touch(acc, touched, n_t, it, np.float32(_recency(age, half_life)))
+        age += 1
+    return n_t
 
 
 @njit(nogil=True, cache=True)
 def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
-                     item_indptr, item_sessions, k, sample_size, self_row, acc, touched,
-                     q_weight, q_mark, mark, out_row):
+                     item_indptr, item_sessions, k, sample_size, self_row, sess_acc,
+                     sess_touched, q_items, q_weight, q_mark, mark, acc, touched):
     # query items: the last max_history distinct known items, most recent first
     n_q = 0
     p = e - 1
@@ -118,18 +131,17 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
         if it < 0 or q_mark[it] == mark:
             continue
         q_mark[it] = mark
-        touched[n_q] = it  # reuse as the query item list for now
+        q_items[n_q] = it
         n_q += 1
     if n_q == 0:
-        return
-    q_items = touched[:n_q].copy()
+        return 0
     for a in range(n_q):
         # linear position weighting: the most recent item weighs 1
         q_weight[a] = (n_q - a) / n_q if linear else 1.0
-    # accumulate overlaps with the sessions holding each query item; only the
-    # sample_size most recent sessions of any posting list can be among the
+    # overlaps with the sessions holding each query item; only the
+    # sample_size most recent sessions of a posting list can be among the
     # sample_size most recent of their union
-    n_t = 0
+    n_s = 0
     for a in range(n_q):
         it = q_items[a]
         lo = max(item_indptr[it], item_indptr[it + 1] - sample_size)
@@ -137,58 +149,132 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
             sess = item_sessions[t]
             if sess == self_row:
                 continue
-            if acc[sess] == 0.0:
-                touched[n_t] = sess
-                n_t += 1
-            acc[sess] += q_weight[a]
-    cand = touched[:n_t]
-    if n_t > sample_size:
-        cand = np.sort(cand)[n_t - sample_size:]  # most recent = highest index
+            if sess_acc[sess] == 0.0:
+                sess_touched[n_s] = sess
+                n_s += 1
+            sess_acc[sess] += q_weight[a]
+    cand = sess_touched[:n_s]
+    if n_s > sample_size:
+        cand = np.sort(cand)[n_s - sample_size:]  # most recent = highest index
     sims = np.empty(cand.shape[0], np.float32)
     q_norm = np.sqrt(n_q)
     for c in range(cand.shape[0]):
         sess = cand[c]
-        sims[c] = acc[sess] / (sess_norm[sess] * q_norm)
-    for c in range(n_t):
-        acc[touched[c]] = 0.0
-    kk = min(k, cand.shape[0])
-    order = np.argsort(-sims, kind="mergesort")[:kk]
+        sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
+    for c in range(n_s):
+        sess_acc[sess_touched[c]] = 0.0
+    n_t = 0
+    order = np.argsort(-sims, kind="mergesort")[:min(k, cand.shape[0])]
     for c in order:
         sess = cand[c]
-        sim = sims[c]
         for t in range(sess_indptr[sess], sess_indptr[sess + 1]):
-            out_row[sess_items[t]] += sim
+            n_t = _touch(acc, touched, n_t, sess_items[t], sims[c])
+    return n_t
+
+
+@njit(nogil=True, cache=True)
+def _add_scaled_touched(out_row, acc, touched, n_t, weight):
+    """``out_row += weight * minmax(acc)`` for a row that is zero except at
+    ``touched`` (non-negative scores), then reset those entries of ``acc``."""
+    if n_t == 0:
+        return
+    lo = acc[touched[0]]
+    hi = lo
+    for t in range(n_t):
+        v = acc[touched[t]]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    if n_t < out_row.shape[0]:
+        lo = min(lo, 0.0)  # the untouched entries are 0
+    if hi > lo:
+        scale = np.float32(weight / (hi - lo))
+        if lo == 0.0:
+            for t in range(n_t):
+                j = touched[t]
+                out_row[j] += scale * acc[j]
+        else:  # every entry was touched
+            for j in range(out_row.shape[0]):
+                out_row[j] += scale * (acc[j] - lo)
+    for t in range(n_t):
+        acc[touched[t]] = 0.0
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
+                    weight, scaled, n_threads):
+    """Sequential-rule scores of histories ``q0 .. q0 + len(out)``:
+    ``sum_h w_h * rules[h]`` over the last ``max_history`` known items ``h``
+    (``w_h`` halves every ``half_life`` items back; ``half_life <= 0``:
+    equal weights).  ``scaled``: add ``weight`` times the min-max scaled row
+    into ``out``; otherwise add the raw scores into ``out`` (zeroed rows)."""
+    n_rows, n_items = out.shape
+    n_threads = min(n_threads, max(n_rows, 1))
+    per = (n_rows + n_threads - 1) // n_threads
+    for th in prange(n_threads):
+        scratch = np.zeros(n_items if scaled else 0, np.float32)
+        touched = np.empty(n_items, np.int64)
+        for r in range(th * per, min((th + 1) * per, n_rows)):
+            acc = scratch if scaled else out[r]
+            n_t = _rule_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, half_life,
+                            indptr, indices, data, acc, touched)
+            if scaled:
+                _add_scaled_touched(out[r], acc, touched, n_t, weight)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
+                       n_threads):
+    """The repeat signal: each of the last ``max_history`` known items of a
+    history scores its recency weight (summed over repeats); ``scaled`` as
+    in :func:`add_rule_scores`."""
+    n_rows, n_items = out.shape
+    n_threads = min(n_threads, max(n_rows, 1))
+    per = (n_rows + n_threads - 1) // n_threads
+    for th in prange(n_threads):
+        scratch = np.zeros(n_items if scaled else 0, np.float32)
+        touched = np.empty(max(max_history, 1), np.int64)
+        for r in range(th * per, min((th + 1) * per, n_rows)):
+            acc = scratch if scaled else out[r]
+            n_t = _history_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
+                               half_life, acc, touched)
+            if scaled:
+                _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
 @njit(nogil=True, cache=True, parallel=True)
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
                            sess_norm, item_indptr, item_sessions, k, sample_size,
-                           self_rows, out, n_threads):
-    """Session-kNN: ``out[r, i] += sum`` of the similarities of the ``k`` most
-    similar training sequences (among the ``sample_size`` most recent that
-    share an item with the history) that contain item ``i``.
+                           self_rows, out, weight, scaled, n_threads):
+    """Session-kNN: item ``i`` of history ``r`` scores the summed similarity
+    of the ``k`` most similar training sequences (among the ``sample_size``
+    most recent that share an item with the history) that contain it.
 
     Similarity is the cosine between the history's last ``max_history``
     distinct items (linearly decaying weights if ``linear``) and a
     sequence's distinct items.  ``self_rows[r] >= 0`` names a training
     sequence that history ``r`` must not match (itself, in validation).
-    Rows are split over ``n_threads`` threads, each with its own scratch.
+    ``scaled`` as in :func:`add_rule_scores`.
     """
-    n_rows = out.shape[0]
+    n_rows, n_items = out.shape
     n_sess = sess_norm.shape[0]
-    n_items = out.shape[1]
     n_threads = min(n_threads, max(n_rows, 1))
     per = (n_rows + n_threads - 1) // n_threads
     for th in prange(n_threads):
-        acc = np.zeros(n_sess, np.float32)
-        touched = np.empty(max(max_history * sample_size, max_history), np.int64)
+        sess_acc = np.zeros(n_sess, np.float32)
+        sess_touched = np.empty(max(max_history * sample_size, 1), np.int64)
+        q_items = np.empty(max_history, np.int64)
         q_weight = np.empty(max_history, np.float32)
         q_mark = np.full(n_items, -1, np.int64)
+        scratch = np.zeros(n_items if scaled else 0, np.float32)
+        touched = np.empty(n_items, np.int64)
         for r in range(th * per, min((th + 1) * per, n_rows)):
-            _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, linear,
-                             sess_indptr, sess_items, sess_norm, item_indptr, item_sessions,
-                             k, sample_size, self_rows[r], acc, touched, q_weight, q_mark, r,
-                             out[r])
+            acc = scratch if scaled else out[r]
+            n_t = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
+                                   linear, sess_indptr, sess_items, sess_norm, item_indptr,
+                                   item_sessions, k, sample_size, self_rows[r], sess_acc,
+                                   sess_touched, q_items, q_weight, q_mark, r, acc, touched)
+            if scaled:
+                _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
 @njit(nogil=True, cache=True)

@@ -51,5 +51,5 @@ class PopularityRecommender(BaseRecommender):
     def _fit_interactions(self, data, sequences):
         self._log_counts = np.log1p(self.item_counts_).astype(np.float32)
 
-    def _add_scores(self, data, q0, out, self_rows=None):
+    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
         out += self._log_counts

@@ -86,11 +86,12 @@ class SessionKNNRecommender(BaseRecommender):
         self._postings = (by_item.indptr.astype(np.int64), by_item.indices.astype(np.int64))
         self.n_sequences_ = len(indptr) - 1
 
-    def _add_scores(self, data, q0, out, self_rows=None):
+    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
         if self_rows is None:
             self_rows = np.full(out.shape[0], -1, np.int64)
         add_session_knn_scores(data.ids, data.starts, q0, int(self.max_history),
                                bool(self.position_weighting), self._sessions[0],
                                self._sessions[1], self._session_norm, self._postings[0],
                                self._postings[1], int(self.k), int(self.sample_size),
-                               self_rows, out, numba.get_num_threads())
+                               self_rows, out, np.float32(weight), scaled,
+                               numba.get_num_threads())
