@@ -76,11 +76,11 @@ def demo_items(args):
 
     t0 = time.perf_counter()
     baskets = shopping_baskets()
-    print(f"Item2vec recommender on {len(baskets):,} generated shopping baskets "
-          "(5 planted meal themes):")
+    print(f"Recommender (item2vec + rules + session-kNN) on {len(baskets):,} generated "
+          "shopping baskets (5 planted meal themes):")
     rec = NearestNeighborRecommender(
         ItemSequenceEmbedder(vector_size=8, window="all", random_state=0),
-        n_recommendations=3)
+        n_recommendations=3, random_state=0)
     rec.fit(baskets)
     ids, scores = rec.similar_items(["pasta", "diapers", "beer"], n=3)
     for item, row, sc in zip(["pasta", "diapers", "beer"], ids, scores, strict=True):
@@ -88,6 +88,9 @@ def demo_items(args):
                                                  zip(row, sc, strict=True)))
     for basket in (["coffee", "milk"], ["flour", "eggs"]):
         print(f"  basket {basket} -> recommend {list(rec.predict([basket])[0])}")
+    print(f"  hit rate of a held-out item: {rec.validation_score_:.2f} at 3 "
+          "recommendations (weights chosen on it: " + ", ".join(
+              f"{k} {v:g}" for k, v in rec.weights_.items() if v) + ")")
     print(f"  ({time.perf_counter() - t0:.1f}s)\n")
 
 
