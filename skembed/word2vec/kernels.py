@@ -15,6 +15,7 @@ Random numbers come from a per-chunk splitmix64 stream seeded from
 """
 
 import types
+from collections import namedtuple
 
 import numpy as np
 from llvmlite import ir
@@ -291,15 +292,43 @@ def _sync_hot(shared, lo, hot, base):
             base[r, k] = v
 
 
+# The kernels take their many same-typed arguments in named bundles, so a
+# swapped argument is a wrong field name (an error), never a silent mix-up.
+Weights = namedtuple("Weights", ["syn0", "syn1", "syn1neg"])
+Tables = namedtuple("Tables", ["keep_prob", "threshold", "alias", "codes", "points",
+                               "code_lens"])
+Options = namedtuple("Options", ["sg", "hs", "negative", "cbow_mean", "window",
+                                 "shrink_windows", "shared_negatives", "alpha_start",
+                                 "alpha_end", "schedule_words"])
+Scratch = namedtuple("Scratch", ["buf", "work", "neu1", "negs", "fbuf", "hot1", "base1"])
+
+
+@njit(inline="always")
+def _subsample(tokens, p0, p1, keep_prob, buf, state):
+    """Copy the kept tokens of ``tokens[p0:p1]`` into ``buf``; returns the
+    number kept and the random state."""
+    n = 0
+    for p in range(p0, p1):
+        w = tokens[p]
+        kp = keep_prob[w]
+        if kp < 1.0:
+            state, z = _next(state)
+            if _uniform(z) >= kp:
+                continue
+        buf[n] = w
+        n += 1
+    return n, state
+
+
 @njit(nogil=True, fastmath=True, cache=True)
-def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
-                threshold, alias, codes, points, code_lens, sg, hs, negative,
-                cbow_mean, window, shrink_windows, shared_negatives, alpha_start,
-                alpha_end, word_offset, schedule_words, seed, buf, work, neu1, negs, fbuf,
-                hot1, base1):
+def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, scr):
     """Train sentences ``s_begin..s_end`` of the corpus.
 
-    With ``shared_negatives`` (skip-gram only), the negative samples are
+    ``w``: the weights (:data:`Weights`); ``t``: sampling tables and Huffman
+    codes (:data:`Tables`); ``opt``: the training options (:data:`Options`);
+    ``scr``: this thread's scratch (:data:`Scratch`).
+
+    With ``opt.shared_negatives`` (skip-gram only), the negative samples are
     drawn once per target word and shared by all its context words (as in
     Ji et al.'s HogBatch): the few output rows involved stay in cache.
 
@@ -307,85 +336,91 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
     with the position ``word_offset + tokens index`` over ``schedule_words``
     (``word_offset`` may be virtual: the chunk's place in the training order).
 
-    ``hot1`` is this thread's copy of the last ``len(hot1)`` rows of
+    ``scr.hot1`` is this thread's copy of the last ``len(hot1)`` rows of
     ``syn1`` (empty with one thread or without hierarchical softmax) and
-    ``base1`` their values at the last merge.
+    ``scr.base1`` their values at the last merge.
 
     Returns (loss sum over the sampled examples, number of sampled
     examples, number of examples, number of effective words).
     """
     state = _mix(np.uint64(seed))
-    hot1_lo = syn1.shape[0] - hot1.shape[0]
-    dim = syn0.shape[1]
+    syn1 = w.syn1
+    hot1_lo = syn1.shape[0] - scr.hot1.shape[0]
+    negative = opt.negative
+    window = opt.window
+    buf = scr.buf
+    negs = scr.negs
     loss = 0.0
     n_examples = 0
     n_tracked = 0
     n_effective = 0
-    alpha_span = alpha_start - alpha_end
-    per_target = negative > 0 and (shared_negatives or not sg)
+    alpha_span = opt.alpha_start - opt.alpha_end
+    per_target = negative > 0 and (opt.shared_negatives or not opt.sg)
     for s in range(s_begin, s_end):
-        progress = (word_offset + starts[s]) / schedule_words
-        alpha = np.float32(max(alpha_start - alpha_span * progress, alpha_end))
-        # subsample into the buffer
-        n = 0
-        for p in range(starts[s], starts[s + 1]):
-            w = tokens[p]
-            kp = keep_prob[w]
-            if kp < 1.0:
-                state, z = _next(state)
-                if _uniform(z) >= kp:
-                    continue
-            buf[n] = w
-            n += 1
+        progress = (word_offset + starts[s]) / opt.schedule_words
+        alpha = np.float32(max(opt.alpha_start - alpha_span * progress, opt.alpha_end))
+        n, state = _subsample(tokens, starts[s], starts[s + 1], t.keep_prob, buf, state)
         n_effective += n
         # negatives drawn per target are drawn one target ahead, so that
         # their rows can be prefetched while the current target trains
         if per_target and n > 0:
-            state = _draw_negatives(negs[0], buf[0], threshold, alias, state)
+            state = _draw_negatives(negs[0], buf[0], t.threshold, t.alias, state)
         for i in range(n):
             if hot1_lo < syn1.shape[0]:
                 if ((n_effective - n + i) & (HOT_SYNC - 1)) == HOT_SYNC - 1:
-                    _sync_hot(syn1, hot1_lo, hot1, base1)
-            target = buf[i]
+                    _sync_hot(syn1, hot1_lo, scr.hot1, scr.base1)
             cur = negs[i & 1]
             if i + 1 < n:
                 if per_target:
                     ahead = negs[(i + 1) & 1]
-                    state = _draw_negatives(ahead, buf[i + 1], threshold, alias, state)
-                    _prefetch_row(syn1neg, buf[i + 1])
+                    state = _draw_negatives(ahead, buf[i + 1], t.threshold, t.alias, state)
+                    _prefetch_row(w.syn1neg, buf[i + 1])
                     for d in range(negative):
                         if ahead[d] >= 0:
-                            _prefetch_row(syn1neg, ahead[d])
+                            _prefetch_row(w.syn1neg, ahead[d])
                 if i + window + 1 < n:  # the word entering the next window
-                    _prefetch_row(syn0, buf[i + window + 1])
+                    _prefetch_row(w.syn0, buf[i + window + 1])
             b = 0
-            if shrink_windows:
+            if opt.shrink_windows:
                 state, z = _next(state)
                 b = _below(z, window)
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
-            if sg:
+            if opt.sg:
+                target = buf[i]
+                work = scr.work
+                syn0 = w.syn0
+                dim = syn0.shape[1]
+                ex_loss = 0.0
+                tracked = 0
                 for j in range(lo, hi):
                     if j == i:
                         continue
                     ctx = buf[j]
                     for k in range(dim):
                         work[k] = 0.0
-                    if negative > 0 and not shared_negatives:
-                        state = _draw_negatives(cur, target, threshold, alias, state)
+                    if negative > 0 and not opt.shared_negatives:
+                        state = _draw_negatives(cur, target, t.threshold, t.alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                    ex_loss = _output_layer(syn0[ctx], target, alpha, work, syn1, syn1neg,
-                                            hs, negative, codes, points, code_lens, cur,
-                                            fbuf, track, hot1, hot1_lo)
-                    loss += ex_loss
-                    n_tracked += track
+                    ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
+                                             opt.hs, negative, t.codes, t.points,
+                                             t.code_lens, cur, scr.fbuf, track, scr.hot1,
+                                             hot1_lo)
+                    tracked += track
                     n_examples += 1
                     for k in range(dim):
                         syn0[ctx, k] += _clip(work[k])
+                loss += ex_loss
+                n_tracked += tracked
             else:
                 count = hi - lo - 1
                 if count <= 0:
                     continue
+                target = buf[i]
+                work = scr.work
+                neu1 = scr.neu1
+                syn0 = w.syn0
+                dim = syn0.shape[1]
                 for k in range(dim):
                     neu1[k] = 0.0
                     work[k] = 0.0
@@ -395,15 +430,14 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
                     ctx = buf[j]
                     for k in range(dim):
                         neu1[k] += syn0[ctx, k]
-                if cbow_mean:
+                if opt.cbow_mean:
                     inv = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
                         neu1[k] *= inv
                 track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                ex_loss = _output_layer(neu1, target, alpha, work, syn1, syn1neg, hs,
-                                        negative, codes, points, code_lens, cur, fbuf, track,
-                                        hot1, hot1_lo)
-                loss += ex_loss
+                loss += _output_layer(neu1, target, alpha, work, syn1, w.syn1neg, opt.hs,
+                                      negative, t.codes, t.points, t.code_lens, cur, scr.fbuf,
+                                      track, scr.hot1, hot1_lo)
                 n_tracked += track
                 n_examples += 1
                 for j in range(lo, hi):
@@ -415,11 +449,8 @@ def train_chunk(syn0, syn1, syn1neg, tokens, starts, s_begin, s_end, keep_prob,
     return loss, n_tracked, n_examples, n_effective
 
 
-def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, order, offsets,
-                  c_begin, c_end, keep_prob, threshold, alias, codes, points, code_lens,
-                  sg, hs, negative, cbow_mean, window, shrink_windows, shared_negatives,
-                  alpha_start, alpha_end, word_offset, schedule_words, seed, n_threads,
-                  max_len):
+def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t, opt,
+                  word_offset, seed, n_threads, max_len):
     """Train the chunks of slots ``c_begin..c_end`` of ``order``; thread t
     takes slots t, t+n, ...  (``c_begin`` a multiple of n; slots holding -1
     are padding).  Chunk ``c`` trains at schedule position ``word_offset +
@@ -428,54 +459,54 @@ def _train_chunks(syn0, syn1, syn1neg, tokens, starts, chunk_starts, order, offs
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words) as arrays, so the float64 loss is summed without races.
     """
-    dim = syn0.shape[1]
+    dim = w.syn0.shape[1]
+    negative = opt.negative
     losses = np.zeros(n_threads, np.float64)
     tracked = np.zeros(n_threads, np.int64)
     examples = np.zeros(n_threads, np.int64)
     effective = np.zeros(n_threads, np.int64)
-    for t in prange(n_threads):
+    for th in prange(n_threads):
         # Per-thread scratch, each array padded by 128 bytes on both sides:
         # small allocations of different threads can otherwise share a cache
         # line, and the cores then fight over it on every write (this made
         # identical 2-thread fits take either 3 s or 7 s, by allocator luck).
-        buf = np.empty(max_len + 64, np.int32)[32:32 + max_len]
-        work = np.empty(dim + 64, np.float32)[32:32 + dim]
-        neu1 = np.empty(dim + 64, np.float32)[32:32 + dim]
         n_neg = max(negative, 1)
-        negs = np.empty(2 * n_neg + 32, np.int64)[16:16 + 2 * n_neg].reshape((2, n_neg))
-        n_f = max(negative + 1, codes.shape[1])
-        fbuf = np.empty(n_f + 64, np.float32)[32:32 + n_f]
-        n_h1 = min(HOT_ROWS, syn1.shape[0]) if n_threads > 1 and hs else 0
-        hot1 = np.empty((n_h1, dim), np.float32)
-        base1 = np.empty((n_h1, dim), np.float32)
-        h1_lo = syn1.shape[0] - n_h1
-        _load_hot(syn1, h1_lo, hot1, base1)
+        n_f = max(negative + 1, t.codes.shape[1])
+        n_h1 = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
+        scr = Scratch(
+            np.empty(max_len + 64, np.int32)[32:32 + max_len],
+            np.empty(dim + 64, np.float32)[32:32 + dim],
+            np.empty(dim + 64, np.float32)[32:32 + dim],
+            np.empty(2 * n_neg + 32, np.int64)[16:16 + 2 * n_neg].reshape((2, n_neg)),
+            np.empty(n_f + 64, np.float32)[32:32 + n_f],
+            np.empty((n_h1, dim), np.float32),
+            np.empty((n_h1, dim), np.float32),
+        )
+        h1_lo = w.syn1.shape[0] - n_h1
+        _load_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
         loss = 0.0
         n_tr = 0
         n_ex = 0
         n_eff = 0
-        for slot in range(c_begin + t, c_end, n_threads):
+        for slot in range(c_begin + th, c_end, n_threads):
             c = order[slot]
             if c < 0:
                 continue
             chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(c) * _GOLDEN))
             # position of the chunk's first token in the training order
             offset = word_offset + offsets[c] - starts[chunk_starts[c]]
-            cl, nt, ne, nw = train_chunk(syn0, syn1, syn1neg, tokens, starts, chunk_starts[c],
-                                    chunk_starts[c + 1], keep_prob, threshold, alias,
-                                    codes, points, code_lens, sg, hs, negative,
-                                    cbow_mean, window, shrink_windows, shared_negatives,
-                                    alpha_start, alpha_end, offset, schedule_words,
-                                    chunk_seed, buf, work, neu1, negs, fbuf, hot1, base1)
+            cl, nt, ne, nw = train_chunk(w, tokens, starts, chunk_starts[c],
+                                         chunk_starts[c + 1], t, opt, offset, chunk_seed,
+                                         scr)
             loss += cl
             n_tr += nt
             n_ex += ne
             n_eff += nw
-        _sync_hot(syn1, h1_lo, hot1, base1)
-        losses[t] = loss
-        tracked[t] = n_tr
-        examples[t] = n_ex
-        effective[t] = n_eff
+        _sync_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
+        losses[th] = loss
+        tracked[th] = n_tr
+        examples[th] = n_ex
+        effective[th] = n_eff
     return losses, tracked, examples, effective
 
 

@@ -167,9 +167,15 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     raw_words_per_epoch = raw_words_per_epoch or words_per_epoch
     alpha_start = config.alpha if alpha_start is None else alpha_start
     alpha_end = config.min_alpha if alpha_end is None else alpha_end
-    keep, threshold, alias, codes, points, code_lens = _output_tables(counts, config)
+    tables = kernels.Tables(*_output_tables(counts, config))
     n_words = int(words_per_epoch)
-    schedule = float(max(n_words * config.epochs, 1))
+    options = kernels.Options(
+        sg=bool(config.sg), hs=bool(config.hs), negative=int(config.negative),
+        cbow_mean=bool(config.cbow_mean), window=int(config.window),
+        shrink_windows=bool(config.shrink_windows),
+        shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
+        alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)))
+    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg)
 
     if n_threads > 1:
         numba.set_num_threads(n_threads)
@@ -204,15 +210,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     if c1 <= c0:
                         continue
                     losses, tracked, examples, effective = run(
-                        state.syn0, state.syn1, state.syn1neg, piece.tokens, piece.starts,
-                        chunk_starts, order, offsets, c0, c1, keep, threshold, alias,
-                        codes, points,
-                        code_lens, bool(config.sg), bool(config.hs), int(config.negative),
-                        bool(config.cbow_mean), int(config.window),
-                        bool(config.shrink_windows), bool(config.shared_negatives),
-                        float(alpha_start), float(alpha_end),
-                        float(epoch * n_words + offset), schedule, seed, n_threads, max_len,
-                    )
+                        weights, piece.tokens, piece.starts, chunk_starts, order, offsets,
+                        c0, c1, tables, options, float(epoch * n_words + offset), seed,
+                        n_threads, max_len)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
