@@ -1,11 +1,40 @@
 """Parameter validation shared by the estimators."""
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import Interval
 
-from .word2vec import Word2VecConfig
+from .word2vec.vocab import MAX_SENTENCE_LEN
+
+# n_jobs as scikit-learn reads it: None (1), a positive count, or -1, -2, ...
+# (all cores, all but one, ...); 0 is an error
+N_JOBS = [Interval(Integral, None, -1, closed="right"),
+          Interval(Integral, 1, None, closed="left"), None]
+
+# The word2vec hyper-parameters shared by Word2VecTransformer and
+# ItemSequenceEmbedder.  Every integer is bounded so that no value can reach
+# a kernel as an overflowing or absurd machine integer.
+WORD2VEC_PARAMETERS = {
+    "vector_size": [Interval(Integral, 1, 100_000, closed="both")],
+    "window": [Interval(Integral, 1, MAX_SENTENCE_LEN, closed="both")],
+    "sg": ["boolean"],
+    "hs": ["boolean"],
+    "negative": [Interval(Integral, 0, 1_000, closed="both")],
+    "ns_exponent": [Interval(Real, -10, 10, closed="both")],
+    "sample": [Interval(Real, 0, 1, closed="both")],
+    "min_count": [Interval(Integral, 1, 2**40, closed="both")],
+    "alpha": [Interval(Real, 0, 10, closed="right")],
+    "min_alpha": [Interval(Real, 0, 10, closed="both")],
+    "epochs": [Interval(Integral, 1, 1_000_000, closed="both")],
+    "shrink_windows": ["boolean"],
+    "shared_negatives": ["boolean"],
+    "n_jobs": N_JOBS,
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 def check_bool(value, name):
@@ -24,47 +53,6 @@ def check_n_jobs(n_jobs):
     if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
         raise ValueError(f"n_jobs must be None or a non-zero int, got {n_jobs!r}")
     return n_jobs
-
-
-def word2vec_config(est, window=None):
-    """Validate the word2vec hyper-parameters of ``est`` into a config.
-
-    ``window`` overrides ``est.window`` (e.g. a resolved ``"all"``).
-    Raises ``ValueError`` naming the parameter (``TypeError`` for wrong types).
-    """
-    vector_size = check_scalar(est.vector_size, "vector_size", numbers.Integral, min_val=1)
-    window = est.window if window is None else window
-    window = check_scalar(window, "window", numbers.Integral, min_val=1)
-    negative = check_scalar(est.negative, "negative", numbers.Integral, min_val=0)
-    hs = check_bool(est.hs, "hs")
-    if not hs and negative == 0:
-        raise ValueError(
-            "hs=False with negative=0 leaves no output layer to train: "
-            "set negative > 0 (negative sampling) or hs=True (hierarchical softmax)"
-        )
-    ns_exponent = check_scalar(est.ns_exponent, "ns_exponent", numbers.Real)
-    sample = check_scalar(est.sample, "sample", numbers.Real, min_val=0.0)
-    alpha = check_scalar(est.alpha, "alpha", numbers.Real, min_val=0.0,
-                         include_boundaries="neither")
-    min_alpha = check_scalar(est.min_alpha, "min_alpha", numbers.Real, min_val=0.0,
-                             max_val=alpha)
-    epochs = check_scalar(est.epochs, "epochs", numbers.Integral, min_val=1)
-    return Word2VecConfig(
-        vector_size=int(vector_size),
-        window=int(window),
-        sg=check_bool(est.sg, "sg"),
-        hs=hs,
-        negative=int(negative),
-        ns_exponent=float(ns_exponent),
-        cbow_mean=check_bool(getattr(est, "cbow_mean", True), "cbow_mean"),
-        sample=float(sample),
-        alpha=float(alpha),
-        min_alpha=float(min_alpha),
-        epochs=int(epochs),
-        shrink_windows=check_bool(est.shrink_windows, "shrink_windows"),
-        shared_negatives=check_bool(getattr(est, "shared_negatives", False),
-                                    "shared_negatives"),
-    )
 
 
 def check_int_sequence(value, name, min_val=1, allow_empty=True):

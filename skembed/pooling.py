@@ -1,4 +1,5 @@
-"""Numba kernel that pools key vectors into one vector per sequence.
+"""Pooling key vectors into one vector per sequence, and the document
+statistics it needs (idf, SIF weights and component).
 
 Used for document vectors (mean, tf-idf, SIF) and item-sequence profiles.
 """
@@ -68,3 +69,61 @@ def document_frequency(ids, starts, n_keys):
                 last[w] = s
                 df[w] += 1
     return df
+
+
+# -- document statistics for pooling (idf, SIF) -------------------------------
+# Arora et al.'s SIF weight a / (a + p(w))
+SIF_A = 1e-3
+
+
+def smooth_idf(df, n_documents):
+    """``log((1 + n) / (1 + df)) + 1`` as float32 (scikit-learn's smooth idf)."""
+    return (np.log((1.0 + n_documents) / (1.0 + np.asarray(df))) + 1.0).astype(np.float32)
+
+
+def document_weights(rule, counts, idf=None):
+    """Per-key pooling weights of ``rule``: "mean" (ones), "tfidf" (``idf``)
+    or "sif" (``a / (a + p(w))`` with ``p`` the relative frequency)."""
+    if rule == "tfidf":
+        return idf
+    if rule == "sif":
+        p = counts / max(counts.sum(), 1)
+        return (SIF_A / (SIF_A + p)).astype(np.float32)
+    return np.ones(len(counts), np.float32)
+
+
+def first_principal_axis(X):
+    """First right singular vector of the uncentred rows of X (unit norm),
+    from the small Gram matrix; zeros when X is all zero."""
+    gram = X.T.astype(np.float64) @ X.astype(np.float64)
+    if not np.any(gram):
+        return np.zeros(X.shape[1], np.float32)
+    _, vecs = np.linalg.eigh(gram)
+    return vecs[:, -1].astype(np.float32)
+
+
+def remove_component(out, component):
+    """Subtract from each row its projection on ``component`` (in place)."""
+    out -= np.outer(out @ component, component).astype(np.float32)
+    return out
+
+
+def pool_pieces(pieces, n_documents, weights, vectors, by_weight_sum):
+    """Document vectors from encoded pieces (each with ``file_index``, one
+    document per file): the per-piece weighted sums are combined, so the
+    result equals pooling each whole file at once."""
+    sums = np.zeros((n_documents, vectors.shape[1]), np.float64)
+    totals = np.zeros(n_documents)
+    for piece in pieces:
+        ids = piece.tokens
+        if len(ids) == 0:
+            continue
+        mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), weights, vectors,
+                            by_weight_sum)[0]
+        w = float(weights[ids].sum()) if by_weight_sum else float(len(ids))
+        sums[piece.file_index] += w * mean
+        totals[piece.file_index] += w
+    out = np.zeros(sums.shape, np.float32)
+    nz = totals > 0
+    out[nz] = sums[nz] / totals[nz, None]
+    return out

@@ -1,18 +1,29 @@
 """ItemSequenceEmbedder (item2vec / Pin2Vec) and event-log helpers."""
 
 import numbers
+from numbers import Real
 
-import numba
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_n_jobs, check_option, word2vec_config
+from ._threads import numba_threads, resolve_n_threads
+from ._validation import WORD2VEC_PARAMETERS
 from .keyed_vectors import KeyedVectors
 from .pooling import pool_vectors
-from .word2vec import fit_sequences, resolve_n_threads
+from .word2vec import SequenceCorpus, Word2VecConfig, fit_corpus
 from .word2vec.vocab import MAX_SENTENCE_LEN, encode_ids
 
 __all__ = ["ItemSequenceEmbedder", "sequences_from_events"]
@@ -127,6 +138,13 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     True
     """
 
+    _parameter_constraints = {
+        **WORD2VEC_PARAMETERS,
+        "window": [*WORD2VEC_PARAMETERS["window"], StrOptions({"all"})],
+        "profile": [StrOptions({"mean", "recency"})],
+        "half_life": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(
         self,
         vector_size=64,
@@ -182,36 +200,60 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         self
         """
+        for attr in ("wv_", "_state", "_vocab"):
+            self.__dict__.pop(attr, None)
+        return self._fit(X, update=False)
+
+    def partial_fit(self, X, y=None):
+        """Continue training on new sequences (online item2vec).
+
+        Items of X seen at least ``min_count`` times in X join the
+        vocabulary (appended: rows of known items never move); counts of
+        known items grow.  Each call makes ``epochs`` passes over X with the
+        learning rate decaying from ``alpha`` to ``min_alpha``.  On an
+        unfitted estimator this is ``fit``.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(self, "_state"):
+            return self.fit(X)
+        return self._fit(X, update=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, update):
         sequences = [s for s in as_sequences(X) if len(s) > 0]
         if not sequences:
             raise ValueError("X contains no non-empty sequence: fit needs at least one "
                              "sequence with an item")
+        overrides = {}
         if self.window == "all":
-            window = max(min(max(map(len, sequences)), MAX_SENTENCE_LEN) - 1, 1)
-        elif isinstance(self.window, str):
-            raise ValueError(f"window must be a positive int or 'all', got {self.window!r}")
-        else:
-            window = self.window
-        config = word2vec_config(self, window=window)
-        if self.window == "all":
-            config.shrink_windows = False
-        check_scalar(self.min_count, "min_count", numbers.Integral, min_val=1)
-        check_option(self.profile, "profile", {"mean", "recency"})
-        check_scalar(self.half_life, "half_life", numbers.Real, min_val=0.0,
-                     include_boundaries="neither")
-        check_n_jobs(self.n_jobs)
-        rng = check_random_state(self.random_state)
+            longest = min(max(map(len, sequences)), MAX_SENTENCE_LEN)
+            overrides = {"window": max(longest - 1, 1), "shrink_windows": False}
+        config = Word2VecConfig.from_params(self.get_params(), **overrides)
+        rng = self._rng if update else check_random_state(self.random_state)
         try:
-            vocab, _, state = fit_sequences(
-                sequences, config, rng, min_count=self.min_count,
+            vocab, state = fit_corpus(
+                SequenceCorpus(sequences), config, rng, min_count=self.min_count,
+                vocab=self._vocab if update else None,
+                state=self._state if update else None,
                 n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
                 name="ItemSequenceEmbedder")
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
+        self._vocab, self._state, self._rng = vocab, state, rng
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         self.item_counts_ = vocab.counts
         self.output_vectors_ = state.syn1neg if config.negative > 0 else None
-        self.loss_history_ = list(state.loss_history)
+        self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
+        state.loss_history = []
         return self
 
     def transform(self, X):
@@ -226,23 +268,20 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ndarray of float32, shape (n_sequences, vector_size)
         """
         check_is_fitted(self, "wv_")
-        ids, starts = self._encode(X)
-        return self._profiles(ids, starts)
-
-    def _encode(self, X):
-        sequences = as_sequences(X)
+        # used only here, so a set_params after fit is checked here too
+        validate_parameter_constraints(
+            {k: self._parameter_constraints[k] for k in ("profile", "half_life")},
+            {"profile": self.profile, "half_life": self.half_life},
+            caller_name=type(self).__name__)
         try:
-            ids, lengths = encode_ids(sequences, self.wv_.key_to_index)
+            ids, lengths = encode_ids(as_sequences(X), self.wv_.key_to_index)
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
         starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        return ids, starts
-
-    def _profiles(self, ids, starts):
-        numba.set_num_threads(resolve_n_threads(self.n_jobs))
         half_life = float(self.half_life) if self.profile == "recency" else 0.0
         weights = np.ones(len(self.wv_), np.float32)
-        return pool_vectors(ids, starts, weights, self.wv_.vectors, True, half_life)
+        with numba_threads(self.n_jobs):
+            return pool_vectors(ids, starts, weights, self.wv_.vectors, True, half_life)
 
     @property
     def _n_features_out(self):

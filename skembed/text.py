@@ -1,34 +1,40 @@
 """Word2VecTransformer: word2vec trained on raw text, documents to vectors."""
 
-import numbers
 import re
 import time
+from numbers import Integral
 
-import numba
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_bool, check_n_jobs, check_option, word2vec_config
+from ._threads import numba_threads, resolve_n_threads
+from ._validation import WORD2VEC_PARAMETERS
 from .keyed_vectors import KeyedVectors
-from .pooling import document_frequency, pool_vectors
-from .text_stream import EncodedFileCorpus, check_paths, iter_documents
-from .word2vec import (
-    count_keys,
-    encode_corpus,
-    finalize_vocab,
-    grow_state,
-    init_state,
-    resolve_n_threads,
-    train,
-    update_vocab,
+from .pooling import (
+    document_weights,
+    first_principal_axis,
+    pool_pieces,
+    pool_vectors,
+    remove_component,
+    smooth_idf,
 )
-from .word2vec.vocab import TokenIndex, encode_ids
+from .word2vec import SequenceCorpus, TextFileCorpus, Word2VecConfig, fit_corpus
+from .word2vec.corpus import check_paths
+from .word2vec.vocab import encode_ids
 
 __all__ = ["Word2VecTransformer"]
-
-_SIF_A = 1e-3
 
 
 def _as_documents(X):
@@ -180,6 +186,17 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     ['the', 'sat', 'on']
     """
 
+    _parameter_constraints = {
+        **WORD2VEC_PARAMETERS,
+        "cbow_mean": ["boolean"],
+        "max_vocab_size": [Interval(Integral, 1, 2**40, closed="both"), None],
+        "max_final_vocab": [Interval(Integral, 1, 2**40, closed="both"), None],
+        "lowercase": ["boolean"],
+        "token_pattern": [str],
+        "input": [StrOptions({"content", "filename"})],
+        "doc_vector": [StrOptions({"mean", "tfidf", "sif"})],
+    }
+
     def __init__(
         self,
         vector_size=100,
@@ -237,7 +254,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         except (re.error, TypeError) as exc:
             raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid "
                              f"regular expression: {exc}") from None
-        lowercase = check_bool(self.lowercase, "lowercase")
+        lowercase = bool(self.lowercase)
         findall = pattern.findall
 
         def tokenize_text(text):
@@ -266,19 +283,6 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return tokenized
 
     # -- fitting ------------------------------------------------------------
-    def _validate_params(self):
-        config = word2vec_config(self)
-        check_scalar(self.min_count, "min_count", numbers.Integral, min_val=1)
-        for name in ("max_vocab_size", "max_final_vocab"):
-            value = getattr(self, name)
-            if value is not None:
-                check_scalar(value, name, numbers.Integral, min_val=1)
-        check_option(self.doc_vector, "doc_vector", {"mean", "tfidf", "sif"})
-        check_option(self.input, "input", {"content", "filename"})
-        check_n_jobs(self.n_jobs)
-        check_scalar(self.verbose, "verbose", numbers.Integral)
-        return config
-
     def fit(self, X, y=None):
         """Learn the vocabulary and word vectors from the documents in X.
 
@@ -336,147 +340,94 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """Fit, then return the document vectors of X (avoids re-tokenizing)."""
         self._reset()
         corpus = self._fit(X)
-        if corpus is None:  # streamed files: one document per file
+        if self.input == "filename":  # streamed files: one document per file
             return self.transform(X)
-        return self._pool(corpus.tokens, corpus.document_starts())
+        return self._pool(corpus.encoded.tokens, corpus.encoded.document_starts())
 
-    def _fit(self, X, update=False):
-        config = self._validate_params()
-        if update:
-            if config.vector_size != self._state.syn0.shape[1]:
-                raise ValueError("vector_size changed since fit; refit instead")
-            rng = self._rng
-        else:
-            rng = check_random_state(self.random_state)
-        n_threads = resolve_n_threads(self.n_jobs)
-        timings = {}
-        t0 = time.perf_counter()
+    def _corpus(self, X):
+        """X as a corpus of the engine: token lists in memory, or files."""
         tokenize = self._tokenizer()
-        index = None
         if self.input == "filename":
-            paths = check_paths(X)
-            counter, total, n_docs = count_keys(
-                (doc for _, docs in iter_documents(paths, tokenize.text) for doc in docs),
-                self.max_vocab_size)
-            n_docs = len(paths)
-        else:
-            docs = self._tokenize(X, check_tokens=False)
-            if not docs:
-                raise ValueError("X contains no documents: fit needs at least one "
-                                 "document with words")
-            timings["tokenize"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            try:
-                if self.max_vocab_size is None:
-                    index = TokenIndex(docs)
-                    counter, total, n_docs = index.counter(), index.total_words, len(docs)
-                else:  # prune while counting, as the C tool
-                    counter, total, n_docs = count_keys(docs, self.max_vocab_size)
-            except TypeError:  # an unhashable token: name the document
-                _check_tokens(docs)
-                raise
-        if total == 0:
-            raise ValueError(
-                f"all {n_docs} documents are empty after tokenizing: check the "
-                f"input or token_pattern={self.token_pattern!r}"
-            )
-        if not all(isinstance(k, str) for k in counter):
-            _check_tokens(docs)
-        if update:
-            vocab, n_new = update_vocab(self._vocab, counter, total, self.min_count)
-            state = grow_state(self._state, n_new, rng)
-        else:
-            vocab = finalize_vocab(counter, total, self.min_count, self.max_final_vocab)
-            if len(vocab) == 0:
-                raise ValueError(
-                    f"empty vocabulary: no word occurs at least min_count={self.min_count} "
-                    f"times in {total} tokens; lower min_count or give more text"
-                )
-            state = init_state(len(vocab), config.vector_size, rng)
-        k2i = vocab.key_to_index
-        known_words = sum(c for k, c in counter.items() if k in k2i)  # sets the schedule
-        del counter
-        corpus = None
-        if self.input == "filename":
-            source = EncodedFileCorpus(paths, tokenize.text, vocab.key_to_index, len(vocab))
-        else:
-            corpus = (index.encode(vocab.key_to_index) if index is not None
-                      else encode_corpus(docs, vocab.key_to_index))
-            del docs, index
-        timings["vocab"] = time.perf_counter() - t0
-        if self.verbose:
-            print(f"[Word2VecTransformer] {total:,} tokens in {n_docs:,} documents, "
-                  f"{len(vocab):,} words (min_count={vocab.min_count}); tokenize+vocabulary "
-                  f"{sum(timings.values()):.1f}s", flush=True)
-        if corpus is not None:
-            train(corpus, vocab.counts, config, state, rng, n_threads=n_threads,
-                  verbose=self.verbose)
-        else:
-            try:
-                train(source, vocab.counts, config, state, rng, n_threads=n_threads,
-                      verbose=self.verbose, words_per_epoch=known_words,
-                      raw_words_per_epoch=total)
-            except BaseException:
-                source.close()
-                raise
-        timings["train"] = state.timings.pop("train")
-        if self.verbose:
-            print(f"[Word2VecTransformer] trained in {timings['train']:.1f}s "
-                  f"({total * config.epochs / max(timings['train'], 1e-9):,.0f} raw "
-                  "words/s)", flush=True)
+            return TextFileCorpus(check_paths(X), tokenize.text)
+        docs = self._tokenize(X, check_tokens=False)
+        if not docs:
+            raise ValueError("X contains no documents: fit needs at least one document "
+                             "with words")
+        if not any(len(d) for d in docs):
+            raise ValueError(f"all {len(docs)} documents are empty after tokenizing: check "
+                             f"the input or token_pattern={self.token_pattern!r}")
+        return SequenceCorpus(docs)
 
-        self._state = state
-        self._vocab = vocab
-        self._rng = rng
-        self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
-        self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
-        state.loss_history = []
-        self.effective_min_count_ = vocab.min_count
-        self.corpus_word_count_ = (self.corpus_word_count_ if update else 0) + total
-        self.timings_ = timings
-        # document statistics for every pooling rule, so that doc_vector can
-        # be changed with set_params after fit (no retraining)
-        if corpus is not None:
-            n_documents = corpus.n_documents
-            df = document_frequency(corpus.tokens, corpus.document_starts(), len(vocab))
-        else:
-            n_documents = len(paths)
-            df = source.document_frequency
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, update=False):
+        config = Word2VecConfig.from_params(self.get_params())
+        rng = self._rng if update else check_random_state(self.random_state)
+        t0 = time.perf_counter()
+        corpus = self._corpus(X)
+        timings = {"tokenize": time.perf_counter() - t0}
+        try:
+            try:
+                vocab, state = fit_corpus(
+                    corpus, config, rng, min_count=self.min_count,
+                    max_vocab_size=self.max_vocab_size, max_final_vocab=self.max_final_vocab,
+                    vocab=self._vocab if update else None,
+                    state=self._state if update else None,
+                    n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
+                    name="Word2VecTransformer", check_keys=_check_string_keys(corpus))
+            except TypeError:  # an unhashable token: name the document
+                if isinstance(corpus, SequenceCorpus):
+                    _check_tokens(corpus.sequences)
+                raise
+            timings["vocab"] = state.timings["vocab"]
+            timings["train"] = state.timings["train"]
+            self._state, self._vocab, self._rng = state, vocab, rng
+            self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+            self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
+            state.loss_history = []
+            self.effective_min_count_ = vocab.min_count
+            self.corpus_word_count_ = ((self.corpus_word_count_ if update else 0)
+                                       + corpus.raw_words)
+            self.timings_ = timings
+            self._learn_pooling(corpus, update)
+        finally:
+            corpus.close()
+        return corpus
+
+    def _learn_pooling(self, corpus, update):
+        """Document statistics for every pooling rule, so that doc_vector can
+        be changed with set_params after fit (no retraining)."""
+        n_keys = len(self._vocab)
+        df = corpus.document_frequency(n_keys)
+        n_documents = corpus.n_documents
         if update:
             n_documents += self._n_documents
             df[: len(self._df)] += self._df
-        self._df, self._n_documents, self._counts = df, n_documents, vocab.counts
-        self.idf_ = (np.log((1.0 + n_documents) / (1.0 + df)) + 1.0).astype(np.float32)
+        self._df, self._n_documents, self._counts = df, n_documents, self._vocab.counts
+        self.idf_ = smooth_idf(df, n_documents)
         self.__dict__.pop("sif_component_", None)
         # streamed files would need one more pass: only when asked for
-        if corpus is not None or self.doc_vector == "sif":
-            weights = self._document_weights("sif")
-            if corpus is not None:
-                pooled = pool_vectors(corpus.tokens, corpus.document_starts(), weights,
-                                      self.wv_.vectors, False)
+        streamed = self.input == "filename"
+        if not streamed or self.doc_vector == "sif":
+            weights = document_weights("sif", self._counts)
+            if streamed:
+                pooled = pool_pieces(corpus.pieces(), n_documents, weights,
+                                     self.wv_.vectors, False)
             else:
-                pooled = self._pool_pieces(source(), len(paths), "sif", weights)
-            self.sif_component_ = _first_principal_axis(pooled)
-        if corpus is None:
-            source.close()
-        return corpus
-
-    def _document_weights(self, rule):
-        """Per-word pooling weights of ``rule`` (``self._counts`` order)."""
-        if rule == "tfidf":
-            return self.idf_
-        if rule == "sif":
-            p = self._counts / max(self._counts.sum(), 1)
-            return (_SIF_A / (_SIF_A + p)).astype(np.float32)
-        return np.ones(len(self._counts), np.float32)
+                pooled = pool_vectors(corpus.encoded.tokens,
+                                      corpus.encoded.document_starts(), weights,
+                                      self.wv_.vectors, False)
+            self.sif_component_ = first_principal_axis(pooled)
 
     def _pooling(self):
         """Validated ``doc_vector`` and its weights, at transform time."""
-        rule = check_option(self.doc_vector, "doc_vector", {"mean", "tfidf", "sif"})
+        validate_parameter_constraints(
+            {"doc_vector": self._parameter_constraints["doc_vector"]},
+            {"doc_vector": self.doc_vector}, caller_name=type(self).__name__)
+        rule = self.doc_vector
         if rule == "sif" and not hasattr(self, "sif_component_"):
             raise ValueError("doc_vector='sif' on streamed files needs the SIF component "
                              "computed in fit: refit with doc_vector='sif'")
-        return rule, self._document_weights(rule)
+        return rule, document_weights(rule, self._counts, self.idf_)
 
     def estimate_memory(self, vocab_size=None, corpus_words=None):
         """Approximate bytes needed to train, by component.
@@ -513,41 +464,10 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     # -- transforming ---------------------------------------------------------
     def _pool(self, ids, starts):
-        numba.set_num_threads(resolve_n_threads(self.n_jobs))
         rule, weights = self._pooling()
-        out = pool_vectors(ids, starts, weights, self.wv_.vectors, rule != "sif")
-        return self._remove_component(out, rule)
-
-    def _remove_component(self, out, rule):
-        if rule == "sif":
-            u = self.sif_component_
-            out -= np.outer(out @ u, u).astype(np.float32)
-        return out
-
-    def _pool_pieces(self, pieces, n_docs, rule=None, weights=None):
-        """Document vectors from encoded pieces of files (one document per file),
-        combining the per-piece weighted means by their weight totals.  With
-        ``rule`` given, the SIF component is not removed (used to learn it)."""
-        numba.set_num_threads(resolve_n_threads(self.n_jobs))
-        learning = rule is not None
-        if not learning:
-            rule, weights = self._pooling()
-        by_weight = rule != "sif"
-        sums = np.zeros((n_docs, self.wv_.vector_size), np.float64)
-        totals = np.zeros(n_docs)
-        for piece in pieces:
-            ids = piece.tokens
-            if len(ids) == 0:
-                continue
-            mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), weights,
-                                self.wv_.vectors, by_weight)[0]
-            w = float(weights[ids].sum()) if by_weight else float(len(ids))
-            sums[piece.file_index] += w * mean
-            totals[piece.file_index] += w
-        out = np.zeros(sums.shape, np.float32)
-        nz = totals > 0
-        out[nz] = sums[nz] / totals[nz, None]
-        return out if learning else self._remove_component(out, rule)
+        with numba_threads(self.n_jobs):
+            out = pool_vectors(ids, starts, weights, self.wv_.vectors, rule != "sif")
+        return remove_component(out, self.sif_component_) if rule == "sif" else out
 
     def transform(self, X):
         """Document vectors: pooled vectors of the known words of each document.
@@ -565,17 +485,16 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         check_is_fitted(self, "wv_")
         if self.input == "filename":
-            paths = check_paths(X)
-            tokenize = self._tokenizer().text
-            k2i = self.wv_.key_to_index
-
-            def pieces():
-                for i, docs in iter_documents(paths, tokenize):
-                    piece = encode_corpus(docs, k2i)
-                    piece.file_index = i
-                    yield piece
-
-            return self._pool_pieces(pieces(), len(paths))
+            rule, weights = self._pooling()
+            corpus = TextFileCorpus(check_paths(X), self._tokenizer().text)
+            try:
+                corpus.encode(self.wv_.key_to_index)
+                with numba_threads(self.n_jobs):
+                    out = pool_pieces(corpus.pieces(), corpus.n_documents, weights,
+                                      self.wv_.vectors, rule != "sif")
+            finally:
+                corpus.close()
+            return remove_component(out, self.sif_component_) if rule == "sif" else out
         docs = self._tokenize(X, check_tokens=True)
         ids, lengths = encode_ids(docs, self.wv_.key_to_index)
         starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
@@ -593,14 +512,15 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return tags
 
 
-def _first_principal_axis(X):
-    """First right singular vector of the uncentred rows of X (unit norm),
-    from the small Gram matrix; zeros when X is all zero."""
-    gram = X.T.astype(np.float64) @ X.astype(np.float64)
-    if not np.any(gram):
-        return np.zeros(X.shape[1], np.float32)
-    _, vecs = np.linalg.eigh(gram)
-    return vecs[:, -1].astype(np.float32)
+def _check_string_keys(corpus):
+    """A check_keys for the engine: every counted key must be a string (the
+    documents are searched for the culprit only when one is not)."""
+
+    def check(keys):
+        if not all(isinstance(k, str) for k in keys):
+            _check_tokens(corpus.sequences)
+
+    return check
 
 
 def _check_tokens(docs):

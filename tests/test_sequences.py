@@ -116,3 +116,46 @@ def test_sequences_from_events_users_and_sessions():
         sequences_from_events(log, "user", "item", session_gap=10)
     with pytest.raises(KeyError, match="nope"):
         sequences_from_events(log, "user", "nope")
+
+
+def test_partial_fit_adds_items_and_keeps_rows():
+    first = [["a", "b", "c"], ["b", "c", "a"]] * 30
+    emb = ItemSequenceEmbedder(vector_size=8, random_state=0).fit(first)
+    before = emb.wv_.vectors.copy()
+    keys = list(emb.wv_.index_to_key)
+    emb.partial_fit([["x", "y", "a"]] * 20)
+    assert emb.wv_.index_to_key[:3] == keys and {"x", "y"} <= set(emb.wv_.index_to_key)
+    assert emb.wv_.counts[emb.wv_.get_index("a")] == 60 + 20
+    assert not np.allclose(emb.wv_["a"], before[keys.index("a")])
+    assert len(emb.loss_history_) == 2 * emb.epochs
+    # on an unfitted estimator partial_fit is fit
+    fresh = ItemSequenceEmbedder(vector_size=8, random_state=0).partial_fit(first)
+    np.testing.assert_array_equal(fresh.wv_.vectors, before)
+
+
+def test_parameters_checked_where_used():
+    emb = ItemSequenceEmbedder(vector_size=4, random_state=0).fit([[1, 2, 3]] * 10)
+    emb.set_params(profile="bogus")
+    with pytest.raises(ValueError, match="profile"):
+        emb.transform([[1, 2]])
+    with pytest.raises(ValueError, match="window"):
+        ItemSequenceEmbedder(window=2**64).fit([[1, 2, 3]])
+    with pytest.raises(ValueError, match="window"):
+        ItemSequenceEmbedder(window=2**63).fit([[1, 2, 3]])
+    with pytest.raises(ValueError, match="no output layer"):
+        ItemSequenceEmbedder(negative=0).fit([[1, 2, 3]])
+    # numpy scalars, as a parameter grid produces them
+    grid_value = np.array([True, False])[0]
+    emb = ItemSequenceEmbedder(vector_size=np.int64(4), sg=grid_value, window=np.int32(2),
+                               random_state=0).fit([[1, 2, 3]] * 10)
+    assert emb.wv_.vector_size == 4
+
+
+def test_thread_count_unchanged_by_fit_and_transform():
+    import numba
+
+    before = numba.get_num_threads()
+    emb = ItemSequenceEmbedder(vector_size=4, n_jobs=2, random_state=0).fit([[1, 2, 3]] * 50)
+    assert numba.get_num_threads() == before
+    emb.transform([[1, 2]])
+    assert numba.get_num_threads() == before

@@ -1,3 +1,4 @@
+import gzip
 import pickle
 
 import numpy as np
@@ -234,7 +235,7 @@ def _write_corpus(tmp_path, docs, n_files=2):
 
 
 def test_streamed_files_match_in_memory_vocabulary_and_learn(tmp_path, monkeypatch):
-    import skembed.text_stream as ts
+    import skembed.word2vec.corpus as ts
 
     docs, _ = planted_topic_corpus(n_docs=600)
     paths = _write_corpus(tmp_path, docs, n_files=3)
@@ -320,3 +321,37 @@ def test_doc_vector_can_change_after_fit_without_retraining(topic_texts):
     base.set_params(doc_vector="max")
     with pytest.raises(ValueError, match="doc_vector"):
         base.transform(texts)
+
+
+def test_streaming_bounds_runs_without_whitespace(tmp_path, monkeypatch):
+    import skembed.word2vec.corpus as corpus
+
+    monkeypatch.setattr(corpus, "CHUNK_CHARS", 1000)
+    path = tmp_path / "blob.txt"
+    path.write_text("word " * 50 + "x" * 20_000 + " tail tail\n" + "word more " * 50)
+    chunks = list(corpus.iter_text_chunks(str(path)))
+    assert max(map(len, chunks)) <= 1000 + corpus.MAX_TOKEN_CHARS
+    tokens = " ".join(chunks).split()
+    assert "x" * corpus.MAX_TOKEN_CHARS in tokens and max(map(len, tokens)) <= 100
+    assert tokens[-1] == "more" and "tail" in tokens
+    w2v = Word2VecTransformer(min_count=1, vector_size=4, input="filename").fit([str(path)])
+    assert "tail" in w2v.wv_
+
+
+def test_corrupt_gzip_names_the_file(tmp_path):
+    path = tmp_path / "broken.txt.gz"
+    path.write_bytes(gzip.compress(b"some words here and there\n" * 200)[:-40])
+    with pytest.raises(ValueError, match="broken.txt.gz"):
+        Word2VecTransformer(min_count=1, input="filename").fit([str(path)])
+
+
+def test_numpy_scalar_params_and_thread_count():
+    import numba
+
+    before = numba.get_num_threads()
+    w2v = Word2VecTransformer(vector_size=np.int64(4), min_count=1, sg=np.bool_(True),
+                              lowercase=np.bool_(False), n_jobs=2, random_state=0)
+    w2v.fit(["some words here", "and More words"])
+    assert "More" in w2v.wv_ and numba.get_num_threads() == before
+    w2v.transform(["more words"])
+    assert numba.get_num_threads() == before

@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._threads import numba_threads
+from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
 from ..sequences import as_sequences
 from ..word2vec.vocab import TokenIndex, encode_ids
@@ -128,7 +129,7 @@ class BaseRecommender(BaseEstimator):
     _parameter_constraints = {
         "n_recommendations": [Interval(Integral, 1, None, closed="left")],
         "exclude_seen": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     }
 
     @_fit_context(prefer_skip_nested_validation=False)

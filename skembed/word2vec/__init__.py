@@ -1,12 +1,12 @@
 """The word2vec engine shared by the word and item estimators."""
 
+from .corpus import SequenceCorpus, TextFileCorpus
 from .trainer import (
     Word2VecConfig,
     Word2VecState,
-    fit_sequences,
+    fit_corpus,
     grow_state,
     init_state,
-    resolve_n_threads,
     train,
 )
 from .vocab import (
@@ -22,6 +22,8 @@ from .vocab import (
 
 __all__ = [
     "EncodedCorpus",
+    "SequenceCorpus",
+    "TextFileCorpus",
     "TokenIndex",
     "Vocabulary",
     "Word2VecConfig",
@@ -29,11 +31,10 @@ __all__ = [
     "count_keys",
     "encode_corpus",
     "finalize_vocab",
-    "fit_sequences",
+    "fit_corpus",
     "grow_state",
     "init_state",
     "keep_probabilities",
-    "resolve_n_threads",
     "train",
     "update_vocab",
 ]

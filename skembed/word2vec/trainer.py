@@ -16,17 +16,20 @@ from .sampling import huffman_tree, negative_sampling_table
 from .vocab import (
     MAX_SENTENCE_LEN,
     EncodedCorpus,
-    TokenIndex,
-    count_keys,
-    encode_corpus,
     finalize_vocab,
     keep_probabilities,
+    update_vocab,
 )
 
 
 @dataclass
 class Word2VecConfig:
-    """Hyper-parameters of the engine (validated by the estimators)."""
+    """Hyper-parameters of the engine.
+
+    The estimators validate each parameter on its own (scikit-learn's
+    ``_parameter_constraints``); :meth:`from_params` checks the rules that
+    tie several together.
+    """
 
     vector_size: int = 100
     window: int = 5
@@ -43,6 +46,35 @@ class Word2VecConfig:
     # skip-gram: one set of negatives per target word, shared by its contexts
     shared_negatives: bool = False
 
+    @classmethod
+    def from_params(cls, params, **overrides):
+        """Config from an estimator's (validated) parameters, plus the rules
+        between them: an output layer must exist and ``min_alpha <= alpha``.
+
+        ``params`` is a mapping with at least the fields of this class
+        (``get_params()`` of a word2vec-style estimator); ``overrides``
+        replace some (e.g. a resolved ``window="all"``).
+        """
+        values = {name: params[name] for name in cls.__dataclass_fields__ if name in params}
+        values.update(overrides)
+        config = cls(**values)
+        config.sg, config.hs = bool(config.sg), bool(config.hs)
+        config.cbow_mean = bool(config.cbow_mean)
+        config.shrink_windows = bool(config.shrink_windows)
+        config.shared_negatives = bool(config.shared_negatives)
+        for name in ("vector_size", "window", "negative", "epochs"):
+            setattr(config, name, int(getattr(config, name)))
+        for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
+            setattr(config, name, float(getattr(config, name)))
+        if not config.hs and config.negative == 0:
+            raise ValueError(
+                "hs=False with negative=0 leaves no output layer to train: "
+                "set negative > 0 (negative sampling) or hs=True (hierarchical softmax)")
+        if config.min_alpha > config.alpha:
+            raise ValueError(f"min_alpha={config.min_alpha} must not exceed "
+                             f"alpha={config.alpha}")
+        return config
+
 
 @dataclass
 class Word2VecState:
@@ -54,17 +86,6 @@ class Word2VecState:
     loss_history: list = field(default_factory=list)
     effective_words: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-
-
-def resolve_n_threads(n_jobs):
-    """Numba threads for ``n_jobs`` (None -> 1, -1 -> all, -2 -> all but one)."""
-    max_threads = numba.config.NUMBA_NUM_THREADS
-    if n_jobs is None:
-        return 1
-    n_jobs = int(n_jobs)
-    if n_jobs < 0:
-        n_jobs = max_threads + 1 + n_jobs
-    return int(min(max(n_jobs, 1), max_threads))
 
 
 def init_state(n_keys, vector_size, rng):
@@ -131,10 +152,11 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
 
     Parameters
     ----------
-    corpus : EncodedCorpus or callable
-        The whole corpus in memory, or ``corpus(epoch)`` returning an
-        iterable of EncodedCorpus pieces (streamed training: memory holds
-        one piece at a time).
+    corpus : EncodedCorpus or corpus
+        The whole encoded corpus in memory, or a corpus of
+        :mod:`~skembed.word2vec.corpus` whose ``pieces(epoch)`` yields
+        EncodedCorpus pieces (streamed training: memory holds one piece at a
+        time).
     counts : ndarray of int64, counts of the vocabulary keys (sorted).
     config : Word2VecConfig
     state : Word2VecState
@@ -145,8 +167,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         Learning-rate range of this call (default ``config.alpha`` ->
         ``config.min_alpha``), decayed linearly over all epochs.
     words_per_epoch, raw_words_per_epoch : int, optional
-        Known (in-vocabulary) and raw tokens per epoch; required when
-        ``corpus`` is a callable, since they set the learning-rate schedule.
+        Known (in-vocabulary) and raw tokens per epoch; required with a
+        corpus object, since they set the learning-rate schedule.
 
     Returns
     -------
@@ -157,12 +179,14 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     if isinstance(corpus, EncodedCorpus):
         whole = corpus
 
-        def corpus(epoch):
+        def pieces(epoch):
             return (whole,)
 
         words_per_epoch = int(whole.starts[-1])
         raw_words_per_epoch = whole.raw_words
-    elif words_per_epoch is None:
+    else:
+        pieces = corpus.pieces
+    if words_per_epoch is None:
         raise ValueError("words_per_epoch is required with a streamed corpus")
     raw_words_per_epoch = raw_words_per_epoch or words_per_epoch
     alpha_start = config.alpha if alpha_start is None else alpha_start
@@ -177,13 +201,12 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)))
     weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg)
 
-    if n_threads > 1:
-        numba.set_num_threads(n_threads)
-        run = kernels.train_chunks_parallel
-    else:
-        run = kernels.train_chunks_serial
+    run = kernels.train_chunks_parallel if n_threads > 1 else kernels.train_chunks_serial
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
+    previous_threads = numba.get_num_threads()
+    if n_threads > 1:
+        numba.set_num_threads(n_threads)
     try:
         for epoch in range(config.epochs):
             epoch_seed = int(rng.randint(0, 2**31 - 1))
@@ -193,7 +216,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             n_tracked = 0
             n_effective = 0
             offset = 0  # known words of this epoch before the current piece
-            for p, piece in enumerate(corpus(epoch)):
+            for p, piece in enumerate(pieces(epoch)):
                 if piece.n_sentences == 0:
                     continue
                 # distinct random streams per (epoch, piece, chunk)
@@ -238,22 +261,32 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     bar,
                 )
     finally:
+        numba.set_num_threads(previous_threads)
         if bar is not None:
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
     return state
 
 
-def fit_sequences(sequences, config, rng, min_count=5, max_vocab_size=None,
-                  max_final_vocab=None, n_threads=1, verbose=0, name="word2vec",
-                  check_keys=None):
-    """Vocabulary, encoding and training in one call: the common fit path.
+def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
+               max_final_vocab=None, vocab=None, state=None, n_threads=1, verbose=0,
+               name="word2vec", check_keys=None):
+    """Count, build the vocabulary, encode and train: the one fit path of
+    every word2vec-style estimator.
 
     Parameters
     ----------
-    sequences : list of list of hashable
+    corpus : corpus of :mod:`skembed.word2vec.corpus`
+        Where the sequences come from (in memory, streamed files, ...).
     config : Word2VecConfig
     rng : numpy.random.RandomState
+    min_count, max_vocab_size, max_final_vocab : int or None
+        Vocabulary rules (see :func:`~skembed.word2vec.vocab.finalize_vocab`).
+    vocab, state : Vocabulary and Word2VecState, optional
+        Update mode (online training): the corpus's keys counted at least
+        ``min_count`` times join ``vocab`` (appended, so known rows never
+        move), the counts of known keys grow, ``state`` gets rows for the
+        new keys, and training continues from it.
     check_keys : callable, optional
         Called with the counted keys before anything is trained (input
         validation at O(vocabulary) cost).
@@ -261,50 +294,48 @@ def fit_sequences(sequences, config, rng, min_count=5, max_vocab_size=None,
     Returns
     -------
     vocab : Vocabulary
-    corpus : EncodedCorpus
-    state : Word2VecState, with ``timings["vocab"]`` and ``timings["train"]``.
+    state : Word2VecState, with ``timings["vocab"]`` and ``timings["train"]``
+        of this call.
 
     Raises
     ------
     ValueError
-        If the sequences hold no key or no key reaches ``min_count``.
+        If the corpus holds no key, or (new vocabulary) no key reaches
+        ``min_count``.
     """
     t0 = time.perf_counter()
-    index = None
-    if max_vocab_size is None:
-        try:
-            index = TokenIndex(sequences)
-        except TypeError:  # unhashable keys: let check_keys name them below
-            index = None
-    if index is not None:
-        counter, total, n_seq = index.counter(), index.total_words, index.n_documents
-    else:
-        counter, total, n_seq = count_keys(sequences, max_vocab_size)
+    counter, total, n_seq = corpus.count(max_vocab_size)
     if total == 0:
         raise ValueError(f"all {n_seq} sequences are empty")
     if check_keys is not None:
         check_keys(counter.keys())
-    vocab = finalize_vocab(counter, total, min_count, max_final_vocab)
+    if vocab is None:
+        vocab = finalize_vocab(counter, total, min_count, max_final_vocab)
+        if len(vocab) == 0:
+            raise ValueError(
+                f"empty vocabulary: nothing occurs at least min_count={min_count} times "
+                f"in {total} tokens; lower min_count or give more data")
+        state = init_state(len(vocab), config.vector_size, rng)
+    else:
+        if config.vector_size != state.syn0.shape[1]:
+            raise ValueError(f"vector_size={config.vector_size} differs from the "
+                             f"{state.syn0.shape[1]} of the fitted vectors; refit instead")
+        vocab, n_new = update_vocab(vocab, counter, total, min_count)
+        state = grow_state(state, n_new, rng)
+    k2i = vocab.key_to_index
+    known = sum(c for k, c in counter.items() if k in k2i)  # sets the schedule
     del counter
-    if len(vocab) == 0:
-        raise ValueError(
-            f"empty vocabulary: nothing occurs at least min_count={min_count} times "
-            f"in {total} tokens; lower min_count or give more data"
-        )
-    corpus = (index.encode(vocab.key_to_index) if index is not None
-              else encode_corpus(sequences, vocab.key_to_index))
-    del index
+    corpus.encode(k2i)
     t_vocab = time.perf_counter() - t0
     if verbose:
-        print(f"[{name}] {corpus.raw_words:,} tokens in {n_seq:,} sequences, "
-              f"{len(vocab):,} kept (min_count={vocab.min_count}); vocabulary "
-              f"{t_vocab:.1f}s", flush=True)
-    state = init_state(len(vocab), config.vector_size, rng)
+        print(f"[{name}] {total:,} tokens in {n_seq:,} sequences, {len(vocab):,} kept "
+              f"(min_count={vocab.min_count}); vocabulary {t_vocab:.1f}s", flush=True)
     state.timings["vocab"] = t_vocab
-    train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose)
+    state.timings.pop("train", None)
+    train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose,
+          words_per_epoch=known, raw_words_per_epoch=total)
     if verbose:
         t = state.timings["train"]
-        print(f"[{name}] trained in {t:.1f}s "
-              f"({corpus.raw_words * config.epochs / max(t, 1e-9):,.0f} raw words/s)",
-              flush=True)
-    return vocab, corpus, state
+        print(f"[{name}] trained in {t:.1f}s ({total * config.epochs / max(t, 1e-9):,.0f} "
+              "raw words/s)", flush=True)
+    return vocab, state
