@@ -1,16 +1,19 @@
 """Shared fitting machinery of the entity-embedding estimators."""
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_bool, check_int_sequence, check_min_frequency, check_option
+from .._validation import check_int_sequence, check_min_frequency
 from .categories import ColumnCategories
 from .network import EmbeddingNetwork, auto_embedding_dim, train_network
+from .targets import check_regression_target, encode_classes, target_scaling
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
@@ -23,38 +26,56 @@ def _is_dataframe(X):
 class EntityEmbeddingBase(BaseEstimator):
     """Parameters, input handling and training common to all entity estimators."""
 
+    _parameter_constraints = {
+        "embedding_dims": [StrOptions({"auto"}), Interval(Integral, 1, 100_000, closed="both"),
+                           dict],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "min_frequency": [Interval(Integral, 1, None, closed="left"),
+                          Interval(Real, 0, 1, closed="neither"), None],
+        "handle_unknown": [StrOptions({"infrequent", "error"})],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     # -- parameters -------------------------------------------------------------
     def _check_params(self):
-        p = {}
+        """The parameters as the trainer uses them (each was validated by
+        ``_parameter_constraints``; the layer sizes' contents are checked here)."""
+        p = {name: int(getattr(self, name))
+             for name in ("batch_size", "max_iter", "n_iter_no_change")}
+        p.update({name: float(getattr(self, name))
+                  for name in ("dropout", "learning_rate", "validation_fraction", "tol")})
         p["hidden_layer_sizes"] = check_int_sequence(self.hidden_layer_sizes,
                                                      "hidden_layer_sizes")
-        p["dropout"] = float(check_scalar(self.dropout, "dropout", numbers.Real,
-                                          min_val=0.0, max_val=1.0,
-                                          include_boundaries="left"))
-        p["batch_size"] = int(check_scalar(self.batch_size, "batch_size", numbers.Integral,
-                                           min_val=1))
-        p["learning_rate"] = float(check_scalar(
-            self.learning_rate, "learning_rate", numbers.Real, min_val=0.0,
-            include_boundaries="neither"))
-        p["max_iter"] = int(check_scalar(self.max_iter, "max_iter", numbers.Integral,
-                                         min_val=1))
-        p["early_stopping"] = check_bool(self.early_stopping, "early_stopping")
-        p["validation_fraction"] = float(check_scalar(
-            self.validation_fraction, "validation_fraction", numbers.Real, min_val=0.0,
-            max_val=1.0, include_boundaries="neither"))
-        p["n_iter_no_change"] = int(check_scalar(self.n_iter_no_change, "n_iter_no_change",
-                                                 numbers.Integral, min_val=1))
-        p["tol"] = float(check_scalar(self.tol, "tol", numbers.Real, min_val=0.0))
-        check_option(self.handle_unknown, "handle_unknown", {"infrequent", "error"})
-        p["warm_start"] = check_bool(self.warm_start, "warm_start")
-        check_scalar(self.verbose, "verbose", numbers.Integral)
-        dims = self.embedding_dims
-        if not (isinstance(dims, str) and dims == "auto" or isinstance(dims, dict)
-                or isinstance(dims, numbers.Integral) and not isinstance(dims, bool)
-                and dims >= 1):
-            raise ValueError("embedding_dims must be 'auto', an int >= 1 or a dict "
-                             f"feature -> int, got {dims!r}")
+        p["early_stopping"] = bool(self.early_stopping)
+        p["warm_start"] = bool(self.warm_start)
         return p
+
+    def _fit_target(self, y, task, warm):
+        """The training target of ``task`` ("regression", "binary",
+        "multiclass", or "classification": binary or multiclass by the number
+        of classes); returns ``(y_fit, n_outputs, task, stratify)``."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None")
+        if task == "regression":
+            y = check_regression_target(y)
+            if not warm:
+                self._y_mean, self._y_scale = target_scaling(y)
+            return (y - self._y_mean) / self._y_scale, 1, task, None
+        classes = getattr(self, "classes_", None) if warm else None
+        y_fit, self.classes_, n_outputs, task = encode_classes(
+            y, classes, None if task == "classification" else task)
+        return y_fit, n_outputs, task, y_fit
 
     def _embedding_dims(self, names, categories):
         dims = []

@@ -1,9 +1,9 @@
 """EntityEmbeddingEncoder: categorical columns -> learned entity embeddings."""
 
 import numpy as np
-from sklearn.base import TransformerMixin
-from sklearn.preprocessing import LabelEncoder
+from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -12,10 +12,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from .._validation import check_option
 from ._base import EntityEmbeddingBase
+from ._docs import fill
 from .kernels import gather
-from .targets import check_regression_target
 
 __all__ = ["EntityEmbeddingEncoder"]
 
@@ -41,70 +40,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
     Parameters
     ----------
-    embedding_dims : "auto", int or dict, default="auto"
-        Width of each feature's embedding.  ``"auto"`` uses
-        fastai's ``min(600, round(1.6 * n_categories ** 0.56))`` (better than
-        ``min(50, ceil(n_categories / 2))`` on Rossmann, see the benchmarks);
-        a dict maps feature names (or positions) to widths, other features
-        use ``"auto"``.
-    hidden_layer_sizes : tuple of int, default=(256, 128)
-        Dense ReLU layers after the embeddings.
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer during training.
-    task : {"auto", "regression", "binary", "multiclass"}, default="auto"
-        Loss of the network: squared error, logistic or softmax
-        cross-entropy.  ``"auto"`` infers it from ``y`` with
-        :func:`~sklearn.utils.multiclass.type_of_target` (as
-        :class:`~sklearn.preprocessing.TargetEncoder`).
-    batch_size : int, default=256
-        Minibatch size; the data are reshuffled every epoch.
-    learning_rate : float, default=1e-3
-        Adam step size.
-    max_iter : int, default=10
-        Number of epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop once its loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs and keep the
-        best weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=3
-    tol : float, default=1e-4
-    min_frequency : int, float or None, default=None
-        Categories seen fewer times (a float is a fraction of the samples)
-        share one embedding row.
-    handle_unknown : {"infrequent", "error"}, default="infrequent"
-        Categories unseen in training get the shared infrequent row, or
-        raise a ``ValueError``.
-    warm_start : bool, default=False
-        Continue training the previous network (same categories, scaling and
-        architecture) instead of starting anew.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split;
-        an int makes fits reproducible.
-    verbose : int, default=0
-        Per-epoch progress (a tqdm bar when tqdm is installed).
+{parameters}
 
     Attributes
     ----------
-    categories_ : list of ndarray
-        Categories of each feature (missing last, as NaN).
-    infrequent_categories_ : list of ndarray or None
-    embeddings_ : list of ndarray of shape (n_categories, dim)
-        Vector of each category, rows aligned with ``categories_``.
-    embedding_dims_ : list of int
-    task_ : str
-    classes_ : ndarray
-        Class labels (classification tasks).
-    loss_curve_ : list of float
-        Mean training loss per epoch.
-    validation_loss_curve_ : list of float
-        Validation loss per epoch (``early_stopping=True``).
-    best_validation_loss_ : float or None
-    n_iter_ : int
-        Epochs run.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
+{attributes}
 
     See Also
     --------
@@ -128,6 +68,20 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     True
     """
 
+    __doc__ = fill(__doc__, ["embedding_dims", "hidden_layer_sizes", "dropout", "task",
+                             "batch_size", "learning_rate", "max_iter", "early_stopping",
+                             "validation_fraction", "n_iter_no_change", "tol", "min_frequency",
+                             "handle_unknown", "warm_start", "random_state", "verbose"],
+                   ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
+                    "task_", "classes_", "loss_curve_", "validation_loss_curve_",
+                    "best_validation_loss_", "n_iter_", "n_features_in_",
+                    "feature_names_in_"])
+
+    _parameter_constraints = {
+        **EntityEmbeddingBase._parameter_constraints,
+        "task": [StrOptions({"auto", "regression", "binary", "multiclass"})],
+    }
+
     def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
                  task="auto", batch_size=256, learning_rate=1e-3, max_iter=10,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
@@ -150,6 +104,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the categories and train their embeddings against ``y``.
 
@@ -166,7 +121,6 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self
         """
         params = self._check_params()
-        check_option(self.task, "task", {"auto", "regression", "binary", "multiclass"})
         warm = params["warm_start"] and hasattr(self, "_net")
         columns, n = self._columns(X, reset=not warm)
         if y is None:
@@ -177,17 +131,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                  ensure_non_negative=True)
         rng = check_random_state(self.random_state)
-        task = self._resolve_task(y)
-        stratify = None
-        if task == "regression":
-            y = check_regression_target(y)
-            if not warm:
-                self._y_mean, self._y_scale = _scaling(y)
-            y_fit = (y - self._y_mean) / self._y_scale
-            n_outputs = 1
-        else:
-            y_fit, n_outputs = self._encode_classes(y, task, warm)
-            stratify = y_fit
+        y_fit, n_outputs, task, stratify = self._fit_target(y, self._resolve_task(y), warm)
         if not warm:
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
@@ -196,6 +140,26 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self._train(params, codes, np.zeros((n, 0), np.float32), y_fit, sample_weight,
                     task, n_outputs, rng, stratify)
         return self
+
+    @classmethod
+    def _from_fitted(cls, model, task):
+        """The encoder of a fitted regressor or classifier: same categories,
+        sharing its network (its embeddings are the model's)."""
+        enc = cls(**{name: getattr(model, name) for name in cls._parameter_constraints
+                     if name != "task"}, task=task)
+        enc.n_features_in_ = len(model._cat_names)
+        if hasattr(model, "feature_names_in_"):
+            enc.feature_names_in_ = np.asarray(model._cat_names, dtype=object)
+        enc._cat_names = list(model._cat_names)
+        enc._categories = model._categories
+        enc._net = model._net
+        enc.task_ = task
+        for name in ("categories_", "infrequent_categories_", "embeddings_",
+                     "embedding_dims_", "loss_curve_", "validation_loss_curve_",
+                     "best_validation_loss_", "n_iter_", "classes_"):
+            if hasattr(model, name):
+                setattr(enc, name, getattr(model, name))
+        return enc
 
     def _resolve_task(self, y):
         if self.task != "auto":
@@ -207,31 +171,6 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             return "regression"
         raise ValueError(f"task='auto' cannot use a target of type {kind!r}; y must be "
                          "continuous, binary or multiclass (1-D)")
-
-    def _encode_classes(self, y, task, warm):
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D for task={task!r}, got shape {y.shape}")
-        if warm and hasattr(self, "classes_"):
-            unknown = set(np.unique(y)) - set(self.classes_)
-            if unknown:
-                raise ValueError(f"warm_start=True but y has new classes {sorted(unknown)}")
-            y_enc = np.searchsorted(self.classes_, y)
-        else:
-            le = LabelEncoder()
-            y_enc = le.fit_transform(y)
-            self.classes_ = le.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(f"y contains only one class ({self.classes_[0]!r}); a "
-                             "classification task needs at least 2 classes")
-        if task == "binary":
-            if n_classes != 2:
-                raise ValueError(f"task='binary' but y has {n_classes} classes")
-            return y_enc.astype(np.float64), 1
-        return y_enc.astype(np.int64), n_classes
 
     def transform(self, X):
         """Replace every column by the embedding of its category.
@@ -273,7 +212,3 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         return tags
 
 
-def _scaling(y):
-    mean = float(np.mean(y))
-    scale = float(np.std(y))
-    return mean, scale if scale > 0 else 1.0

@@ -2,94 +2,36 @@
 
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelEncoder
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
 from ._base import EntityEmbeddingBase, _is_dataframe
-from .encoder import EntityEmbeddingEncoder, _scaling
-from .targets import check_regression_target
+from ._docs import fill
+from .encoder import EntityEmbeddingEncoder
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 
-_COMMON_PARAMS = """
-    categorical_features : "auto", None, or array-like of str, int or bool, default="auto"
-        Columns to embed.  ``"auto"``: columns of a DataFrame with object,
-        string or ``category`` dtype, or every column of an object/string
-        array; ``None``: none.  Otherwise names, positions or a boolean mask
-        (as :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).
-        Integer columns listed here are treated as categories, not
-        magnitudes.  All other columns must be numeric (finite); they are
-        standardised and concatenated with the embeddings.
-    embedding_dims : "auto", int or dict, default="auto"
-        Width of each categorical feature's embedding.  ``"auto"`` uses
-        fastai's ``min(600, round(1.6 * n_categories ** 0.56))`` (better than
-        ``min(50, ceil(n_categories / 2))`` on Rossmann, see the benchmarks);
-        a dict maps feature names (or positions among the categorical
-        features) to widths, other features use ``"auto"``.
-    hidden_layer_sizes : tuple of int, default=(256, 128)
-        Dense ReLU layers.
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer during training.
-    batch_size : int, default=256
-        Minibatch size; the data are reshuffled every epoch.
-    learning_rate : float, default=1e-3
-        Adam step size.
-    max_iter : int, default=10
-        Number of epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop once its loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs and keep the
-        best weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=3
-    tol : float, default=1e-4
-    min_frequency : int, float or None, default=None
-        Categories seen fewer times (a float is a fraction of the samples)
-        share one embedding row with unseen categories.
-    handle_unknown : {"infrequent", "error"}, default="infrequent"
-        Categories unseen in training (a new store) get the shared row, so
-        the prediction rests on the other features; or raise a ``ValueError``.
-        When no category is infrequent, the shared row is the
-        frequency-weighted mean of the learned rows.
-    warm_start : bool, default=False
-        Continue training the previous network (same categories, scaling and
-        architecture) instead of starting anew.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split;
-        an int makes fits reproducible.
-    verbose : int, default=0
-        Per-epoch progress (a tqdm bar when tqdm is installed).
-"""
-
-_COMMON_ATTRS = """
-    is_categorical_ : ndarray of bool of shape (``n_features_in_``,)
-        Which input columns are embedded.
-    categories_ : list of ndarray
-        Categories of each categorical feature (missing last, as NaN).
-    infrequent_categories_ : list of ndarray or None
-    embeddings_ : list of ndarray of shape (n_categories, dim)
-        Vector of each category, rows aligned with ``categories_``.
-    embedding_dims_ : list of int
-    encoder_ : EntityEmbeddingEncoder
-        Fitted encoder of the categorical columns sharing the learned
-        embeddings, to reuse them in other models.
-    loss_curve_ : list of float
-        Mean training loss per epoch.
-    validation_loss_curve_ : list of float
-        Validation loss per epoch (``early_stopping=True``).
-    best_validation_loss_ : float or None
-    n_iter_ : int
-        Epochs run.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when X has string column names.
-"""
+_PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "dropout",
+               "batch_size", "learning_rate", "max_iter", "early_stopping",
+               "validation_fraction", "n_iter_no_change", "tol", "min_frequency",
+               "handle_unknown", "warm_start", "random_state", "verbose"]
+_ATTRIBUTES = ["is_categorical_", "categories_", "infrequent_categories_", "embeddings_",
+               "embedding_dims_", "encoder_", "loss_curve_", "validation_loss_curve_",
+               "best_validation_loss_", "n_iter_", "n_features_in_", "feature_names_in_"]
 
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
+    """The network as a predictor: categorical and numeric features in."""
+
+    _parameter_constraints = {
+        **EntityEmbeddingBase._parameter_constraints,
+        "categorical_features": [StrOptions({"auto"}), "array-like", None],
+    }
+    # the training task: "regression" or "classification"
+    _task = None
+
     def __init__(self, categorical_features="auto", embedding_dims="auto",
                  hidden_layer_sizes=(256, 128), dropout=0.0, batch_size=256,
                  learning_rate=1e-3, max_iter=10, early_stopping=False,
@@ -191,48 +133,36 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         codes = self._encode(cat_cols, n)
         return codes, xnum, n
 
-    def _fit(self, X, y, sample_weight):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Finite target values (regressor) or class labels, at least two
+            classes (classifier).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
         params = self._check_params()
         warm = params["warm_start"] and hasattr(self, "_net")
-        if _is_dataframe(X) or hasattr(X, "shape"):
-            check_consistent_length(X, y)
-        elif y is not None:
+        if y is not None:
             check_consistent_length(X, y)
         rng = check_random_state(self.random_state)
-        y_fit, n_outputs, task, stratify = self._fit_target(y, warm)
+        y_fit, n_outputs, task, stratify = self._fit_target(y, self._task, warm)
         codes, xnum, n = self._prepare(X, fit=True, warm=warm)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                  ensure_non_negative=True)
         self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs, rng,
                     stratify)
-        self.encoder_ = self._make_encoder(task)
+        self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
-
-    def _make_encoder(self, task):
-        enc = EntityEmbeddingEncoder(
-            embedding_dims=self.embedding_dims, hidden_layer_sizes=self.hidden_layer_sizes,
-            dropout=self.dropout, task=task, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, max_iter=self.max_iter,
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-            min_frequency=self.min_frequency, handle_unknown=self.handle_unknown,
-            random_state=self.random_state)
-        enc.n_features_in_ = len(self._cat_names)
-        if hasattr(self, "feature_names_in_"):
-            enc.feature_names_in_ = np.asarray(self._cat_names, dtype=object)
-        enc._cat_names = list(self._cat_names)
-        enc._categories = self._categories
-        enc._net = self._net
-        enc.task_ = task
-        for name in ("categories_", "infrequent_categories_", "embeddings_",
-                     "embedding_dims_", "loss_curve_", "validation_loss_curve_",
-                     "best_validation_loss_", "n_iter_"):
-            setattr(enc, name, getattr(self, name))
-        if hasattr(self, "classes_"):
-            enc.classes_ = self.classes_
-        return enc
 
     def _raw(self, X):
         check_is_fitted(self, "_net")
@@ -255,7 +185,7 @@ def _is_categorical_dtype(dtype):
 
 
 class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
-    __doc__ = """Regression network with entity embeddings of the categorical features.
+    """Regression network with entity embeddings of the categorical features.
 
     Guo & Berkhahn (2016): one learned vector per category of each
     categorical feature (store, weekday, state, ...), concatenated with the
@@ -267,9 +197,13 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     :class:`~sklearn.compose.TransformedTargetRegressor` with ``np.log``.
 
     Parameters
-    ----------""" + _COMMON_PARAMS + """
+    ----------
+{parameters}
+
     Attributes
-    ----------""" + _COMMON_ATTRS + """
+    ----------
+{attributes}
+
     See Also
     --------
     EntityEmbeddingClassifier : the same network for classification.
@@ -292,30 +226,8 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     True
     """
 
-    def fit(self, X, y, sample_weight=None):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Finite target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
-
-    def _fit_target(self, y, warm):
-        if y is None:
-            raise ValueError("EntityEmbeddingRegressor requires y to be passed, but the "
-                             "target y is None")
-        y = check_regression_target(y)
-        if not warm:
-            self._y_mean, self._y_scale = _scaling(y)
-        return (y - self._y_mean) / self._y_scale, 1, "regression", None
+    __doc__ = fill(__doc__, _PARAMETERS, _ATTRIBUTES)
+    _task = "regression"
 
     def predict(self, X):
         """Predicted target of each row of X (ndarray of shape (n_samples,))."""
@@ -323,16 +235,19 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
 
 
 class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
-    __doc__ = """Classification network with entity embeddings of the categorical features.
+    """Classification network with entity embeddings of the categorical features.
 
     The network of :class:`EntityEmbeddingRegressor` with a sigmoid (two
     classes, logistic loss) or softmax (more classes, cross-entropy) output.
 
     Parameters
-    ----------""" + _COMMON_PARAMS + """
+    ----------
+{parameters}
+
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)""" + _COMMON_ATTRS + """
+{attributes}
+
     See Also
     --------
     EntityEmbeddingRegressor : the same network for regression.
@@ -353,50 +268,8 @@ class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
     (1, 2)
     """
 
-    def fit(self, X, y, sample_weight=None):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, sample_weight)
-
-    def _fit_target(self, y, warm):
-        if y is None:
-            raise ValueError("EntityEmbeddingClassifier requires y to be passed, but the "
-                             "target y is None")
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-        if y.ndim == 2 and y.shape[1] == 1:
-            from sklearn.utils.validation import column_or_1d
-
-            y = column_or_1d(y, warn=True)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D, got shape {y.shape}")
-        check_classification_targets(y)
-        if warm and hasattr(self, "classes_"):
-            new = np.setdiff1d(np.unique(y), self.classes_)
-            if len(new):
-                raise ValueError(f"warm_start=True but y has new classes {new.tolist()}")
-            y_enc = np.searchsorted(self.classes_, y)
-        else:
-            le = LabelEncoder()
-            y_enc = le.fit_transform(y)
-            self.classes_ = le.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(f"y contains only one class ({self.classes_[0]!r}); the classifier "
-                             "needs more than one class")
-        if n_classes == 2:
-            return y_enc.astype(np.float64), 1, "binary", y_enc
-        return y_enc.astype(np.int64), n_classes, "multiclass", y_enc
+    __doc__ = fill(__doc__, _PARAMETERS, ["classes_", *_ATTRIBUTES])
+    _task = "classification"
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
@@ -409,5 +282,3 @@ class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
         """Most probable class of each row of X."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-

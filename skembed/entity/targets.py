@@ -1,7 +1,10 @@
-"""Target validation shared by the entity estimators."""
+"""Targets of the entity estimators: regression scaling and class encoding,
+one implementation for the encoder and the predictors."""
 
 import numpy as np
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 
@@ -9,3 +12,59 @@ def check_regression_target(y):
     """1-D finite float64 regression target (NaN/inf -> ValueError)."""
     y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
     return column_or_1d(y, warn=True)
+
+
+def target_scaling(y):
+    """Mean and standard deviation of ``y`` (1 when constant): the network
+    learns the standardised target."""
+    mean = float(np.mean(y))
+    scale = float(np.std(y))
+    return mean, scale if scale > 0 else 1.0
+
+
+def encode_classes(y, classes=None, task=None):
+    """Class labels as the network's training target.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+    classes : ndarray, optional
+        The classes of an earlier fit (``warm_start``): ``y`` may not hold
+        others.
+    task : {"binary", "multiclass"}, optional
+        Required task; ``None`` infers it from the number of classes.
+
+    Returns
+    -------
+    y_fit : ndarray
+        Float 0/1 (binary, one sigmoid output) or int class indices
+        (multiclass, softmax).
+    classes : ndarray
+    n_outputs : int
+    task : str
+    """
+    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D for classification, got shape {y.shape}")
+    check_classification_targets(y)
+    if classes is not None:
+        new = np.setdiff1d(np.unique(y), classes)
+        if len(new):
+            raise ValueError(f"warm_start=True but y has new classes {new.tolist()}")
+        y_enc = np.searchsorted(classes, y)
+    else:
+        encoder = LabelEncoder()
+        y_enc = encoder.fit_transform(y)
+        classes = encoder.classes_
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(f"y contains only one class ({classes[0]!r}); a classification "
+                         "task needs at least 2 classes")
+    inferred = "binary" if n_classes == 2 else "multiclass"
+    if task is not None and task != inferred:
+        raise ValueError(f"task={task!r} but y has {n_classes} classes")
+    if inferred == "binary":
+        return y_enc.astype(np.float64), classes, 1, inferred
+    return y_enc.astype(np.int64), classes, n_classes, inferred

@@ -86,35 +86,39 @@ def _touch(acc, touched, n_t, j, v):
     return n_t
 
 
-@njit(nogil=True, cache=True)
-def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, touched):
-    n_t = 0
-    age = 0
+@njit(nogil=True, cache=True, inline="always")
+def _recent(ids, s, e, max_history, half_life, items, weights):
+    """The last ``max_history`` known items of ``ids[s:e]``, most recent
+    first, into ``items`` with their recency weights; returns how many."""
+    n = 0
     p = e - 1
-    while p >= s and age < max_history:
+    while p >= s and n < max_history:
         it = ids[p]
         p -= 1
         if it < 0:
             continue
-        w = np.float32(_recency(age, half_life))
-        age += 1
+        items[n] = it
+        weights[n] = _recency(n, half_life)
+        n += 1
+    return n
+
+
+@njit(nogil=True, cache=True)
+def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, touched,
+              items, weights):
+    n_t = 0
+    for a in range(_recent(ids, s, e, max_history, half_life, items, weights)):
+        it = items[a]
         for t in range(indptr[it], indptr[it + 1]):
-            n_t = _touch(acc, touched, n_t, indices[t], w * data[t])
+            n_t = _touch(acc, touched, n_t, indices[t], weights[a] * data[t])
     return n_t
 
 
 @njit(nogil=True, cache=True)
-def _history_row(ids, s, e, max_history, half_life, acc, touched):
+def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights):
     n_t = 0
-    age = 0
-    p = e - 1
-    while p >= s and age < max_history:
-        it = ids[p]
-        p -= 1
-        if it < 0:
-            continue
-        n_t = _touch(acc, touched, n_t, it, np.float32(_recency(age, half_life)))
-        age += 1
+    for a in range(_recent(ids, s, e, max_history, half_life, items, weights)):
+        n_t = _touch(acc, touched, n_t, items[a], weights[a])
     return n_t
 
 
@@ -213,10 +217,12 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, da
     for th in prange(n_threads):
         scratch = np.zeros(n_items if scaled else 0, np.float32)
         touched = np.empty(n_items, np.int64)
+        items = np.empty(max_history, np.int64)
+        weights = np.empty(max_history, np.float32)
         for r in range(th * per, min((th + 1) * per, n_rows)):
             acc = scratch if scaled else out[r]
             n_t = _rule_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, half_life,
-                            indptr, indices, data, acc, touched)
+                            indptr, indices, data, acc, touched, items, weights)
             if scaled:
                 _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
@@ -233,10 +239,12 @@ def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, sca
     for th in prange(n_threads):
         scratch = np.zeros(n_items if scaled else 0, np.float32)
         touched = np.empty(max(max_history, 1), np.int64)
+        items = np.empty(max_history, np.int64)
+        weights = np.empty(max_history, np.float32)
         for r in range(th * per, min((th + 1) * per, n_rows)):
             acc = scratch if scaled else out[r]
             n_t = _history_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
-                               half_life, acc, touched)
+                               half_life, acc, touched, items, weights)
             if scaled:
                 _add_scaled_touched(out[r], acc, touched, n_t, weight)
 

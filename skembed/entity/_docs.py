@@ -1,0 +1,107 @@
+"""One source for the parameter and attribute docs of the entity estimators
+(the encoder, the regressor and the classifier share most of them)."""
+
+PARAMETERS = {
+    "categorical_features": (
+        'categorical_features : "auto", None, or array-like of str, int or bool, '
+        'default="auto"\n') + '''\
+    Columns to embed.  ``"auto"``: columns of a DataFrame with object,
+    string or ``category`` dtype, or every column of an object/string array;
+    ``None``: none.  Otherwise names, positions or a boolean mask (as
+    :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).  Integer
+    columns listed here are treated as categories, not magnitudes.  All other
+    columns must be numeric (finite); they are standardised and concatenated
+    with the embeddings.''',
+    "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
+    Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
+    ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
+    on Rossmann, see docs/benchmarks.md); a dict maps feature names (or
+    positions among the categorical features) to widths, other features use
+    ``"auto"``.''',
+    "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(256, 128)
+    Dense ReLU layers after the embeddings.''',
+    "dropout": '''dropout : float, default=0.0
+    Dropout rate after each hidden layer during training.''',
+    "task": '''task : {"auto", "regression", "binary", "multiclass"}, default="auto"
+    Loss of the network: squared error, logistic or softmax cross-entropy.
+    ``"auto"`` infers it from ``y`` with
+    :func:`~sklearn.utils.multiclass.type_of_target` (as
+    :class:`~sklearn.preprocessing.TargetEncoder`).''',
+    "batch_size": '''batch_size : int, default=256
+    Minibatch size; the data are reshuffled every epoch.''',
+    "learning_rate": '''learning_rate : float, default=1e-3
+    Adam step size.''',
+    "max_iter": '''max_iter : int, default=10
+    Number of epochs.''',
+    "early_stopping": '''early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the data, stop once its loss has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs and keep the best
+    weights.''',
+    "validation_fraction": '''validation_fraction : float, default=0.1
+    Share of the data held out by ``early_stopping``.''',
+    "n_iter_no_change": '''n_iter_no_change : int, default=3
+    Epochs without improvement before ``early_stopping`` stops.''',
+    "tol": '''tol : float, default=1e-4
+    Smallest improvement of the validation loss that counts.''',
+    "min_frequency": '''min_frequency : int, float or None, default=None
+    Categories seen fewer times (a float is a fraction of the samples) share
+    one embedding row with the categories unseen in training.''',
+    "handle_unknown": '''handle_unknown : {"infrequent", "error"}, default="infrequent"
+    Categories unseen in training (a new store) get the shared row, so the
+    prediction rests on the other features; or raise a ``ValueError``.  When
+    no category is infrequent, the shared row is the frequency-weighted mean
+    of the learned rows.''',
+    "warm_start": '''warm_start : bool, default=False
+    Continue training the previous network (same categories, scaling and
+    architecture) instead of starting anew.''',
+    "random_state": '''random_state : int, RandomState instance or None, default=None
+    Seeds initialisation, shuffling, dropout and the validation split; an
+    int makes fits reproducible.''',
+    "verbose": '''verbose : int, default=0
+    Per-epoch progress (a tqdm bar when tqdm is installed).''',
+}
+
+ATTRIBUTES = {
+    "is_categorical_": '''is_categorical_ : ndarray of bool of shape (``n_features_in_``,)
+    Which input columns are embedded.''',
+    "categories_": '''categories_ : list of ndarray
+    Categories of each categorical feature (missing last, as NaN).''',
+    "infrequent_categories_": '''infrequent_categories_ : list of ndarray or None
+    Categories grouped in the shared row, per feature.''',
+    "embeddings_": '''embeddings_ : list of ndarray of shape (n_categories, dim)
+    Vector of each category, rows aligned with ``categories_``.''',
+    "embedding_dims_": '''embedding_dims_ : list of int
+    Width of each feature's embedding.''',
+    "task_": '''task_ : str
+    The task trained ("regression", "binary" or "multiclass").''',
+    "classes_": '''classes_ : ndarray of shape (n_classes,)
+    Class labels (classification).''',
+    "encoder_": '''encoder_ : EntityEmbeddingEncoder
+    Fitted encoder of the categorical columns sharing the learned embeddings,
+    to reuse them in other models.''',
+    "loss_curve_": '''loss_curve_ : list of float
+    Mean training loss per epoch.''',
+    "validation_loss_curve_": '''validation_loss_curve_ : list of float
+    Validation loss per epoch (``early_stopping=True``).''',
+    "best_validation_loss_": '''best_validation_loss_ : float or None
+    Best validation loss (``early_stopping=True``).''',
+    "n_iter_": '''n_iter_ : int
+    Epochs run.''',
+    "n_features_in_": '''n_features_in_ : int
+    Number of input columns.''',
+    "feature_names_in_": '''feature_names_in_ : ndarray of str
+    Defined when X has string column names.''',
+}
+
+
+def section(entries, names):
+    """The numpydoc lines of ``names``, indented for a class docstring."""
+    text = "\n".join(entries[name] for name in names)
+    return "\n".join("    " + line if line else "" for line in text.splitlines())
+
+
+def fill(doc, parameters, attributes):
+    """Put the ``parameters`` and ``attributes`` sections into ``doc`` at the
+    ``{parameters}`` and ``{attributes}`` marks."""
+    return doc.replace("{parameters}", section(PARAMETERS, parameters)).replace(
+        "{attributes}", section(ATTRIBUTES, attributes))
