@@ -19,9 +19,7 @@ learning rate 0.2, 63 leaves everywhere.
 """
 
 import argparse
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,29 +31,21 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
 from skembed import EntityEmbeddingRegressor
+from skembed.datasets import (
+    ROSSMANN_FEATURES,
+    ROSSMANN_TEST_PERIOD,
+    load_rossmann,
+    rossmann_split,
+)
 from skembed.entity._base import AUTO_DIM_RULE
 from skembed.entity.network import auto_embedding_dim
 
-FEATURES = ["Store", "DayOfWeek", "Promo", "Year", "Month", "Day", "State",
-            "StateHoliday", "SchoolHoliday", "StoreType", "Assortment"]
-TEST_START, TEST_END = "2015-06-20", "2015-07-31"
+FEATURES = ROSSMANN_FEATURES
+TEST_START, TEST_END = ROSSMANN_TEST_PERIOD
 
 
 def load(data_dir):
-    root = Path(data_dir) / "rossmann"
-    train = pd.read_csv(root / "train.csv.gz", dtype={"StateHoliday": str},
-                        parse_dates=["Date"])
-    store = pd.read_csv(root / "store.csv", usecols=["Store", "StoreType", "Assortment"])
-    states = pd.read_csv(root / "external" / "store_states.csv")
-    df = train[(train.Open == 1) & (train.Sales > 0)].copy()
-    df = df.merge(store, on="Store", how="left").merge(states, on="Store", how="left")
-    df["Year"] = df.Date.dt.year
-    df["Month"] = df.Date.dt.month
-    df["Day"] = df.Date.dt.day
-    test_mask = (df.Date >= TEST_START) & (df.Date <= TEST_END)
-    X = df[FEATURES].astype(str).astype("category")
-    return X[~test_mask.to_numpy()], df.Sales[~test_mask].to_numpy(), \
-        X[test_mask.to_numpy()], df.Sales[test_mask].to_numpy()
+    return rossmann_split(load_rossmann(data_dir))
 
 
 def mape(y_true, y_pred):
@@ -80,7 +70,7 @@ def hgb(seed=0, **kw):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
+    ap.add_argument("--data", default=None)
     ap.add_argument("--subsample", type=float, default=1.0,
                     help="fraction of training rows used (development runs)")
     ap.add_argument("--seeds", type=int, default=3)

@@ -102,7 +102,7 @@ def torch_seconds_per_epoch(X, y, epochs, batch_size, hidden, sparse):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
+    ap.add_argument("--data", default=None)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=256)
     args = ap.parse_args()

@@ -47,7 +47,6 @@ Usage::
 """
 
 import argparse
-import os
 import statistics
 import time
 
@@ -499,7 +498,7 @@ def ann(args, rng):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
+    p.add_argument("--data", default=None)
     p.add_argument("--part", choices=["quality", "throughput", "speed", "ann", "all"],
                    default="all")
     p.add_argument("--sessions", type=int, default=300_000,

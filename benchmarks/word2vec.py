@@ -16,15 +16,15 @@ Needs ``pip install -e .[bench]`` (gensim).  ``SKEMBED_DATA`` may replace
 """
 
 import argparse
-import gzip
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from skembed.datasets import data_home, load_text8
 
 CORPUS = "text/wiki2015-text8style-1e8.txt.gz"
 MODES = {
@@ -34,16 +34,6 @@ MODES = {
     "sg-hs": dict(sg=1, hs=1, negative=0),
 }
 COMMON = dict(vector_size=100, window=5, sample=1e-3, min_count=5)
-
-
-def load_corpus(path, max_chars=None, sentence_len=10_000):
-    """text8-style file -> list of 10,000-token sentences (as gensim's Text8Corpus)."""
-    with gzip.open(path, "rt") as f:
-        text = f.read(max_chars) if max_chars else f.read()
-    tokens = text.split()
-    if max_chars:  # drop a possibly cut last word
-        tokens = tokens[:-1]
-    return [tokens[i:i + sentence_len] for i in range(0, len(tokens), sentence_len)]
 
 
 def rss_mb():
@@ -67,7 +57,7 @@ def worker(args):
                               fit_s=fit_s, peak_mb=rss_mb(), corpus_mb=baseline,
                               timings=model.timings_)))
         return
-    sentences = load_corpus(data / CORPUS, args.max_chars)
+    sentences = load_text8(args.data, max_chars=args.max_chars)
     n_tokens = sum(map(len, sentences))
     baseline = rss_mb()
     t0 = time.perf_counter()
@@ -121,7 +111,7 @@ def run_one(lib, mode, args, stream_file=None, epochs=None, threads=None, max_ch
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"))
+    p.add_argument("--data", default=None, help="data directory (default: $SKEMBED_DATA)")
     p.add_argument("--modes", default="cbow,sg", help="comma list of " + ",".join(MODES))
     p.add_argument("--libs", default="gensim,skembed",
                    help="gensim, skembed (defaults: skip-gram negatives shared per target "
@@ -144,8 +134,10 @@ def main():
     args = p.parse_args()
     if args.worker:
         return worker(args)
-    if not (Path(args.data) / CORPUS).exists():
-        sys.exit(f"corpus not found: {Path(args.data) / CORPUS} (set --data or SKEMBED_DATA)")
+    try:
+        args.data = str(data_home(args.data, CORPUS))
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
     if args.memory:
         return memory(args)
     libs = args.libs.split(",")

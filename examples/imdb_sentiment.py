@@ -55,8 +55,8 @@ vectors need far more text than 4,000 reviews.
 
 ``--max-reviews N`` keeps N of the 100,000 reviews, each folder reduced in
 the same proportion (a quick run); ``--sg`` trains skip-gram instead of
-CBOW; ``--figure`` sets the path of the bar chart of test accuracies
-(default ``imdb_sentiment.png``).
+CBOW; the bar chart of test accuracies is ``imdb_sentiment.png`` in ``--out``
+(default: the current directory).
 
 Data: ``text/aclImdb_v1.tar.gz`` (https://ai.stanford.edu/~amaas/data/sentiment/).
 Cite: Andrew L. Maas et al., "Learning Word Vectors for Sentiment Analysis",
@@ -64,10 +64,7 @@ ACL 2011.
 """
 
 import argparse
-import os
-import re
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -81,50 +78,26 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skembed import Word2VecTransformer
-
-ARCHIVE = "text/aclImdb_v1.tar.gz"
-FOLDERS = {"train/pos": 12_500, "train/neg": 12_500, "test/pos": 12_500,
-           "test/neg": 12_500, "train/unsup": 50_000}
-_MEMBER = re.compile(r"aclImdb/((?:train|test)/(?:pos|neg|unsup))/[^/]+\.txt$")
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-def read_imdb(path, max_reviews=None):
-    """Reviews by folder ("train/pos", ...), each a list of strings, from the archive."""
-    share = 1.0 if max_reviews is None else max_reviews / sum(FOLDERS.values())
-    keep = {f: max(1, round(share * n)) for f, n in FOLDERS.items()}
-    reviews = {f: [] for f in FOLDERS}
-    with tarfile.open(path, "r:gz") as tar:
-        for member in tar:
-            match = _MEMBER.match(member.name)
-            if not member.isfile() or match is None:
-                continue
-            folder = reviews[match.group(1)]
-            if len(folder) < keep[match.group(1)]:
-                text = tar.extractfile(member).read().decode("utf-8")
-                folder.append(_BR.sub(" ", text))
-    return reviews
+from skembed.datasets import load_imdb
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"),
-                        help="data directory (default: $SKEMBED_DATA, else ../shared/data)")
+    parser.add_argument("--data", default=None,
+                        help="data directory (default: $SKEMBED_DATA)")
     parser.add_argument("--max-reviews", type=int, default=None,
                         help="use N of the 100,000 reviews (default: all)")
     parser.add_argument("--sg", action="store_true", help="skip-gram instead of CBOW")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=2, help="training threads")
-    parser.add_argument("--figure", default="imdb_sentiment.png", help="output figure path")
+    parser.add_argument("--out", default=".", help="directory for imdb_sentiment.png")
     args = parser.parse_args(argv)
 
-    path = Path(args.data) / ARCHIVE
-    if not path.exists():
-        sys.exit(f"error: {path} not found.\nGet aclImdb_v1.tar.gz (Large Movie Review "
-                 "Dataset v1.0) from https://ai.stanford.edu/~amaas/data/sentiment/,\nand "
-                 f"point --data (or $SKEMBED_DATA) at the folder that holds {ARCHIVE}.")
     t0 = time.perf_counter()
-    reviews = read_imdb(path, args.max_reviews)
+    try:
+        reviews = load_imdb(args.data, args.max_reviews)
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
     train = reviews["train/pos"] + reviews["train/neg"]
     y_train = np.r_[np.ones(len(reviews["train/pos"])), np.zeros(len(reviews["train/neg"]))]
     test = reviews["test/pos"] + reviews["test/neg"]
@@ -180,8 +153,10 @@ def main(argv=None):
     ax.set_xlabel(f"test accuracy ({len(test):,} reviews)")
     ax.set_title("IMDB sentiment: features for LogisticRegression")
     fig.tight_layout()
-    fig.savefig(args.figure, dpi=120)
-    print(f"\nfigure saved to {args.figure}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "imdb_sentiment.png", dpi=120)
+    print(f"\nfigure saved to {out / 'imdb_sentiment.png'}")
 
 
 if __name__ == "__main__":

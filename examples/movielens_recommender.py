@@ -47,14 +47,12 @@ baselines.)
 """
 
 import argparse
-import os
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from skembed import (
     ItemSequenceEmbedder,
@@ -64,13 +62,12 @@ from skembed import (
     SessionKNNRecommender,
     sequences_from_events,
 )
+from skembed.datasets import MOVIELENS_GENRES, load_movielens
 from skembed.metrics import catalogue_coverage, hit_rate_at_k, ndcg_at_k, popularity_bias
 from skembed.model_selection import leave_last_out
 
 K = 10
-GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-          "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-          "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+GENRES = MOVIELENS_GENRES
 # genres drawn in colour on the map (a movie is coloured if it has exactly one of them)
 SHOWN = ["Children's", "Horror", "Sci-Fi", "Romance", "Documentary", "War"]
 TITLES = ["Star Wars (1977)", "Toy Story (1995)", "Scream (1996)", "Fargo (1996)",
@@ -78,22 +75,11 @@ TITLES = ["Star Wars (1977)", "Toy Story (1995)", "Scream (1996)", "Fargo (1996)
 
 
 def load(data):
-    if not data:
-        sys.exit("pass --data DIR or set SKEMBED_DATA to the folder holding "
-                 "interactions/ml-100k/")
-    root = Path(data) / "interactions" / "ml-100k"
-    if not (root / "u.data").exists() or not (root / "u.item").exists():
-        sys.exit(f"MovieLens-100K not found: {root / 'u.data'} and {root / 'u.item'} are "
-                 "needed.\nDownload ml-100k.zip from "
-                 "https://grouplens.org/datasets/movielens/100k/ (GroupLens) and unzip it "
-                 f"into {root.parent} (it holds an ml-100k/ folder), or point --data / "
-                 "SKEMBED_DATA at the directory holding interactions/ml-100k/.")
-    ratings = pd.read_csv(root / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
-    movies = pd.read_csv(root / "u.item", sep="|", header=None, encoding="latin-1")
-    movies = movies.set_index(0)
-    titles = movies[1].to_dict()
-    genres = movies.iloc[:, -len(GENRES):].set_axis(GENRES, axis=1).astype(bool)
-    return ratings, titles, genres
+    try:
+        ratings, movies, _ = load_movielens(data)
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
+    return ratings, movies["title"].to_dict(), movies[GENRES]
 
 
 def genre_map(rec, titles, genres, path, seed):
@@ -154,7 +140,7 @@ def show(lines):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=os.environ.get("SKEMBED_DATA"),
+    p.add_argument("--data", default=None,
                    help="directory holding interactions/ml-100k/ (default $SKEMBED_DATA)")
     p.add_argument("--out", default=".", help="directory for the figure")
     p.add_argument("--n-jobs", type=int, default=2, help="threads")

@@ -39,7 +39,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegressionCV
@@ -48,22 +47,17 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from skembed import ItemSequenceEmbedder, sequences_from_events
+from skembed.datasets import load_movielens
 
 FIRST_N = (5, 10, 20, 50, None)
 
 
 def load(data):
-    if not data:
-        sys.exit("pass --data DIR or set SKEMBED_DATA to the folder holding "
-                 "interactions/ml-100k/")
-    root = Path(data) / "interactions" / "ml-100k"
-    if not (root / "u.data").exists() or not (root / "u.user").exists():
-        sys.exit(f"MovieLens-100K not found below {root} (u.data and u.user are needed); "
-                 "download ml-100k.zip from https://grouplens.org/datasets/movielens/100k/")
-    ratings = pd.read_csv(root / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
-    users = pd.read_csv(root / "u.user", sep="|",
-                        names=["user", "age", "gender", "occupation", "zip"])
-    return ratings, users.set_index("user")
+    try:
+        ratings, _, users = load_movielens(data)
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
+    return ratings, users
 
 
 class BagOfItems(MultiLabelBinarizer):
@@ -102,7 +96,7 @@ def plot(results, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=os.environ.get("SKEMBED_DATA"),
+    p.add_argument("--data", default=None,
                    help="directory holding interactions/ml-100k/ (default $SKEMBED_DATA)")
     p.add_argument("--out", default=".", help="directory for the figure")
     p.add_argument("--n-jobs", type=int, default=2)

@@ -16,7 +16,7 @@ is fitted on the log and predicts sales.  This script
 - asks the embeddings which states and stores are alike
   (``most_similar``);
 - saves the German-state embeddings, projected on their first two principal
-  axes, as a PNG (``--figure``, default ``rossmann_states.png`` in the
+  axes, as ``rossmann_states.png`` in the ``--out`` directory (default: the
   current directory).
 
 Run (from the repository root; data from ``--data`` or ``$SKEMBED_DATA``)::
@@ -70,7 +70,6 @@ state of each store) from Guo & Berkhahn's repository
 """
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -85,18 +84,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import TargetEncoder
 
 from skembed import EntityEmbeddingRegressor
+from skembed.datasets import (
+    ROSSMANN_FEATURES,
+    ROSSMANN_TEST_PERIOD,
+    load_rossmann,
+    rossmann_split,
+)
 
-FEATURES = ["Store", "DayOfWeek", "Promo", "Year", "Month", "Day", "State",
-            "StateHoliday", "SchoolHoliday", "StoreType", "Assortment"]
-TEST_START, TEST_END = "2015-06-20", "2015-07-31"
-FILES = {
-    "train.csv.gz": "train.csv (or train.csv.gz) from Kaggle's rossmann-store-sales "
-                    "competition (https://www.kaggle.com/c/rossmann-store-sales)",
-    "store.csv": "store.csv from Kaggle's rossmann-store-sales competition "
-                 "(https://www.kaggle.com/c/rossmann-store-sales)",
-    "external/store_states.csv": "store_states.csv from Guo & Berkhahn's repository "
-                                 "(https://github.com/entron/entity-embedding-rossmann)",
-}
+FEATURES = ROSSMANN_FEATURES
+TEST_START, TEST_END = ROSSMANN_TEST_PERIOD
 STATE_NAMES = {
     "BE": "Berlin", "BW": "Baden-Wuerttemberg", "BY": "Bavaria", "HB,NI":
     "Bremen + Lower Saxony", "HE": "Hesse", "HH": "Hamburg", "NW":
@@ -107,28 +103,10 @@ STATE_NAMES = {
 
 def load(data_dir):
     """Train and test (X, sales) of the open days with sales, as in the paper."""
-    root = Path(data_dir) / "rossmann"
-    train = root / "train.csv.gz"
-    if not train.is_file() and (root / "train.csv").is_file():
-        train = root / "train.csv"  # Kaggle's file, not gzipped
-    missing = [name for name in FILES
-               if not (root / name).is_file() and not (name == "train.csv.gz"
-                                                       and train.is_file())]
-    if missing:
-        lines = [f"  {root / name}: {FILES[name]}" for name in missing]
-        sys.exit("Rossmann data not found. Needed:\n" + "\n".join(lines)
-                 + "\nPass the directory holding rossmann/ with --data or $SKEMBED_DATA.")
-    sales = pd.read_csv(train, parse_dates=["Date"],
-                        dtype={"StateHoliday": str})
-    stores = pd.read_csv(root / "store.csv", usecols=["Store", "StoreType", "Assortment"])
-    states = pd.read_csv(root / "external" / "store_states.csv")
-    df = sales[(sales.Open == 1) & (sales.Sales > 0)]
-    df = df.merge(stores, on="Store", how="left").merge(states, on="Store", how="left")
-    df = df.assign(Year=df.Date.dt.year, Month=df.Date.dt.month, Day=df.Date.dt.day)
-    X = df[FEATURES].astype(str).astype("category")
-    test = ((df.Date >= TEST_START) & (df.Date <= TEST_END)).to_numpy()
-    y = df.Sales.to_numpy(dtype=float)
-    return X[~test], y[~test], X[test], y[test]
+    try:
+        return rossmann_split(load_rossmann(data_dir))
+    except FileNotFoundError as exc:
+        sys.exit(f"Rossmann data not found: {exc}")
 
 
 def mape(y_true, y_pred):
@@ -172,15 +150,14 @@ def plot_states(reg, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"),
-                    help="directory holding rossmann/ (default: $SKEMBED_DATA or "
-                         "../shared/data)")
+    ap.add_argument("--data", default=None,
+                    help="directory holding rossmann/ (default: $SKEMBED_DATA)")
     ap.add_argument("--subsample", type=float, default=0.1,
                     help="fraction of the training rows used (default 0.1; 1 = all)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--figure", default="rossmann_states.png",
-                    help="PNG of the State embeddings (default rossmann_states.png)")
+    ap.add_argument("--out", default=".",
+                    help="directory for rossmann_states.png (default: current directory)")
     args = ap.parse_args()
     if not 0 < args.subsample <= 1:
         ap.error("--subsample must be in (0, 1]")
@@ -241,8 +218,10 @@ def main():
     for store, sim in reg.most_similar("Store", query, topn=5):
         print(f"  store {store:>4} {sim:.3f}  {describe(store)}")
 
-    plot_states(reg, args.figure)
-    print(f"\nState embeddings plot saved to {args.figure}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_states(reg, out / "rossmann_states.png")
+    print(f"\nState embeddings plot saved to {out / 'rossmann_states.png'}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ tf-idf features gives the best F1.  The regularisation ``C`` of every
 
 ``--max-words 2000000`` trains on the first 2M Wikipedia tokens only (a
 quick run); ``--sg`` trains skip-gram instead of CBOW (slower, often better
-for rare words).  The figure (``--figure``, default ``spam_transfer.png``)
+for rare words).  The figure (``spam_transfer.png`` in ``--out``)
 is a bar chart of F1 per method.
 
 Data: ``text/SMSSpamCollection`` (SMS Spam Collection v.1, Almeida, Gomez
@@ -57,8 +57,6 @@ directory's README).
 """
 
 import argparse
-import gzip
-import os
 import re
 import sys
 import time
@@ -74,39 +72,11 @@ from sklearn.pipeline import FeatureUnion, FunctionTransformer, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skembed import Word2VecTransformer
+from skembed.datasets import data_file, load_sms_spam, load_text8
 
-SMS = "text/SMSSpamCollection"
-WIKI = "text/wiki2015-text8style-1e8.txt.gz"
-SOURCES = {
-    SMS: "the SMS Spam Collection v.1 from the UCI Machine Learning Repository "
-         "(https://archive.ics.uci.edu/dataset/228/sms+spam+collection), file "
-         "'SMSSpamCollection' (label<TAB>text per line)",
-    WIKI: "the first 1e8 characters of an English Wikipedia dump cleaned like "
-          "Matt Mahoney's text8 (see the data directory's README); Mahoney's own "
-          "text8 (http://mattmahoney.net/dc/text8.zip), gzipped under this name, "
-          "works as a substitute",
-}
 DIGITS = "zero one two three four five six seven eight nine".split()
 _DIGIT = re.compile(r"[0-9]")
 _WORD = re.compile(r"[a-z]+")
-
-
-def data_file(data, name):
-    path = Path(data) / name
-    if not path.exists():
-        sys.exit(f"error: {path} not found.\nGet {SOURCES[name]},\nand point --data "
-                 f"(or $SKEMBED_DATA) at the folder that holds {name}.")
-    return path
-
-
-def load_sms(path):
-    labels, texts = [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            label, text = line.rstrip("\n").split("\t", 1)
-            labels.append(label)
-            texts.append(text)
-    return np.array(labels), texts
 
 
 def text8_tokens(text):
@@ -119,38 +89,24 @@ def text8_documents(texts):
     return [text8_tokens(t) for t in texts]
 
 
-def read_words(path, max_words, sentence_len=10_000):
-    """The first max_words tokens of a text8-style file, as 10,000-token sentences."""
-    tokens, tail = [], ""
-    with gzip.open(path, "rt", encoding="ascii") as f:
-        while len(tokens) < max_words:
-            chunk = f.read(1 << 22)
-            if not chunk:
-                tokens += tail.split()
-                break
-            words = (tail + chunk).split()
-            # the last word may continue in the next chunk: keep it for then
-            tail = "" if chunk[-1].isspace() else words.pop()
-            tokens += words
-    tokens = tokens[:max_words]
-    return [tokens[i:i + sentence_len] for i in range(0, len(tokens), sentence_len)]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"),
-                        help="data directory (default: $SKEMBED_DATA, else ../shared/data)")
+    parser.add_argument("--data", default=None,
+                        help="data directory (default: $SKEMBED_DATA)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs on Wikipedia")
     parser.add_argument("--max-words", type=int, default=None,
                         help="train on the first N Wikipedia tokens only (default: all 17M)")
     parser.add_argument("--sg", action="store_true", help="skip-gram instead of CBOW")
     parser.add_argument("--n-jobs", type=int, default=2, help="training threads")
-    parser.add_argument("--figure", default="spam_transfer.png", help="output figure path")
+    parser.add_argument("--out", default=".", help="directory for spam_transfer.png")
     args = parser.parse_args(argv)
 
-    sms_path, wiki_path = data_file(args.data, SMS), data_file(args.data, WIKI)
-    labels, texts = load_sms(sms_path)
-    y = (labels == "spam").astype(int)
+    try:
+        wiki_path = data_file("text/wiki2015-text8style-1e8.txt.gz", args.data)
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
+    texts, is_spam = load_sms_spam()  # bundled with skembed (CC BY 4.0)
+    y = is_spam.astype(int)
     print(f"{len(texts):,} SMS messages, {y.sum():,} spam")
 
     # 1. Word vectors from Wikipedia, learned once.
@@ -158,7 +114,7 @@ def main(argv=None):
                   n_jobs=args.n_jobs, random_state=0)
     t0 = time.perf_counter()
     if args.max_words:
-        wiki = Word2VecTransformer(**params).fit(read_words(wiki_path, args.max_words))
+        wiki = Word2VecTransformer(**params).fit(load_text8(args.data, args.max_words))
     else:  # stream the file: the corpus is never held in memory
         wiki = Word2VecTransformer(input="filename", token_pattern=r"\S+", lowercase=False,
                                    **params).fit([wiki_path])
@@ -219,8 +175,10 @@ def main(argv=None):
     ax.set_xlabel("F1 (spam), stratified 5-fold CV")
     ax.set_title("SMS spam: features for LogisticRegression")
     fig.tight_layout()
-    fig.savefig(args.figure, dpi=120)
-    print(f"\nfigure saved to {args.figure}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "spam_transfer.png", dpi=120)
+    print(f"\nfigure saved to {out / 'spam_transfer.png'}")
 
 
 if __name__ == "__main__":

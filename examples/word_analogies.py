@@ -65,9 +65,9 @@ whole world (27%), and "paris - france + italy" gives "milan" before
 "rome": 17M tokens is a small corpus.
 
 ``--cbow`` trains CBOW instead (about twice as fast, lower analogy
-accuracy); ``--figure`` sets the figure path (default
-``word_analogies.png``); ``--save vectors.bin`` also writes the vectors in
-the word2vec binary format (readable by gensim and the C tool).
+accuracy); the figure is ``word_analogies.png`` in ``--out``;
+``--save vectors.bin`` also writes the vectors in the word2vec binary
+format (readable by gensim and the C tool).
 
 Data: ``text/wiki2015-text8style-1e8.txt.gz`` (Wikipedia, CC BY-SA) and
 ``eval/questions-words.txt``, ``eval/wordsim353.tsv``,
@@ -76,7 +76,6 @@ README.
 """
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -85,22 +84,12 @@ import matplotlib.pyplot as plt
 from sklearn.decomposition import PCA
 
 from skembed import Word2VecTransformer
+from skembed.datasets import data_file
 
 CORPUS = "text/wiki2015-text8style-1e8.txt.gz"
 ANALOGIES = "eval/questions-words.txt"
 WORDSIM = "eval/wordsim353.tsv"
 SIMLEX = "eval/simlex999.txt"
-SOURCES = {
-    CORPUS: "the first 1e8 characters of an English Wikipedia dump cleaned like Matt "
-            "Mahoney's text8 (see the data directory's README); Mahoney's own text8 "
-            "(http://mattmahoney.net/dc/text8.zip), gzipped under this name, works as "
-            "a substitute",
-    ANALOGIES: "questions-words.txt from word2vec "
-               "(https://github.com/tmikolov/word2vec) or gensim's test data "
-               "(gensim/test/test_data/)",
-    WORDSIM: "wordsim353.tsv from gensim's test data (gensim/test/test_data/)",
-    SIMLEX: "simlex999.txt from gensim's test data (gensim/test/test_data/)",
-}
 NEIGHBOURS = ["computer", "france", "einstein", "guitar", "quickly"]
 QUESTIONS = [  # a is to b as c is to ?
     ("man", "king", "woman"),
@@ -116,26 +105,22 @@ PAIRS = [("greece", "athens"), ("germany", "berlin"), ("france", "paris"),
          ("turkey", "ankara"), ("cuba", "havana"), ("iran", "tehran")]
 
 
-def data_file(data, name):
-    path = Path(data) / name
-    if not path.exists():
-        sys.exit(f"error: {path} not found.\nGet {SOURCES[name]},\nand point --data "
-                 f"(or $SKEMBED_DATA) at the folder that holds {name}.")
-    return path
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.environ.get("SKEMBED_DATA", "../shared/data"),
-                        help="data directory (default: $SKEMBED_DATA, else ../shared/data)")
+    parser.add_argument("--data", default=None,
+                        help="data directory (default: $SKEMBED_DATA)")
     parser.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=2, help="training threads")
-    parser.add_argument("--figure", default="word_analogies.png", help="output figure path")
+    parser.add_argument("--out", default=".", help="directory for word_analogies.png")
     parser.add_argument("--save", default=None,
                         help="also save the vectors here (word2vec binary format)")
     args = parser.parse_args(argv)
-    paths = {name: data_file(args.data, name) for name in (CORPUS, ANALOGIES, WORDSIM, SIMLEX)}
+    try:
+        paths = {name: data_file(name, args.data)
+                 for name in (CORPUS, ANALOGIES, WORDSIM, SIMLEX)}
+    except FileNotFoundError as exc:
+        sys.exit(f"error: {exc}")
 
     w2v = Word2VecTransformer(
         vector_size=100, window=5, negative=5, sample=1e-3, min_count=5,
@@ -197,8 +182,10 @@ def main(argv=None):
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(args.figure, dpi=120)
-    print(f"\nfigure saved to {args.figure}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "word_analogies.png", dpi=120)
+    print(f"\nfigure saved to {out / 'word_analogies.png'}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_scalar
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, Options
 
 from .word2vec.vocab import MAX_SENTENCE_LEN
 
@@ -14,14 +14,18 @@ from .word2vec.vocab import MAX_SENTENCE_LEN
 N_JOBS = [Interval(Integral, None, -1, closed="right"),
           Interval(Integral, 1, None, closed="left"), None]
 
+# a flag: True/False (numpy bools too) or, as gensim and the C tool write
+# them, 0/1
+FLAG = ["boolean", Options(Integral, {0, 1})]
+
 # The word2vec hyper-parameters shared by Word2VecTransformer and
 # ItemSequenceEmbedder.  Every integer is bounded so that no value can reach
 # a kernel as an overflowing or absurd machine integer.
 WORD2VEC_PARAMETERS = {
     "vector_size": [Interval(Integral, 1, 100_000, closed="both")],
     "window": [Interval(Integral, 1, MAX_SENTENCE_LEN, closed="both")],
-    "sg": ["boolean"],
-    "hs": ["boolean"],
+    "sg": FLAG,
+    "hs": FLAG,
     "negative": [Interval(Integral, 0, 1_000, closed="both")],
     "ns_exponent": [Interval(Real, -10, 10, closed="both")],
     "sample": [Interval(Real, 0, 1, closed="both")],
@@ -29,8 +33,8 @@ WORD2VEC_PARAMETERS = {
     "alpha": [Interval(Real, 0, 10, closed="right")],
     "min_alpha": [Interval(Real, 0, 10, closed="both")],
     "epochs": [Interval(Integral, 1, 1_000_000, closed="both")],
-    "shrink_windows": ["boolean"],
-    "shared_negatives": ["boolean"],
+    "shrink_windows": FLAG,
+    "shared_negatives": FLAG,
     "n_jobs": N_JOBS,
     "random_state": ["random_state"],
     "verbose": ["verbose"],

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._threads import numba_threads, resolve_n_threads
-from ._validation import WORD2VEC_PARAMETERS
+from ._validation import FLAG, WORD2VEC_PARAMETERS
 from .keyed_vectors import KeyedVectors
 from .pooling import (
     document_weights,
@@ -188,7 +188,7 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     _parameter_constraints = {
         **WORD2VEC_PARAMETERS,
-        "cbow_mean": ["boolean"],
+        "cbow_mean": FLAG,
         "max_vocab_size": [Interval(Integral, 1, 2**40, closed="both"), None],
         "max_final_vocab": [Interval(Integral, 1, 2**40, closed="both"), None],
         "lowercase": ["boolean"],

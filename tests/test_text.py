@@ -355,3 +355,11 @@ def test_numpy_scalar_params_and_thread_count():
     assert "More" in w2v.wv_ and numba.get_num_threads() == before
     w2v.transform(["more words"])
     assert numba.get_num_threads() == before
+
+
+def test_gensim_style_integer_flags():
+    w2v = Word2VecTransformer(sg=1, hs=0, cbow_mean=1, min_count=1, vector_size=4,
+                              random_state=0).fit(["aa bb cc dd"] * 5)
+    assert len(w2v.wv_) == 4
+    with pytest.raises(ValueError, match="sg"):
+        Word2VecTransformer(sg=2).fit(["aa bb cc dd"])
