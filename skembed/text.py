@@ -109,8 +109,8 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     shared_negatives : bool, default=True
         Skip-gram draws one set of negative samples per target word, shared
         by all its context words (as HogBatch, Ji et al. 2016), so the few
-        output rows involved stay in cache: 1.7x faster skip-gram on the
-        Wikipedia benchmark at equal analogy accuracy (docs/benchmarks.md).
+        output rows involved stay in cache: much faster skip-gram at equal
+        analogy accuracy (figures in docs/benchmarks.md).
         ``False`` draws new negatives for every (target, context) pair, as
         gensim and the C tool do.  No effect on CBOW.
     shrink_windows : bool, default=True
