@@ -325,38 +325,37 @@ def repeat_share(ids, starts, n_items):
     return repeats / total if total else 0.0
 
 
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _row_range(row):
+    lo = row[0]
+    hi = row[0]
+    for j in range(1, row.shape[0]):
+        lo = min(lo, row[j])
+        hi = max(hi, row[j])
+    return lo, hi
+
+
 @njit(nogil=True, fastmath=True, cache=True, parallel=True)
 def add_minmax_scaled(out, scores, weight):
     """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
     constant row adds nothing), so components on different scales blend."""
-    n_cols = scores.shape[1]
     for r in prange(scores.shape[0]):
         row = scores[r]
-        lo = row[0]
-        hi = row[0]
-        for j in range(1, n_cols):
-            v = row[j]
-            lo = min(lo, v)
-            hi = max(hi, v)
+        lo, hi = _row_range(row)
         if hi > lo:
             scale = np.float32(weight / (hi - lo))
-            for j in range(n_cols):
+            for j in range(row.shape[0]):
                 out[r, j] += scale * (row[j] - lo)
 
 
 @njit(nogil=True, fastmath=True, cache=True, parallel=True)
 def minmax_scale_rows(scores):
     """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
-    n_cols = scores.shape[1]
     for r in prange(scores.shape[0]):
         row = scores[r]
-        lo = row[0]
-        hi = row[0]
-        for j in range(1, n_cols):
-            lo = min(lo, row[j])
-            hi = max(hi, row[j])
+        lo, hi = _row_range(row)
         scale = np.float32(1.0 / (hi - lo)) if hi > lo else np.float32(0.0)
-        for j in range(n_cols):
+        for j in range(row.shape[0]):
             row[j] = (row[j] - lo) * scale
 
 
