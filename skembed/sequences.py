@@ -251,7 +251,12 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self._vocab, self._state, self._rng = vocab, state, rng
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         self.item_counts_ = vocab.counts
-        self.output_vectors_ = state.syn1neg if config.negative > 0 else None
+        # published tables are read-only snapshots: a later partial_fit
+        # never changes what a caller already holds
+        self.output_vectors_ = None
+        if config.negative > 0:
+            self.output_vectors_ = state.syn1neg.copy()
+            self.output_vectors_.setflags(write=False)
         self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
         state.loss_history = []
         return self

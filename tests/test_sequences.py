@@ -159,3 +159,19 @@ def test_thread_count_unchanged_by_fit_and_transform():
     assert numba.get_num_threads() == before
     emb.transform([[1, 2]])
     assert numba.get_num_threads() == before
+
+
+def test_published_vectors_are_snapshots():
+    emb = ItemSequenceEmbedder(vector_size=4, random_state=0).fit([[1, 2, 3]] * 30)
+    wv, out = emb.wv_, emb.output_vectors_
+    before, out_before = wv.vectors.copy(), out.copy()
+    cos = wv.similarity(1, 2)
+    emb.partial_fit([[1, 2, 3]] * 30)  # adds no item: trains the same rows
+    np.testing.assert_array_equal(wv.vectors, before)
+    np.testing.assert_array_equal(out, out_before)
+    assert wv.similarity(1, 2) == cos
+    assert not np.array_equal(emb.wv_.vectors, before)
+    with pytest.raises(ValueError):
+        emb.wv_.vectors[0, 0] = 0.0
+    with pytest.raises(ValueError):
+        emb.output_vectors_[0, 0] = 0.0

@@ -1,5 +1,7 @@
 """EntityEmbeddingEncoder: categorical columns -> learned entity embeddings."""
 
+import copy
+
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
@@ -144,7 +146,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     @classmethod
     def _from_fitted(cls, model, task):
         """The encoder of a fitted regressor or classifier: same categories,
-        sharing its network (its embeddings are the model's)."""
+        a copy of its network (its embeddings are the model's at this fit;
+        a later warm-started fit of the model does not change it)."""
         enc = cls(**{name: getattr(model, name) for name in cls._parameter_constraints
                      if name != "task"}, task=task)
         enc.n_features_in_ = len(model._cat_names)
@@ -152,7 +155,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             enc.feature_names_in_ = np.asarray(model._cat_names, dtype=object)
         enc._cat_names = list(model._cat_names)
         enc._categories = model._categories
-        enc._net = model._net
+        enc._net = copy.deepcopy(model._net)  # a snapshot: warm starts leave it
         enc.task_ = task
         for name in ("categories_", "infrequent_categories_", "embeddings_",
                      "embedding_dims_", "loss_curve_", "validation_loss_curve_",

@@ -294,12 +294,14 @@ def _sync_hot(shared, lo, hot, base):
 
 # The kernels take their many same-typed arguments in named bundles, so a
 # swapped argument is a wrong field name (an error), never a silent mix-up.
-Weights = namedtuple("Weights", ["syn0", "syn1", "syn1neg"])
+# ``lockf[row]`` scales every update of input row ``row`` (1: free, 0: frozen;
+# gensim's ``vectors_lockf``): pretrained rows can be fine-tuned gently or kept.
+Weights = namedtuple("Weights", ["syn0", "syn1", "syn1neg", "lockf"])
 Tables = namedtuple("Tables", ["keep_prob", "threshold", "alias", "codes", "points",
                                "code_lens"])
 Options = namedtuple("Options", ["sg", "hs", "negative", "cbow_mean", "window",
                                  "shrink_windows", "shared_negatives", "alpha_start",
-                                 "alpha_end", "schedule_words"])
+                                 "alpha_end", "schedule_words", "locked"])
 Scratch = namedtuple("Scratch", ["buf", "work", "neu1", "negs", "fbuf", "hot1", "base1"])
 
 
@@ -408,8 +410,13 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                                              hot1_lo)
                     tracked += track
                     n_examples += 1
-                    for k in range(dim):
-                        syn0[ctx, k] += _clip(work[k])
+                    if opt.locked:
+                        lock = w.lockf[ctx]
+                        for k in range(dim):
+                            syn0[ctx, k] += lock * _clip(work[k])
+                    else:
+                        for k in range(dim):
+                            syn0[ctx, k] += _clip(work[k])
                 loss += ex_loss
                 n_tracked += tracked
             else:
@@ -444,8 +451,13 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     if j == i:
                         continue
                     ctx = buf[j]
-                    for k in range(dim):
-                        syn0[ctx, k] += _clip(work[k])
+                    if opt.locked:
+                        lock = w.lockf[ctx]
+                        for k in range(dim):
+                            syn0[ctx, k] += lock * _clip(work[k])
+                    else:
+                        for k in range(dim):
+                            syn0[ctx, k] += _clip(work[k])
     return loss, n_tracked, n_examples, n_effective
 
 

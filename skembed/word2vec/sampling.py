@@ -27,6 +27,9 @@ def negative_sampling_table(counts, ns_exponent=0.75):
     # work in log space so that large negative/positive exponents do not overflow
     logw = ns_exponent * np.log(np.maximum(counts, 1.0))
     w = np.exp(logw - logw.max())
+    w[counts <= 0] = 0.0  # keys that never occur (pretrained only) are never drawn
+    if not w.any():
+        raise ValueError("cannot build a sampling table: no key has a positive count")
     prob = w * (w.size / w.sum())
     threshold, alias = _build_alias(prob)
     return threshold, alias

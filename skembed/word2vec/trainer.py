@@ -16,6 +16,7 @@ from .sampling import huffman_tree, negative_sampling_table
 from .vocab import (
     MAX_SENTENCE_LEN,
     EncodedCorpus,
+    extend_vocab,
     finalize_vocab,
     keep_probabilities,
     update_vocab,
@@ -83,6 +84,8 @@ class Word2VecState:
     syn0: np.ndarray
     syn1: np.ndarray
     syn1neg: np.ndarray
+    # update factor of each input row (1 free, 0 frozen)
+    lockf: np.ndarray = None
     loss_history: list = field(default_factory=list)
     effective_words: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -98,6 +101,7 @@ def init_state(n_keys, vector_size, rng):
         syn0=np.ascontiguousarray(syn0),
         syn1=np.zeros((max(n_keys - 1, 1), vector_size), np.float32),
         syn1neg=np.zeros((n_keys, vector_size), np.float32),
+        lockf=np.ones(n_keys, np.float32),
     )
 
 
@@ -110,6 +114,7 @@ def grow_state(state, n_new, rng):
     state.syn0 = np.ascontiguousarray(np.vstack([state.syn0, fresh.syn0[:n_new]]))
     state.syn1neg = np.ascontiguousarray(
         np.vstack([state.syn1neg, np.zeros((n_new, dim), np.float32)]))
+    state.lockf = np.concatenate([state.lockf, np.ones(n_new, np.float32)])
     n_inner = max(n_keys + n_new - 1, 1)
     syn1 = np.zeros((n_inner, dim), np.float32)
     syn1[: state.syn1.shape[0]] = state.syn1
@@ -198,8 +203,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         cbow_mean=bool(config.cbow_mean), window=int(config.window),
         shrink_windows=bool(config.shrink_windows),
         shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
-        alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)))
-    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg)
+        alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)),
+        locked=bool(np.any(state.lockf != 1.0)))
+    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf)
 
     run = kernels.train_chunks_parallel if n_threads > 1 else kernels.train_chunks_serial
     bar = _progress_bar(n_words * config.epochs, verbose)
@@ -269,8 +275,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
 
 
 def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
-               max_final_vocab=None, vocab=None, state=None, n_threads=1, verbose=0,
-               name="word2vec", check_keys=None):
+               max_final_vocab=None, vocab=None, state=None, init_vectors=None,
+               lock_factor=1.0, n_threads=1, verbose=0, name="word2vec", check_keys=None):
     """Count, build the vocabulary, encode and train: the one fit path of
     every word2vec-style estimator.
 
@@ -287,6 +293,15 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
         ``min_count`` times join ``vocab`` (appended, so known rows never
         move), the counts of known keys grow, ``state`` gets rows for the
         new keys, and training continues from it.
+    init_vectors : KeyedVectors, optional
+        Pretrained vectors (new vocabulary only).  The vocabulary is the
+        union of the corpus vocabulary and the keys of ``init_vectors``
+        (keys the corpus lacks are appended with count 0: they keep their
+        pretrained vectors and are never drawn as negatives); every key of
+        ``init_vectors`` starts from its vector.
+    lock_factor : float in [0, 1], default=1.0
+        Scale of the updates of the rows initialised from ``init_vectors``
+        (0 frozen, 1 free), as gensim's ``vectors_lockf``.
     check_keys : callable, optional
         Called with the counted keys before anything is trained (input
         validation at O(vocabulary) cost).
@@ -315,7 +330,18 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
             raise ValueError(
                 f"empty vocabulary: nothing occurs at least min_count={min_count} times "
                 f"in {total} tokens; lower min_count or give more data")
+        if init_vectors is not None:
+            if init_vectors.vector_size != config.vector_size:
+                raise ValueError(
+                    f"init_vectors have {init_vectors.vector_size} dimensions but "
+                    f"vector_size={config.vector_size}; they must match")
+            vocab = extend_vocab(vocab, init_vectors.index_to_key)
         state = init_state(len(vocab), config.vector_size, rng)
+        if init_vectors is not None:
+            rows = np.fromiter((vocab.key_to_index[k] for k in init_vectors.index_to_key),
+                               np.int64, count=len(init_vectors))
+            state.syn0[rows] = init_vectors.vectors
+            state.lockf[rows] = np.float32(lock_factor)
     else:
         if config.vector_size != state.syn0.shape[1]:
             raise ValueError(f"vector_size={config.vector_size} differs from the "

@@ -119,7 +119,8 @@ def keep_probabilities(counts, sample):
     if sample <= 0 or counts.size == 0:
         return np.ones(counts.shape, dtype=np.float32)
     threshold = sample * counts.sum()
-    p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+    with np.errstate(divide="ignore"):  # count 0 (a pretrained-only key): keep
+        p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
     return np.minimum(p, 1.0).astype(np.float32)
 
 
@@ -303,3 +304,19 @@ def update_vocab(vocab, counter, total_words, min_count):
     counts = np.concatenate([counts, np.asarray(new_counts, dtype=np.int64)[order]])
     return Vocabulary(keys, counts, key_to_index, vocab.min_count,
                       vocab.total_words + int(total_words)), len(new_keys)
+
+
+def extend_vocab(vocab, keys):
+    """``vocab`` plus the ``keys`` it lacks, appended with count 0 (keys of
+    pretrained vectors that the corpus never saw: they keep their vectors
+    and are never drawn as negatives)."""
+    known = vocab.key_to_index
+    new = [k for k in dict.fromkeys(keys) if k not in known]
+    if not new:
+        return vocab
+    all_keys = vocab.keys + new
+    key_to_index = dict(known)
+    for i, k in enumerate(new, start=len(vocab.keys)):
+        key_to_index[k] = i
+    counts = np.concatenate([vocab.counts, np.zeros(len(new), np.int64)])
+    return Vocabulary(all_keys, counts, key_to_index, vocab.min_count, vocab.total_words)
