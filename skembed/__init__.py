@@ -11,10 +11,12 @@ from .recommend import (
 )
 from .sequences import ItemSequenceEmbedder, sequences_from_events
 from .text import Word2VecTransformer
+from .vectorizer import EmbeddingVectorizer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "EmbeddingVectorizer",
     "EntityEmbeddingClassifier",
     "EntityEmbeddingEncoder",
     "EntityEmbeddingRegressor",

@@ -1,12 +1,14 @@
 """Parameter validation shared by the estimators."""
 
 import numbers
+import os
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, Options
 
+from .keyed_vectors import KeyedVectors, as_keyed_vectors
 from .word2vec.vocab import MAX_SENTENCE_LEN
 
 # n_jobs as scikit-learn reads it: None (1), a positive count, or -1, -2, ...
@@ -35,10 +37,22 @@ WORD2VEC_PARAMETERS = {
     "epochs": [Interval(Integral, 1, 1_000_000, closed="both")],
     "shrink_windows": FLAG,
     "shared_negatives": FLAG,
+    "init_vectors": [KeyedVectors, str, os.PathLike, None],
+    "lock_factor": [Interval(Real, 0, 1, closed="both")],
     "n_jobs": N_JOBS,
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+
+class PretrainedMixin:
+    """``init_vectors`` as a KeyedVectors (loaded from a path when needed)."""
+
+    def _init_vectors(self):
+        if self.init_vectors is None:
+            return None
+        return as_keyed_vectors(self.init_vectors)
+
 
 
 def check_bool(value, name):

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._threads import numba_threads, resolve_n_threads
-from ._validation import WORD2VEC_PARAMETERS
+from ._validation import WORD2VEC_PARAMETERS, PretrainedMixin
 from .keyed_vectors import KeyedVectors
 from .pooling import pool_vectors
 from .word2vec import SequenceCorpus, Word2VecConfig, fit_corpus
@@ -62,7 +62,8 @@ def as_sequences(X, name="X"):
     return out
 
 
-class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                           BaseEstimator):
     """Item vectors from sequences of interactions (item2vec, Pin2Vec).
 
     The word2vec engine applied to sessions, baskets or user histories:
@@ -108,6 +109,20 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         end weighs ``0.5 ** (a / half_life)``.
     half_life : float, default=5.0
         Half-life in positions of the recency profile.
+    init_vectors : KeyedVectors, str or path, default=None
+        Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
+        earlier model's ``wv_``), a directory written by
+        :meth:`KeyedVectors.save`, or a word2vec / fastText ``.vec`` file
+        (binary when named ``.bin``).  Each of its keys starts from its
+        vector; the vocabulary is the union of the corpus vocabulary
+        (``min_count`` applied) and its keys, so keys the corpus lacks keep
+        their pretrained vectors (count 0, never drawn as negatives).  Its
+        dimension must equal ``vector_size``.  Used by ``fit``;
+        ``partial_fit`` continues from the fitted state.
+    lock_factor : float in [0, 1], default=1.0
+        Scale of every update of the pretrained rows: 0 keeps them frozen
+        (bit-identical), 1 trains them as the others, in between fine-tunes
+        them gently (gensim's ``vectors_lockf``).
     n_jobs : int or None, default=None
         Training threads; ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None
@@ -162,6 +177,8 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         shared_negatives=False,
         profile="mean",
         half_life=5.0,
+        init_vectors=None,
+        lock_factor=1.0,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -181,6 +198,8 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self.shared_negatives = shared_negatives
         self.profile = profile
         self.half_life = half_life
+        self.init_vectors = init_vectors
+        self.lock_factor = lock_factor
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -242,6 +261,8 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         try:
             vocab, state = fit_corpus(
                 SequenceCorpus(sequences), config, rng, min_count=self.min_count,
+                init_vectors=None if update else self._init_vectors(),
+                lock_factor=float(self.lock_factor),
                 vocab=self._vocab if update else None,
                 state=self._state if update else None,
                 n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,

@@ -1,68 +1,30 @@
 """Word2VecTransformer: word2vec trained on raw text, documents to vectors."""
 
-import re
 import time
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
     _fit_context,
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
-    validate_parameter_constraints,
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._threads import numba_threads, resolve_n_threads
-from ._validation import FLAG, WORD2VEC_PARAMETERS
+from ._threads import resolve_n_threads
+from ._validation import FLAG, WORD2VEC_PARAMETERS, PretrainedMixin
+from .documents import DocumentVectorsMixin, _check_string_keys, _check_tokens
 from .keyed_vectors import KeyedVectors
-from .pooling import (
-    document_weights,
-    first_principal_axis,
-    pool_pieces,
-    pool_vectors,
-    remove_component,
-    smooth_idf,
-)
 from .word2vec import SequenceCorpus, TextFileCorpus, Word2VecConfig, fit_corpus
 from .word2vec.corpus import check_paths
-from .word2vec.vocab import encode_ids
 
 __all__ = ["Word2VecTransformer"]
 
 
-def _as_documents(X):
-    """Return X as a list of documents, rejecting the common mistakes."""
-    if isinstance(X, (str, bytes)):
-        raise ValueError(
-            "Iterable over documents expected, a single string was given; "
-            "wrap it in a list: [text]"
-        )
-    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # one-column DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(f"X has {X.shape[1]} columns; pass one text column")
-        X = X.iloc[:, 0]
-    elif isinstance(X, np.ndarray) and X.ndim == 2:
-        if X.shape[1] != 1:
-            raise ValueError(f"X has {X.shape[1]} columns; pass one text column")
-        X = X[:, 0]
-    try:
-        docs = list(X)
-    except TypeError:
-        raise TypeError(
-            f"X must be an iterable of documents (strings or lists of tokens), "
-            f"got {type(X).__name__}"
-        ) from None
-    return docs
-
-
-class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
     """Learn word2vec vectors from text and turn documents into vectors.
 
     Trains word2vec (Mikolov et al. 2013; skip-gram or CBOW, negative
@@ -137,6 +99,20 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         changed with ``set_params`` after fit without retraining (except to
         ``"sif"`` after a streamed ``input="filename"`` fit, which computes
         the SIF component only when ``doc_vector="sif"``).
+    init_vectors : KeyedVectors, str or path, default=None
+        Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
+        earlier model's ``wv_``), a directory written by
+        :meth:`KeyedVectors.save`, or a word2vec / fastText ``.vec`` file
+        (binary when named ``.bin``).  Each of its keys starts from its
+        vector; the vocabulary is the union of the corpus vocabulary
+        (``min_count`` applied) and its keys, so keys the corpus lacks keep
+        their pretrained vectors (count 0, never drawn as negatives).  Its
+        dimension must equal ``vector_size``.  Used by ``fit``;
+        ``partial_fit`` continues from the fitted state.
+    lock_factor : float in [0, 1], default=1.0
+        Scale of every update of the pretrained rows: 0 keeps them frozen
+        (bit-identical), 1 trains them as the others, in between fine-tunes
+        them gently (gensim's ``vectors_lockf``).
     n_jobs : int or None, default=None
         Training threads (hogwild); ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None
@@ -219,6 +195,8 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         token_pattern=r"(?u)\b\w\w+\b",
         input="content",
         doc_vector="mean",
+        init_vectors=None,
+        lock_factor=1.0,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -243,46 +221,13 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.token_pattern = token_pattern
         self.input = input
         self.doc_vector = doc_vector
+        self.init_vectors = init_vectors
+        self.lock_factor = lock_factor
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
     # -- tokenizing -----------------------------------------------------------
-    def _tokenizer(self):
-        try:
-            pattern = re.compile(self.token_pattern)
-        except (re.error, TypeError) as exc:
-            raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid "
-                             f"regular expression: {exc}") from None
-        lowercase = bool(self.lowercase)
-        findall = pattern.findall
-
-        def tokenize_text(text):
-            return findall(text.lower() if lowercase else text)
-
-        def tokenize(doc, i):
-            if isinstance(doc, str):
-                return findall(doc.lower() if lowercase else doc)
-            if isinstance(doc, (list, tuple, np.ndarray)):
-                return doc if isinstance(doc, list) else list(doc)
-            raise TypeError(
-                f"document {i} is a {type(doc).__name__}; each document must be a "
-                "string or a list of string tokens (fill missing texts, e.g. "
-                "Series.fillna(''))"
-            )
-
-        tokenize.text = tokenize_text
-        return tokenize
-
-    def _tokenize(self, X, check_tokens):
-        docs = _as_documents(X)
-        tokenize = self._tokenizer()
-        tokenized = [tokenize(doc, i) for i, doc in enumerate(docs)]
-        if check_tokens:
-            _check_tokens(tokenized)
-        return tokenized
-
-    # -- fitting ------------------------------------------------------------
     def fit(self, X, y=None):
         """Learn the vocabulary and word vectors from the documents in X.
 
@@ -370,7 +315,9 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 vocab, state = fit_corpus(
                     corpus, config, rng, min_count=self.min_count,
                     max_vocab_size=self.max_vocab_size, max_final_vocab=self.max_final_vocab,
-                    vocab=self._vocab if update else None,
+                    init_vectors=None if update else self._init_vectors(),
+                lock_factor=float(self.lock_factor),
+                vocab=self._vocab if update else None,
                     state=self._state if update else None,
                     n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
                     name="Word2VecTransformer", check_keys=_check_string_keys(corpus))
@@ -388,46 +335,10 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             self.corpus_word_count_ = ((self.corpus_word_count_ if update else 0)
                                        + corpus.raw_words)
             self.timings_ = timings
-            self._learn_pooling(corpus, update)
+            self._learn_pooling(corpus, vocab.counts, update)
         finally:
             corpus.close()
         return corpus
-
-    def _learn_pooling(self, corpus, update):
-        """Document statistics for every pooling rule, so that doc_vector can
-        be changed with set_params after fit (no retraining)."""
-        n_keys = len(self._vocab)
-        df = corpus.document_frequency(n_keys)
-        n_documents = corpus.n_documents
-        if update:
-            n_documents += self._n_documents
-            df[: len(self._df)] += self._df
-        self._df, self._n_documents, self._counts = df, n_documents, self._vocab.counts
-        self.idf_ = smooth_idf(df, n_documents)
-        self.__dict__.pop("sif_component_", None)
-        # streamed files would need one more pass: only when asked for
-        streamed = self.input == "filename"
-        if not streamed or self.doc_vector == "sif":
-            weights = document_weights("sif", self._counts)
-            if streamed:
-                pooled = pool_pieces(corpus.pieces(), n_documents, weights,
-                                     self.wv_.vectors, False)
-            else:
-                pooled = pool_vectors(corpus.encoded.tokens,
-                                      corpus.encoded.document_starts(), weights,
-                                      self.wv_.vectors, False)
-            self.sif_component_ = first_principal_axis(pooled)
-
-    def _pooling(self):
-        """Validated ``doc_vector`` and its weights, at transform time."""
-        validate_parameter_constraints(
-            {"doc_vector": self._parameter_constraints["doc_vector"]},
-            {"doc_vector": self.doc_vector}, caller_name=type(self).__name__)
-        rule = self.doc_vector
-        if rule == "sif" and not hasattr(self, "sif_component_"):
-            raise ValueError("doc_vector='sif' on streamed files needs the SIF component "
-                             "computed in fit: refit with doc_vector='sif'")
-        return rule, document_weights(rule, self._counts, self.idf_)
 
     def estimate_memory(self, vocab_size=None, corpus_words=None):
         """Approximate bytes needed to train, by component.
@@ -463,46 +374,8 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 "total": vectors + vocabulary + corpus}
 
     # -- transforming ---------------------------------------------------------
-    def _pool(self, ids, starts):
-        rule, weights = self._pooling()
-        with numba_threads(self.n_jobs):
-            out = pool_vectors(ids, starts, weights, self.wv_.vectors, rule != "sif")
-        return remove_component(out, self.sif_component_) if rule == "sif" else out
-
-    def transform(self, X):
-        """Document vectors: pooled vectors of the known words of each document.
-
-        Parameters
-        ----------
-        X : iterable of str or of list of str
-            Or, with ``input="filename"``, paths of text files (one document
-            per file, streamed).
-
-        Returns
-        -------
-        ndarray of float32, shape (n_documents, vector_size)
-            Documents without any known word get a zero row.
-        """
-        check_is_fitted(self, "wv_")
-        if self.input == "filename":
-            rule, weights = self._pooling()
-            corpus = TextFileCorpus(check_paths(X), self._tokenizer().text)
-            try:
-                corpus.encode(self.wv_.key_to_index)
-                with numba_threads(self.n_jobs):
-                    out = pool_pieces(corpus.pieces(), corpus.n_documents, weights,
-                                      self.wv_.vectors, rule != "sif")
-            finally:
-                corpus.close()
-            return remove_component(out, self.sif_component_) if rule == "sif" else out
-        docs = self._tokenize(X, check_tokens=True)
-        ids, lengths = encode_ids(docs, self.wv_.key_to_index)
-        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        return self._pool(ids, starts)
-
-    @property
-    def _n_features_out(self):
-        return self.wv_.vector_size
+    def _table(self):
+        return self.wv_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -510,24 +383,3 @@ class Word2VecTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.input_tags.two_d_array = False
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _check_string_keys(corpus):
-    """A check_keys for the engine: every counted key must be a string (the
-    documents are searched for the culprit only when one is not)."""
-
-    def check(keys):
-        if not all(isinstance(k, str) for k in keys):
-            _check_tokens(corpus.sequences)
-
-    return check
-
-
-def _check_tokens(docs):
-    for i, doc in enumerate(docs):
-        for t in doc:
-            if not isinstance(t, str):
-                raise TypeError(
-                    f"document {i} contains a token of type {type(t).__name__} "
-                    f"({t!r}); tokens must be strings"
-                )

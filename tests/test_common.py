@@ -18,10 +18,12 @@ from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skembed import (
+    EmbeddingVectorizer,
     EntityEmbeddingClassifier,
     EntityEmbeddingEncoder,
     EntityEmbeddingRegressor,
     ItemSequenceEmbedder,
+    KeyedVectors,
     NearestNeighborRecommender,
     PopularityRecommender,
     SequentialRulesRecommender,
@@ -58,8 +60,11 @@ SESSIONS = [[1, 2, 3, 4], [2, 3, 4, 5], [10, 11, 12], [11, 12, 13, 10]] * 5
 NEXT_ITEMS = [5, 1, 13, 12] * 5
 
 # estimators whose input is not a 2-D array: (estimator, X, y)
+_VECTORS = KeyedVectors(["fox", "dog", "lazy", "sun", "quick"],
+                        np.random.RandomState(0).randn(5, 4))
 SEQUENCE_ESTIMATORS = [
     (Word2VecTransformer(vector_size=8, min_count=1, random_state=0), TEXTS, None),
+    (EmbeddingVectorizer(_VECTORS, doc_vector="tfidf"), TEXTS, None),
     (ItemSequenceEmbedder(vector_size=8, random_state=0), SESSIONS, None),
     (NearestNeighborRecommender(ItemSequenceEmbedder(vector_size=8, random_state=0),
                                 n_recommendations=3, random_state=0), SESSIONS, NEXT_ITEMS),

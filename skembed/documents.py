@@ -1,0 +1,202 @@
+"""Documents to vectors: the tokenizer and the pooling shared by every
+estimator that turns text into vectors with a table of word vectors
+(:class:`~skembed.Word2VecTransformer`, which learns the table, and
+:class:`~skembed.EmbeddingVectorizer`, which is given one).
+
+The pooling statistics (idf, SIF weights and component) are learned from the
+training documents by :meth:`DocumentVectorsMixin._learn_pooling`; the
+kernels are in :mod:`skembed.pooling`.
+"""
+
+import re
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
+
+from ._threads import numba_threads
+from .pooling import (
+    document_weights,
+    first_principal_axis,
+    pool_pieces,
+    pool_vectors,
+    remove_component,
+    smooth_idf,
+)
+from .word2vec import TextFileCorpus
+from .word2vec.corpus import check_paths
+from .word2vec.vocab import encode_ids
+
+__all__ = ["DocumentVectorsMixin"]
+
+
+def _as_documents(X):
+    """Return X as a list of documents, rejecting the common mistakes."""
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            "Iterable over documents expected, a single string was given; "
+            "wrap it in a list: [text]"
+        )
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # one-column DataFrame
+        if X.shape[1] != 1:
+            raise ValueError(f"X has {X.shape[1]} columns; pass one text column")
+        X = X.iloc[:, 0]
+    elif isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.shape[1] != 1:
+            raise ValueError(f"X has {X.shape[1]} columns; pass one text column")
+        X = X[:, 0]
+    try:
+        docs = list(X)
+    except TypeError:
+        raise TypeError(
+            f"X must be an iterable of documents (strings or lists of tokens), "
+            f"got {type(X).__name__}"
+        ) from None
+    return docs
+
+
+
+class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Tokenizing (``lowercase``, ``token_pattern``, ``input``) and pooling
+    (``doc_vector``) for estimators whose word vectors are ``self._table()``
+    (a :class:`~skembed.KeyedVectors`); ``transform``, feature names and
+    ``set_output`` come with it."""
+
+    def _tokenizer(self):
+        try:
+            pattern = re.compile(self.token_pattern)
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid "
+                             f"regular expression: {exc}") from None
+        lowercase = bool(self.lowercase)
+        findall = pattern.findall
+
+        def tokenize_text(text):
+            return findall(text.lower() if lowercase else text)
+
+        def tokenize(doc, i):
+            if isinstance(doc, str):
+                return findall(doc.lower() if lowercase else doc)
+            if isinstance(doc, (list, tuple, np.ndarray)):
+                return doc if isinstance(doc, list) else list(doc)
+            raise TypeError(
+                f"document {i} is a {type(doc).__name__}; each document must be a "
+                "string or a list of string tokens (fill missing texts, e.g. "
+                "Series.fillna(''))"
+            )
+
+        tokenize.text = tokenize_text
+        return tokenize
+
+    def _tokenize(self, X, check_tokens):
+        docs = _as_documents(X)
+        tokenize = self._tokenizer()
+        tokenized = [tokenize(doc, i) for i, doc in enumerate(docs)]
+        if check_tokens:
+            _check_tokens(tokenized)
+        return tokenized
+
+    # -- fitting ------------------------------------------------------------
+    def _learn_pooling(self, corpus, counts, update=False):
+        """Document statistics for every pooling rule, so that doc_vector can
+        be changed with set_params after fit (no retraining).
+
+        ``corpus`` is an encoded corpus over the table's keys (in memory or
+        streamed files); ``counts`` the frequency of each key for the SIF
+        weights.  With ``update`` the new documents add to the old counts.
+        """
+        n_keys = len(self._table())
+        df = corpus.document_frequency(n_keys)
+        n_documents = corpus.n_documents
+        if update:
+            n_documents += self._n_documents
+            df[: len(self._df)] += self._df
+        self._df, self._n_documents, self._counts = df, n_documents, counts
+        self.idf_ = smooth_idf(df, n_documents)
+        self.__dict__.pop("sif_component_", None)
+        # streamed files would need one more pass: only when asked for
+        streamed = isinstance(corpus, TextFileCorpus)
+        if not streamed or self.doc_vector == "sif":
+            weights = document_weights("sif", self._counts)
+            vectors = self._table().vectors
+            if streamed:
+                pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
+            else:
+                pooled = pool_vectors(corpus.encoded.tokens, corpus.encoded.document_starts(),
+                                      weights, vectors, False)
+            self.sif_component_ = first_principal_axis(pooled)
+
+    def _pooling(self):
+        """Validated ``doc_vector`` and its weights, at transform time."""
+        validate_parameter_constraints(
+            {"doc_vector": self._parameter_constraints["doc_vector"]},
+            {"doc_vector": self.doc_vector}, caller_name=type(self).__name__)
+        rule = self.doc_vector
+        if rule == "sif" and not hasattr(self, "sif_component_"):
+            raise ValueError("doc_vector='sif' on streamed files needs the SIF component "
+                             "computed in fit: refit with doc_vector='sif'")
+        return rule, document_weights(rule, self._counts, self.idf_)
+
+    def _pool(self, ids, starts):
+        """Pooled vectors of encoded documents (``ids``, ``starts``)."""
+        rule, weights = self._pooling()
+        with numba_threads(self.n_jobs):
+            out = pool_vectors(ids, starts, weights, self._table().vectors, rule != "sif")
+        return remove_component(out, self.sif_component_) if rule == "sif" else out
+
+    def transform(self, X):
+        """Document vectors: pooled vectors of the known words of each document.
+
+        Parameters
+        ----------
+        X : iterable of str or of list of str
+            Or, with ``input="filename"``, paths of text files (one document
+            per file, streamed).
+
+        Returns
+        -------
+        ndarray of float32, shape (n_documents, vector_size)
+            Documents without any known word get a zero row.
+        """
+        check_is_fitted(self, "idf_")
+        if self.input == "filename":
+            rule, weights = self._pooling()
+            corpus = TextFileCorpus(check_paths(X), self._tokenizer().text)
+            try:
+                corpus.encode(self._table().key_to_index)
+                with numba_threads(self.n_jobs):
+                    out = pool_pieces(corpus.pieces(), corpus.n_documents, weights,
+                                      self._table().vectors, rule != "sif")
+            finally:
+                corpus.close()
+            return remove_component(out, self.sif_component_) if rule == "sif" else out
+        docs = self._tokenize(X, check_tokens=True)
+        ids, lengths = encode_ids(docs, self._table().key_to_index)
+        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return self._pool(ids, starts)
+
+    @property
+    def _n_features_out(self):
+        return self._table().vector_size
+
+
+def _check_string_keys(corpus):
+    """A check_keys for the engine: every counted key must be a string (the
+    documents are searched for the culprit only when one is not)."""
+
+    def check(keys):
+        if not all(isinstance(k, str) for k in keys):
+            _check_tokens(corpus.sequences)
+
+    return check
+
+
+def _check_tokens(docs):
+    for i, doc in enumerate(docs):
+        for t in doc:
+            if not isinstance(t, str):
+                raise TypeError(
+                    f"document {i} contains a token of type {type(t).__name__} "
+                    f"({t!r}); tokens must be strings"
+                )
