@@ -138,12 +138,34 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                              "computed in fit: refit with doc_vector='sif'")
         return rule, document_weights(rule, self._counts, self.idf_)
 
-    def _pool(self, ids, starts):
-        """Pooled vectors of encoded documents (``ids``, ``starts``)."""
+    def _pool(self, ids, starts, extra=None):
+        """Pooled vectors of encoded documents (``ids``, ``starts``); ids from
+        ``len(vectors)`` on index ``extra`` (words outside the vocabulary,
+        weighted as a word the training documents never contain)."""
         rule, weights = self._pooling()
+        unseen = {"mean": 1.0, "sif": 1.0,
+                  "tfidf": float(smooth_idf(0, self._n_documents))}[rule]
         with numba_threads(self.n_jobs):
-            out = pool_vectors(ids, starts, weights, self._table().vectors, rule != "sif")
+            out = pool_vectors(ids, starts, weights, self._table().vectors, rule != "sif",
+                               extra=extra, extra_weight=unseen)
         return remove_component(out, self.sif_component_) if rule == "sif" else out
+
+    def _encode_documents(self, docs):
+        """Token ids of ``docs`` and, with subwords, the vectors of their
+        words outside the vocabulary (ids from ``len(vectors)`` on)."""
+        table = self._table()
+        ids, lengths = encode_ids(docs, table.key_to_index)
+        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        extra = None
+        unknown = np.flatnonzero(ids < 0)
+        if len(unknown) and hasattr(table, "oov_vectors"):
+            flat = [t for doc in docs for t in doc]
+            words, inverse = np.unique(np.array([flat[p] for p in unknown], dtype=object),
+                                       return_inverse=True)
+            extra = table.oov_vectors(words.tolist())
+            has_ngrams = np.any(extra != 0, axis=1)
+            ids[unknown] = np.where(has_ngrams[inverse], len(table) + inverse, -1)
+        return ids, starts, extra
 
     def transform(self, X):
         """Document vectors: pooled vectors of the known words of each document.
@@ -157,7 +179,9 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         Returns
         -------
         ndarray of float32, shape (n_documents, vector_size)
-            Documents without any known word get a zero row.
+            Documents without any known word get a zero row.  With subword
+            vectors, words outside the vocabulary count through their
+            n-grams (not when streaming files).
         """
         check_is_fitted(self, "idf_")
         if self.input == "filename":
@@ -172,9 +196,7 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 corpus.close()
             return remove_component(out, self.sif_component_) if rule == "sif" else out
         docs = self._tokenize(X, check_tokens=True)
-        ids, lengths = encode_ids(docs, self._table().key_to_index)
-        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        return self._pool(ids, starts)
+        return self._pool(*self._encode_documents(docs))
 
     @property
     def _n_features_out(self):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["KeyedVectors", "as_keyed_vectors"]
+__all__ = ["FastTextKeyedVectors", "KeyedVectors", "as_keyed_vectors"]
 
 
 def _open(path, mode):
@@ -422,6 +422,8 @@ class KeyedVectors:
         np.save(path / "counts.npy", self.counts)
         for name in ("keys.json", "keys.pkl"):
             (path / name).unlink(missing_ok=True)
+        for name in ("ngrams.npy", "subwords.json"):
+            (path / name).unlink(missing_ok=True)
         keys = self.index_to_key
         if all(isinstance(k, str) for k in keys):
             kind = "str"
@@ -469,8 +471,11 @@ class KeyedVectors:
         if vectors.ndim != 2 or len(keys) != vectors.shape[0] or len(counts) != len(keys):
             raise ValueError(f"{path}: {len(keys)} keys, {len(counts)} counts and vectors of "
                              f"shape {vectors.shape} do not match")
-        if mmap_mode == "r" and vectors.dtype == np.float32:
-            return cls(keys, vectors, counts)  # shared, never copied
+        if (path / "subwords.json").is_file():
+            with open(path / "subwords.json", encoding="utf-8") as f:
+                meta = json.load(f)
+            ngrams = np.load(path / "ngrams.npy", mmap_mode=mmap_mode, allow_pickle=False)
+            return FastTextKeyedVectors(keys, vectors, counts, ngrams=ngrams, **meta)
         return cls(keys, vectors, counts)
 
     # -- word2vec format I/O ------------------------------------------------
@@ -557,6 +562,94 @@ class KeyedVectors:
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{path}: cannot read the file ({exc})") from None
         return cls(keys, vectors)
+
+
+class FastTextKeyedVectors(KeyedVectors):
+    """Word vectors with fastText subwords: a vector for any string.
+
+    The vocabulary's vectors (``vectors``) are the mean of each word's own
+    row and its character n-gram rows, as fastText and gensim report them;
+    a word outside the vocabulary gets the mean of its n-gram rows
+    (``ngrams``), so misspellings, slang and product codes have vectors.
+    ``key in kv`` and ``key_to_index`` speak of the vocabulary;
+    :meth:`has_vector` is true for any string with at least one n-gram.
+
+    Parameters
+    ----------
+    keys, vectors, counts
+        As :class:`KeyedVectors` (``vectors``: full-word vectors).
+    ngrams : array-like of shape (bucket, vector_size)
+        The n-gram table.
+    min_n, max_n : int
+        Lengths, in characters, of the n-grams of ``"<" + word + ">"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skembed.keyed_vectors import FastTextKeyedVectors
+    >>> kv = FastTextKeyedVectors(["hello"], np.ones((1, 2)), ngrams=np.eye(4, 2),
+    ...                           min_n=3, max_n=4)
+    >>> kv["helo"].shape, "helo" in kv, kv.has_vector("helo")
+    ((2,), False, True)
+    """
+
+    def __init__(self, keys, vectors, counts=None, *, ngrams, min_n, max_n):
+        super().__init__(keys, vectors, counts)
+        self.ngrams = _frozen(ngrams)
+        if self.ngrams.ndim != 2 or self.ngrams.shape[1] != self.vector_size:
+            raise ValueError(f"ngrams must have shape (bucket, {self.vector_size}), got "
+                             f"{self.ngrams.shape}")
+        self.min_n, self.max_n = int(min_n), int(max_n)
+
+    @property
+    def bucket(self):
+        return self.ngrams.shape[0]
+
+    def _buckets(self, words):
+        from .word2vec.subwords import ngram_buckets
+
+        return ngram_buckets([str(w) for w in words], self.min_n, self.max_n, self.bucket)
+
+    def oov_vectors(self, words):
+        """Vectors of words from their n-grams alone (zero rows for words
+        without any n-gram), shape (len(words), vector_size)."""
+        from .word2vec.subwords import ngram_means
+
+        indptr, ids = self._buckets(words)
+        return ngram_means(self.ngrams, indptr, ids)
+
+    def has_vector(self, key):
+        """Whether a vector exists for ``key``: in the vocabulary, or a
+        string with at least one n-gram."""
+        if self._is_known(key):
+            return True
+        if not isinstance(key, str):
+            return False
+        indptr, _ = self._buckets([key])
+        return bool(indptr[1] > 0)
+
+    def get_vector(self, key, norm=False):
+        """Vector of ``key``, from its n-grams when outside the vocabulary."""
+        if self._is_known(key) or not isinstance(key, str):
+            return super().get_vector(key, norm)
+        indptr, ids = self._buckets([key])
+        if indptr[1] == 0:
+            raise KeyError(f"key {key!r} is not in the vocabulary and has no n-gram of "
+                           f"{self.min_n}-{self.max_n} characters")
+        v = self.oov_vectors([key])[0]
+        if norm:
+            n = np.linalg.norm(v)
+            v = v / n if n > 0 else v
+        return v
+
+    def save(self, path):
+        """As :meth:`KeyedVectors.save`, plus ``ngrams.npy`` and the n-gram
+        lengths (``subwords.json``)."""
+        super().save(path)
+        path = Path(path)
+        np.save(path / "ngrams.npy", np.asarray(self.ngrams))
+        with open(path / "subwords.json", "w", encoding="utf-8") as f:
+            json.dump({"min_n": self.min_n, "max_n": self.max_n}, f)
 
 
 def _is_key(term):

@@ -9,29 +9,9 @@ from numba import njit, prange
 
 
 @njit(nogil=True, fastmath=True, cache=True, parallel=True)
-def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0):
-    """Weighted average of ``vectors[ids]`` per sequence.
-
-    Parameters
-    ----------
-    ids : int32 array, flat key indices; negative entries (unknown keys) are
-        skipped.
-    starts : int64 array (n_sequences + 1), sequence boundaries in ``ids``.
-    key_weights : float32 array (n_keys,), weight of each key.
-    vectors : float32 array (n_keys, dim).
-    by_weight_sum : bool
-        Divide by the sum of weights (weighted mean) if True, by the number
-        of known tokens otherwise (SIF's ``1/|s| sum a/(a+p(w)) v_w``).
-    half_life : float
-        If > 0, multiply weights by ``0.5 ** (age / half_life)`` where ``age``
-        is the distance in positions from the last element (recency profile).
-
-    Returns
-    -------
-    out : float32 array (n_sequences, dim); rows of sequences without any
-    known key are zero.
-    """
+def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum, half_life):
     n = starts.shape[0] - 1
+    n_keys = vectors.shape[0]
     dim = vectors.shape[1]
     out = np.zeros((n, dim), np.float32)
     for s in prange(n):
@@ -41,19 +21,55 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
             w = ids[p]
             if w < 0:
                 continue
-            a = key_weights[w]
+            a = key_weights[w] if w < n_keys else extra_weight
             if half_life > 0:
                 a *= 0.5 ** ((starts[s + 1] - 1 - p) / half_life)
             total += a
             count += 1
-            for k in range(dim):
-                out[s, k] += a * vectors[w, k]
+            if w < n_keys:
+                for k in range(dim):
+                    out[s, k] += a * vectors[w, k]
+            else:
+                for k in range(dim):
+                    out[s, k] += a * extra[w - n_keys, k]
         denom = total if by_weight_sum else float(count)
         if count > 0 and denom > 0:
             inv = np.float32(1.0 / denom)
             for k in range(dim):
                 out[s, k] *= inv
     return out
+
+
+def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0,
+                 extra=None, extra_weight=1.0):
+    """Weighted average of ``vectors[ids]`` per sequence (a Numba kernel).
+
+    Parameters
+    ----------
+    ids : int32 array, flat key indices; negative entries (unknown keys) are
+        skipped; entries ``>= len(vectors)`` index ``extra``.
+    starts : int64 array (n_sequences + 1), sequence boundaries in ``ids``.
+    key_weights : float32 array (n_keys,), weight of each key.
+    vectors : float32 array (n_keys, dim).
+    by_weight_sum : bool
+        Divide by the sum of weights (weighted mean) if True, by the number
+        of known tokens otherwise (SIF's ``1/|s| sum a/(a+p(w)) v_w``).
+    half_life : float
+        If > 0, multiply weights by ``0.5 ** (age / half_life)`` where ``age``
+        is the distance in positions from the last element (recency profile).
+    extra : float32 array (n_extra, dim), optional
+        More rows, e.g. vectors of words outside the vocabulary built from
+        their subwords, each weighing ``extra_weight``.
+
+    Returns
+    -------
+    out : float32 array (n_sequences, dim); rows of sequences without any
+    known key are zero.
+    """
+    if extra is None:
+        extra = np.zeros((0, vectors.shape[1]), np.float32)
+    return _pool(ids, starts, key_weights, vectors, np.ascontiguousarray(extra, np.float32),
+                 np.float32(extra_weight), by_weight_sum, float(half_life))
 
 
 @njit(nogil=True, cache=True)

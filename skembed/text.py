@@ -17,9 +17,10 @@ from sklearn.utils.validation import check_is_fitted
 from ._threads import resolve_n_threads
 from ._validation import FLAG, WORD2VEC_PARAMETERS, PretrainedMixin
 from .documents import DocumentVectorsMixin, _check_string_keys, _check_tokens
-from .keyed_vectors import KeyedVectors
+from .keyed_vectors import FastTextKeyedVectors, KeyedVectors
 from .word2vec import SequenceCorpus, TextFileCorpus, Word2VecConfig, fit_corpus
 from .word2vec.corpus import check_paths
+from .word2vec.subwords import subword_vectors
 
 __all__ = ["Word2VecTransformer"]
 
@@ -99,6 +100,21 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         changed with ``set_params`` after fit without retraining (except to
         ``"sif"`` after a streamed ``input="filename"`` fit, which computes
         the SIF component only when ``doc_vector="sif"``).
+    min_n : int, default=3
+        Shortest character n-gram of the subwords (fastText's ``minn``).
+    max_n : int, default=0
+        Longest character n-gram of the subwords (fastText's ``maxn``); 0
+        switches subwords off (plain word2vec).  With subwords (fastText,
+        Bojanowski et al. 2017; fastText uses 3 and 6), a word's input vector
+        is the mean of its own row and the rows of the character n-grams of
+        ``"<word>"``, hashed with fastText's hash into ``bucket`` rows, all
+        trained in the same kernels; ``wv_`` then gives a vector for any
+        string (misspellings, slang, product codes) and :meth:`transform`
+        uses them for words outside the vocabulary.
+    bucket : int, default=2,000,000
+        Rows of the n-gram table (fastText's default; ``bucket *
+        vector_size * 4`` bytes, 800 MB at 100 dimensions, held twice: for
+        training and in ``wv_``).
     init_vectors : KeyedVectors, str or path, default=None
         Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
         earlier model's ``wv_``), a directory written by
@@ -171,6 +187,9 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         "token_pattern": [str],
         "input": [StrOptions({"content", "filename"})],
         "doc_vector": [StrOptions({"mean", "tfidf", "sif"})],
+        "min_n": [Interval(Integral, 1, 100, closed="both")],
+        "max_n": [Interval(Integral, 0, 100, closed="both")],
+        "bucket": [Interval(Integral, 1, 2**31 - 1, closed="both")],
     }
 
     def __init__(
@@ -195,6 +214,9 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         token_pattern=r"(?u)\b\w\w+\b",
         input="content",
         doc_vector="mean",
+        min_n=3,
+        max_n=0,
+        bucket=2_000_000,
         init_vectors=None,
         lock_factor=1.0,
         n_jobs=None,
@@ -221,6 +243,9 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.input = input
         self.doc_vector = doc_vector
+        self.min_n = min_n
+        self.max_n = max_n
+        self.bucket = bucket
         self.init_vectors = init_vectors
         self.lock_factor = lock_factor
         self.n_jobs = n_jobs
@@ -328,7 +353,7 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
             timings["vocab"] = state.timings["vocab"]
             timings["train"] = state.timings["train"]
             self._state, self._vocab, self._rng = state, vocab, rng
-            self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+            self.wv_ = self._publish(vocab, state, config)
             self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
             state.loss_history = []
             self.effective_min_count_ = vocab.min_count
@@ -357,9 +382,12 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
             ``vectors``: ``4 * V * vector_size`` (input vectors) ``+ 4 * V *
             vector_size`` if ``negative > 0`` ``+ 4 * (V - 1) * vector_size`` if
             ``hs``; ``vocabulary``: about 200 bytes per word (Python dict and
-            strings, sampling tables, Huffman codes); ``corpus``: 4 bytes
-            per token for the encoded ids (plus the caller's own documents),
-            or a fixed ~0.5 GB chunk buffer when streaming; ``total``.
+            strings, sampling tables, Huffman codes); ``ngrams``: with
+            subwords (``max_n > 0``), ``2 * 4 * bucket * vector_size`` (the
+            n-gram table, trained and published in ``wv_``), else 0;
+            ``corpus``: 4 bytes per token for the encoded ids (plus the
+            caller's own documents), or a fixed ~0.5 GB chunk buffer when
+            streaming; ``total``.
         """
         if vocab_size is None:
             check_is_fitted(self, "wv_")
@@ -369,13 +397,25 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         d, v = int(self.vector_size), int(vocab_size)
         vectors = 4 * v * d * (1 + (self.negative > 0)) + (4 * (v - 1) * d if self.hs else 0)
         vocabulary = 200 * v
+        ngrams = 2 * 4 * int(self.bucket) * d if self.max_n > 0 else 0
         corpus = 500 * 2**20 if self.input == "filename" else 4 * int(corpus_words)
-        return {"vectors": vectors, "vocabulary": vocabulary, "corpus": corpus,
-                "total": vectors + vocabulary + corpus}
+        return {"vectors": vectors, "vocabulary": vocabulary, "ngrams": ngrams,
+                "corpus": corpus, "total": vectors + vocabulary + ngrams + corpus}
 
     # -- transforming ---------------------------------------------------------
     def _table(self):
         return self.wv_
+
+    @staticmethod
+    def _publish(vocab, state, config):
+        """The fitted vectors as a read-only snapshot (with subwords: full-word
+        vectors, the mean of each word's row and n-gram rows, plus the n-gram
+        table for words outside the vocabulary)."""
+        if not config.subwords:
+            return KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+        vectors = subword_vectors(state.syn0, state.ngrams, state.sub_indptr, state.sub_ids)
+        return FastTextKeyedVectors(vocab.keys, vectors, vocab.counts, ngrams=state.ngrams,
+                                    min_n=config.min_n, max_n=config.max_n)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -296,12 +296,16 @@ def _sync_hot(shared, lo, hot, base):
 # swapped argument is a wrong field name (an error), never a silent mix-up.
 # ``lockf[row]`` scales every update of input row ``row`` (1: free, 0: frozen;
 # gensim's ``vectors_lockf``): pretrained rows can be fine-tuned gently or kept.
-Weights = namedtuple("Weights", ["syn0", "syn1", "syn1neg", "lockf"])
+# With subwords (fastText), ``ngrams`` is the table of hashed character
+# n-grams and ``sub_ids[sub_indptr[w]:sub_indptr[w + 1]]`` the n-gram rows of
+# key ``w``; without, ``ngrams`` has no rows and every key none.
+Weights = namedtuple("Weights", ["syn0", "syn1", "syn1neg", "lockf", "ngrams", "sub_indptr",
+                                 "sub_ids"])
 Tables = namedtuple("Tables", ["keep_prob", "threshold", "alias", "codes", "points",
                                "code_lens"])
 Options = namedtuple("Options", ["sg", "hs", "negative", "cbow_mean", "window",
                                  "shrink_windows", "shared_negatives", "alpha_start",
-                                 "alpha_end", "schedule_words", "locked"])
+                                 "alpha_end", "schedule_words", "locked", "subwords"])
 Scratch = namedtuple("Scratch", ["buf", "work", "neu1", "negs", "fbuf", "hot1", "base1"])
 
 
@@ -404,10 +408,27 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     if negative > 0 and not opt.shared_negatives:
                         state = _draw_negatives(cur, target, t.threshold, t.alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                    ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
-                                             opt.hs, negative, t.codes, t.points,
-                                             t.code_lens, cur, scr.fbuf, track, scr.hot1,
-                                             hot1_lo)
+                    if opt.subwords:  # the input is the mean of the word and n-gram rows
+                        l1 = scr.neu1
+                        s0, s1 = w.sub_indptr[ctx], w.sub_indptr[ctx + 1]
+                        for k in range(dim):
+                            l1[k] = syn0[ctx, k]
+                        for p in range(s0, s1):
+                            b = w.sub_ids[p]
+                            for k in range(dim):
+                                l1[k] += w.ngrams[b, k]
+                        inv = np.float32(1.0) / np.float32(1 + s1 - s0)
+                        for k in range(dim):
+                            l1[k] *= inv
+                        ex_loss += _output_layer(l1, target, alpha, work, syn1, w.syn1neg,
+                                                 opt.hs, negative, t.codes, t.points,
+                                                 t.code_lens, cur, scr.fbuf, track, scr.hot1,
+                                                 hot1_lo)
+                    else:
+                        ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1,
+                                                 w.syn1neg, opt.hs, negative, t.codes,
+                                                 t.points, t.code_lens, cur, scr.fbuf, track,
+                                                 scr.hot1, hot1_lo)
                     tracked += track
                     n_examples += 1
                     if opt.locked:
@@ -417,6 +438,11 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     else:
                         for k in range(dim):
                             syn0[ctx, k] += _clip(work[k])
+                    if opt.subwords:  # each n-gram row gets the whole gradient (fastText)
+                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
+                            b = w.sub_ids[p]
+                            for k in range(dim):
+                                w.ngrams[b, k] += _clip(work[k])
                 loss += ex_loss
                 n_tracked += tracked
             else:
@@ -437,6 +463,12 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     ctx = buf[j]
                     for k in range(dim):
                         neu1[k] += syn0[ctx, k]
+                    if opt.subwords:  # every n-gram row of every context word
+                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
+                            b = w.sub_ids[p]
+                            count += 1
+                            for k in range(dim):
+                                neu1[k] += w.ngrams[b, k]
                 if opt.cbow_mean:
                     inv = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
@@ -458,6 +490,11 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     else:
                         for k in range(dim):
                             syn0[ctx, k] += _clip(work[k])
+                    if opt.subwords:
+                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
+                            b = w.sub_ids[p]
+                            for k in range(dim):
+                                w.ngrams[b, k] += _clip(work[k])
     return loss, n_tracked, n_examples, n_effective
 
 

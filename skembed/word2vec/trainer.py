@@ -13,6 +13,7 @@ import numpy as np
 
 from . import kernels
 from .sampling import huffman_tree, negative_sampling_table
+from .subwords import ngram_buckets
 from .vocab import (
     MAX_SENTENCE_LEN,
     EncodedCorpus,
@@ -46,6 +47,15 @@ class Word2VecConfig:
     shrink_windows: bool = True
     # skip-gram: one set of negatives per target word, shared by its contexts
     shared_negatives: bool = False
+    # fastText subwords: character n-grams of min_n..max_n characters hashed
+    # into bucket rows (off when max_n == 0)
+    min_n: int = 3
+    max_n: int = 0
+    bucket: int = 2_000_000
+
+    @property
+    def subwords(self):
+        return self.max_n > 0
 
     @classmethod
     def from_params(cls, params, **overrides):
@@ -63,7 +73,7 @@ class Word2VecConfig:
         config.cbow_mean = bool(config.cbow_mean)
         config.shrink_windows = bool(config.shrink_windows)
         config.shared_negatives = bool(config.shared_negatives)
-        for name in ("vector_size", "window", "negative", "epochs"):
+        for name in ("vector_size", "window", "negative", "epochs", "min_n", "max_n", "bucket"):
             setattr(config, name, int(getattr(config, name)))
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
             setattr(config, name, float(getattr(config, name)))
@@ -71,6 +81,9 @@ class Word2VecConfig:
             raise ValueError(
                 "hs=False with negative=0 leaves no output layer to train: "
                 "set negative > 0 (negative sampling) or hs=True (hierarchical softmax)")
+        if config.max_n > 0 and not 1 <= config.min_n <= config.max_n:
+            raise ValueError(f"subwords need 1 <= min_n <= max_n, got min_n={config.min_n}, "
+                             f"max_n={config.max_n} (max_n=0 switches them off)")
         if config.min_alpha > config.alpha:
             raise ValueError(f"min_alpha={config.min_alpha} must not exceed "
                              f"alpha={config.alpha}")
@@ -86,14 +99,28 @@ class Word2VecState:
     syn1neg: np.ndarray
     # update factor of each input row (1 free, 0 frozen)
     lockf: np.ndarray = None
+    # subwords: the n-gram table and each key's n-gram rows (CSR)
+    ngrams: np.ndarray = None
+    sub_indptr: np.ndarray = None
+    sub_ids: np.ndarray = None
     loss_history: list = field(default_factory=list)
     effective_words: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
 
 
-def init_state(n_keys, vector_size, rng):
+def _uniform_rows(n_rows, vector_size, rng, chunk=100_000):
+    """Rows uniform in [-1, 1) / dim, drawn in chunks (no float64 table)."""
+    out = np.empty((n_rows, vector_size), np.float32)
+    for start in range(0, n_rows, chunk):
+        block = rng.random_sample((min(chunk, n_rows - start), vector_size))
+        out[start:start + len(block)] = (block * 2.0 - 1.0) / vector_size
+    return out
+
+
+def init_state(n_keys, vector_size, rng, bucket=0):
     """Input vectors uniform in [-1, 1) / dim (as gensim 4; the C tool uses half that
-    range, which measurably hurts on small data such as short sessions); outputs zero."""
+    range, which measurably hurts on small data such as short sessions); outputs zero.
+    ``bucket`` > 0 adds an n-gram table initialised the same way (subwords)."""
     syn0 = rng.random_sample((n_keys, vector_size)).astype(np.float32)
     syn0 = syn0 * np.float32(2.0) - np.float32(1.0)
     syn0 /= np.float32(vector_size)
@@ -102,6 +129,10 @@ def init_state(n_keys, vector_size, rng):
         syn1=np.zeros((max(n_keys - 1, 1), vector_size), np.float32),
         syn1neg=np.zeros((n_keys, vector_size), np.float32),
         lockf=np.ones(n_keys, np.float32),
+        ngrams=(_uniform_rows(bucket, vector_size, rng) if bucket
+                else np.zeros((0, vector_size), np.float32)),
+        sub_indptr=np.zeros(n_keys + 1, np.int64),
+        sub_ids=np.zeros(0, np.int64),
     )
 
 
@@ -115,6 +146,8 @@ def grow_state(state, n_new, rng):
     state.syn1neg = np.ascontiguousarray(
         np.vstack([state.syn1neg, np.zeros((n_new, dim), np.float32)]))
     state.lockf = np.concatenate([state.lockf, np.ones(n_new, np.float32)])
+    state.sub_indptr = np.concatenate(
+        [state.sub_indptr, np.full(n_new, state.sub_indptr[-1], np.int64)])
     n_inner = max(n_keys + n_new - 1, 1)
     syn1 = np.zeros((n_inner, dim), np.float32)
     syn1[: state.syn1.shape[0]] = state.syn1
@@ -204,8 +237,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         shrink_windows=bool(config.shrink_windows),
         shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
         alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)),
-        locked=bool(np.any(state.lockf != 1.0)))
-    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf)
+        locked=bool(np.any(state.lockf != 1.0)), subwords=bool(len(state.sub_ids)))
+    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
+                              state.ngrams, state.sub_indptr, state.sub_ids)
 
     run = kernels.train_chunks_parallel if n_threads > 1 else kernels.train_chunks_serial
     bar = _progress_bar(n_words * config.epochs, verbose)
@@ -336,7 +370,8 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
                     f"init_vectors have {init_vectors.vector_size} dimensions but "
                     f"vector_size={config.vector_size}; they must match")
             vocab = extend_vocab(vocab, init_vectors.index_to_key)
-        state = init_state(len(vocab), config.vector_size, rng)
+        state = init_state(len(vocab), config.vector_size, rng,
+                           bucket=config.bucket if config.subwords else 0)
         if init_vectors is not None:
             rows = np.fromiter((vocab.key_to_index[k] for k in init_vectors.index_to_key),
                                np.int64, count=len(init_vectors))
@@ -348,6 +383,11 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
                              f"{state.syn0.shape[1]} of the fitted vectors; refit instead")
         vocab, n_new = update_vocab(vocab, counter, total, min_count)
         state = grow_state(state, n_new, rng)
+    if config.subwords:
+        if not all(isinstance(k, str) for k in vocab.keys):
+            raise TypeError("subwords (max_n > 0) need string keys")
+        state.sub_indptr, state.sub_ids = ngram_buckets(vocab.keys, config.min_n,
+                                                        config.max_n, config.bucket)
     k2i = vocab.key_to_index
     known = sum(c for k, c in counter.items() if k in k2i)  # sets the schedule
     del counter
