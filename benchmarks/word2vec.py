@@ -34,6 +34,11 @@ MODES = {
     "sg-hs": dict(sg=1, hs=1, negative=0),
 }
 COMMON = dict(vector_size=100, window=5, sample=1e-3, min_count=5)
+# fastText's subword settings (its defaults), for gensim-fasttext / skembed-subwords
+SUBWORDS = dict(min_n=3, max_n=6, bucket=2_000_000)
+# the library each one is compared with
+PEER = {"skembed": "gensim", "skembed-pairwise": "gensim", "gensim": "gensim",
+        "skembed-subwords": "gensim-fasttext", "gensim-fasttext": "gensim-fasttext"}
 
 
 def rss_mb():
@@ -61,11 +66,15 @@ def worker(args):
     n_tokens = sum(map(len, sentences))
     baseline = rss_mb()
     t0 = time.perf_counter()
-    if args.lib == "gensim":
-        from gensim.models import Word2Vec
+    if args.lib in ("gensim", "gensim-fasttext"):
+        from gensim.models import FastText, Word2Vec
 
-        model = Word2Vec(sentences, workers=args.threads, epochs=args.epochs, seed=1,
-                         **params)
+        if args.lib == "gensim":
+            model = Word2Vec(sentences, workers=args.threads, epochs=args.epochs, seed=1,
+                             **params)
+        else:
+            model = FastText(sentences, workers=args.threads, epochs=args.epochs, seed=1,
+                             **params, **SUBWORDS)
         fit_s = time.perf_counter() - t0
         from skembed import KeyedVectors
 
@@ -77,10 +86,11 @@ def worker(args):
     else:
         from skembed import Word2VecTransformer
 
+        extra = SUBWORDS if args.lib == "skembed-subwords" else {}
         model = Word2VecTransformer(n_jobs=args.threads, epochs=args.epochs,
                                     random_state=1,
                                     shared_negatives=args.lib != "skembed-pairwise",
-                                    **params)
+                                    **params, **extra)
         model.fit(sentences)
         fit_s = time.perf_counter() - t0
         kv = model.wv_
@@ -115,7 +125,9 @@ def main():
     p.add_argument("--modes", default="cbow,sg", help="comma list of " + ",".join(MODES))
     p.add_argument("--libs", default="gensim,skembed",
                    help="gensim, skembed (defaults: skip-gram negatives shared per target "
-                        "word), skembed-pairwise (negatives per pair, as gensim)")
+                        "word), skembed-pairwise (negatives per pair, as gensim), "
+                        "gensim-fasttext and skembed-subwords (character n-grams 3-6, "
+                        "2M buckets; compared with each other)")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)
@@ -161,7 +173,7 @@ def main():
                     one = run_one(lib, mode, args, threads=1)
                     one["lib"] = "skembed-1thread"
                     runs.append(one)
-                print(f"# repeat {rep + 1} {mode:8s} {lib:8s} fit {r['fit_s']:7.1f}s "
+                print(f"# repeat {rep + 1} {mode:8s} {lib:16s} fit {r['fit_s']:7.1f}s "
                       f"{r['words_per_s']:>11,.0f} words/s analogy {r['analogy']:.4f}",
                       file=sys.stderr, flush=True)
     if args.json:
@@ -173,15 +185,15 @@ def main():
 
     print(f"\ncorpus: {runs[0]['tokens']:,} tokens, {args.epochs} epochs, "
           f"{args.threads} threads, median of {args.repeats} run(s)")
-    header = (f"{'mode':8s} {'library':8s} {'fit s':>7s} {'raw words/s':>12s} {'x gensim':>8s} "
+    header = (f"{'mode':8s} {'library':16s} {'fit s':>7s} {'raw words/s':>12s} {'x peer':>8s} "
               f"{'peak MB':>8s} {'analogy':>8s} {'wordsim':>8s}")
     print(header)
     print("-" * len(header))
     for mode in modes:
-        base = med("gensim", mode, "words_per_s")
         for lib in libs:
+            base = med(PEER.get(lib, "gensim"), mode, "words_per_s")
             wps = med(lib, mode, "words_per_s")
-            print(f"{mode:8s} {lib:8s} {med(lib, mode, 'fit_s'):7.1f} {wps:12,.0f} "
+            print(f"{mode:8s} {lib:16s} {med(lib, mode, 'fit_s'):7.1f} {wps:12,.0f} "
                   f"{wps / base:8.2f} {med(lib, mode, 'peak_mb'):8.0f} "
                   f"{100 * med(lib, mode, 'analogy'):7.1f}% {med(lib, mode, 'wordsim'):8.3f}")
     if args.scaling:
@@ -192,17 +204,18 @@ def main():
         ratios = [train_s("skembed-1thread", m) / train_s("skembed", m) for m in modes]
         print(f"thread scaling (skembed train seconds, 1 thread / {args.threads} threads): "
               + ", ".join(f"{m} {x:.2f}x" for m, x in zip(modes, ratios, strict=True)))
-    sk = [r for r in runs if r["lib"] in ("skembed", "skembed-pairwise")]
+    sk = [r for r in runs if r["lib"] in ("skembed", "skembed-pairwise", "skembed-subwords")]
     if sk:
         print(f"\nskembed fit split, {args.threads} threads (median s): " + ", ".join(
             f"{mode}: " + "/".join(
                 f"{k} {statistics.median(r['timings'][k] for r in sk if r['mode'] == mode):.1f}"
                 for k in ("tokenize", "vocab", "train"))
             for mode in modes))
-    gs = [r for r in runs if r["lib"] == "gensim"]
+    gs = [r for r in runs if r["lib"] in ("gensim", "gensim-fasttext")]
     if gs:
         print("gensim analogy with gensim's own evaluator: " + ", ".join(
-            f"{r['mode']} {100 * r['analogy_own_evaluator']:.1f}%" for r in gs[:len(modes)]))
+            f"{r['lib']} {r['mode']} {100 * r['analogy_own_evaluator']:.1f}%"
+            for r in gs[:len(modes) * 2]))
 
 
 def memory(args):

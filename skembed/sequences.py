@@ -270,6 +270,7 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
         self._vocab, self._state, self._rng = vocab, state, rng
+        state.syn0.setflags(write=False)  # shared with wv_ until a partial_fit copies it
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         self.item_counts_ = vocab.counts
         # published tables are read-only snapshots: a later partial_fit

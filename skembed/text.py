@@ -113,8 +113,8 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         uses them for words outside the vocabulary.
     bucket : int, default=2,000,000
         Rows of the n-gram table (fastText's default; ``bucket *
-        vector_size * 4`` bytes, 800 MB at 100 dimensions, held twice: for
-        training and in ``wv_``).
+        vector_size * 4`` bytes, 800 MB at 100 dimensions, shared by the
+        training state and ``wv_`` until a ``partial_fit`` copies it).
     init_vectors : KeyedVectors, str or path, default=None
         Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
         earlier model's ``wv_``), a directory written by
@@ -383,8 +383,8 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
             vector_size`` if ``negative > 0`` ``+ 4 * (V - 1) * vector_size`` if
             ``hs``; ``vocabulary``: about 200 bytes per word (Python dict and
             strings, sampling tables, Huffman codes); ``ngrams``: with
-            subwords (``max_n > 0``), ``2 * 4 * bucket * vector_size`` (the
-            n-gram table, trained and published in ``wv_``), else 0;
+            subwords (``max_n > 0``), ``4 * bucket * vector_size`` (the
+            n-gram table), else 0;
             ``corpus``: 4 bytes per token for the encoded ids (plus the
             caller's own documents), or a fixed ~0.5 GB chunk buffer when
             streaming; ``total``.
@@ -397,7 +397,7 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         d, v = int(self.vector_size), int(vocab_size)
         vectors = 4 * v * d * (1 + (self.negative > 0)) + (4 * (v - 1) * d if self.hs else 0)
         vocabulary = 200 * v
-        ngrams = 2 * 4 * int(self.bucket) * d if self.max_n > 0 else 0
+        ngrams = 4 * int(self.bucket) * d if self.max_n > 0 else 0
         corpus = 500 * 2**20 if self.input == "filename" else 4 * int(corpus_words)
         return {"vectors": vectors, "vocabulary": vocabulary, "ngrams": ngrams,
                 "corpus": corpus, "total": vectors + vocabulary + ngrams + corpus}
@@ -412,8 +412,10 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         vectors, the mean of each word's row and n-gram rows, plus the n-gram
         table for words outside the vocabulary)."""
         if not config.subwords:
+            state.syn0.setflags(write=False)  # shared until a partial_fit copies it
             return KeyedVectors(vocab.keys, state.syn0, vocab.counts)
         vectors = subword_vectors(state.syn0, state.ngrams, state.sub_indptr, state.sub_ids)
+        state.ngrams.setflags(write=False)
         return FastTextKeyedVectors(vocab.keys, vectors, vocab.counts, ngrams=state.ngrams,
                                     min_n=config.min_n, max_n=config.max_n)
 

@@ -306,7 +306,10 @@ Tables = namedtuple("Tables", ["keep_prob", "threshold", "alias", "codes", "poin
 Options = namedtuple("Options", ["sg", "hs", "negative", "cbow_mean", "window",
                                  "shrink_windows", "shared_negatives", "alpha_start",
                                  "alpha_end", "schedule_words", "locked", "subwords"])
-Scratch = namedtuple("Scratch", ["buf", "work", "neu1", "negs", "fbuf", "hot1", "base1"])
+# ``ring_l``, ``ring_g``, ``ring_n``: with subwords, the gathered input,
+# the accumulated gradient and the row count of each position in the window
+Scratch = namedtuple("Scratch", ["buf", "work", "neu1", "negs", "fbuf", "hot1", "base1",
+                                 "ring_l", "ring_g", "ring_n"])
 
 
 @njit(inline="always")
@@ -324,6 +327,159 @@ def _subsample(tokens, p0, p1, keep_prob, buf, state):
         buf[n] = w
         n += 1
     return n, state
+
+
+@njit(inline="always")
+def _enter(w, tok, mean, row_l, row_g):
+    """Gather the input rows of ``tok`` (its word row and n-gram rows) into
+    ``row_l`` (their mean if ``mean``, else their sum); zero ``row_g``;
+    return the number of rows."""
+    dim = row_l.shape[0]
+    s0, s1 = w.sub_indptr[tok], w.sub_indptr[tok + 1]
+    for k in range(dim):
+        row_l[k] = w.syn0[tok, k]
+        row_g[k] = 0.0
+    for p in range(s0, s1):
+        b = w.sub_ids[p]
+        for k in range(dim):
+            row_l[k] += w.ngrams[b, k]
+    n_rows = 1 + s1 - s0
+    if mean:
+        inv = np.float32(1.0) / np.float32(n_rows)
+        for k in range(dim):
+            row_l[k] *= inv
+    return n_rows
+
+
+@njit(inline="always")
+def _leave(w, tok, row_g, locked):
+    """Add the gradient accumulated for a position to every row of its
+    token (the word row scaled by its lock factor)."""
+    dim = row_g.shape[0]
+    lock = w.lockf[tok] if locked else np.float32(1.0)
+    for k in range(dim):
+        w.syn0[tok, k] += lock * row_g[k]
+    for p in range(w.sub_indptr[tok], w.sub_indptr[tok + 1]):
+        b = w.sub_ids[p]
+        for k in range(dim):
+            w.ngrams[b, k] += row_g[k]
+
+
+@njit(inline="always")
+def _prefetch_rows(w, tok):
+    _prefetch_row(w.syn0, tok)
+    for p in range(w.sub_indptr[tok], w.sub_indptr[tok + 1]):
+        _prefetch_row(w.ngrams, w.sub_ids[p])
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def _subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
+    """Train one subsampled sentence ``scr.buf[:n]`` with subwords (fastText).
+
+    The input vector of a word is the mean (skip-gram) or the sum (CBOW,
+    averaged over all rows of the window) of its own row and its n-gram
+    rows: a dozen rows per word.  Gathering them for every example and
+    writing every example's gradient back to all of them would make each
+    example a dozen times dearer than in word2vec.  Instead a position's
+    input is gathered once, when it enters the window, into a ring of
+    ``2 * window + 2`` slots; the gradients of the examples it takes part in
+    accumulate in its slot and reach its rows once, when it leaves the
+    window (a mini-batch over the window, as HogBatch does for words).
+
+    Returns (sampled loss, sampled examples, examples, random state).
+    """
+    buf = scr.buf
+    ring_l, ring_g, ring_n = scr.ring_l, scr.ring_g, scr.ring_n
+    n_slots = ring_l.shape[0]
+    syn1 = w.syn1
+    dim = w.syn0.shape[1]
+    hot1_lo = syn1.shape[0] - scr.hot1.shape[0]
+    negative = opt.negative
+    window = opt.window
+    negs = scr.negs
+    work, neu1 = scr.work, scr.neu1
+    loss = 0.0
+    n_tracked = 0
+    per_target = negative > 0 and (opt.shared_negatives or not opt.sg)
+    if per_target and n > 0:
+        state = _draw_negatives(negs[0], buf[0], t.threshold, t.alias, state)
+    loaded = 0
+    for i in range(n):
+        if hot1_lo < syn1.shape[0]:
+            if ((word_base + i) & (HOT_SYNC - 1)) == HOT_SYNC - 1:
+                _sync_hot(syn1, hot1_lo, scr.hot1, scr.base1)
+        while loaded < n and loaded <= i + window:
+            slot = loaded % n_slots
+            ring_n[slot] = _enter(w, buf[loaded], opt.sg, ring_l[slot], ring_g[slot])
+            loaded += 1
+            if loaded < n:
+                _prefetch_rows(w, buf[loaded])
+        target = buf[i]
+        cur = negs[i & 1]
+        if i + 1 < n and per_target:
+            ahead = negs[(i + 1) & 1]
+            state = _draw_negatives(ahead, buf[i + 1], t.threshold, t.alias, state)
+            _prefetch_row(w.syn1neg, buf[i + 1])
+            for d in range(negative):
+                if ahead[d] >= 0:
+                    _prefetch_row(w.syn1neg, ahead[d])
+        b = 0
+        if opt.shrink_windows:
+            state, z = _next(state)
+            b = _below(z, window)
+        lo = max(0, i - window + b)
+        hi = min(n, i + window + 1 - b)
+        if opt.sg:
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                slot = j % n_slots
+                for k in range(dim):
+                    work[k] = 0.0
+                if negative > 0 and not opt.shared_negatives:
+                    state = _draw_negatives(cur, target, t.threshold, t.alias, state)
+                track = (n_examples & LOSS_SAMPLE_MASK) == 0
+                loss += _output_layer(ring_l[slot], target, alpha, work, syn1, w.syn1neg,
+                                      opt.hs, negative, t.codes, t.points, t.code_lens, cur,
+                                      scr.fbuf, track, scr.hot1, hot1_lo)
+                n_tracked += track
+                n_examples += 1
+                for k in range(dim):
+                    ring_g[slot, k] += _clip(work[k])
+        elif hi - lo > 1:
+            count = 0
+            for k in range(dim):
+                neu1[k] = 0.0
+                work[k] = 0.0
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                slot = j % n_slots
+                count += ring_n[slot]
+                for k in range(dim):
+                    neu1[k] += ring_l[slot, k]
+            if opt.cbow_mean:
+                inv = np.float32(1.0) / np.float32(count)
+                for k in range(dim):
+                    neu1[k] *= inv
+            track = (n_examples & LOSS_SAMPLE_MASK) == 0
+            loss += _output_layer(neu1, target, alpha, work, syn1, w.syn1neg, opt.hs,
+                                  negative, t.codes, t.points, t.code_lens, cur, scr.fbuf,
+                                  track, scr.hot1, hot1_lo)
+            n_tracked += track
+            n_examples += 1
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                slot = j % n_slots
+                for k in range(dim):
+                    ring_g[slot, k] += _clip(work[k])
+        p = i - window  # no later target reaches this position
+        if p >= 0:
+            _leave(w, buf[p], ring_g[p % n_slots], opt.locked)
+    for p in range(max(0, n - window), n):
+        _leave(w, buf[p], ring_g[p % n_slots], opt.locked)
+    return loss, n_tracked, n_examples, state
 
 
 @njit(nogil=True, fastmath=True, cache=True)
@@ -367,6 +523,12 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
         alpha = np.float32(max(opt.alpha_start - alpha_span * progress, opt.alpha_end))
         n, state = _subsample(tokens, starts[s], starts[s + 1], t.keep_prob, buf, state)
         n_effective += n
+        if opt.subwords:
+            sent_loss, sent_tracked, n_examples, state = _subword_sentence(
+                w, t, opt, scr, n, alpha, state, n_examples, n_effective - n)
+            loss += sent_loss
+            n_tracked += sent_tracked
+            continue
         # negatives drawn per target are drawn one target ahead, so that
         # their rows can be prefetched while the current target trains
         if per_target and n > 0:
@@ -408,27 +570,10 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     if negative > 0 and not opt.shared_negatives:
                         state = _draw_negatives(cur, target, t.threshold, t.alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                    if opt.subwords:  # the input is the mean of the word and n-gram rows
-                        l1 = scr.neu1
-                        s0, s1 = w.sub_indptr[ctx], w.sub_indptr[ctx + 1]
-                        for k in range(dim):
-                            l1[k] = syn0[ctx, k]
-                        for p in range(s0, s1):
-                            b = w.sub_ids[p]
-                            for k in range(dim):
-                                l1[k] += w.ngrams[b, k]
-                        inv = np.float32(1.0) / np.float32(1 + s1 - s0)
-                        for k in range(dim):
-                            l1[k] *= inv
-                        ex_loss += _output_layer(l1, target, alpha, work, syn1, w.syn1neg,
-                                                 opt.hs, negative, t.codes, t.points,
-                                                 t.code_lens, cur, scr.fbuf, track, scr.hot1,
-                                                 hot1_lo)
-                    else:
-                        ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1,
-                                                 w.syn1neg, opt.hs, negative, t.codes,
-                                                 t.points, t.code_lens, cur, scr.fbuf, track,
-                                                 scr.hot1, hot1_lo)
+                    ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
+                                             opt.hs, negative, t.codes, t.points,
+                                             t.code_lens, cur, scr.fbuf, track, scr.hot1,
+                                             hot1_lo)
                     tracked += track
                     n_examples += 1
                     if opt.locked:
@@ -438,11 +583,6 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     else:
                         for k in range(dim):
                             syn0[ctx, k] += _clip(work[k])
-                    if opt.subwords:  # each n-gram row gets the whole gradient (fastText)
-                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
-                            b = w.sub_ids[p]
-                            for k in range(dim):
-                                w.ngrams[b, k] += _clip(work[k])
                 loss += ex_loss
                 n_tracked += tracked
             else:
@@ -463,12 +603,6 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     ctx = buf[j]
                     for k in range(dim):
                         neu1[k] += syn0[ctx, k]
-                    if opt.subwords:  # every n-gram row of every context word
-                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
-                            b = w.sub_ids[p]
-                            count += 1
-                            for k in range(dim):
-                                neu1[k] += w.ngrams[b, k]
                 if opt.cbow_mean:
                     inv = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
@@ -490,11 +624,6 @@ def train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, sc
                     else:
                         for k in range(dim):
                             syn0[ctx, k] += _clip(work[k])
-                    if opt.subwords:
-                        for p in range(w.sub_indptr[ctx], w.sub_indptr[ctx + 1]):
-                            b = w.sub_ids[p]
-                            for k in range(dim):
-                                w.ngrams[b, k] += _clip(work[k])
     return loss, n_tracked, n_examples, n_effective
 
 
@@ -522,6 +651,7 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
         n_neg = max(negative, 1)
         n_f = max(negative + 1, t.codes.shape[1])
         n_h1 = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
+        n_slots = min(2 * opt.window + 2, max_len + 1) if opt.subwords else 0
         scr = Scratch(
             np.empty(max_len + 64, np.int32)[32:32 + max_len],
             np.empty(dim + 64, np.float32)[32:32 + dim],
@@ -530,6 +660,9 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
             np.empty(n_f + 64, np.float32)[32:32 + n_f],
             np.empty((n_h1, dim), np.float32),
             np.empty((n_h1, dim), np.float32),
+            np.empty((n_slots, dim), np.float32),
+            np.empty((n_slots, dim), np.float32),
+            np.empty(n_slots, np.int64),
         )
         h1_lo = w.syn1.shape[0] - n_h1
         _load_hot(w.syn1, h1_lo, scr.hot1, scr.base1)

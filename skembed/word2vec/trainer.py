@@ -108,12 +108,15 @@ class Word2VecState:
     timings: dict = field(default_factory=dict)
 
 
-def _uniform_rows(n_rows, vector_size, rng, chunk=100_000):
-    """Rows uniform in [-1, 1) / dim, drawn in chunks (no float64 table)."""
-    out = np.empty((n_rows, vector_size), np.float32)
-    for start in range(0, n_rows, chunk):
-        block = rng.random_sample((min(chunk, n_rows - start), vector_size))
-        out[start:start + len(block)] = (block * 2.0 - 1.0) / vector_size
+def _uniform_rows(n_rows, vector_size, rng):
+    """Rows uniform in [-1, 1) / dim for a large table (the n-gram buckets),
+    drawn in float32 by a generator seeded from ``rng`` (3-4x faster than
+    float64 draws, and no float64 temporary)."""
+    gen = np.random.default_rng(int(rng.randint(np.iinfo(np.int32).max)))
+    out = gen.random((n_rows, vector_size), dtype=np.float32)
+    out *= np.float32(2.0)
+    out -= np.float32(1.0)
+    out /= np.float32(vector_size)
     return out
 
 
@@ -224,6 +227,12 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         raw_words_per_epoch = whole.raw_words
     else:
         pieces = corpus.pieces
+    # the published vectors may share these tables read-only (copy on write:
+    # what a caller holds never changes under them)
+    for name in ("syn0", "ngrams"):
+        table = getattr(state, name)
+        if table is not None and not table.flags.writeable:
+            setattr(state, name, table.copy())
     if words_per_epoch is None:
         raise ValueError("words_per_epoch is required with a streamed corpus")
     raw_words_per_epoch = raw_words_per_epoch or words_per_epoch
