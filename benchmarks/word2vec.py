@@ -33,7 +33,9 @@ MODES = {
     "cbow-hs": dict(sg=0, hs=1, negative=0),
     "sg-hs": dict(sg=1, hs=1, negative=0),
 }
-COMMON = dict(vector_size=100, window=5, sample=1e-3, min_count=5)
+# identical settings for every library (alpha: gensim's default; skembed's
+# own default for CBOW is 0.05, see --alpha)
+COMMON = dict(vector_size=100, window=5, sample=1e-3, min_count=5, alpha=0.025)
 # fastText's subword settings (its defaults), for gensim-fasttext / skembed-subwords
 SUBWORDS = dict(min_n=3, max_n=6, bucket=2_000_000)
 # the library each one is compared with
@@ -48,6 +50,8 @@ def rss_mb():
 def worker(args):
     data = Path(args.data)
     params = dict(COMMON, **MODES[args.mode])
+    if args.alpha is not None:
+        params["alpha"] = args.alpha
     if args.lib == "skembed-stream":  # nothing loaded: the file is streamed
         from skembed import Word2VecTransformer
 
@@ -113,6 +117,8 @@ def run_one(lib, mode, args, stream_file=None, epochs=None, threads=None, max_ch
            "--epochs", str(epochs or args.epochs)]
     if max_chars or args.max_chars:
         cmd += ["--max-chars", str(max_chars or args.max_chars)]
+    if args.alpha is not None:
+        cmd += ["--alpha", str(args.alpha)]
     if stream_file:
         cmd += ["--stream-file", str(stream_file)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -131,6 +137,8 @@ def main():
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--alpha", type=float, default=None,
+                   help="initial learning rate of every library (default: each one's own)")
     p.add_argument("--max-chars", type=int, default=None,
                    help="use only the first N characters (quick runs)")
     p.add_argument("--json", default=None, help="also write all runs to this file")

@@ -1,57 +1,42 @@
-"""Transfer learning: Wikipedia word vectors as features of an SMS spam filter.
+"""Transfer learning: Wikipedia word vectors as features of an SMS spam filter,
+frozen, read back from a file, fine-tuned, and with subwords for unseen words.
 
 Word vectors are learned once on 17M tokens of Wikipedia (no labels, nothing
-about SMS), frozen, and turn each SMS message into the mean of its word
-vectors, which a ``LogisticRegression`` classifies as spam or ham.  Stratified
-5-fold cross-validation (F1 of the spam class, accuracy) compares this with
+about SMS), twice: plain word2vec, and with fastText subwords (character
+3-6-grams, so that SMS slang and misspellings the Wikipedia vocabulary never
+saw still get vectors).  Each message becomes the mean of its word vectors,
+which a ``LogisticRegression`` classifies as spam or ham.  Stratified 5-fold
+cross-validation (F1 of the spam class, accuracy) compares
 
-- word vectors learned from the SMS messages alone, refitted inside every
-  fold: ``make_pipeline(Word2VecTransformer(...), LogisticRegression())``;
-- the classic sparse baseline ``TfidfVectorizer`` + ``LogisticRegression``;
-- the Wikipedia document vectors and the tf-idf features side by side
+- tf-idf, the classic sparse baseline;
+- word vectors learned on the SMS messages alone, refitted in every fold,
+  without and with subwords;
+- the Wikipedia vectors, frozen: written to a word2vec binary file and read
+  back by ``EmbeddingVectorizer`` (as a published vector file would be);
+  with subwords, from the directory ``KeyedVectors.save`` writes, so that
+  unseen words keep their n-gram vectors;
+- the Wikipedia vectors fine-tuned on the training messages of each fold
+  (``Word2VecTransformer(init_vectors=..., lock_factor=0.5)``);
+- the frozen Wikipedia vectors next to the tf-idf features
   (``FeatureUnion``).
 
-The Wikipedia corpus is text8-style (lowercase a-z words, digits spelled
-out as words), so the SMS messages are tokenized the same way before they
-meet the frozen vectors: ``"Call 087"`` -> ``["call", "zero", "eight",
-"seven"]``.  The frozen transformer is wrapped in
-``sklearn.frozen.FrozenEstimator`` so that cross-validation neither clones
-nor refits it.
+The Wikipedia corpus is text8-style (lowercase a-z words, digits spelled out
+as words), so the SMS messages are tokenized the same way before they meet
+the Wikipedia vectors: ``"Call 087"`` -> ``["call", "zero", "eight",
+"seven"]``.
 
 Run (from the repository root; data from ``--data`` or ``$SKEMBED_DATA``)::
 
-    python examples/spam_transfer.py --data ../shared/data
+    python examples/spam_transfer.py --data ../shared/data --out figures
 
-Printed on a shared, busy 2-core machine (CBOW, 5 epochs on the full corpus;
-about 5 minutes in all, most of it the nested cross-validation)::
-
-    5,574 SMS messages, 747 spam
-    Wikipedia: 16,943,230 tokens, 67,873 words, trained in 99 s
-    SMS tokens (text8-style) found in the Wikipedia vocabulary: 94.3% of 100,733
-    nearest to 'free': open, universal, freedom, neutral, profit
-
-    stratified 5-fold CV, mean (std) over folds; F1 of the spam class
-    features + LogisticRegression               F1        accuracy   CV s
-    Wikipedia word2vec (frozen)       0.898 (0.017)   0.9736 (0.0041)     21
-    SMS-only word2vec                 0.926 (0.011)   0.9808 (0.0029)     52
-    tf-idf                            0.940 (0.006)   0.9844 (0.0016)     34
-    Wikipedia word2vec + tf-idf       0.949 (0.012)   0.9864 (0.0034)     86
-
-Reading it: averaged general-purpose word vectors alone lose to the sparse
-baseline here (spam is flagged by specific tokens, numbers and SMS slang that
-a 100-d mean of Wikipedia vectors blurs: "free" sits next to "open" and
-"freedom", not "prize"), and to vectors learned on the SMS messages
-themselves; but they carry information tf-idf lacks, and adding them to the
-tf-idf features gives the best F1.  The regularisation ``C`` of every
-``LogisticRegression`` is chosen by an inner 3-fold search on F1.
+OUTPUT
 
 ``--max-words 2000000`` trains on the first 2M Wikipedia tokens only (a
-quick run); ``--sg`` trains skip-gram instead of CBOW (slower, often better
-for rare words).  The figure (``spam_transfer.png`` in ``--out``)
-is a bar chart of F1 per method.
+quick run); ``--sg`` trains skip-gram instead of CBOW.  The figure
+(``spam_transfer.png`` in ``--out``) is a bar chart of F1 per method.
 
-Data: ``text/SMSSpamCollection`` (SMS Spam Collection v.1, Almeida, Gomez
-Hidalgo & Yamakami 2011, CC BY 4.0, UCI Machine Learning Repository) and
+Data: the SMS Spam Collection v.1 (Almeida, Gomez Hidalgo & Yamakami 2011,
+CC BY 4.0, UCI Machine Learning Repository; bundled with skembed) and
 ``text/wiki2015-text8style-1e8.txt.gz`` (Wikipedia, CC BY-SA; see the data
 directory's README).
 """
@@ -60,18 +45,18 @@ import argparse
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import FeatureUnion, FunctionTransformer, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skembed import Word2VecTransformer
+from skembed import EmbeddingVectorizer, Word2VecTransformer
 from skembed.datasets import data_file, load_sms_spam, load_text8
 
 DIGITS = "zero one two three four five six seven eight nine".split()
@@ -109,44 +94,65 @@ def main(argv=None):
     y = is_spam.astype(int)
     print(f"{len(texts):,} SMS messages, {y.sum():,} spam")
 
-    # 1. Word vectors from Wikipedia, learned once.
+    # 1. Word vectors from Wikipedia, learned once, without and with subwords.
     params = dict(vector_size=100, window=5, min_count=5, sg=args.sg, epochs=args.epochs,
                   n_jobs=args.n_jobs, random_state=0)
-    t0 = time.perf_counter()
-    if args.max_words:
-        wiki = Word2VecTransformer(**params).fit(load_text8(args.data, args.max_words))
-    else:  # stream the file: the corpus is never held in memory
-        wiki = Word2VecTransformer(input="filename", token_pattern=r"\S+", lowercase=False,
-                                   **params).fit([wiki_path])
-        # fitted on a file, the transformer would expect file names in transform too;
-        # the SMS messages arrive as token lists, which it uses as given
-        wiki.set_params(input="content")
-    print(f"Wikipedia: {wiki.corpus_word_count_:,} tokens, {len(wiki.wv_):,} words, "
-          f"trained in {time.perf_counter() - t0:.0f} s")
+    corpus = load_text8(args.data, args.max_words) if args.max_words else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    wiki = {}
+    for name, extra in (("plain", {}), ("subwords", dict(min_n=3, max_n=6))):
+        t0 = time.perf_counter()
+        if corpus is not None:
+            model = Word2VecTransformer(**params, **extra).fit(corpus)
+        else:  # stream the file: the corpus is never held in memory
+            model = Word2VecTransformer(input="filename", token_pattern=r"\S+",
+                                        lowercase=False, **params, **extra).fit([wiki_path])
+        wiki[name] = model.wv_
+        print(f"Wikipedia word2vec ({name}): {model.corpus_word_count_:,} tokens, "
+              f"{len(model.wv_):,} words, trained in {time.perf_counter() - t0:.0f} s")
+    # as a published vector file would be: word2vec binary; the subword model
+    # in skembed's own format, which keeps the n-gram table (memory-mapped)
+    wiki["plain"].save_word2vec_format(out / "wiki_vectors.bin", binary=True)
+    wiki["subwords"].save(out / "wiki_subwords")
     tokens = text8_documents(texts)
     n_tokens = sum(map(len, tokens))
-    known = sum(t in wiki.wv_ for doc in tokens for t in doc)
-    print(f"SMS tokens (text8-style) found in the Wikipedia vocabulary: "
-          f"{known / n_tokens:.1%} of {n_tokens:,}")
-    print(f"nearest to 'free': "
-          f"{', '.join(w for w, _ in wiki.wv_.most_similar('free', topn=5))}")
+    unseen = [t for doc in tokens for t in doc if t not in wiki["plain"]]
+    print(f"SMS tokens (text8-style) in the Wikipedia vocabulary: "
+          f"{1 - len(unseen) / n_tokens:.1%} of {n_tokens:,}; most frequent unseen: "
+          f"{', '.join(w for w, _ in Counter(unseen).most_common(8))}")
+    for word in ("free", "freee", "txt", "winnin"):
+        near = ", ".join(w for w, _ in wiki["subwords"].most_similar(word, topn=5))
+        print(f"  nearest to {word!r} (Wikipedia, subwords): {near}")
 
-    # 2. The four pipelines, each given the raw SMS texts.
+    # 2. The pipelines, each given the raw SMS texts.
     def lr():  # C chosen by an inner 3-fold CV on F1, the same search for every method
         return GridSearchCV(LogisticRegression(max_iter=5000),
                             {"C": np.logspace(-2, 3, 6)}, cv=3, scoring="f1")
 
-    wiki_features = make_pipeline(FunctionTransformer(text8_documents),
-                                  FrozenEstimator(wiki), StandardScaler())
+    def frozen(vectors):
+        return make_pipeline(FunctionTransformer(text8_documents),
+                             EmbeddingVectorizer(vectors), StandardScaler())
+
+    def sms_only(**extra):
+        return make_pipeline(FunctionTransformer(text8_documents),
+                             Word2VecTransformer(vector_size=100, sg=True, min_count=2,
+                                                 epochs=20, n_jobs=args.n_jobs,
+                                                 random_state=0, **extra),
+                             StandardScaler(), lr())
+
     methods = {
-        "Wikipedia word2vec (frozen)": make_pipeline(wiki_features, lr()),
-        "SMS-only word2vec": make_pipeline(
-            Word2VecTransformer(vector_size=100, sg=True, min_count=2, epochs=20,
-                                n_jobs=args.n_jobs, random_state=0),
-            StandardScaler(), lr()),
         "tf-idf": make_pipeline(TfidfVectorizer(sublinear_tf=True), lr()),
-        "Wikipedia word2vec + tf-idf": make_pipeline(
-            FeatureUnion([("wiki", wiki_features),
+        "SMS-only word2vec": sms_only(),
+        "SMS-only word2vec + subwords": sms_only(min_n=3, max_n=6, bucket=200_000),
+        "Wikipedia, frozen (.bin file)": make_pipeline(
+            frozen(str(out / "wiki_vectors.bin")), lr()),
+        "Wikipedia + subwords, frozen": make_pipeline(
+            frozen(str(out / "wiki_subwords")), lr()),
+        "Wikipedia, fine-tuned on SMS": sms_only(init_vectors=wiki["plain"],
+                                                 lock_factor=0.5),
+        "Wikipedia frozen + tf-idf": make_pipeline(
+            FeatureUnion([("wiki", frozen(str(out / "wiki_vectors.bin"))),
                           ("tfidf", TfidfVectorizer(sublinear_tf=True))]), lr()),
     }
 
@@ -159,12 +165,12 @@ def main(argv=None):
         rows.append((name, s["test_f1"], s["test_accuracy"], time.perf_counter() - t0))
 
     print("\nstratified 5-fold CV, mean (std) over folds; F1 of the spam class")
-    print(f"{'features + LogisticRegression':30s} {'F1':>15s} {'accuracy':>15s} {'CV s':>6s}")
+    print(f"{'features + LogisticRegression':31s} {'F1':>15s} {'accuracy':>15s} {'CV s':>6s}")
     for name, f1, acc, sec in rows:
-        print(f"{name:30s} {f1.mean():8.3f} ({f1.std():.3f}) "
+        print(f"{name:31s} {f1.mean():8.3f} ({f1.std():.3f}) "
               f"{acc.mean():8.4f} ({acc.std():.4f}) {sec:6.0f}")
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
     names = [r[0] for r in rows]
     f1s = [r[1].mean() for r in rows]
     ax.barh(names[::-1], f1s[::-1], xerr=[r[1].std() for r in rows][::-1], color="C0")
@@ -175,8 +181,6 @@ def main(argv=None):
     ax.set_xlabel("F1 (spam), stratified 5-fold CV")
     ax.set_title("SMS spam: features for LogisticRegression")
     fig.tight_layout()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     fig.savefig(out / "spam_transfer.png", dpi=120)
     print(f"\nfigure saved to {out / 'spam_transfer.png'}")
 

@@ -32,7 +32,7 @@ WORD2VEC_PARAMETERS = {
     "ns_exponent": [Interval(Real, -10, 10, closed="both")],
     "sample": [Interval(Real, 0, 1, closed="both")],
     "min_count": [Interval(Integral, 1, 2**40, closed="both")],
-    "alpha": [Interval(Real, 0, 10, closed="right")],
+    "alpha": [Interval(Real, 0, 10, closed="right"), None],
     "min_alpha": [Interval(Real, 0, 10, closed="both")],
     "epochs": [Interval(Integral, 1, 1_000_000, closed="both")],
     "shrink_windows": FLAG,

@@ -63,8 +63,11 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         bounds.  ``None`` means no bound.
     max_final_vocab : int or None, default=None
         Keep at most this many words by raising ``min_count`` as needed.
-    alpha : float, default=0.025
-        Initial learning rate.
+    alpha : float or None, default=None
+        Initial learning rate.  ``None``: 0.05 for CBOW and 0.025 for
+        skip-gram, the C tool's rates (gensim uses 0.025 for both, which
+        leaves CBOW markedly worse on the Wikipedia benchmark: see
+        docs/benchmarks.md).
     min_alpha : float, default=1e-4
         Final learning rate; the rate decays linearly over all epochs.
     epochs : int, default=5
@@ -205,7 +208,7 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         min_count=5,
         max_vocab_size=None,
         max_final_vocab=None,
-        alpha=0.025,
+        alpha=None,
         min_alpha=1e-4,
         epochs=5,
         shrink_windows=True,

@@ -363,3 +363,14 @@ def test_gensim_style_integer_flags():
     assert len(w2v.wv_) == 4
     with pytest.raises(ValueError, match="sg"):
         Word2VecTransformer(sg=2).fit(["aa bb cc dd"])
+
+
+def test_default_learning_rate_by_mode():
+    from skembed.word2vec import Word2VecConfig
+
+    cbow = Word2VecConfig.from_params(Word2VecTransformer().get_params())
+    sg = Word2VecConfig.from_params(Word2VecTransformer(sg=True).get_params())
+    assert cbow.alpha == 0.05 and sg.alpha == 0.025
+    assert Word2VecConfig.from_params(Word2VecTransformer(alpha=0.01).get_params()).alpha == 0.01
+    with pytest.raises(ValueError, match="min_alpha"):
+        Word2VecTransformer(sg=True, min_alpha=0.04).fit(["aa bb cc"] * 3)

@@ -68,6 +68,8 @@ class Word2VecConfig:
         """
         values = {name: params[name] for name in cls.__dataclass_fields__ if name in params}
         values.update(overrides)
+        if values.get("alpha", 0.025) is None:  # the C tool's rates: CBOW 0.05, skip-gram 0.025
+            values["alpha"] = 0.025 if values.get("sg", False) else 0.05
         config = cls(**values)
         config.sg, config.hs = bool(config.sg), bool(config.hs)
         config.cbow_mean = bool(config.cbow_mean)
