@@ -29,7 +29,39 @@ Run (from the repository root; data from ``--data`` or ``$SKEMBED_DATA``)::
 
     python examples/spam_transfer.py --data ../shared/data --out figures
 
-OUTPUT
+Printed (2026-11-29, 2 cores, CBOW, 5 epochs on the full corpus; 1.5 minutes
+in all)::
+
+    5,574 SMS messages, 747 spam
+    Wikipedia word2vec (plain): 16,943,230 tokens, 67,873 words, trained in 20 s
+    Wikipedia word2vec (subwords): 16,943,230 tokens, 67,873 words, trained in 43 s
+    SMS tokens (text8-style) in the Wikipedia vocabulary: 94.3% of 100,733; most
+    frequent unseen: dont, pls, lol, gud, haha, thk, thats, pobox
+      nearest to 'free' (Wikipedia, subwords): unfree, freebsd, freesat, freebase, freeform
+      nearest to 'freee' (Wikipedia, subwords): freebsd, freesat, free, freeciv, freeware
+      nearest to 'txt' (Wikipedia, subwords): sxt, xt, mext, wikitext, text
+      nearest to 'winnin' (Wikipedia, subwords): winnili, winning, winnie, winnipeg, winnings
+
+    stratified 5-fold CV, mean (std) over folds; F1 of the spam class
+    features + LogisticRegression                F1        accuracy   CV s
+    tf-idf                             0.940 (0.006)   0.9844 (0.0016)      1
+    SMS-only word2vec                  0.942 (0.007)   0.9848 (0.0019)      4
+    SMS-only word2vec + subwords       0.943 (0.003)   0.9851 (0.0009)      6
+    Wikipedia, frozen (.bin file)      0.891 (0.024)   0.9718 (0.0057)      2
+    Wikipedia + subwords, frozen       0.912 (0.021)   0.9769 (0.0057)      2
+    Wikipedia, fine-tuned on SMS       0.936 (0.016)   0.9831 (0.0042)      5
+    Wikipedia frozen + tf-idf          0.945 (0.012)   0.9853 (0.0031)      6
+
+Reading it: frozen general-purpose vectors alone lose to the sparse baseline
+(spam is flagged by specific tokens, numbers and SMS slang that a mean of
+Wikipedia vectors blurs), but subwords recover part of the gap (0.891 ->
+0.912: "pls", "gud", "winnin" get vectors from their n-grams, and "freee"
+lands next to "free"), and fine-tuning the Wikipedia vectors on the training
+messages of each fold recovers most of the rest (0.936).  Vectors learned on
+the SMS alone match tf-idf here, and the frozen Wikipedia vectors next to
+tf-idf give the best F1: they carry information tf-idf lacks.  The
+regularisation ``C`` of every ``LogisticRegression`` is chosen by an inner
+3-fold search on F1; fold-to-fold spread is 0.003-0.024.
 
 ``--max-words 2000000`` trains on the first 2M Wikipedia tokens only (a
 quick run); ``--sg`` trains skip-gram instead of CBOW.  The figure
