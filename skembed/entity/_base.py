@@ -143,7 +143,7 @@ class EntityEmbeddingBase(BaseEstimator):
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if sample_weight is not None:
             if w.sum() <= 0:
-                raise ValueError("sample_weight sums to zero: nothing to fit")
+                raise ValueError("sample_weight has no non-zero weight: nothing to fit")
             w = w * (n / w.sum())  # mean weight 1: the learning rate keeps its meaning
         val = None
         idx = np.arange(n)
