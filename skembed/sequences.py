@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._frames import to_pandas
 from ._threads import numba_threads, resolve_n_threads
 from ._validation import WORD2VEC_PARAMETERS, PretrainedMixin
 from .keyed_vectors import KeyedVectors
@@ -321,22 +322,47 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         return tags
 
 
+def _session_gap(session_gap, times):
+    """``session_gap`` as a Timedelta (datetime times) or a number of seconds
+    (numeric times); strings such as ``"30min"`` are durations."""
+    if isinstance(session_gap, (bool, np.bool_)):
+        raise TypeError("session_gap must be a duration or a number, got a bool")
+    if isinstance(session_gap, str) or hasattr(session_gap, "total_seconds"):
+        try:
+            gap = pd.Timedelta(session_gap)
+        except ValueError:
+            raise ValueError(f"session_gap {session_gap!r} is not a duration") from None
+    elif isinstance(session_gap, numbers.Real):
+        gap = pd.Timedelta(seconds=float(session_gap))
+    else:
+        raise TypeError(f"session_gap must be a duration or a number, got "
+                        f"{type(session_gap).__name__}")
+    if gap < pd.Timedelta(0):
+        raise ValueError(f"session_gap must not be negative, got {session_gap!r}")
+    if pd.api.types.is_datetime64_any_dtype(times):
+        return gap
+    return gap.total_seconds()  # numeric times are seconds
+
+
 def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=None):
     """Turn an event log into ordered item sequences.
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    df : pandas.DataFrame or polars.DataFrame
         One row per interaction.
     user_col, item_col : str
         Columns with the user (or session) id and the item id.
     time_col : str, optional
         Column used to order each user's events (stable sort, so ties keep
-        the row order); without it the row order is used.
-    session_gap : pandas.Timedelta, timedelta or float, optional
+        the row order); without it the row order is used.  Numbers or
+        datetimes; missing times and strings (which would sort as text) are
+        errors.
+    session_gap : pandas.Timedelta, timedelta, str or float, optional
         Start a new sequence when consecutive events of a user are more than
-        this far apart (seconds if a number and ``time_col`` is numeric or
-        datetime).  Requires ``time_col``.
+        this far apart: a duration (``"30min"``) or a number of seconds.
+        Numeric times are taken as seconds.  Requires ``time_col``; must not
+        be negative.
 
     Returns
     -------
@@ -355,16 +381,31 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     >>> sequences_from_events(log, "user", "item", "t", session_gap=600)
     ([['a', 'b'], ['d'], ['c']], [(1, 0), (1, 1), (2, 0)])
     """
+    df = to_pandas(df)
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+        raise TypeError(f"df must be a pandas (or polars) DataFrame, got "
+                        f"{type(df).__module__}.{type(df).__name__}")
     cols = [user_col, item_col] + ([time_col] if time_col is not None else [])
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise KeyError(f"columns not in df: {missing}")
     if session_gap is not None and time_col is None:
         raise ValueError("session_gap needs time_col to measure gaps between events")
+    data = df[cols]
+    if time_col is not None:
+        t = data[time_col]
+        if t.isna().any():
+            raise ValueError(f"{time_col} has {int(t.isna().sum())} missing times (NaT/NaN); "
+                             "drop or fill them first: they cannot be placed in time")
+        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_datetime64_any_dtype(t)):
+            raise TypeError(f"{time_col} holds {t.dtype} values, which would sort as text; "
+                            "convert it first, e.g. pandas.to_datetime(df[time_col], "
+                            "format=...)")
+    gap = None
+    if session_gap is not None:
+        gap = _session_gap(session_gap, data[time_col])
     sort_cols = [user_col] + ([time_col] if time_col is not None else [])
-    data = df[cols].sort_values(sort_cols, kind="stable")
+    data = data.sort_values(sort_cols, kind="stable")
     users = data[user_col].to_numpy()
     items = data[item_col].tolist()
     n = len(data)
@@ -373,18 +414,14 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     new_user = np.ones(n, dtype=bool)
     new_user[1:] = users[1:] != users[:-1]
     boundary = new_user.copy()
-    if session_gap is not None:
+    if gap is not None:
         t = data[time_col]
         if pd.api.types.is_datetime64_any_dtype(t):
-            gap = pd.Timedelta(session_gap) if not isinstance(session_gap, numbers.Real) \
-                else pd.Timedelta(seconds=session_gap)
             diffs = t.diff().to_numpy()
             boundary[1:] |= diffs[1:] > gap.to_timedelta64()
         else:
-            if isinstance(session_gap, pd.Timedelta) or hasattr(session_gap, "total_seconds"):
-                session_gap = pd.Timedelta(session_gap).total_seconds()
             vals = t.to_numpy(dtype=float)
-            boundary[1:] |= np.diff(vals) > float(session_gap)
+            boundary[1:] |= np.diff(vals) > gap
     starts = np.flatnonzero(boundary)
     ends = np.append(starts[1:], n)
     sequences = [items[s:e] for s, e in zip(starts, ends, strict=True)]

@@ -558,3 +558,64 @@ def test_bad_task():
     X, y, _ = planted(n=60)
     with pytest.raises(ValueError, match="task"):
         EntityEmbeddingEncoder(task="ranking").fit(X[["shop"]], y)
+
+
+def test_early_stopping_restores_the_optimizer_with_the_weights():
+    rng = np.random.RandomState(0)
+    X = rng.choice([f"c{i}" for i in range(200)], size=(1000, 1)).astype(object)
+    y = rng.normal(size=1000)  # noise: the validation loss soon rises
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(32,), batch_size=100, max_iter=40,
+                                   learning_rate=1e-2, early_stopping=True,
+                                   n_iter_no_change=3, random_state=0).fit(X, y)
+    best_epoch = int(np.argmin(reg.validation_loss_curve_)) + 1
+    assert best_epoch < reg.n_iter_
+    steps_per_epoch = int(np.ceil(900 / 100))  # 10 % held out for validation
+    # Adam's step count (and moments) are those of the best epoch, not the last
+    assert reg._net.t == best_epoch * steps_per_epoch
+
+
+def test_task_auto_integer_targets_and_constants():
+    rng = np.random.RandomState(0)
+    X = rng.choice(list("abcdef"), size=(400, 1))
+    sales = rng.randint(1000, 9000, 400)  # integer, many values: regression
+    enc = EntityEmbeddingEncoder(embedding_dims=2, hidden_layer_sizes=(4,), max_iter=2,
+                                 random_state=0).fit(X, sales)
+    assert enc.task_ == "regression" and not hasattr(enc, "classes_")
+    stars = rng.randint(1, 6, 400)  # few integer values: classes
+    assert EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
+        X, stars).task_ == "multiclass"
+    # a constant number is a (trivial) regression, not "one class"
+    enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
+        X, np.full(400, 3.0))
+    assert enc.task_ == "regression" and np.isfinite(enc.transform(X)).all()
+    with pytest.raises(ValueError, match="one class"):
+        EntityEmbeddingEncoder(max_iter=1).fit(X, ["same"] * 400)
+    forced = EntityEmbeddingEncoder(task="multiclass", embedding_dims=2, max_iter=1,
+                                    random_state=0).fit(X, rng.randint(0, 30, 400))
+    assert forced.task_ == "multiclass" and len(forced.classes_) == 30
+
+
+def test_numeric_column_problems_name_the_column():
+    X = pd.DataFrame({"shop": list("abcd") * 25, "dist": np.arange(100.0)})
+    y = np.arange(100.0)
+    X.loc[3, "dist"] = np.nan
+    with pytest.raises(ValueError, match="column dist holds NaN"):
+        EntityEmbeddingRegressor(max_iter=1).fit(X, y)
+    X["dist"] = pd.date_range("2024-01-01", periods=100)
+    with pytest.raises(ValueError, match="column dist holds dates"):
+        EntityEmbeddingRegressor(max_iter=1).fit(X, y)
+
+
+def test_polars_frames_like_pandas():
+    pl = pytest.importorskip("polars")
+    rng = np.random.RandomState(0)
+    pdf = pd.DataFrame({"shop": rng.choice(list("abc"), 300),
+                        "dist": rng.normal(size=300)})
+    y = (pdf["shop"] == "a") * 2.0 + pdf["dist"]
+    plf = pl.DataFrame({"shop": pdf["shop"].tolist(), "dist": pdf["dist"].tolist()})
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=32, random_state=0)
+    a = EntityEmbeddingRegressor(**kw).fit(pdf, y)
+    b = EntityEmbeddingRegressor(**kw).fit(plf, y)
+    # the float column stays numeric (not 300 categories)
+    assert b.is_categorical_.tolist() == [True, False]
+    np.testing.assert_allclose(b.predict(plf), a.predict(pdf), rtol=1e-5)

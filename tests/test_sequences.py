@@ -175,3 +175,41 @@ def test_published_vectors_are_snapshots():
         emb.wv_.vectors[0, 0] = 0.0
     with pytest.raises(ValueError):
         emb.output_vectors_[0, 0] = 0.0
+
+
+def test_single_item_sequences_warn():
+    with pytest.warns(UserWarning, match="nothing was trained"):
+        emb = ItemSequenceEmbedder(vector_size=4, random_state=0).fit([[1], [2], [3]] * 5)
+    assert emb.loss_history_[-1] == 0.0
+
+
+def test_event_log_edge_cases():
+    log = pd.DataFrame({"user": [1, 1, 1, 2], "item": list("abcd"),
+                        "t": [0.0, np.nan, 5.0, 1.0]})
+    with pytest.raises(ValueError, match="1 missing times"):
+        sequences_from_events(log, "user", "item", "t")
+    log = pd.DataFrame({"user": [1, 1], "item": ["a", "b"], "t": ["10/02/2024", "09/03/2024"]})
+    with pytest.raises(TypeError, match="sort as text"):
+        sequences_from_events(log, "user", "item", "t")
+    log = pd.DataFrame({"user": [1, 1, 1], "item": list("abc"), "t": [0, 100, 5000]})
+    with pytest.raises(ValueError, match="negative"):
+        sequences_from_events(log, "user", "item", "t", session_gap=-1)
+    # a duration with numeric times: seconds
+    seqs, keys = sequences_from_events(log, "user", "item", "t", session_gap="30min")
+    assert seqs == [["a", "b"], ["c"]] and keys == [(1, 0), (1, 1)]
+    with pytest.raises(ValueError, match="not a duration"):
+        sequences_from_events(log, "user", "item", "t", session_gap="soon")
+    dated = log.assign(t=pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:01",
+                                         "2024-01-01 12:00"]))
+    assert sequences_from_events(dated, "user", "item", "t", session_gap="30min")[0] == [
+        ["a", "b"], ["c"]]
+
+
+def test_polars_event_log():
+    pl = pytest.importorskip("polars")
+    log = pl.DataFrame({"user": [1, 1, 2, 1], "item": ["a", "b", "c", "d"],
+                        "t": [0, 10, 5, 5000]})
+    assert sequences_from_events(log, "user", "item", "t", session_gap=600) == (
+        [["a", "b"], ["d"], ["c"]], [(1, 0), (1, 1), (2, 0)])
+    with pytest.raises(TypeError, match="pandas"):
+        sequences_from_events([[1, "a"]], "user", "item")

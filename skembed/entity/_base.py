@@ -10,6 +10,7 @@ from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._frames import to_pandas
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import ColumnCategories
 from .network import EmbeddingNetwork, auto_embedding_dim, train_network
@@ -97,6 +98,7 @@ class EntityEmbeddingBase(BaseEstimator):
     # -- input ------------------------------------------------------------------
     def _columns(self, X, reset):
         """Validate X (feature names, n_features) and return its columns."""
+        X = to_pandas(X)
         if _is_dataframe(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             for axis, what in ((0, "sample"), (1, "feature")):

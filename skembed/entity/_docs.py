@@ -24,9 +24,12 @@ PARAMETERS = {
     Dropout rate after each hidden layer during training.''',
     "task": '''task : {"auto", "regression", "binary", "multiclass"}, default="auto"
     Loss of the network: squared error, logistic or softmax cross-entropy.
-    ``"auto"`` infers it from ``y`` with
-    :func:`~sklearn.utils.multiclass.type_of_target` (as
-    :class:`~sklearn.preprocessing.TargetEncoder`).''',
+    ``"auto"``: classification for labels (strings, booleans, two values) and
+    for integer targets with at most 20 distinct values; regression for other
+    numbers, so integer counts or sales (Rossmann's ``Sales``: 13,662 values)
+    and constant targets are regression.  Stricter than
+    :func:`~sklearn.utils.multiclass.type_of_target`, which calls any integer
+    target multiclass; pass ``task`` to decide.''',
     "batch_size": '''batch_size : int, default=256
     Minibatch size; the data are reshuffled every epoch.''',
     "learning_rate": '''learning_rate : float, default=1e-3

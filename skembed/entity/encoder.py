@@ -6,7 +6,6 @@ import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -17,6 +16,7 @@ from sklearn.utils.validation import (
 from ._base import EntityEmbeddingBase
 from ._docs import fill
 from .kernels import gather
+from .targets import resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
 
@@ -167,13 +167,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     def _resolve_task(self, y):
         if self.task != "auto":
             return self.task
-        kind = type_of_target(y, input_name="y", raise_unknown=True)
-        if kind in ("binary", "multiclass"):
-            return kind
-        if kind in ("continuous",):
-            return "regression"
-        raise ValueError(f"task='auto' cannot use a target of type {kind!r}; y must be "
-                         "continuous, binary or multiclass (1-D)")
+        return resolve_task(y)
 
     def transform(self, X):
         """Replace every column by the embedding of its category.

@@ -7,6 +7,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
+from .._frames import to_pandas
 from ._base import EntityEmbeddingBase, _is_dataframe
 from ._docs import fill
 from .encoder import EntityEmbeddingEncoder
@@ -104,6 +105,12 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         xnum = np.empty((n, len(cols)), dtype=np.float64)
         for k, col in enumerate(cols):
             j = np.flatnonzero(~self.is_categorical_)[k]
+            name = self._feature_name(j)
+            if np.asarray(col[:0] if hasattr(col, "iloc") else col).dtype.kind in "mM":
+                raise ValueError(
+                    f"column {name} holds dates or times; derive numbers or categories "
+                    "from it (year, month, day of week ...), or list it in "
+                    "categorical_features")
             try:
                 if hasattr(col, "to_numpy"):
                     xnum[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -111,12 +118,18 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                     xnum[:, k] = np.asarray(col, dtype=np.float64)
             except (TypeError, ValueError):
                 raise ValueError(
-                    f"column {self._feature_name(j)} is not numeric; list it in "
-                    "categorical_features to embed it") from None
+                    f"column {name} is not numeric; list it in categorical_features to "
+                    "embed it") from None
+            if not np.isfinite(xnum[:, k]).all():
+                raise ValueError(
+                    f"column {name} holds NaN or infinite values; impute them (e.g. "
+                    "sklearn.impute.SimpleImputer), or list the column in "
+                    "categorical_features, where a missing value is a category")
         return check_array(xnum, dtype=np.float64, input_name="X",
                            ensure_min_features=0)
 
     def _prepare(self, X, fit=False, warm=False):
+        X = to_pandas(X)
         columns, n = self._columns(X, reset=fit and not warm)
         if fit and not warm:
             self.is_categorical_ = self._categorical_mask(X, columns)

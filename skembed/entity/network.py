@@ -114,11 +114,18 @@ class EmbeddingNetwork:
     def parameters(self):
         return [self.table, *self.W, *self.b]
 
+    def _optimizer_arrays(self):
+        return [self.m_table, self.v_table, self.row_steps, *self.mW, *self.vW, *self.mb,
+                *self.vb]
+
     def get_state(self):
-        return [p.copy() for p in self.parameters()]
+        """Copies of the parameters and of Adam's state (moments, step
+        counts): restoring both lets training continue exactly from here."""
+        return ([p.copy() for p in self.parameters() + self._optimizer_arrays()], self.t)
 
     def set_state(self, state):
-        for p, s in zip(self.parameters(), state, strict=True):
+        arrays, self.t = state
+        for p, s in zip(self.parameters() + self._optimizer_arrays(), arrays, strict=True):
             p[...] = s
 
     # -- forward / backward ----------------------------------------------------

@@ -2,9 +2,10 @@
 one implementation for the encoder and the predictors."""
 
 import numpy as np
+import pandas as pd
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
 
@@ -68,3 +69,34 @@ def encode_classes(y, classes=None, task=None):
     if inferred == "binary":
         return y_enc.astype(np.float64), classes, 1, inferred
     return y_enc.astype(np.int64), classes, n_classes, inferred
+
+
+# task="auto": integer targets with more distinct values are regression
+MAX_AUTO_CLASSES = 20
+
+
+def resolve_task(y):
+    """The task ``"auto"`` means for ``y`` (see the ``task`` parameter).
+
+    Examples
+    --------
+    >>> from skembed.entity.targets import resolve_task
+    >>> resolve_task(["a", "b", "c"]), resolve_task([0, 1, 1]), resolve_task(list(range(50)))
+    ('multiclass', 'binary', 'regression')
+    """
+    values = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    numeric = values.dtype.kind in "iuf"
+    if numeric and values.size and np.unique(values[~np.isnan(values)]
+                                             if values.dtype.kind == "f" else values).size == 1:
+        return "regression"  # a constant number: nothing to classify
+    kind = type_of_target(y, input_name="y", raise_unknown=True)
+    if kind == "binary":
+        return "binary"
+    if kind == "multiclass":
+        if numeric and np.unique(values).size > MAX_AUTO_CLASSES:
+            return "regression"
+        return "multiclass"
+    if kind == "continuous":
+        return "regression"
+    raise ValueError(f"task='auto' cannot use a target of type {kind!r}; y must be "
+                     "continuous, binary or multiclass (1-D)")

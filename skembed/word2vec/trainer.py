@@ -6,6 +6,7 @@ vocabulary counts and knows nothing of scikit-learn.
 """
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numba
@@ -107,6 +108,7 @@ class Word2VecState:
     sub_ids: np.ndarray = None
     loss_history: list = field(default_factory=list)
     effective_words: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
 
 
@@ -302,6 +304,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             mean_loss = loss / max(n_tracked, 1)  # estimated on a sample of examples
             state.loss_history.append(mean_loss)
             state.effective_words.append(n_effective)
+            state.examples.append(n_examples)
             if verbose > 0:
                 dt = time.perf_counter() - t_epoch
                 _log(
@@ -409,8 +412,15 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
               f"(min_count={vocab.min_count}); vocabulary {t_vocab:.1f}s", flush=True)
     state.timings["vocab"] = t_vocab
     state.timings.pop("train", None)
+    state.examples = []
     train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose,
           words_per_epoch=known, raw_words_per_epoch=total)
+    if not any(state.examples):
+        warnings.warn(
+            f"[{name}] nothing was trained: no key ever had a context (every sequence "
+            "holds a single known key, or subsampling left one), so the vectors are their "
+            "random starting values; give sequences of two or more keys",
+            UserWarning, stacklevel=3)
     if verbose:
         t = state.timings["train"]
         print(f"[{name}] trained in {t:.1f}s ({total * config.epochs / max(t, 1e-9):,.0f} "
