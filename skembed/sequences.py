@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._fitting import unfitted_on_error
 from ._frames import to_pandas
 from ._threads import numba_threads, resolve_n_threads
 from ._validation import WORD2VEC_PARAMETERS, PretrainedMixin
@@ -205,6 +206,7 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         self.random_state = random_state
         self.verbose = verbose
 
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn item vectors from the sequences in X.
 
@@ -224,6 +226,7 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
             self.__dict__.pop(attr, None)
         return self._fit(X, update=False)
 
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Continue training on new sequences (online item2vec).
 

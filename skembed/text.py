@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._fitting import unfitted_on_error
 from ._threads import resolve_n_threads
 from ._validation import FLAG, WORD2VEC_PARAMETERS, PretrainedMixin
 from .documents import DocumentVectorsMixin, _check_string_keys, _check_tokens
@@ -256,6 +257,7 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- tokenizing -----------------------------------------------------------
+    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn the vocabulary and word vectors from the documents in X.
 
@@ -278,9 +280,11 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         return self
 
     def _reset(self):
-        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_", "_df"):
+        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_", "_df",
+                     "_training_state_dropped"):
             self.__dict__.pop(attr, None)
 
+    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Continue training on new documents (online word2vec).
 
@@ -304,11 +308,31 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         -------
         self
         """
+        if getattr(self, "_training_state_dropped", False):
+            raise ValueError("drop_training_state() freed what partial_fit needs; fit again "
+                             "instead")
         if not hasattr(self, "_state"):
             return self.fit(X)
         self._fit(X, update=True)
         return self
 
+    def drop_training_state(self):
+        """Free what only further training needs (the output layers, the
+        training copy of the vocabulary): ``transform`` and ``wv_`` keep
+        working, the pickle shrinks to about the word vectors, and
+        ``partial_fit`` then refuses to continue.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "wv_")
+        for name in ("_state", "_vocab", "_rng"):
+            self.__dict__.pop(name, None)
+        self._training_state_dropped = True
+        return self
+
+    @unfitted_on_error
     def fit_transform(self, X, y=None):
         """Fit, then return the document vectors of X (avoids re-tokenizing)."""
         self._reset()

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
+from ._fitting import unfitted_on_error
 from ._validation import FLAG, N_JOBS
 from .documents import DocumentVectorsMixin
 from .keyed_vectors import KeyedVectors, as_keyed_vectors
@@ -102,6 +103,7 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
     def _table(self):
         return self.vectors_
 
+    @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the pooling statistics of the documents in X.

@@ -11,6 +11,7 @@ data-dependent API checks on text or sequences.
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import clone
@@ -140,3 +141,92 @@ def _entity_expected_failures(estimator):
 @parametrize_with_checks(ENTITY_ESTIMATORS, expected_failed_checks=_entity_expected_failures)
 def test_entity_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# -- every estimator: no process-wide side effects, persistence, faults --------
+def _entity_data():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"shop": rng.choice(list("abcd"), 120), "x": rng.normal(size=120)})
+    return X, X["x"] * 2 + (X["shop"] == "a")
+
+
+_EX, _EY = _entity_data()
+ALL_ESTIMATORS = [
+    *SEQUENCE_ESTIMATORS,
+    (EntityEmbeddingEncoder(embedding_dims=2, hidden_layer_sizes=(4,), max_iter=2,
+                            random_state=0), _EX[["shop"]], _EY),
+    (EntityEmbeddingRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+     _EX, _EY),
+    (EntityEmbeddingClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+     _EX, _EY > _EY.median()),
+]
+_IDS = [_id(e) for e, _, _ in ALL_ESTIMATORS]
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+
+
+@pytest.mark.parametrize("estimator, X, y", ALL_ESTIMATORS, ids=_IDS)
+def test_no_process_wide_side_effects(estimator, X, y):
+    import warnings
+
+    import numba
+
+    before = (numba.get_num_threads(), _blas_threads(), np.random.get_state()[1].copy(),  # noqa: NPY002
+              list(warnings.filters))
+    est = clone(estimator)
+    if "n_jobs" in est.get_params():
+        est.set_params(n_jobs=2)
+    _output(est.fit(X, y), X)
+    after = (numba.get_num_threads(), _blas_threads(), np.random.get_state()[1],  # noqa: NPY002
+             list(warnings.filters))
+    assert after[0] == before[0] and after[1] == before[1]
+    np.testing.assert_array_equal(after[2], before[2])  # the global RNG is untouched
+    assert after[3] == before[3]
+
+
+@pytest.mark.parametrize("estimator, X, y", ALL_ESTIMATORS, ids=_IDS)
+def test_skops_round_trip(estimator, X, y):
+    sio = pytest.importorskip("skops.io")
+    est = clone(estimator).fit(X, y)
+    data = sio.dumps(est)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert all(t.startswith(("skembed.", "numpy.", "scipy.", "collections.")) or
+               t in ("builtins.slice",) for t in untrusted), untrusted
+    back = sio.loads(data, trusted=untrusted)
+    out, out_back = _output(est, X), _output(back, X)
+    if isinstance(out, np.ndarray) and out.dtype.kind == "f":
+        np.testing.assert_allclose(out_back, out, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(out_back, out)
+
+
+@pytest.mark.parametrize("estimator, X, y", ALL_ESTIMATORS, ids=_IDS)
+def test_interrupted_fit_leaves_the_estimator_unfitted(estimator, X, y, monkeypatch):
+    est = clone(estimator).fit(X, y)  # fitted once, then a refit is interrupted
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # interrupt inside the training loop of each family
+    import skembed.entity.network as network
+    import skembed.recommend._base as rbase
+    import skembed.vectorizer as vectorizer
+    import skembed.word2vec.trainer as trainer
+
+    monkeypatch.setattr(trainer, "train", interrupt)
+    monkeypatch.setattr(network, "train_network", interrupt)
+    monkeypatch.setattr(vectorizer.DocumentVectorsMixin, "_learn_pooling", interrupt)
+    monkeypatch.setattr(rbase.Catalogue, "from_sequences", interrupt)
+    import skembed.entity._base as ebase
+
+    monkeypatch.setattr(ebase, "train_network", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        _output(est, X)
+    monkeypatch.undo()
+    assert _output(est.fit(X, y), X).shape[0] == len(X)  # the next fit works

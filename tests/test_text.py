@@ -374,3 +374,17 @@ def test_default_learning_rate_by_mode():
     assert Word2VecConfig.from_params(Word2VecTransformer(alpha=0.01).get_params()).alpha == 0.01
     with pytest.raises(ValueError, match="min_alpha"):
         Word2VecTransformer(sg=True, min_alpha=0.04).fit(["aa bb cc"] * 3)
+
+
+def test_drop_training_state_shrinks_the_pickle(topic_texts):
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(vector_size=32, min_count=1, epochs=2, random_state=0).fit(texts)
+    full = len(pickle.dumps(w2v))
+    out = w2v.transform(texts[:5])
+    w2v.drop_training_state()
+    small = pickle.dumps(w2v)
+    assert len(small) < 0.7 * full  # the output layer was as big as the vectors
+    np.testing.assert_array_equal(pickle.loads(small).transform(texts[:5]), out)
+    with pytest.raises(ValueError, match="drop_training_state"):
+        w2v.partial_fit(texts[:5])
+    assert w2v.fit(texts).partial_fit(texts[:5]) is w2v  # a new fit trains again

@@ -60,17 +60,29 @@ class ColumnCategories:
         rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
         self.rows = rows
         self.n_rows = int((~self.infrequent).sum()) + 1
-        n_known = len(cats) - self.has_missing
-        self._index = pd.Index(cats[:n_known])
+        self._index = None
+
+    @property
+    def index(self):
+        """pandas Index of the known (non-missing) categories, built on use and
+        not stored (it is rebuilt after pickling or skops)."""
+        if getattr(self, "_index", None) is None:
+            self._index = pd.Index(self.categories[:len(self.categories) - self.has_missing])
+        return self._index
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_index"] = None
+        return state
 
     def encode(self, col, handle_unknown, name):
         """Table row of every value of ``col`` (int32)."""
         series = _as_series(col)
         missing = series.isna().to_numpy()
         out = np.zeros(len(series), dtype=np.int32)
-        idx = self._index.get_indexer(np.asarray(series[~missing].to_numpy(), dtype=object)
-                                      if self._index.dtype == object
-                                      else series[~missing].to_numpy())
+        index = self.index
+        idx = index.get_indexer(np.asarray(series[~missing].to_numpy(), dtype=object)
+                                if index.dtype == object else series[~missing].to_numpy())
         unknown = idx < 0
         if handle_unknown == "error":
             bad = list(pd.unique(series[~missing].to_numpy()[unknown]))[:5]

@@ -13,6 +13,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase
 from ._docs import fill
 from .kernels import gather
@@ -106,6 +107,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the categories and train their embeddings against ``y``.

@@ -7,6 +7,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
+from .._fitting import unfitted_on_error
 from .._frames import to_pandas
 from ._base import EntityEmbeddingBase, _is_dataframe
 from ._docs import fill
@@ -146,6 +147,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         codes = self._encode(cat_cols, n)
         return codes, xnum, n
 
+    @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network.

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._fitting import unfitted_on_error
 from .._threads import numba_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
@@ -132,6 +133,7 @@ class BaseRecommender(BaseEstimator):
         "n_jobs": N_JOBS,
     }
 
+    @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Learn from interaction histories.

@@ -1,0 +1,23 @@
+"""What happens when a fit fails part-way."""
+
+import functools
+
+
+def unfitted_on_error(method):
+    """Decorate a ``fit``-like method: if it raises anything (a bad input, a
+    failure in a kernel, a KeyboardInterrupt in a long multi-threaded fit),
+    the estimator is left unfitted, every attribute but its parameters
+    removed, so that no half-trained state is ever used and the next ``fit``
+    starts clean."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            params = set(self.get_params(deep=False))
+            for name in [k for k in self.__dict__ if k not in params]:
+                del self.__dict__[name]
+            raise
+
+    return wrapper
