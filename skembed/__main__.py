@@ -162,6 +162,48 @@ def demo_entities(args):
     print(f"  ({time.perf_counter() - t0:.1f}s)\n")
 
 
+def warmup(args):
+    """Compile (and cache on disk) the Numba kernels of every estimator's
+    common paths, so that the first real fit does not wait for them."""
+    import numpy as np
+    import pandas as pd
+
+    from . import (
+        EmbeddingVectorizer,
+        EntityEmbeddingClassifier,
+        EntityEmbeddingRegressor,
+        NearestNeighborRecommender,
+        Word2VecTransformer,
+    )
+
+    docs = [["alpha", "beta", "gamma", "delta", "epsilon"] * 4] * 50
+    sessions = [["a", "b", "c", "d"], ["b", "c", "d", "e"], ["c", "d", "e", "a"]] * 40
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"shop": rng.choice(list("abcd"), 200), "x": rng.normal(size=200)})
+    steps = [
+        ("word2vec, 1 and several threads", lambda n: Word2VecTransformer(
+            vector_size=8, min_count=1, epochs=1, n_jobs=n).fit(docs).transform(docs)),
+        ("word2vec with subwords", lambda n: Word2VecTransformer(
+            vector_size=8, min_count=1, epochs=1, max_n=4, bucket=1000,
+            n_jobs=n).fit(docs).transform(docs)),
+        ("frozen vectors", lambda n: EmbeddingVectorizer(Word2VecTransformer(
+            vector_size=8, min_count=1, epochs=1).fit(docs).wv_).fit_transform(docs)),
+        ("recommenders", lambda n: NearestNeighborRecommender(n_recommendations=3, n_jobs=n).fit(
+            sessions).predict(sessions[:3])),
+        ("entity embeddings", lambda n: (
+            EntityEmbeddingRegressor(max_iter=1).fit(X, X["x"]).predict(X),
+            EntityEmbeddingClassifier(max_iter=1).fit(X, X["x"] > 0).predict_proba(X))),
+    ]
+    t0 = time.perf_counter()
+    for name, step in steps:
+        t = time.perf_counter()
+        for n_jobs in (1, 2):
+            step(n_jobs)
+        print(f"  {name:34s} {time.perf_counter() - t:5.1f}s", flush=True)
+    print(f"Kernels compiled and cached in {time.perf_counter() - t0:.1f}s; later "
+          "processes load them from Numba's cache.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skembed",
@@ -176,6 +218,10 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=15, help="passes over the text")
     p.add_argument("--verbose", type=int, default=0)
     p.set_defaults(func=demo)
+    w = sub.add_parser("warmup", help="compile and cache the Numba kernels now (e.g. after "
+                                      "installing, or in a container build), so that the "
+                                      "first fit does not wait for them")
+    w.set_defaults(func=warmup)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -1,6 +1,7 @@
 """NearestNeighborRecommender: item2vec, sequential rules, session-kNN and
 popularity blended, with weights chosen on a validation split."""
 
+import importlib.util
 import warnings
 from numbers import Integral, Real
 
@@ -446,16 +447,14 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
     def _choose_algorithm(self):
         if self.algorithm == "brute" or self.embedder_ is None:
             return "brute"
-        try:
-            import pynndescent  # noqa: F401
-        except ImportError:
+        if self.algorithm == "auto" and len(self._catalogue) <= _ANN_THRESHOLD:
+            return "brute"  # (without importing pynndescent: it compiles for seconds)
+        if importlib.util.find_spec("pynndescent") is None:
             if self.algorithm == "nndescent":
                 raise ImportError("algorithm='nndescent' needs pynndescent: "
-                                  "pip install 'skembed[ann]'") from None
+                                  "pip install 'skembed[ann]'")
             return "brute"
-        if self.algorithm == "nndescent" or len(self._catalogue) > _ANN_THRESHOLD:
-            return "nndescent"
-        return "brute"
+        return "nndescent"
 
     def _build_index(self):
         from pynndescent import NNDescent
