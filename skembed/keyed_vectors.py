@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import pickle
+import unicodedata
 import zlib
 from numbers import Integral
 from pathlib import Path
@@ -486,13 +487,14 @@ class KeyedVectors:
         per key (9 significant digits: float32 values round-trip exactly).
         Binary: the same header, then ``key`` + space + little-endian float32
         bytes + newline per key.  A ``.gz`` path is compressed.  Keys are
-        written with ``str(key)`` and must not contain whitespace.
+        written with ``str(key)`` and must not contain whitespace or control
+        characters (``ValueError`` otherwise).
         """
         keys = [str(k) for k in self.index_to_key]
         for k in keys:
-            if not k or any(c.isspace() for c in k):
-                raise ValueError(f"key {k!r} is empty or contains whitespace; "
-                                 "the word2vec format cannot store it")
+            if not k or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cs") for c in k):
+                raise ValueError(f"key {k!r} is empty or contains whitespace or a control "
+                                 "character; the word2vec format cannot store it")
         vectors = self.vectors
         with _open(path, "wb") as f:
             if write_header:

@@ -31,6 +31,15 @@ from .word2vec.vocab import MAX_SENTENCE_LEN, encode_ids
 __all__ = ["ItemSequenceEmbedder", "sequences_from_events"]
 
 
+def check_item_ids(keys):
+    """Item ids follow Python's dict semantics (``True``, ``1`` and ``1.0`` are
+    one item); a missing id (None, NaN) is an error, not an item."""
+    bad = [k for k in keys if k is None or (isinstance(k, float) and k != k)]
+    if bad:
+        raise ValueError(f"item ids must not be missing, found {bad[0]!r}; drop or fill "
+                         "them first (e.g. Series.dropna())")
+
+
 def as_sequences(X, name="X"):
     """Validate X as a list of item sequences (each a list of hashable ids).
 
@@ -270,7 +279,7 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
                 vocab=self._vocab if update else None,
                 state=self._state if update else None,
                 n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
-                name="ItemSequenceEmbedder")
+                name="ItemSequenceEmbedder", check_keys=check_item_ids)
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
         self._vocab, self._state, self._rng = vocab, state, rng

@@ -30,7 +30,7 @@ from .._fitting import unfitted_on_error
 from .._threads import numba_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
-from ..sequences import as_sequences
+from ..sequences import as_sequences, check_item_ids
 from ..word2vec.vocab import TokenIndex, encode_ids
 from .kernels import repeat_share, top_k_rows
 
@@ -101,6 +101,7 @@ class Catalogue(NamedTuple):
             index = TokenIndex(sequences)
         except TypeError as exc:
             raise hashable_error(exc) from None
+        check_item_ids(index.keys.tolist())
         order = np.argsort(-index.counts, kind="stable")
         rank = np.empty(len(order), np.int32)
         rank[order] = np.arange(len(order), dtype=np.int32)

@@ -1,0 +1,160 @@
+"""Property-based tests: invariants that must hold for any input."""
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from skembed import KeyedVectors, sequences_from_events  # noqa: E402
+from skembed.entity.categories import ColumnCategories  # noqa: E402
+from skembed.word2vec.vocab import TokenIndex, count_keys, encode_ids  # noqa: E402
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+# -- tokenizer and vocabulary ----------------------------------------------------
+@SETTINGS
+@given(st.lists(st.text(), max_size=8))
+def test_tokenizer_is_countvectorizers(texts):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from skembed import Word2VecTransformer
+
+    ours = Word2VecTransformer()._tokenize(texts, check_tokens=True)
+    theirs = [CountVectorizer().build_analyzer()(t) for t in texts]
+    assert ours == theirs
+
+
+hashable_keys = st.one_of(st.text(max_size=5), st.integers(-5, 5),
+                          st.tuples(st.integers(0, 2), st.text(max_size=2)))
+
+
+@SETTINGS
+@given(st.lists(st.lists(hashable_keys, max_size=6), max_size=8))
+def test_token_index_counts_and_encodes_like_a_counter(docs):
+    index = TokenIndex(docs, chunk_size=4)
+    counter, total, n_docs = count_keys(docs)
+    assert index.counter() == dict(counter) and index.total_words == total
+    assert list(index.counter()) == list(counter)  # first-seen order
+    keys = list(counter)
+    k2i = {k: i for i, k in enumerate(keys)}
+    ids, lengths = encode_ids(docs, k2i)
+    decoded = [keys[i] for i in ids]
+    assert decoded == [t for d in docs for t in d] and lengths.tolist() == list(map(len, docs))
+
+
+# -- word2vec files ----------------------------------------------------------------
+# any key the format can hold: no whitespace (it separates fields) and no
+# control character (hypothesis found that '\x1b' was written but not read back)
+file_keys = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1,
+                    max_size=8).filter(lambda k: not any(c.isspace() for c in k))
+finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
+
+
+@SETTINGS
+@given(st.lists(file_keys, min_size=1, max_size=6, unique=True),
+       st.integers(1, 4), st.data())
+def test_word2vec_files_round_trip_exactly(tmp_path_factory, keys, dim, data):
+    rows = data.draw(st.lists(st.lists(finite, min_size=dim, max_size=dim),
+                              min_size=len(keys), max_size=len(keys)))
+    kv = KeyedVectors(keys, np.array(rows, dtype=np.float32).reshape(len(keys), dim))
+    folder = tmp_path_factory.mktemp("w2v")
+    for binary in (False, True):
+        path = folder / ("v.bin" if binary else "v.txt")
+        kv.save_word2vec_format(path, binary=binary)
+        back = KeyedVectors.load_word2vec_format(path, binary=binary)
+        assert back.index_to_key == keys
+        np.testing.assert_array_equal(back.vectors, kv.vectors)
+
+
+# -- event logs --------------------------------------------------------------------
+events = st.lists(st.tuples(st.integers(0, 3), st.sampled_from("abcde"),
+                            st.one_of(st.integers(0, 50), st.none())), max_size=25)
+
+
+@SETTINGS
+@given(events, st.one_of(st.none(), st.integers(0, 20)))
+def test_sequences_from_events_invariants(rows, gap):
+    df = pd.DataFrame(rows, columns=["user", "item", "t"])
+    if df["t"].isna().any():
+        with pytest.raises(ValueError, match="missing times"):
+            sequences_from_events(df, "user", "item", "t")
+        return
+    df["t"] = df["t"].astype(float)
+    seqs, keys = sequences_from_events(df, "user", "item", "t", session_gap=gap)
+    # nothing lost, nothing duplicated
+    assert Counter(i for s in seqs for i in s) == Counter(df["item"])
+    assert all(len(s) > 0 for s in seqs)
+    users = [k[0] if gap is not None else k for k in keys]
+    for user in set(df["user"]):
+        expected = df[df["user"] == user].sort_values("t", kind="stable")["item"].tolist()
+        joined = [i for s, u in zip(seqs, users, strict=True) if u == user for i in s]
+        assert joined == expected  # time order, ties in row order
+    if gap is not None:  # sessions are numbered 0, 1, ... per user
+        for user in set(users):
+            numbers = [k[1] for k in keys if k[0] == user]
+            assert numbers == list(range(len(numbers)))
+
+
+# -- entity categories -------------------------------------------------------------
+category = st.one_of(st.text(max_size=3), st.integers(-3, 3), st.none(),
+                     st.just(float("nan")))
+
+
+@SETTINGS
+@given(st.lists(category, min_size=1, max_size=30), st.lists(category, max_size=10),
+       st.integers(1, 3))
+def test_categories_encode_consistently(train, new, min_count):
+    col = pd.Series(train, dtype=object)
+    cats = ColumnCategories(col, min_count)
+    rows = cats.encode(col, "infrequent", "x")
+    assert rows.min() >= 0 and rows.max() < cats.n_rows
+
+    def same(a, b):
+        missing_a = a is None or (isinstance(a, float) and math.isnan(a))
+        missing_b = b is None or (isinstance(b, float) and math.isnan(b))
+        return (missing_a and missing_b) or (not missing_a and not missing_b and a == b
+                                             and type(a) is type(b))
+
+    for i, a in enumerate(train):  # equal values share a row
+        for j, b in enumerate(train):
+            if same(a, b):
+                assert rows[i] == rows[j]
+    encoded_new = cats.encode(pd.Series(new, dtype=object), "infrequent", "x")
+    assert encoded_new.min(initial=0) >= 0 and encoded_new.max(initial=0) < cats.n_rows
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.sampled_from([True, 1, 1.0, 2, "1", (1,)]), min_size=1,
+                         max_size=5), min_size=1, max_size=6))
+def test_item_ids_follow_dict_semantics(sequences):
+    from skembed import SequentialRulesRecommender
+
+    rec = SequentialRulesRecommender(exclude_seen=False).fit(sequences)
+    expected = Counter(i for s in sequences for i in s)  # a dict: True == 1 == 1.0
+    assert dict(zip(rec.items_.tolist(), rec.item_counts_.tolist(), strict=True)) == dict(
+        expected)
+
+
+def test_missing_item_ids_are_rejected():
+    from skembed import ItemSequenceEmbedder, SequentialRulesRecommender
+
+    for bad in (None, float("nan")):
+        with pytest.raises(ValueError, match="must not be missing"):
+            SequentialRulesRecommender().fit([[1, bad, 2]])
+        with pytest.raises(ValueError, match="must not be missing"):
+            ItemSequenceEmbedder(vector_size=4).fit([[1, bad, 2]])
+
+
+def test_keys_the_format_cannot_hold_are_refused(tmp_path):
+    for key in ("two words", "esc\x1b", "", "tab\t"):
+        with pytest.raises(ValueError, match="cannot store"):
+            KeyedVectors([key], np.zeros((1, 2))).save_word2vec_format(tmp_path / "v.bin",
+                                                                     binary=True)
