@@ -619,3 +619,16 @@ def test_polars_frames_like_pandas():
     # the float column stays numeric (not 300 categories)
     assert b.is_categorical_.tolist() == [True, False]
     np.testing.assert_allclose(b.predict(plf), a.predict(pdf), rtol=1e-5)
+
+
+def test_encoder_of_a_model_is_a_snapshot_under_warm_start():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"shop": rng.choice(list("abcd"), 300)})
+    y = (X["shop"] == "a") * 3.0 + rng.normal(0, 0.1, 300)
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(8,), max_iter=3, warm_start=True,
+                                   random_state=0).fit(X, y)
+    enc = reg.encoder_
+    before = enc.transform(X).copy()
+    reg.fit(X, y)  # continues training the same network
+    np.testing.assert_array_equal(enc.transform(X), before)  # the old encoder_ is unchanged
+    assert not np.array_equal(reg.encoder_.transform(X), before)
