@@ -120,20 +120,7 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         end weighs ``0.5 ** (a / half_life)``.
     half_life : float, default=5.0
         Half-life in positions of the recency profile.
-    init_vectors : KeyedVectors, str or path, default=None
-        Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
-        earlier model's ``wv_``), a directory written by
-        :meth:`KeyedVectors.save`, or a word2vec / fastText ``.vec`` file
-        (binary when named ``.bin``).  Each of its keys starts from its
-        vector; the vocabulary is the union of the corpus vocabulary
-        (``min_count`` applied) and its keys, so keys the corpus lacks keep
-        their pretrained vectors (count 0, never drawn as negatives).  Its
-        dimension must equal ``vector_size``.  Used by ``fit``;
-        ``partial_fit`` continues from the fitted state.
-    lock_factor : float in [0, 1], default=1.0
-        Scale of every update of the pretrained rows: 0 keeps them frozen
-        (bit-identical), 1 trains them as the others, in between fine-tunes
-        them gently (gensim's ``vectors_lockf``).
+{pretrained}
     n_jobs : int or None, default=None
         Training threads; ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None

@@ -119,20 +119,7 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         Rows of the n-gram table (fastText's default; ``bucket *
         vector_size * 4`` bytes, 800 MB at 100 dimensions, shared by the
         training state and ``wv_`` until a ``partial_fit`` copies it).
-    init_vectors : KeyedVectors, str or path, default=None
-        Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
-        earlier model's ``wv_``), a directory written by
-        :meth:`KeyedVectors.save`, or a word2vec / fastText ``.vec`` file
-        (binary when named ``.bin``).  Each of its keys starts from its
-        vector; the vocabulary is the union of the corpus vocabulary
-        (``min_count`` applied) and its keys, so keys the corpus lacks keep
-        their pretrained vectors (count 0, never drawn as negatives).  Its
-        dimension must equal ``vector_size``.  Used by ``fit``;
-        ``partial_fit`` continues from the fitted state.
-    lock_factor : float in [0, 1], default=1.0
-        Scale of every update of the pretrained rows: 0 keeps them frozen
-        (bit-identical), 1 trains them as the others, in between fine-tunes
-        them gently (gensim's ``vectors_lockf``).
+{pretrained}
     n_jobs : int or None, default=None
         Training threads (hogwild); ``None`` means 1, ``-1`` all cores.
     random_state : int, RandomState instance or None, default=None
