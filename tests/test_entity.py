@@ -632,3 +632,27 @@ def test_encoder_of_a_model_is_a_snapshot_under_warm_start():
     reg.fit(X, y)  # continues training the same network
     np.testing.assert_array_equal(enc.transform(X), before)  # the old encoder_ is unchanged
     assert not np.array_equal(reg.encoder_.transform(X), before)
+
+
+def test_several_targets():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"shop": rng.choice(list("abcd"), 600), "x": rng.normal(size=600)})
+    effect = X["shop"].map(dict(a=0.0, b=1.0, c=2.0, d=3.0)).to_numpy()
+    Y = np.column_stack([effect + X["x"], -2 * effect + 10]) + rng.normal(0, 0.05, (600, 2))
+    kw = dict(hidden_layer_sizes=(16,), batch_size=32, max_iter=40, learning_rate=1e-2,
+              random_state=0)
+    reg = EntityEmbeddingRegressor(**kw).fit(X, Y)
+    assert reg.n_outputs_ == 2 and reg.predict(X).shape == (600, 2)
+    assert reg.score(X, Y) > 0.95  # both outputs learned (uniform R^2)
+    assert EntityEmbeddingRegressor(**kw).fit(X, Y[:, 0]).predict(X).shape == (600,)
+    # multilabel: two independent labels
+    L = np.column_stack([effect >= 2, X["x"] > 0]).astype(int)
+    clf = EntityEmbeddingClassifier(**kw).fit(X, L)
+    assert clf.classes_.tolist() == [0, 1] and clf.n_outputs_ == 2
+    assert clf.predict(X).shape == (600, 2) and clf.predict_proba(X).shape == (600, 2)
+    assert clf.score(X, L) > 0.9  # subset accuracy
+    enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=5, random_state=0).fit(
+        X[["shop"]], Y)
+    assert enc.task_ == "regression" and enc.transform(X[["shop"]]).shape == (600, 2)
+    with pytest.raises(ValueError, match="outputs"):
+        EntityEmbeddingRegressor(warm_start=True, **kw).fit(X, Y).fit(X, Y[:, :1].repeat(3, 1))

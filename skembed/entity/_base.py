@@ -72,11 +72,16 @@ class EntityEmbeddingBase(BaseEstimator):
             y = check_regression_target(y)
             if not warm:
                 self._y_mean, self._y_scale = target_scaling(y)
-            return (y - self._y_mean) / self._y_scale, 1, task, None
+                self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            elif (1 if y.ndim == 1 else y.shape[1]) != self.n_outputs_:
+                raise ValueError(f"warm_start=True but y has a different number of outputs "
+                                 f"than the {self.n_outputs_} of the previous fit")
+            return (y - self._y_mean) / self._y_scale, self.n_outputs_, task, None
         classes = getattr(self, "classes_", None) if warm else None
         y_fit, self.classes_, n_outputs, task = encode_classes(
             y, classes, None if task == "classification" else task)
-        return y_fit, n_outputs, task, y_fit
+        self.n_outputs_ = n_outputs if task == "multilabel" else 1
+        return y_fit, n_outputs, task, (y_fit if y_fit.ndim == 1 else None)
 
     def _embedding_dims(self, names, categories):
         dims = []

@@ -22,8 +22,11 @@ PARAMETERS = {
     Dense ReLU layers after the embeddings.''',
     "dropout": '''dropout : float, default=0.0
     Dropout rate after each hidden layer during training.''',
-    "task": '''task : {"auto", "regression", "binary", "multiclass"}, default="auto"
-    Loss of the network: squared error, logistic or softmax cross-entropy.
+    "task": '''task : {"auto", "regression", "binary", "multiclass", "multilabel"}, \
+default="auto"
+    Loss of the network: squared error (summed over the columns of a 2-D
+    ``y``), logistic (one per label of a 0/1 indicator ``y``) or softmax
+    cross-entropy.
     ``"auto"``: classification for labels (strings, booleans, two values) and
     for integer targets with at most 20 distinct values; regression for other
     numbers, so integer counts or sales (Rossmann's ``Sales``: 13,662 values)
@@ -78,7 +81,9 @@ ATTRIBUTES = {
     "task_": '''task_ : str
     The task trained ("regression", "binary" or "multiclass").''',
     "classes_": '''classes_ : ndarray of shape (n_classes,)
-    Class labels (classification).''',
+    Class labels (classification; for a multilabel fit, the label indices).''',
+    "n_outputs_": '''n_outputs_ : int
+    Number of targets (columns of a 2-D ``y``; labels of a multilabel ``y``).''',
     "encoder_": '''encoder_ : EntityEmbeddingEncoder
     Fitted encoder of the categorical columns sharing the learned embeddings,
     to reuse them in other models.''',

@@ -82,7 +82,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
     _parameter_constraints = {
         **EntityEmbeddingBase._parameter_constraints,
-        "task": [StrOptions({"auto", "regression", "binary", "multiclass"})],
+        "task": [StrOptions({"auto", "regression", "binary", "multiclass", "multilabel"})],
     }
 
     def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
@@ -116,8 +116,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Categorical features.
-        y : array-like of shape (n_samples,)
-            Target: continuous, binary or multiclass.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target: continuous (one column per output), binary, multiclass,
+            or a 0/1 indicator matrix of labels (multilabel).
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns

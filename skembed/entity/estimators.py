@@ -19,9 +19,10 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "batch_size", "learning_rate", "max_iter", "early_stopping",
                "validation_fraction", "n_iter_no_change", "tol", "min_frequency",
                "handle_unknown", "warm_start", "random_state", "verbose"]
-_ATTRIBUTES = ["is_categorical_", "categories_", "infrequent_categories_", "embeddings_",
-               "embedding_dims_", "encoder_", "loss_curve_", "validation_loss_curve_",
-               "best_validation_loss_", "n_iter_", "n_features_in_", "feature_names_in_"]
+_ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
+               "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
+               "validation_loss_curve_", "best_validation_loss_", "n_iter_",
+               "n_features_in_", "feature_names_in_"]
 
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
@@ -155,9 +156,10 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Finite target values (regressor) or class labels, at least two
-            classes (classifier).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Finite target values, one column per output (regressor); class
+            labels, at least two classes, or a 0/1 indicator matrix of labels
+            (classifier).
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -245,8 +247,20 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     _task = "regression"
 
     def predict(self, X):
-        """Predicted target of each row of X (ndarray of shape (n_samples,))."""
-        return self._raw(X)[:, 0] * self._y_scale + self._y_mean
+        """Predicted target of each row of X.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_outputs) for a model
+        fitted on a 2-D ``y``
+        """
+        raw = self._raw(X) * self._y_scale + self._y_mean
+        return raw[:, 0] if np.ndim(self._y_mean) == 0 else raw
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
 class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
@@ -287,13 +301,24 @@ class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
     _task = "classification"
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
+        """Class probabilities, shape (n_samples, n_classes), columns as
+        ``classes_``; for a multilabel fit, the probability of each label,
+        shape (n_samples, n_labels)."""
         p = self._raw(X)
-        if p.shape[1] == 1:
+        if self._net.task == "binary":
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
         return p
 
     def predict(self, X):
-        """Most probable class of each row of X."""
+        """Most probable class of each row of X (for a multilabel fit, a 0/1
+        indicator matrix: each label with probability above 0.5)."""
         proba = self.predict_proba(X)
+        if self._net.task == "multilabel":
+            return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        return tags

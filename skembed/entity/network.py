@@ -6,10 +6,11 @@ dense ReLU layers and a linear output layer.  The sparse parts
 (gathers, gradient scatter-adds, Adam on the touched rows) run in the Numba
 kernels of :mod:`.kernels`; the dense layers use numpy (BLAS).
 
-Losses (``task``): ``"regression"`` half squared error, ``"binary"``
-logistic loss on one logit, ``"multiclass"`` softmax cross-entropy.  All
-are sample-weighted means over the batch, so the gradient of the output
-pre-activations is ``w * (prediction - target) / batch_size`` in all three.
+Losses (``task``): ``"regression"`` half squared error summed over the
+outputs, ``"binary"`` logistic loss on one logit (``"multilabel"``: on one
+logit per label, summed), ``"multiclass"`` softmax cross-entropy.  All are
+sample-weighted means over the batch, so the gradient of the output
+pre-activations is ``w * (prediction - target) / batch_size`` in all of them.
 
 No scikit-learn here: the estimators own validation and encoding.
 """
@@ -243,7 +244,7 @@ class EmbeddingNetwork:
 def output_activation(out, task):
     if task == "regression":
         return out
-    if task == "binary":
+    if task in ("binary", "multilabel"):
         return 1.0 / (1.0 + np.exp(-np.clip(out, -500, 500)))
     out = out - out.max(axis=1, keepdims=True)
     np.exp(out, out=out)
@@ -255,14 +256,15 @@ def loss_and_output_grad(out, y, w, task):
     """Weighted mean loss over the batch and its gradient w.r.t. ``out``."""
     n = out.shape[0]
     out64 = out.astype(np.float64)
-    if task == "regression":
-        diff = out64[:, 0] - y
-        loss = 0.5 * np.dot(w, diff * diff) / n
-        g = (w * diff / n)[:, None]
-    elif task == "binary":
-        z = out64[:, 0]
-        loss = np.dot(w, np.logaddexp(0.0, z) - y * z) / n
-        g = (w * (output_activation(z, "binary") - y) / n)[:, None]
+    if task in ("regression", "binary", "multilabel"):
+        y2 = y.reshape(n, -1)  # one column per output
+        if task == "regression":
+            diff = out64 - y2
+            loss = 0.5 * np.dot(w, (diff * diff).sum(axis=1)) / n
+        else:
+            loss = np.dot(w, (np.logaddexp(0.0, out64) - y2 * out64).sum(axis=1)) / n
+            diff = output_activation(out64, "binary") - y2
+        g = diff * (w / n)[:, None]
     else:
         z = out64 - out64.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(z).sum(axis=1))

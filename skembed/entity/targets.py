@@ -10,17 +10,25 @@ from sklearn.utils.validation import column_or_1d
 
 
 def check_regression_target(y):
-    """1-D finite float64 regression target (NaN/inf -> ValueError)."""
+    """Finite float64 regression target (NaN/inf -> ValueError): 1-D, or 2-D
+    with one column per output (a single column is made 1-D)."""
     y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-    return column_or_1d(y, warn=True)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return column_or_1d(y, warn=True)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}")
+    return y
 
 
 def target_scaling(y):
-    """Mean and standard deviation of ``y`` (1 when constant): the network
-    learns the standardised target."""
-    mean = float(np.mean(y))
-    scale = float(np.std(y))
-    return mean, scale if scale > 0 else 1.0
+    """Mean and standard deviation of ``y`` (1 when constant), per output
+    column for a 2-D ``y``: the network learns the standardised target."""
+    mean = np.mean(y, axis=0)
+    scale = np.std(y, axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    if np.ndim(y) == 1:
+        return float(mean), float(scale)
+    return mean, scale
 
 
 def encode_classes(y, classes=None, task=None):
@@ -32,14 +40,14 @@ def encode_classes(y, classes=None, task=None):
     classes : ndarray, optional
         The classes of an earlier fit (``warm_start``): ``y`` may not hold
         others.
-    task : {"binary", "multiclass"}, optional
+    task : {"binary", "multiclass", "multilabel"}, optional
         Required task; ``None`` infers it from the number of classes.
 
     Returns
     -------
     y_fit : ndarray
-        Float 0/1 (binary, one sigmoid output) or int class indices
-        (multiclass, softmax).
+        Float 0/1 (binary, one sigmoid output; multilabel, one per label) or
+        int class indices (multiclass, softmax).
     classes : ndarray
     n_outputs : int
     task : str
@@ -47,8 +55,11 @@ def encode_classes(y, classes=None, task=None):
     y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
     if y.ndim == 2 and y.shape[1] == 1:
         y = column_or_1d(y, warn=True)
+    if y.ndim == 2 and type_of_target(y) == "multilabel-indicator":
+        return _encode_multilabel(y, classes, task)
     if y.ndim != 1:
-        raise ValueError(f"y must be 1-D for classification, got shape {y.shape}")
+        raise ValueError(f"y must be 1-D class labels or a 2-D 0/1 indicator of labels, "
+                         f"got shape {y.shape}")
     check_classification_targets(y)
     if classes is not None:
         new = np.setdiff1d(np.unique(y), classes)
@@ -90,6 +101,10 @@ def resolve_task(y):
                                              if values.dtype.kind == "f" else values).size == 1:
         return "regression"  # a constant number: nothing to classify
     kind = type_of_target(y, input_name="y", raise_unknown=True)
+    if kind == "continuous-multioutput":
+        return "regression"
+    if kind == "multilabel-indicator":
+        return "multilabel"
     if kind == "binary":
         return "binary"
     if kind == "multiclass":
@@ -99,4 +114,17 @@ def resolve_task(y):
     if kind == "continuous":
         return "regression"
     raise ValueError(f"task='auto' cannot use a target of type {kind!r}; y must be "
-                     "continuous, binary or multiclass (1-D)")
+                     "continuous (1-D or one column per output), binary, multiclass or a "
+                     "multilabel indicator")
+
+
+def _encode_multilabel(y, classes, task):
+    """A 0/1 indicator matrix: one sigmoid output per label (classes are the
+    label indices, as :class:`~sklearn.neural_network.MLPClassifier`)."""
+    if task not in (None, "multilabel"):
+        raise ValueError(f"task={task!r} but y is a multilabel indicator matrix")
+    labels = np.arange(y.shape[1])
+    if classes is not None and len(classes) != len(labels):
+        raise ValueError(f"warm_start=True but y has {len(labels)} labels, not "
+                         f"{len(classes)}")
+    return y.astype(np.float64), labels, y.shape[1], "multilabel"
