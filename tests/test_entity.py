@@ -656,3 +656,31 @@ def test_several_targets():
     assert enc.task_ == "regression" and enc.transform(X[["shop"]]).shape == (600, 2)
     with pytest.raises(ValueError, match="outputs"):
         EntityEmbeddingRegressor(warm_start=True, **kw).fit(X, Y).fit(X, Y[:, :1].repeat(3, 1))
+
+
+def test_similar_entities_find_the_planted_kind():
+    """Products of four kinds, each kind selling differently; a new product
+    (unseen id) of a known kind and brand finds known products of its kind."""
+    rng = np.random.RandomState(0)
+    products = pd.DataFrame({"product": [f"p{i}" for i in range(40)],
+                             "kind": [f"k{i % 4}" for i in range(40)],
+                             "brand": [f"b{i % 5}" for i in range(40)]})
+    rows = products.sample(3000, replace=True, random_state=0).reset_index(drop=True)
+    rows["day"] = rng.choice(list("MTWRF"), 3000)
+    y = rows["kind"].map(dict(k0=1.0, k1=4.0, k2=8.0, k3=12.0)) + rng.normal(0, 0.2, 3000)
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), max_iter=20, batch_size=64,
+                                   embedding_dims=3, learning_rate=1e-2,
+                                   random_state=0).fit(rows, y)
+    known = products.set_index("product")
+    new = pd.DataFrame({"kind": ["k2", "k0"], "brand": ["b1", "b3"]})
+    ids, sims = reg.similar_entities(new, known[["kind", "brand"]], n=5)
+    assert ids.shape == sims.shape == (2, 5) and np.all(np.diff(sims, axis=1) <= 1e-6)
+    assert all(known.loc[i, "kind"] == "k2" for i in ids[0])
+    assert all(known.loc[i, "kind"] == "k0" for i in ids[1])
+    vec = reg.embed(new)
+    assert vec.shape == (2, 6)
+    np.testing.assert_array_equal(vec[:, :3], reg.embeddings_[reg._cat_names.index("kind")][
+        [list(reg.categories_[reg._cat_names.index("kind")]).index("k2"),
+         list(reg.categories_[reg._cat_names.index("kind")]).index("k0")]])
+    with pytest.raises(ValueError, match="not a categorical feature"):
+        reg.embed(new, columns=["color"])

@@ -195,6 +195,119 @@ class EntityEmbeddingBase(BaseEstimator):
         self.embeddings_ = [net.table_of(j)[c.rows].copy()
                             for j, c in enumerate(self._categories)]
 
+    # -- entities -----------------------------------------------------------------
+    def _feature_index(self, feature):
+        names = list(self._cat_names)
+        if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
+            if not 0 <= feature < len(names):
+                raise ValueError(f"feature index {feature} out of range for "
+                                 f"{len(names)} categorical features")
+            return int(feature)
+        if feature in names:
+            return names.index(feature)
+        raise ValueError(f"{feature!r} is not a categorical feature; known: {names}")
+
+    def embed(self, X, columns=None):
+        """One vector per row of ``X``: the learned embeddings of its categories,
+        concatenated (an entity such as a store or a product, described by
+        its categorical attributes).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_entities, n_columns)
+            The attributes of each entity: columns named like the model's
+            categorical features (a DataFrame), or, for an array, the features
+            of ``columns`` in that order.  Unseen categories get the shared
+            unknown row.
+        columns : list of str or int, optional
+            The categorical features to use (default: the DataFrame's columns
+            that are categorical features of the model, in their order).
+
+        Returns
+        -------
+        ndarray of shape (n_entities, sum of the features' embedding widths)
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from skembed import EntityEmbeddingRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = pd.DataFrame({"shop": rng.choice(list("abc"), 200),
+        ...                   "town": rng.choice(list("xy"), 200)})
+        >>> reg = EntityEmbeddingRegressor(embedding_dims=2, max_iter=2,
+        ...                                random_state=0).fit(X, rng.normal(size=200))
+        >>> reg.embed(pd.DataFrame({"shop": ["a", "b"], "town": ["x", "x"]})).shape
+        (2, 4)
+        """
+        check_is_fitted(self, "embeddings_")
+        X = to_pandas(X)
+        if columns is None:
+            if not _is_dataframe(X):
+                raise ValueError("embed needs columns=... to know the features of an array")
+            columns = [c for c in X.columns if str(c) in self._cat_names]
+            if not columns:
+                raise ValueError(f"X has none of the categorical features {self._cat_names}")
+        feats = [self._feature_index(c if not isinstance(c, str) else str(c)) for c in columns]
+        if _is_dataframe(X):
+            cols = [X[c] for c in columns]
+        else:
+            arr = np.asarray(X, dtype=object)
+            if arr.ndim != 2 or arr.shape[1] != len(columns):
+                raise ValueError(f"X must have one column per feature of columns "
+                                 f"({len(columns)}), got shape {arr.shape}")
+            cols = [arr[:, k] for k in range(arr.shape[1])]
+        blocks = []
+        for j, col in zip(feats, cols, strict=True):
+            rows = self._categories[j].encode(col, "infrequent", self._cat_names[j])
+            blocks.append(self._net.table_of(j)[rows])
+        return np.hstack(blocks).astype(np.float32)
+
+    def similar_entities(self, X_new, X_known, n=10, columns=None, ids=None):
+        """The ``n`` known entities closest (cosine of :meth:`embed`) to each
+        new one: similar products for a new product, stores like a new store.
+
+        Parameters
+        ----------
+        X_new : DataFrame or array-like
+            Attributes of the entities to match (possibly never seen).
+        X_known : DataFrame or array-like
+            Attributes of the known entities, one row each.
+        n : int, default=10
+            Neighbours per entity (clipped to the number of known entities).
+        columns : list, optional
+            As in :meth:`embed`.
+        ids : array-like, optional
+            Identifier of each row of ``X_known`` (default: its index for a
+            DataFrame, the row number otherwise).
+
+        Returns
+        -------
+        neighbours : ndarray of shape (n_new, n)
+            Ids of the known entities, most similar first.
+        similarities : ndarray of float32, shape (n_new, n)
+        """
+        from ..topk import exact_top_k
+
+        new = self.embed(X_new, columns)
+        known = self.embed(X_known, columns if columns is not None else (
+            list(X_new.columns) if _is_dataframe(to_pandas(X_new)) else None))
+        if ids is None:
+            ids = (np.asarray(to_pandas(X_known).index) if _is_dataframe(to_pandas(X_known))
+                   else np.arange(len(known)))
+        ids = np.asarray(ids)
+        if len(ids) != len(known):
+            raise ValueError(f"ids has {len(ids)} entries for {len(known)} known entities")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be an int >= 1, got {n!r}")
+        k = min(int(n), len(known))
+
+        def unit(a):
+            norms = np.linalg.norm(a, axis=1, keepdims=True)
+            return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
+
+        idx, sims = exact_top_k(unit(new), unit(known), k)
+        return ids[idx], sims
+
     # -- similarity -----------------------------------------------------------------
     def most_similar(self, feature, category, topn=10):
         """Categories of ``feature`` nearest to ``category`` by cosine similarity.
@@ -215,15 +328,7 @@ class EntityEmbeddingBase(BaseEstimator):
         """
         check_is_fitted(self, "embeddings_")
         names = list(self._cat_names)
-        if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
-            if not 0 <= feature < len(names):
-                raise ValueError(f"feature index {feature} out of range for "
-                                 f"{len(names)} categorical features")
-            j = int(feature)
-        elif feature in names:
-            j = names.index(feature)
-        else:
-            raise ValueError(f"{feature!r} is not a categorical feature; known: {names}")
+        j = self._feature_index(feature)
         topn = check_scalar(topn, "topn", numbers.Integral, min_val=1)
         cats = self._categories[j]
         pos = _position(cats.categories, category)
