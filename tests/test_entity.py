@@ -13,9 +13,10 @@ from sklearn.pipeline import Pipeline
 
 from skembed import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
 from skembed.entity.kernels import scatter_add, sparse_adam
-from skembed.entity.network import EmbeddingNetwork, auto_embedding_dim
+from skembed.entity.network import EmbeddingNetwork, auto_embedding_dim, train_network
 
-FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate=1e-2, max_iter=15)
+FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate=1e-2, max_iter=15,
+            weight_decay=0.1)
 
 
 def planted(n=1200, n_cats=12, seed=0):
@@ -354,6 +355,64 @@ def test_sample_weight_changes_the_fit():
         clone(reg).fit(shop, y, sample_weight=np.ones(3))
 
 
+def test_early_stopping_auto_turns_on_above_10000_rows():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"c": rng.choice([f"c{i}" for i in range(20)], 10_001)})
+    y = rng.normal(size=10_001)
+    kw = dict(hidden_layer_sizes=(4,), batch_size=1024, max_iter=2, random_state=0)
+    big = EntityEmbeddingRegressor(**kw).fit(X, y)
+    assert len(big.validation_loss_curve_) == big.n_iter_ > 0
+    small = EntityEmbeddingRegressor(**kw).fit(X.iloc[:10_000], y[:10_000])
+    assert small.validation_loss_curve_ == [] and small.best_validation_loss_ is None
+
+
+def test_validation_split_last_holds_out_the_latest_rows():
+    """Rows in time order whose last tenth behaves differently: only the
+    ordered split validates on them (and sees the shift in its loss)."""
+    rng = np.random.RandomState(0)
+    n = 2000
+    X = pd.DataFrame({"c": rng.choice(list("abcd"), n)})
+    y = X["c"].map(dict(a=1.0, b=2.0, c=3.0, d=4.0)).to_numpy() + rng.normal(0, 0.1, n)
+    y[-200:] = -y[-200:]  # the latest rows: the relation has flipped
+    kw = dict(FAST, early_stopping=True, max_iter=5, random_state=0)
+    last = EntityEmbeddingRegressor(validation_split="last", **kw).fit(X, y)
+    rand = EntityEmbeddingRegressor(validation_split="random", **kw).fit(X, y)
+    assert last.best_validation_loss_ > 3 * rand.best_validation_loss_
+    # the ordered split never trained on the flipped rows: it predicts the old relation
+    assert last.predict(pd.DataFrame({"c": ["d"]}))[0] > 3.0
+
+
+def test_weight_decay_shrinks_the_weights():
+    X, y, _ = planted(n=600)
+    kw = dict(FAST, random_state=0)
+    free = EntityEmbeddingRegressor(**dict(kw, weight_decay=0.0)).fit(X, y)
+    decayed = EntityEmbeddingRegressor(**dict(kw, weight_decay=3.0)).fit(X, y)
+    assert np.linalg.norm(decayed.embeddings_[0]) < 0.9 * np.linalg.norm(free.embeddings_[0])
+    assert np.linalg.norm(decayed._net.W[0]) < np.linalg.norm(free._net.W[0])
+    assert decayed.score(X, y) > 0.9  # still fits the planted effects
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "constant"])
+def test_learning_rate_schedule(schedule):
+    """Cosine: the step size falls from learning_rate to ~0 over max_iter
+    epochs (half way at the middle); constant: it stays."""
+    rng = np.random.RandomState(0)
+    net = EmbeddingNetwork([5], [2], 0, (4,), 1, "regression", 0.0, rng)
+    steps = []
+    adam_step = net.adam_step
+    net.adam_step = lambda lr, wd=0.0: (steps.append(lr), adam_step(lr, wd))
+    codes = rng.randint(0, 5, (100, 1)).astype(np.int32)
+    train_network(net, codes, np.zeros((100, 0), np.float32), rng.normal(size=100),
+                  np.ones(100), max_iter=4, batch_size=10, learning_rate=0.01, rng=rng,
+                  schedule=schedule)
+    assert len(steps) == 40 and steps[0] == pytest.approx(0.01)
+    if schedule == "constant":
+        assert steps == pytest.approx([0.01] * 40)
+    else:
+        assert np.all(np.diff(steps) < 0) and steps[-1] < 1e-4
+        assert steps[20] == pytest.approx(0.005)
+
+
 def test_warm_start_continues_training():
     X, y, _ = planted(n=600)
     kw = dict(FAST, max_iter=2)
@@ -451,7 +510,8 @@ def test_transformed_target_regressor():
 
 
 def test_cold_start_uses_other_attributes():
-    """A new shop of a known type is predicted near its type's level."""
+    """A new shop of a known type is predicted near its type's level when
+    embedding dropout taught the shared unknown row what an unseen shop is."""
     rng = np.random.RandomState(0)
     shops = [f"s{i}" for i in range(40)]
     kind = {s: "hi" if i % 2 else "lo" for i, s in enumerate(shops)}
@@ -460,7 +520,7 @@ def test_cold_start_uses_other_attributes():
     X = pd.DataFrame({"shop": shop, "kind": [kind[s] for s in shop]})
     level = {"hi": 3.0, "lo": -3.0}
     y = np.array([level[k] for k in X["kind"]]) + rng.normal(0, 0.5, n)
-    reg = EntityEmbeddingRegressor(random_state=0, **FAST).fit(X, y)
+    reg = EntityEmbeddingRegressor(random_state=0, embedding_dropout=0.1, **FAST).fit(X, y)
     new = pd.DataFrame({"shop": shops[36:], "kind": [kind[s] for s in shops[36:]]})
     pred = reg.predict(new)
     truth = np.array([level[k] for k in new["kind"]])

@@ -18,6 +18,8 @@ from .targets import check_regression_target, encode_classes, target_scaling
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
+# early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
+AUTO_EARLY_STOPPING_ROWS = 10_000
 
 
 def _is_dataframe(X):
@@ -34,8 +36,12 @@ class EntityEmbeddingBase(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"cosine", "constant"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_split": [StrOptions({"random", "last"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "embedding_dropout": [Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -54,10 +60,12 @@ class EntityEmbeddingBase(BaseEstimator):
         p = {name: int(getattr(self, name))
              for name in ("batch_size", "max_iter", "n_iter_no_change")}
         p.update({name: float(getattr(self, name))
-                  for name in ("dropout", "learning_rate", "validation_fraction", "tol")})
+                  for name in ("dropout", "learning_rate", "validation_fraction", "tol",
+                               "weight_decay", "embedding_dropout")})
         p["hidden_layer_sizes"] = check_int_sequence(self.hidden_layer_sizes,
                                                      "hidden_layer_sizes")
-        p["early_stopping"] = bool(self.early_stopping)
+        p["early_stopping"] = (self.early_stopping if isinstance(self.early_stopping, str)
+                               else bool(self.early_stopping))
         p["warm_start"] = bool(self.warm_start)
         return p
 
@@ -154,31 +162,41 @@ class EntityEmbeddingBase(BaseEstimator):
             w = w * (n / w.sum())  # mean weight 1: the learning rate keeps its meaning
         val = None
         idx = np.arange(n)
-        if params["early_stopping"]:
+        early = params["early_stopping"]
+        if isinstance(early, str):  # "auto": as HistGradientBoosting, on large data
+            early = n > AUTO_EARLY_STOPPING_ROWS
+        if early:
             n_val = int(round(params["validation_fraction"] * n))
             if n_val < 1 or n - n_val < 1:
                 raise ValueError(
                     f"validation_fraction={params['validation_fraction']} leaves an empty "
                     f"training or validation set with {n} samples")
-            from sklearn.model_selection import train_test_split
+            if self.validation_split == "last":  # rows in time order: validate on the latest
+                tr, va = idx[:n - n_val], idx[n - n_val:]
+            else:
+                from sklearn.model_selection import train_test_split
 
-            try:
-                tr, va = train_test_split(idx, test_size=n_val, random_state=rng,
-                                          stratify=stratify)
-            except ValueError:  # too few members of some class to stratify
-                tr, va = train_test_split(idx, test_size=n_val, random_state=rng)
-            tr, va = np.sort(tr), np.sort(va)
+                try:
+                    tr, va = train_test_split(idx, test_size=n_val, random_state=rng,
+                                              stratify=stratify)
+                except ValueError:  # too few members of some class to stratify
+                    tr, va = train_test_split(idx, test_size=n_val, random_state=rng)
+                tr, va = np.sort(tr), np.sort(va)
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
         hist = train_network(
             net, codes, xnum, y, w, max_iter=params["max_iter"],
             batch_size=params["batch_size"], learning_rate=params["learning_rate"],
             rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
-            tol=params["tol"], verbose=self.verbose, name=type(self).__name__)
-        # categories without training rows of their own (no infrequent ones, so row 0
-        # never trained) fall back to the frequency-weighted mean embedding
+            tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
+            weight_decay=params["weight_decay"],
+            embedding_dropout=params["embedding_dropout"],
+            schedule=self.learning_rate_schedule)
+        # categories without training rows of their own (no infrequent ones and no
+        # embedding dropout, so row 0 never trained) fall back to the
+        # frequency-weighted mean embedding
         for j, cats in enumerate(self._categories):
-            if not cats.infrequent.any():
+            if not cats.infrequent.any() and params["embedding_dropout"] == 0:
                 table = net.table_of(j)
                 cnt = cats.counts.astype(np.float64)
                 table[0] = (cnt @ table[cats.rows].astype(np.float64)) / max(cnt.sum(), 1)

@@ -36,13 +36,33 @@ default="auto"
     "batch_size": '''batch_size : int, default=256
     Minibatch size; the data are reshuffled every epoch.''',
     "learning_rate": '''learning_rate : float, default=1e-3
-    Adam step size.''',
+    Adam step size (the initial one under ``learning_rate_schedule="cosine"``).''',
+    "learning_rate_schedule": '''learning_rate_schedule : {"cosine", "constant"}, \
+default="cosine"
+    ``"cosine"``: the step size falls along a half cosine from
+    ``learning_rate`` to 0 over the ``max_iter`` epochs of each ``fit``
+    (early stopping may end it sooner); ``"constant"``: it stays.''',
+    "weight_decay": '''weight_decay : float, default=1.0
+    Decoupled weight decay (AdamW): every step first shrinks the dense
+    weights and the embedding rows of the batch by ``step size *
+    weight_decay`` of themselves.  The product is what matters: the
+    defaults shrink by 0.1% per step, PyTorch's ``AdamW`` defaults
+    (``lr=1e-3, weight_decay=1e-2``) by 0.001%.  0 turns it off.''',
+    "embedding_dropout": '''embedding_dropout : float, default=0.0
+    Probability that a category of a training row is replaced by the
+    shared unknown row, which then learns what an unseen category (a new
+    store) should look like instead of the frequency-weighted mean.''',
+    "validation_split": '''validation_split : {"random", "last"}, default="random"
+    Which rows ``early_stopping`` holds out: a random (stratified for
+    classes) ``validation_fraction``, or the last rows, for data in time
+    order where the model will predict later rows.''',
     "max_iter": '''max_iter : int, default=10
     Number of epochs.''',
-    "early_stopping": '''early_stopping : bool, default=False
+    "early_stopping": '''early_stopping : "auto" or bool, default="auto"
     Hold out ``validation_fraction`` of the data, stop once its loss has not
     improved by ``tol`` for ``n_iter_no_change`` epochs and keep the best
-    weights.''',
+    weights.  ``"auto"``: on when there are more than 10,000 samples (as
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`).''',
     "validation_fraction": '''validation_fraction : float, default=0.1
     Share of the data held out by ``early_stopping``.''',
     "n_iter_no_change": '''n_iter_no_change : int, default=3
@@ -90,9 +110,9 @@ ATTRIBUTES = {
     "loss_curve_": '''loss_curve_ : list of float
     Mean training loss per epoch.''',
     "validation_loss_curve_": '''validation_loss_curve_ : list of float
-    Validation loss per epoch (``early_stopping=True``).''',
+    Validation loss per epoch (when early stopping ran).''',
     "best_validation_loss_": '''best_validation_loss_ : float or None
-    Best validation loss (``early_stopping=True``).''',
+    Best validation loss (when early stopping ran).''',
     "n_iter_": '''n_iter_ : int
     Epochs run.''',
     "n_features_in_": '''n_features_in_ : int

@@ -72,8 +72,10 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     """
 
     __doc__ = fill(__doc__, ["embedding_dims", "hidden_layer_sizes", "dropout", "task",
-                             "batch_size", "learning_rate", "max_iter", "early_stopping",
-                             "validation_fraction", "n_iter_no_change", "tol", "min_frequency",
+                             "batch_size", "learning_rate", "learning_rate_schedule",
+                             "max_iter", "early_stopping", "validation_fraction",
+                             "validation_split", "n_iter_no_change", "tol", "weight_decay",
+                             "embedding_dropout", "min_frequency",
                              "handle_unknown", "warm_start", "random_state", "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
                     "task_", "classes_", "loss_curve_", "validation_loss_curve_",
@@ -86,9 +88,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     }
 
     def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
-                 task="auto", batch_size=256, learning_rate=1e-3, max_iter=10,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
-                 tol=1e-4, min_frequency=None, handle_unknown="infrequent",
+                 task="auto", batch_size=256, learning_rate=1e-3,
+                 learning_rate_schedule="cosine", max_iter=10, early_stopping="auto",
+                 validation_fraction=0.1, validation_split="random",
+                 n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
+                 min_frequency=None, handle_unknown="infrequent",
                  warm_start=False, random_state=None, verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -96,11 +100,15 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.task = task
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.validation_split = validation_split
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.weight_decay = weight_decay
+        self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start

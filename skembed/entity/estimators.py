@@ -16,8 +16,10 @@ from .encoder import EntityEmbeddingEncoder
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 
 _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "dropout",
-               "batch_size", "learning_rate", "max_iter", "early_stopping",
-               "validation_fraction", "n_iter_no_change", "tol", "min_frequency",
+               "batch_size", "learning_rate", "learning_rate_schedule", "max_iter",
+               "early_stopping", "validation_fraction", "validation_split",
+               "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
+               "min_frequency",
                "handle_unknown", "warm_start", "random_state", "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
@@ -37,8 +39,9 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
 
     def __init__(self, categorical_features="auto", embedding_dims="auto",
                  hidden_layer_sizes=(256, 128), dropout=0.0, batch_size=256,
-                 learning_rate=1e-3, max_iter=10, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=3, tol=1e-4,
+                 learning_rate=1e-3, learning_rate_schedule="cosine", max_iter=10,
+                 early_stopping="auto", validation_fraction=0.1, validation_split="random",
+                 n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
                  min_frequency=None, handle_unknown="infrequent", warm_start=False,
                  random_state=None, verbose=0):
         self.categorical_features = categorical_features
@@ -47,11 +50,15 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.dropout = dropout
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.validation_split = validation_split
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.weight_decay = weight_decay
+        self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start

@@ -52,11 +52,12 @@ def scatter_add(grad_in, codes, row_start, row_offset, col_offset, dims, grad,
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
-                row_start, row_dim, lr, beta1, beta2, eps):
+                row_start, row_dim, lr, beta1, beta2, eps, decay=0.0):
     """Adam step on the touched rows only ("lazy" Adam), then clear their gradient.
 
     Each row keeps its own step count, so its bias correction matches the
-    number of updates it has actually received.
+    number of updates it has actually received.  ``decay`` (learning rate
+    times weight decay) shrinks each touched row first, as AdamW.
     """
     for t in range(n_touched):
         r = touched_rows[t]
@@ -67,6 +68,7 @@ def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
         step = lr * np.sqrt(bc2) / bc1
         eps_hat = eps * np.sqrt(bc2)
         for q in range(row_start[r], row_start[r] + row_dim[r]):
+            table[q] -= decay * table[q]
             g = grad[q]
             grad[q] = 0.0
             m[q] = beta1 * m[q] + (1.0 - beta1) * g

@@ -220,9 +220,17 @@ class EmbeddingNetwork:
         self.touched[rows] = False
         self.n_touched = 0
 
-    def adam_step(self, lr):
-        """One Adam step: dense for the layers, lazy (touched rows) for tables."""
+    def adam_step(self, lr, weight_decay=0.0):
+        """One Adam step: dense for the layers, lazy (touched rows) for tables.
+
+        ``weight_decay`` shrinks the weights (not the biases) and the touched
+        embedding rows by ``lr * weight_decay`` of themselves first (AdamW's
+        decoupled decay)."""
         self.t += 1
+        if weight_decay > 0:
+            shrink = self.dtype.type(1.0 - lr * weight_decay)
+            for w in self.W:
+                w *= shrink
         bc1 = 1.0 - BETA1**self.t
         bc2 = 1.0 - BETA2**self.t
         step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
@@ -237,7 +245,8 @@ class EmbeddingNetwork:
         if self.n_touched:
             sparse_adam(self.table, self.grad_table, self.m_table, self.v_table,
                         self.row_steps, self.touched, self.touched_rows, self.n_touched,
-                        self.row_start, self.row_dim, lr, BETA1, BETA2, EPS)
+                        self.row_start, self.row_dim, lr, BETA1, BETA2, EPS,
+                        lr * weight_decay)
             self.n_touched = 0
 
 
@@ -286,9 +295,16 @@ def _tqdm(total, desc):
 
 def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate,
                   rng, val=None, n_iter_no_change=10, tol=1e-4, verbose=0,
-                  name="EntityEmbedding"):
+                  name="EntityEmbedding", weight_decay=0.0, embedding_dropout=0.0,
+                  schedule="constant"):
     """Minibatch Adam for ``max_iter`` epochs (reshuffled each epoch).
 
+    ``schedule`` is ``"constant"`` or ``"cosine"`` (the step size follows a
+    half cosine from ``learning_rate`` to 0 over the ``max_iter`` epochs);
+    ``weight_decay`` is AdamW's decoupled decay (see
+    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` replaces each
+    category of a training batch by the shared unknown row (row 0) with that
+    probability.
     ``val`` is ``(codes, xnum, y, w)`` of the validation fraction or None.
     With ``val``, training stops once the validation loss has not improved
     by ``tol`` for ``n_iter_no_change`` epochs and the best parameters are
@@ -302,6 +318,9 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
     wsum = float(w.sum())
     bar = _tqdm(max_iter, name) if verbose else None
     epoch = 0
+    n_batches = -(-n // batch_size)
+    total_steps = max(max_iter * n_batches, 1)
+    step_no = 0
     try:
         for epoch in range(1, max_iter + 1):
             t0 = time.perf_counter()
@@ -309,11 +328,18 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
             total = 0.0
             for s in range(0, n, batch_size):
                 idx = np.sort(order[s:s + batch_size])
+                batch = codes[idx]
+                if embedding_dropout > 0:  # some categories become "unknown" (row 0)
+                    batch[dropout_rng.random(batch.shape) < embedding_dropout] = 0
                 with np.errstate(all="ignore"):  # divergence is reported below
-                    loss = net.compute_gradients(codes[idx], xnum[idx], y[idx], w[idx],
+                    loss = net.compute_gradients(batch, xnum[idx], y[idx], w[idx],
                                                  dropout_rng)
                     if np.isfinite(loss):
-                        net.adam_step(learning_rate)
+                        lr = learning_rate
+                        if schedule == "cosine":  # from learning_rate to 0 at max_iter
+                            lr *= 0.5 * (1.0 + math.cos(math.pi * step_no / total_steps))
+                        step_no += 1
+                        net.adam_step(lr, weight_decay)
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"training diverged (loss={loss}) at epoch {epoch}; lower "
