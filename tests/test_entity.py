@@ -140,7 +140,7 @@ def test_regressor_beats_mean_and_embeddings_cluster_by_group(planted_fit):
 def test_encoder_embeddings_separate_groups():
     X, y, group = planted()
     enc = EntityEmbeddingEncoder(embedding_dims=3, random_state=0, **FAST)
-    Z = enc.fit_transform(X[["shop"]], y)
+    Z = enc.fit(X[["shop"]], y).transform(X[["shop"]])
     assert Z.shape == (len(X), 3) and Z.dtype == np.float32
     emb = enc.embeddings_[0]
     labels = np.array([group[s] for s in enc.categories_[0]])
@@ -167,6 +167,70 @@ def test_classifier_binary_and_multiclass():
     assert set(clf3.classes_) == {"low", "mid", "high"}
     assert clf3.predict_proba(X).shape == (len(X), 3)
     assert clf3.score(X, labels) > 0.8
+
+
+def test_procrustes_recovers_a_similarity_transform():
+    from skembed.entity.encoder import procrustes
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(30, 4))
+    R, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    B = (A @ R) * 2.5 + rng.normal(size=4)
+    f = procrustes(A, B, rng.uniform(1, 5, 30))
+    np.testing.assert_allclose(f(A), B, atol=1e-10)
+    np.testing.assert_allclose(f(A[:3] + 1.0), (A[:3] + 1.0) @ R * 2.5 + (B - A @ R * 2.5)[0],
+                               atol=1e-10)
+
+
+def _leaky_data(n, seed):
+    """An identifier with ~5 rows per category and no effect, beside a real
+    effect: in-sample embeddings of the identifier memorise its noise."""
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({"id": rng.randint(0, n // 5, n).astype(str),
+                      "kind": rng.choice(list("abcd"), n)})
+    y = X["kind"].map(dict(a=0.0, b=1.0, c=2.0, d=3.0)).to_numpy() + rng.normal(0, 1, n)
+    return X, y
+
+
+def test_cross_fitted_encoding_does_not_leak_into_a_stacked_model():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    X, y = _leaky_data(3000, 0)
+    X_new, y_new = _leaky_data(3000, 1)
+    X_new["id"] = X["id"].to_numpy()  # same ids, fresh noise
+    scores = {}
+    for cv in (None, 5):
+        enc = EntityEmbeddingEncoder(cv=cv, random_state=0, **FAST)
+        head = HistGradientBoostingRegressor(max_iter=100, random_state=0)
+        pipe = Pipeline([("enc", enc), ("hgb", head)]).fit(X, y)
+        scores[cv] = pipe.score(X_new, y_new)
+    # the true R^2 ceiling is ~0.55 (kind explains 1.25 of 2.25 variance)
+    assert scores[5] > scores[None] + 0.05
+    assert scores[5] > 0.45
+
+
+def test_cross_fitted_encoding_shapes_and_transform():
+    X, y = _leaky_data(600, 0)
+    enc = EntityEmbeddingEncoder(cv=3, embedding_dims=3, random_state=0, **FAST)
+    oof = enc.fit_transform(X, y)
+    full = enc.transform(X)
+    assert oof.shape == full.shape == (600, 6)
+    assert not np.allclose(oof, full)  # out of fold
+    # aligned: each row's out-of-fold vector is nearer its full-fit vector than
+    # the full-fit vectors are to their mean (unaligned networks: ~1.4 times)
+    kind = slice(3, 6)
+    dist = np.linalg.norm(oof[:, kind] - full[:, kind], axis=1).mean()
+    spread = np.linalg.norm(full[:, kind] - full[:, kind].mean(axis=0), axis=1).mean()
+    assert dist < 0.6 * spread
+    none = clone(enc).set_params(cv=None)
+    np.testing.assert_array_equal(none.fit_transform(X, y), none.transform(X))
+    # a splitter or explicit folds work too; classification is stratified
+    from sklearn.model_selection import KFold
+
+    enc.set_params(cv=KFold(2)).fit_transform(X, y)
+    folds = [(np.arange(300, 600), np.arange(300)), (np.arange(300), np.arange(300, 600))]
+    enc.set_params(cv=folds).fit_transform(X, y)
+    enc.set_params(cv=3).fit_transform(X, (y > 1.5).astype(int))
 
 
 def test_encoder_task_auto():
@@ -201,7 +265,7 @@ def test_min_frequency_groups_rare_categories():
     shop = np.array(["a"] * 200 + ["b"] * 200 + ["r1", "r2", "r3"], dtype=object)
     y = np.where(shop == "a", 1.0, -1.0) + rng.normal(0, 0.1, len(shop))
     enc = EntityEmbeddingEncoder(min_frequency=5, **FAST, random_state=0)
-    Z = enc.fit_transform(shop.reshape(-1, 1), y)
+    Z = enc.fit(shop.reshape(-1, 1), y).transform(shop.reshape(-1, 1))
     assert list(enc.infrequent_categories_[0]) == ["r1", "r2", "r3"]
     emb = enc.embeddings_[0]
     np.testing.assert_array_equal(emb[2], emb[3])  # r1, r2 share the row

@@ -77,6 +77,15 @@ default="cosine"
     prediction rests on the other features; or raise a ``ValueError``.  When
     no category is infrequent, the shared row is the frequency-weighted mean
     of the learned rows.''',
+    "cv": '''cv : int, cross-validation generator, iterable or None, default=5
+    Cross-fitting of :meth:`fit_transform`: the number of folds (shuffled
+    :class:`~sklearn.model_selection.KFold`, stratified for classes), a
+    splitter or an iterable of (train, test) indices.  Each row's output is
+    the embedding from a network trained without that row, aligned to the
+    network fitted on all rows, so that a model stacked after the encoder
+    does not learn from embeddings that already know its targets.  Costs
+    ``cv`` extra fits in ``fit_transform`` (``fit`` and :meth:`transform` are
+    unaffected).  ``None``: ``fit_transform`` is ``fit(X, y).transform(X)``.''',
     "warm_start": '''warm_start : bool, default=False
     Continue training the previous network (same categories, scaling and
     architecture) instead of starting anew.''',

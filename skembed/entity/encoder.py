@@ -1,11 +1,13 @@
 """EntityEmbeddingEncoder: categorical columns -> learned entity embeddings."""
 
 import copy
+from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -20,6 +22,24 @@ from .kernels import gather
 from .targets import resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
+
+
+def procrustes(A, B, w):
+    """The similarity transform ``x -> (x - mA) @ R * s + mB`` minimising
+    ``sum_i w_i |f(A_i) - B_i|^2`` (R orthogonal, s > 0): orthogonal
+    Procrustes on the weighted, centred rows.  Returns it as a function."""
+    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / max(len(w), 1))
+    mA, mB = w @ A, w @ B
+    A0, B0 = A - mA, B - mB
+    U, S, Vt = np.linalg.svd((A0 * w[:, None]).T @ B0)
+    R = U @ Vt
+    var = float(w @ (A0 * A0).sum(axis=1))
+    scale = S.sum() / var if var > 0 else 1.0
+
+    def apply(x):
+        return ((x.astype(np.float64) - mA) @ R * scale + mB).astype(x.dtype)
+
+    return apply
 
 
 class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
@@ -76,7 +96,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                              "max_iter", "early_stopping", "validation_fraction",
                              "validation_split", "n_iter_no_change", "tol", "weight_decay",
                              "embedding_dropout", "min_frequency",
-                             "handle_unknown", "warm_start", "random_state", "verbose"],
+                             "handle_unknown", "cv", "warm_start", "random_state",
+                             "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
                     "task_", "classes_", "loss_curve_", "validation_loss_curve_",
                     "best_validation_loss_", "n_iter_", "n_features_in_",
@@ -85,6 +106,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     _parameter_constraints = {
         **EntityEmbeddingBase._parameter_constraints,
         "task": [StrOptions({"auto", "regression", "binary", "multiclass", "multilabel"})],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
     }
 
     def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
@@ -92,7 +114,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                  learning_rate_schedule="cosine", max_iter=10, early_stopping="auto",
                  validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
-                 min_frequency=None, handle_unknown="infrequent",
+                 min_frequency=None, handle_unknown="infrequent", cv=5,
                  warm_start=False, random_state=None, verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -111,6 +133,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
+        self.cv = cv
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -160,7 +183,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         a copy of its network (its embeddings are the model's at this fit;
         a later warm-started fit of the model does not change it)."""
         enc = cls(**{name: getattr(model, name) for name in cls._parameter_constraints
-                     if name != "task"}, task=task)
+                     if name != "task" and hasattr(model, name)}, task=task)
         enc.n_features_in_ = len(model._cat_names)
         if hasattr(model, "feature_names_in_"):
             enc.feature_names_in_ = np.asarray(model._cat_names, dtype=object)
@@ -174,6 +197,93 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             if hasattr(model, name):
                 setattr(enc, name, getattr(model, name))
         return enc
+
+    def fit_transform(self, X, y, sample_weight=None):
+        """Fit on all of ``X`` and return **out-of-fold** embeddings of ``X``.
+
+        With ``cv`` set (the default), each row is encoded by a network that
+        never saw it: the rows are split in ``cv`` folds, one network is
+        trained per fold on the other folds, and its embeddings of the
+        fold's rows are mapped into the space of the network fitted on all
+        rows (per feature, the rotation, scaling and shift that best match
+        its category vectors to the full network's, weighted by category
+        counts: orthogonal Procrustes).  A model stacked on the output thus
+        learns from embeddings that do not already know each row's target,
+        as with :class:`~sklearn.preprocessing.TargetEncoder`; categories
+        absent from a fold's training part get its unknown row.
+        :meth:`transform` (on new data) uses the network fitted on all rows,
+        so ``fit(X, y).transform(X)`` differs from ``fit_transform(X, y)``.
+        ``cv=None`` returns ``fit(X, y).transform(X)`` (one network; the
+        embeddings of the training rows carry their own targets).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, ``sum(embedding_dims_)``)
+        """
+        self.fit(X, y, sample_weight=sample_weight)
+        if self.cv is None:
+            return self.transform(X)
+        return self._cross_fitted(X, y, sample_weight)
+
+    def _cross_fitted(self, X, y, sample_weight):
+        from sklearn.base import clone
+        from sklearn.model_selection import check_cv
+
+        from .._frames import to_pandas
+
+        X = to_pandas(X)
+        classification = self.task_ in ("binary", "multiclass")
+        cv = self.cv
+        if isinstance(cv, Integral):
+            from sklearn.model_selection import KFold, StratifiedKFold
+
+            splitter = StratifiedKFold if classification else KFold
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            cv = splitter(n_splits=cv, shuffle=True, random_state=seed)
+        cv = check_cv(cv, y, classifier=classification)
+        if not hasattr(X, "iloc"):
+            X = np.asarray(X, dtype=object)
+        y = np.asarray(y)
+
+        def rows(idx):
+            return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+        out = np.empty((X.shape[0], self._net.emb_width), dtype=self._net.dtype)
+        dims = dict(enumerate(self.embedding_dims_))
+        rng = check_random_state(self.random_state)
+        for k, (train, test) in enumerate(cv.split(X, y)):
+            if self.verbose:
+                print(f"[{type(self).__name__}] cross-fitting fold {k + 1}", flush=True)
+            sub = clone(self).set_params(cv=None, warm_start=False, embedding_dims=dims,
+                                         random_state=rng.randint(np.iinfo(np.int32).max))
+            sub.fit(rows(train), y[train],
+                    sample_weight=None if sample_weight is None
+                    else np.asarray(sample_weight)[train])
+            out[test] = self._aligned(sub, sub.transform(rows(test)))
+        return out
+
+    def _aligned(self, sub, emb):
+        """Map ``sub``'s embeddings ``emb`` into this encoder's space, per
+        feature: the weighted similarity transform (rotation, scale, shift)
+        that best carries ``sub``'s category vectors onto this encoder's."""
+        out = np.empty_like(emb)
+        start = 0
+        for j, d in enumerate(self.embedding_dims_):
+            mine, theirs = self._categories[j], sub._categories[j]
+            full_rows = mine.encode(pd.Series(theirs.categories, dtype=object), "infrequent",
+                                    self._cat_names[j])
+            w = theirs.counts.astype(np.float64)
+            A = sub._net.table_of(j)[theirs.rows].astype(np.float64)
+            B = self._net.table_of(j)[full_rows].astype(np.float64)
+            out[:, start:start + d] = procrustes(A, B, w)(emb[:, start:start + d])
+            start += d
+        return out
 
     def _resolve_task(self, y):
         if self.task != "auto":
