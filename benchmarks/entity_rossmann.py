@@ -30,7 +30,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
-from skembed import EntityEmbeddingRegressor
+from skembed import EntityEmbeddingEncoder, EntityEmbeddingRegressor, EntityNeighborFeatures
 from skembed.datasets import (
     ROSSMANN_FEATURES,
     ROSSMANN_TEST_PERIOD,
@@ -52,9 +52,9 @@ def mape(y_true, y_pred):
     return float(np.mean(np.abs(y_true - y_pred) / y_true))
 
 
-def ee_regressor(seed, epochs, dims="auto"):
+def ee_regressor(seed, epochs, dims="auto", **kw):
     net = EntityEmbeddingRegressor(categorical_features=FEATURES, embedding_dims=dims,
-                                   max_iter=epochs, batch_size=256, random_state=seed)
+                                   max_iter=epochs, batch_size=256, random_state=seed, **kw)
     return TransformedTargetRegressor(regressor=net, func=np.log, inverse_func=np.exp,
                                       check_inverse=False)
 
@@ -153,7 +153,12 @@ def main():
 
     Etr, Ete = encoder.transform(Xtr), encoder.transform(Xte)
     pred, s = timed(lambda: fit_predict(hgb(), Etr, Ete))
-    report("EntityEmbeddingEncoder + HGB", pred, s, "embeddings of seed 0")
+    report("regressor's encoder_ + HGB", pred, s, "embeddings of seed 0, in-sample")
+    for cv in (None, 5):
+        enc = EntityEmbeddingEncoder(cv=cv, random_state=0)
+        pred, s = timed(lambda enc=enc: fit_predict(make_pipeline(enc, hgb()), Xtr, Xte))
+        report(f"EntityEmbeddingEncoder(cv={cv}) + HGB", pred, s,
+               "fit_transform cross-fitted" if cv else "fit_transform = fit + transform")
 
     # -- subsample comparisons: one-hot vs embeddings for HGB and KNN -----------
     n_small = len(small)
@@ -190,17 +195,44 @@ def main():
         te_mask = Xte["Store"].astype(str).isin(held).to_numpy()
         Xa, ya, Xb, yb = Xtr[tr_mask], ytr[tr_mask], Xte[te_mask], yte[te_mask]
         print(f"new stores: {len(held)} held out, {te_mask.sum():,} test rows", flush=True)
-        res = []
-        for seed in range(args.new_store_seeds):
-            reg = ee_regressor(seed, args.epochs).fit(Xa, ya)
-            res.append(mape(yb, reg.predict(Xb)))
-        rows.append((f"New stores: EntityEmbeddingRegressor (mean of {len(res)})",
-                     float(np.mean(res)), float("nan"), f"std {np.std(res):.4f}"))
-        print(rows[-1], flush=True)
+        attributes = ["StoreType", "Assortment", "State"]
+        found = {name: [] for name in (
+            "EntityEmbeddingRegressor, unknown-store row",
+            "EntityEmbeddingRegressor(embedding_dropout=0.1), unknown-store row",
+            "neighbour forecast, k=10, attribute embeddings",
+            "neighbour forecast, k=10, last hidden layer",
+            "TargetEncoder + HGB + neighbour features")}
         te = make_pipeline(TargetEncoder(target_type="continuous"), hgb())
         rows.append(("New stores: TargetEncoder + HGB",
                      mape(yb, fit_predict(te, Xa, Xb, np.log(ya))), float("nan"), ""))
         print(rows[-1], flush=True)
+        for seed in range(args.new_store_seeds):
+            reg = ee_regressor(seed, args.epochs).fit(Xa, ya)
+            found["EntityEmbeddingRegressor, unknown-store row"].append(
+                mape(yb, reg.predict(Xb)))
+            dropped = ee_regressor(seed, args.epochs, embedding_dropout=0.1).fit(Xa, ya)
+            found["EntityEmbeddingRegressor(embedding_dropout=0.1), unknown-store row"].append(
+                mape(yb, dropped.predict(Xb)))
+            for rep, name in (("embeddings", "attribute embeddings"),
+                              ("hidden", "last hidden layer")):
+                nf = EntityNeighborFeatures(reg, entity="Store", attributes=attributes,
+                                            n_neighbors=10, representation=rep,
+                                            prefit=True).fit(Xa, np.log(ya))
+                Fb = nf.transform(Xb)
+                found[f"neighbour forecast, k=10, {name}"].append(mape(yb, Fb[:, 0]))
+                if rep == "embeddings":  # the second model, with neighbour features
+                    Fa = nf.transform(Xa)
+                    enc = TargetEncoder(target_type="continuous", random_state=seed)
+                    Ta, Tb = enc.fit_transform(Xa, np.log(ya)), enc.transform(Xb)
+                    Fa[:, 0], Fb[:, 0] = np.log(Fa[:, 0]), np.log(Fb[:, 0])
+                    second = hgb(seed).fit(np.hstack([Ta, Fa]), np.log(ya))
+                    found["TargetEncoder + HGB + neighbour features"].append(
+                        mape(yb, np.exp(second.predict(np.hstack([Tb, Fb])))))
+            print({k: round(v[-1], 4) for k, v in found.items()}, flush=True)
+        for name, res in found.items():
+            rows.append((f"New stores: {name} (mean of {len(res)})",
+                         float(np.mean(res)), float("nan"), f"std {np.std(res):.4f}"))
+            print(rows[-1], flush=True)
         means = pd.Series(np.log(ya)).groupby(Xa["StoreType"].astype(str).to_numpy()).mean()
         base = np.exp(Xb["StoreType"].astype(str).map(means).to_numpy(dtype=float))
         rows.append(("New stores: per-StoreType mean", mape(yb, base), float("nan"), ""))

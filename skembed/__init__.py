@@ -1,7 +1,12 @@
 """skembed: scikit-learn compatible embedding estimators with Numba kernels."""
 
 from . import metrics
-from .entity import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
+from .entity import (
+    EntityEmbeddingClassifier,
+    EntityEmbeddingEncoder,
+    EntityEmbeddingRegressor,
+    EntityNeighborFeatures,
+)
 from .keyed_vectors import KeyedVectors
 from .recommend import (
     NearestNeighborRecommender,
@@ -20,6 +25,7 @@ __all__ = [
     "EntityEmbeddingClassifier",
     "EntityEmbeddingEncoder",
     "EntityEmbeddingRegressor",
+    "EntityNeighborFeatures",
     "ItemSequenceEmbedder",
     "KeyedVectors",
     "NearestNeighborRecommender",

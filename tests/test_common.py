@@ -25,6 +25,7 @@ from skembed import (
     EntityEmbeddingClassifier,
     EntityEmbeddingEncoder,
     EntityEmbeddingRegressor,
+    EntityNeighborFeatures,
     ItemSequenceEmbedder,
     KeyedVectors,
     NearestNeighborRecommender,
@@ -166,6 +167,10 @@ ALL_ESTIMATORS = [
      _EX, _EY),
     (EntityEmbeddingClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
      _EX, _EY > _EY.median()),
+    (EntityNeighborFeatures(EntityEmbeddingRegressor(hidden_layer_sizes=(4,), max_iter=2,
+                                                     random_state=0),
+                            entity="shop", attributes=["kind"], n_neighbors=2),
+     _EX.assign(kind=_EX["shop"].map(dict(a="big", b="big", c="small", d="small"))), _EY),
 ]
 _IDS = [_id(e) for e, _, _ in ALL_ESTIMATORS]
 

@@ -2,5 +2,7 @@
 
 from .encoder import EntityEmbeddingEncoder
 from .estimators import EntityEmbeddingClassifier, EntityEmbeddingRegressor
+from .neighbors import EntityNeighborFeatures
 
-__all__ = ["EntityEmbeddingClassifier", "EntityEmbeddingEncoder", "EntityEmbeddingRegressor"]
+__all__ = ["EntityEmbeddingClassifier", "EntityEmbeddingEncoder", "EntityEmbeddingRegressor",
+           "EntityNeighborFeatures"]

@@ -225,25 +225,34 @@ class EntityEmbeddingBase(BaseEstimator):
             return names.index(feature)
         raise ValueError(f"{feature!r} is not a categorical feature; known: {names}")
 
-    def embed(self, X, columns=None):
-        """One vector per row of ``X``: the learned embeddings of its categories,
-        concatenated (an entity such as a store or a product, described by
-        its categorical attributes).
+    def embed(self, X, columns=None, representation="embeddings"):
+        """One vector per row of ``X``: an entity (a store, a product)
+        described by some of the model's features, typically its attributes.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_entities, n_columns)
             The attributes of each entity: columns named like the model's
-            categorical features (a DataFrame), or, for an array, the features
-            of ``columns`` in that order.  Unseen categories get the shared
+            features (a DataFrame), or, for an array, the features of
+            ``columns`` in that order.  Unseen categories get the shared
             unknown row.
         columns : list of str or int, optional
-            The categorical features to use (default: the DataFrame's columns
-            that are categorical features of the model, in their order).
+            The features to use (default: the DataFrame's columns that are
+            features of the model, in their order).  Categorical features
+            only for ``representation="embeddings"``.
+        representation : {"embeddings", "hidden"}, default="embeddings"
+            ``"embeddings"``: the learned embeddings of the entity's
+            categories, concatenated.  ``"hidden"``: the network's last
+            hidden layer for a row holding the entity's features, every other
+            categorical feature at its unknown row and every other numeric
+            feature at its training mean (the network's view of the entity
+            with nothing else known).
 
         Returns
         -------
-        ndarray of shape (n_entities, sum of the features' embedding widths)
+        ndarray of shape (n_entities, width)
+            float32; ``width`` is the sum of the features' embedding widths
+            or the last hidden layer's size.
 
         Examples
         --------
@@ -252,21 +261,31 @@ class EntityEmbeddingBase(BaseEstimator):
         >>> rng = np.random.RandomState(0)
         >>> X = pd.DataFrame({"shop": rng.choice(list("abc"), 200),
         ...                   "town": rng.choice(list("xy"), 200)})
-        >>> reg = EntityEmbeddingRegressor(embedding_dims=2, max_iter=2,
-        ...                                random_state=0).fit(X, rng.normal(size=200))
-        >>> reg.embed(pd.DataFrame({"shop": ["a", "b"], "town": ["x", "x"]})).shape
-        (2, 4)
+        >>> reg = EntityEmbeddingRegressor(embedding_dims=2, hidden_layer_sizes=(8,),
+        ...                                max_iter=2, random_state=0).fit(X, rng.normal(size=200))
+        >>> new = pd.DataFrame({"shop": ["a", "b"], "town": ["x", "x"]})
+        >>> reg.embed(new).shape, reg.embed(new, representation="hidden").shape
+        ((2, 4), (2, 8))
         """
         check_is_fitted(self, "embeddings_")
+        if representation not in ("embeddings", "hidden"):
+            raise ValueError("representation must be 'embeddings' or 'hidden', got "
+                             f"{representation!r}")
         X = to_pandas(X)
+        numeric = self._numeric_names() if representation == "hidden" else []
         if columns is None:
             if not _is_dataframe(X):
                 raise ValueError("embed needs columns=... to know the features of an array")
-            columns = [c for c in X.columns if str(c) in self._cat_names]
+            columns = [c for c in X.columns if str(c) in self._cat_names or str(c) in numeric]
             if not columns:
-                raise ValueError(f"X has none of the categorical features {self._cat_names}")
-        feats = [self._feature_index(c if not isinstance(c, str) else str(c)) for c in columns]
+                raise ValueError(f"X has none of the features {self._cat_names + numeric}")
+        # each column: ("num", position among numeric features) or ("cat", feature)
+        kinds = [("num", numeric.index(c)) if isinstance(c, str) and c in numeric
+                 else ("cat", self._feature_index(c)) for c in columns]
         if _is_dataframe(X):
+            missing = [c for c in columns if c not in X.columns]
+            if missing:
+                raise ValueError(f"columns {missing} are not columns of X")
             cols = [X[c] for c in columns]
         else:
             arr = np.asarray(X, dtype=object)
@@ -274,13 +293,31 @@ class EntityEmbeddingBase(BaseEstimator):
                 raise ValueError(f"X must have one column per feature of columns "
                                  f"({len(columns)}), got shape {arr.shape}")
             cols = [arr[:, k] for k in range(arr.shape[1])]
-        blocks = []
-        for j, col in zip(feats, cols, strict=True):
-            rows = self._categories[j].encode(col, "infrequent", self._cat_names[j])
-            blocks.append(self._net.table_of(j)[rows])
-        return np.hstack(blocks).astype(np.float32)
+        n = len(cols[0])
+        codes = np.zeros((n, len(self._cat_names)), dtype=np.int32)
+        xnum = np.zeros((n, len(numeric)), dtype=np.float32)
+        used = []
+        for (kind, j), col in zip(kinds, cols, strict=True):
+            if kind == "num":
+                values = np.asarray(col, dtype=np.float64)
+                xnum[:, j] = (values - self._x_mean[j]) / self._x_scale[j]
+            else:
+                codes[:, j] = self._categories[j].encode(col, "infrequent",
+                                                         self._cat_names[j])
+                used.append(j)
+        if representation == "hidden":
+            return self._net.hidden(codes, xnum).astype(np.float32)
+        return np.hstack([self._net.table_of(j)[codes[:, j]] for j in used]).astype(
+            np.float32)
 
-    def similar_entities(self, X_new, X_known, n=10, columns=None, ids=None):
+    def _numeric_names(self):
+        mask = getattr(self, "is_categorical_", None)
+        if mask is None:
+            return []
+        return [self._feature_name(j) for j in np.flatnonzero(~mask)]
+
+    def similar_entities(self, X_new, X_known, n=10, columns=None, ids=None,
+                         representation="embeddings"):
         """The ``n`` known entities closest (cosine of :meth:`embed`) to each
         new one: similar products for a new product, stores like a new store.
 
@@ -297,6 +334,8 @@ class EntityEmbeddingBase(BaseEstimator):
         ids : array-like, optional
             Identifier of each row of ``X_known`` (default: its index for a
             DataFrame, the row number otherwise).
+        representation : {"embeddings", "hidden"}, default="embeddings"
+            As in :meth:`embed`.
 
         Returns
         -------
@@ -306,9 +345,10 @@ class EntityEmbeddingBase(BaseEstimator):
         """
         from ..topk import exact_top_k
 
-        new = self.embed(X_new, columns)
+        new = self.embed(X_new, columns, representation)
         known = self.embed(X_known, columns if columns is not None else (
-            list(X_new.columns) if _is_dataframe(to_pandas(X_new)) else None))
+            list(to_pandas(X_new).columns) if _is_dataframe(to_pandas(X_new)) else None),
+            representation)
         if ids is None:
             ids = (np.asarray(to_pandas(X_known).index) if _is_dataframe(to_pandas(X_known))
                    else np.arange(len(known)))

@@ -243,7 +243,8 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     ...                   "promo": rng.randint(0, 2, 300)})
     >>> y = X["shop"].map(dict(a=1, b=1, c=1, d=5, e=5, f=5)) + X["promo"]
     >>> reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), batch_size=32,
-    ...                                max_iter=40, random_state=0).fit(X, y)
+    ...                                learning_rate=1e-2, max_iter=40,
+    ...                                random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.9
     True
     >>> reg.most_similar("shop", "a", topn=2)[0][0] in {"b", "c"}

@@ -163,19 +163,31 @@ class EmbeddingNetwork:
         Computed in float64 so that a row's prediction does not depend on the
         other rows of the call (float32 BLAS kernels vary with the batch shape).
         """
-        n = codes.shape[0]
-        W = [w.astype(np.float64) for w in self.W]
-        b = [v.astype(np.float64) for v in self.b]
-        res = np.empty((n, W[-1].shape[1]), dtype=np.float64)
-        for s in range(0, n, batch_size):
-            a = self._input(codes[s:s + batch_size], xnum[s:s + batch_size])
-            a = a.astype(np.float64)
-            for i in range(len(W) - 1):
+        W, b = self.W[-1].astype(np.float64), self.b[-1].astype(np.float64)
+        out = np.empty((codes.shape[0], W.shape[1]), dtype=np.float64)
+        for rows, a in self._hidden_batches(codes, xnum, batch_size):
+            out[rows] = a @ W + b
+        return output_activation(out, self.task)
+
+    def hidden(self, codes, xnum, batch_size=8192):
+        """Activations of the last hidden layer (the input itself without
+        hidden layers), in float64: the network's own representation of a row."""
+        width = self.W[-1].shape[0]
+        res = np.empty((codes.shape[0], width), dtype=np.float64)
+        for rows, a in self._hidden_batches(codes, xnum, batch_size):
+            res[rows] = a
+        return res
+
+    def _hidden_batches(self, codes, xnum, batch_size):
+        W = [w.astype(np.float64) for w in self.W[:-1]]
+        b = [v.astype(np.float64) for v in self.b[:-1]]
+        for s in range(0, codes.shape[0], batch_size):
+            a = self._input(codes[s:s + batch_size], xnum[s:s + batch_size]).astype(np.float64)
+            for i in range(len(W)):
                 a = a @ W[i]
                 a += b[i]
                 np.maximum(a, 0, out=a)
-            res[s:s + batch_size] = a @ W[-1] + b[-1]
-        return output_activation(res, self.task)
+            yield slice(s, s + batch_size), a
 
     def compute_gradients(self, codes, xnum, y, w, dropout_rng=None):
         """Loss of one batch; fills ``gW``, ``gb`` and the table gradient.
@@ -220,14 +232,14 @@ class EmbeddingNetwork:
         self.touched[rows] = False
         self.n_touched = 0
 
-    def adam_step(self, lr, weight_decay=0.0):
+    def adam_step(self, lr, weight_decay=0.0, dense=True):
         """One Adam step: dense for the layers, lazy (touched rows) for tables.
 
         ``weight_decay`` shrinks the weights (not the biases) and the touched
         embedding rows by ``lr * weight_decay`` of themselves first (AdamW's
         decoupled decay)."""
         self.t += 1
-        if weight_decay > 0:
+        if dense and weight_decay > 0:
             shrink = self.dtype.type(1.0 - lr * weight_decay)
             for w in self.W:
                 w *= shrink
@@ -236,7 +248,7 @@ class EmbeddingNetwork:
         step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
         eps = self.dtype.type(EPS * math.sqrt(bc2))
         for p, g, m, v in zip(self.W + self.b, self.gW + self.gb, self.mW + self.mb,
-                              self.vW + self.vb, strict=True):
+                              self.vW + self.vb, strict=True) if dense else ():
             m *= BETA1
             m += (1 - BETA1) * g
             v *= BETA2
@@ -296,7 +308,7 @@ def _tqdm(total, desc):
 def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate,
                   rng, val=None, n_iter_no_change=10, tol=1e-4, verbose=0,
                   name="EntityEmbedding", weight_decay=0.0, embedding_dropout=0.0,
-                  schedule="constant"):
+                  schedule="constant", train_dense=True):
     """Minibatch Adam for ``max_iter`` epochs (reshuffled each epoch).
 
     ``schedule`` is ``"constant"`` or ``"cosine"`` (the step size follows a
@@ -339,7 +351,7 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
                         if schedule == "cosine":  # from learning_rate to 0 at max_iter
                             lr *= 0.5 * (1.0 + math.cos(math.pi * step_no / total_steps))
                         step_no += 1
-                        net.adam_step(lr, weight_decay)
+                        net.adam_step(lr, weight_decay, dense=train_dense)
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"training diverged (loss={loss}) at epoch {epoch}; lower "
