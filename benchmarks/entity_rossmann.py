@@ -272,6 +272,15 @@ def plot(reg, Xtr, path):
             for t in sorted(set(types)):
                 m = types == t
                 ax.scatter(xy[m, 0], xy[m, 1], s=6, label=f"StoreType {t}")
+            # two stores and their five nearest stores (most_similar, cosine)
+            where = {c: i for i, c in enumerate(cats)}
+            for store, colour in ((cats[0], "black"), (cats[len(cats) // 2], "red")):
+                i = where[store]
+                for other, _ in reg.most_similar("Store", reg.categories_[j][i], topn=5):
+                    k = where[str(other)]
+                    ax.plot([xy[i, 0], xy[k, 0]], [xy[i, 1], xy[k, 1]], color=colour, lw=0.8)
+                ax.annotate(f"store {store} and its 5 nearest", xy[i], fontsize=8,
+                            color=colour, xytext=(4, 4), textcoords="offset points")
             ax.legend(markerscale=3, fontsize=8)
         ax.set_title(f"{feature} embeddings ({emb.shape[1]}-d), first two principal axes")
     fig.tight_layout()

@@ -26,3 +26,13 @@ def numba_threads(n_jobs):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+@contextmanager
+def blas_threads(n_threads):
+    """Run the block with at most ``n_threads`` BLAS threads (threadpoolctl;
+    the previous limits come back afterwards)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(n_threads), user_api="blas"):
+        yield

@@ -169,19 +169,6 @@ def test_classifier_binary_and_multiclass():
     assert clf3.score(X, labels) > 0.8
 
 
-def test_procrustes_recovers_a_similarity_transform():
-    from skembed.entity.encoder import procrustes
-
-    rng = np.random.RandomState(0)
-    A = rng.normal(size=(30, 4))
-    R, _ = np.linalg.qr(rng.normal(size=(4, 4)))
-    B = (A @ R) * 2.5 + rng.normal(size=4)
-    f = procrustes(A, B, rng.uniform(1, 5, 30))
-    np.testing.assert_allclose(f(A), B, atol=1e-10)
-    np.testing.assert_allclose(f(A[:3] + 1.0), (A[:3] + 1.0) @ R * 2.5 + (B - A @ R * 2.5)[0],
-                               atol=1e-10)
-
-
 def _leaky_data(n, seed):
     """An identifier with ~5 rows per category and no effect, beside a real
     effect: in-sample embeddings of the identifier memorise its noise."""
@@ -216,12 +203,15 @@ def test_cross_fitted_encoding_shapes_and_transform():
     full = enc.transform(X)
     assert oof.shape == full.shape == (600, 6)
     assert not np.allclose(oof, full)  # out of fold
-    # aligned: each row's out-of-fold vector is nearer its full-fit vector than
-    # the full-fit vectors are to their mean (unaligned networks: ~1.4 times)
+    # one coordinate system (the frozen head's): each row's out-of-fold vector
+    # is nearer its full-fit vector than the full-fit vectors are to their
+    # mean (independently trained networks: ~1.4 times)
     kind = slice(3, 6)
     dist = np.linalg.norm(oof[:, kind] - full[:, kind], axis=1).mean()
     spread = np.linalg.norm(full[:, kind] - full[:, kind].mean(axis=0), axis=1).mean()
     assert dist < 0.6 * spread
+    # transform after fit equals transform after fit_transform (same refit)
+    np.testing.assert_array_equal(clone(enc).fit(X, y).transform(X), full)
     none = clone(enc).set_params(cv=None)
     np.testing.assert_array_equal(none.fit_transform(X, y), none.transform(X))
     # a splitter or explicit folds work too; classification is stratified
@@ -374,6 +364,24 @@ def test_determinism_with_fixed_random_state():
     assert not np.allclose(a, c)
 
 
+def test_threads_train_as_well_and_restore_blas():
+    """n_jobs=2: Hogwild threads reach the single thread's fit on planted
+    data; the caller's BLAS thread limits are unchanged afterwards."""
+    from threadpoolctl import threadpool_info
+
+    X, y, group = planted(n=3000)
+    Xt, yt, _ = planted(n=600, seed=1)
+    before = [p["num_threads"] for p in threadpool_info()]
+    one = EntityEmbeddingRegressor(random_state=0, n_jobs=1, **FAST).fit(X, y)
+    two = EntityEmbeddingRegressor(random_state=0, n_jobs=2, **FAST).fit(X, y)
+    assert [p["num_threads"] for p in threadpool_info()] == before
+    assert two.score(Xt, yt) > 0.95 and abs(two.score(Xt, yt) - one.score(Xt, yt)) < 0.02
+    assert len(two.loss_curve_) == FAST["max_iter"]
+    assert two._net.t == one._net.t  # every minibatch made one Adam step
+    for shop in two.categories_[0]:
+        assert all(group[s] == group[shop] for s, _ in two.most_similar("shop", shop, topn=3))
+
+
 def test_dropout_only_at_training_time():
     X, y, _ = planted(n=400)
     reg = EntityEmbeddingRegressor(dropout=0.5, random_state=0, **FAST).fit(X, y)
@@ -512,12 +520,14 @@ def test_verbose_reports_epochs(capsys, monkeypatch):
     assert "epoch 1: loss" in out and "epoch 2: loss" in out
 
 
-def test_diverging_training_raises_clear_error():
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_diverging_training_raises_clear_error(n_jobs):
     X, y, _ = planted(n=200)
+    reg = EntityEmbeddingRegressor(random_state=0, n_jobs=n_jobs,
+                                   **dict(FAST, learning_rate=1e12, max_iter=20))
     with pytest.raises(FloatingPointError, match="diverged"):
-        EntityEmbeddingRegressor(random_state=0,
-                                 **dict(FAST, learning_rate=1e12, max_iter=20)).fit(
-            X, y * 1e30)
+        reg.fit(X, y * 1e30)
+    assert not hasattr(reg, "_net")  # left unfitted
 
 
 # -- sklearn integration ----------------------------------------------------------------

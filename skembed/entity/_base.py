@@ -1,5 +1,6 @@
 """Shared fitting machinery of the entity-embedding estimators."""
 
+import copy
 import numbers
 from numbers import Integral, Real
 
@@ -11,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._frames import to_pandas
+from .._threads import blas_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import ColumnCategories
 from .network import EmbeddingNetwork, auto_embedding_dim, train_network
@@ -49,6 +51,7 @@ class EntityEmbeddingBase(BaseEstimator):
                           Interval(Real, 0, 1, closed="neither"), None],
         "handle_unknown": [StrOptions({"infrequent", "error"})],
         "warm_start": ["boolean"],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -67,6 +70,7 @@ class EntityEmbeddingBase(BaseEstimator):
         p["early_stopping"] = (self.early_stopping if isinstance(self.early_stopping, str)
                                else bool(self.early_stopping))
         p["warm_start"] = bool(self.warm_start)
+        p["n_threads"] = resolve_n_threads(self.n_jobs)
         return p
 
     def _fit_target(self, y, task, warm):
@@ -155,11 +159,7 @@ class EntityEmbeddingBase(BaseEstimator):
             net = EmbeddingNetwork(n_rows, dims, xnum.shape[1], params["hidden_layer_sizes"],
                                    n_outputs, task, params["dropout"], rng)
         n = codes.shape[0]
-        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        if sample_weight is not None:
-            if w.sum() <= 0:
-                raise ValueError("sample_weight has no non-zero weight: nothing to fit")
-            w = w * (n / w.sum())  # mean weight 1: the learning rate keeps its meaning
+        w = _normalised_weights(sample_weight, n)
         val = None
         idx = np.arange(n)
         early = params["early_stopping"]
@@ -184,23 +184,16 @@ class EntityEmbeddingBase(BaseEstimator):
                 tr, va = np.sort(tr), np.sort(va)
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
-        hist = train_network(
-            net, codes, xnum, y, w, max_iter=params["max_iter"],
-            batch_size=params["batch_size"], learning_rate=params["learning_rate"],
-            rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
-            tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
-            weight_decay=params["weight_decay"],
-            embedding_dropout=params["embedding_dropout"],
-            schedule=self.learning_rate_schedule)
-        # categories without training rows of their own (no infrequent ones and no
-        # embedding dropout, so row 0 never trained) fall back to the
-        # frequency-weighted mean embedding
-        for j, cats in enumerate(self._categories):
-            if not cats.infrequent.any() and params["embedding_dropout"] == 0:
-                table = net.table_of(j)
-                cnt = cats.counts.astype(np.float64)
-                table[0] = (cnt @ table[cats.rows].astype(np.float64)) / max(cnt.sum(), 1)
-        self._net = net
+        with blas_threads(1):  # small products: threads of our own beat BLAS's
+            hist = train_network(
+                net, codes, xnum, y, w, max_iter=params["max_iter"],
+                batch_size=params["batch_size"], learning_rate=params["learning_rate"],
+                rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
+                tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
+                weight_decay=params["weight_decay"],
+                embedding_dropout=params["embedding_dropout"],
+                schedule=self.learning_rate_schedule, n_threads=params["n_threads"])
+        self._set_unknown_rows(net, params)
         self.embedding_dims_ = dims
         self.loss_curve_ = hist["loss_curve"]
         self.validation_loss_curve_ = hist["validation_loss_curve"]
@@ -210,8 +203,48 @@ class EntityEmbeddingBase(BaseEstimator):
         self.infrequent_categories_ = [
             c.categories[c.infrequent] if c.infrequent.any() else None
             for c in self._categories]
+        self._publish(net)
+
+    def _publish(self, net):
+        self._net = net
         self.embeddings_ = [net.table_of(j)[c.rows].copy()
                             for j, c in enumerate(self._categories)]
+
+    def _set_unknown_rows(self, net, params):
+        # categories without training rows of their own (no infrequent ones and no
+        # embedding dropout, so row 0 never trained) fall back to the
+        # frequency-weighted mean embedding
+        for j, cats in enumerate(self._categories):
+            if not cats.infrequent.any() and params["embedding_dropout"] == 0:
+                table = net.table_of(j)
+                table[0] = self._mean_row(j, table)
+
+    def _mean_row(self, j, table):
+        cats = self._categories[j]
+        cnt = cats.counts.astype(np.float64)
+        return (cnt @ table[cats.rows].astype(np.float64)) / max(cnt.sum(), 1)
+
+    def _embeddings_against_frozen_head(self, params, net, codes, xnum, y, w, rng):
+        """A copy of ``net`` whose embedding tables are trained anew on these
+        rows while its dense layers (the "head") stay fixed: every row of a
+        table starts from the table's frequency-weighted mean vector and the
+        same schedule runs for ``n_iter_`` epochs.  Networks trained this way
+        on different rows share one coordinate system, the head's."""
+        net = copy.deepcopy(net)
+        for j in range(len(self._categories)):
+            table = net.table_of(j)
+            table[:] = self._mean_row(j, table)
+        net.reset_optimizer()
+        with blas_threads(1):
+            train_network(net, codes, xnum, y, w, max_iter=self.n_iter_,
+                          batch_size=params["batch_size"],
+                          learning_rate=params["learning_rate"], rng=rng,
+                          name=type(self).__name__, weight_decay=params["weight_decay"],
+                          embedding_dropout=params["embedding_dropout"],
+                          schedule=self.learning_rate_schedule, train_dense=False,
+                          n_threads=params["n_threads"])
+        self._set_unknown_rows(net, params)
+        return net
 
     # -- entities -----------------------------------------------------------------
     def _feature_index(self, feature):
@@ -306,7 +339,8 @@ class EntityEmbeddingBase(BaseEstimator):
                                                          self._cat_names[j])
                 used.append(j)
         if representation == "hidden":
-            return self._net.hidden(codes, xnum).astype(np.float32)
+            with blas_threads(resolve_n_threads(self.n_jobs)):
+                return self._net.hidden(codes, xnum).astype(np.float32)
         return np.hstack([self._net.table_of(j)[codes[:, j]] for j in used]).astype(
             np.float32)
 
@@ -418,3 +452,13 @@ def _position(categories, value):
         except (TypeError, ValueError):
             continue
     return None
+
+
+def _normalised_weights(sample_weight, n):
+    """Sample weights of mean 1 (the learning rate keeps its meaning)."""
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, np.float64)
+    if w.sum() <= 0:
+        raise ValueError("sample_weight has no non-zero weight: nothing to fit")
+    return w * (n / w.sum())

@@ -80,15 +80,28 @@ default="cosine"
     "cv": '''cv : int, cross-validation generator, iterable or None, default=5
     Cross-fitting of :meth:`fit_transform`: the number of folds (shuffled
     :class:`~sklearn.model_selection.KFold`, stratified for classes), a
-    splitter or an iterable of (train, test) indices.  Each row's output is
-    the embedding from a network trained without that row, aligned to the
-    network fitted on all rows, so that a model stacked after the encoder
-    does not learn from embeddings that already know its targets.  Costs
-    ``cv`` extra fits in ``fit_transform`` (``fit`` and :meth:`transform` are
-    unaffected).  ``None``: ``fit_transform`` is ``fit(X, y).transform(X)``.''',
+    splitter or an iterable of (train, test) indices.  After the network is
+    trained on all rows, its dense layers are frozen and the embedding
+    tables are trained again against them: per fold on the other folds
+    (each row's output then comes from embeddings that never saw the row,
+    so that a model stacked after the encoder does not learn from
+    embeddings that already know its targets) and once on all rows (the
+    embeddings of :meth:`transform`).  Costs about ``cv + 1`` extra trainings
+    of the tables in ``fit_transform`` and one in ``fit``.  ``None``: one
+    jointly trained network, and ``fit_transform`` is
+    ``fit(X, y).transform(X)``.''',
     "warm_start": '''warm_start : bool, default=False
     Continue training the previous network (same categories, scaling and
     architecture) instead of starting anew.''',
+    "n_jobs": '''n_jobs : int or None, default=None
+    Training threads.  ``None`` or 1: one thread, reproducible with an int
+    ``random_state``; more (-1: all cores) split each epoch's minibatches
+    among threads that update the shared weights without locks (Hogwild!,
+    as word2vec does): faster, no longer bit-reproducible.  BLAS runs one
+    thread per training thread during ``fit`` and ``n_jobs`` threads in
+    ``predict``/``transform`` (scoped: the caller's settings come back), so
+    that the network's small matrix products do not oversubscribe the
+    cores.  Under ``GridSearchCV(n_jobs=k)`` keep the default.''',
     "random_state": '''random_state : int, RandomState instance or None, default=None
     Seeds initialisation, shuffling, dropout and the validation split; an
     int makes fits reproducible.''',

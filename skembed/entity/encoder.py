@@ -4,7 +4,6 @@ import copy
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,30 +15,12 @@ from sklearn.utils.validation import (
 )
 
 from .._fitting import unfitted_on_error
-from ._base import EntityEmbeddingBase
+from ._base import EntityEmbeddingBase, _normalised_weights
 from ._docs import fill
 from .kernels import gather
 from .targets import resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
-
-
-def procrustes(A, B, w):
-    """The similarity transform ``x -> (x - mA) @ R * s + mB`` minimising
-    ``sum_i w_i |f(A_i) - B_i|^2`` (R orthogonal, s > 0): orthogonal
-    Procrustes on the weighted, centred rows.  Returns it as a function."""
-    w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / max(len(w), 1))
-    mA, mB = w @ A, w @ B
-    A0, B0 = A - mA, B - mB
-    U, S, Vt = np.linalg.svd((A0 * w[:, None]).T @ B0)
-    R = U @ Vt
-    var = float(w @ (A0 * A0).sum(axis=1))
-    scale = S.sum() / var if var > 0 else 1.0
-
-    def apply(x):
-        return ((x.astype(np.float64) - mA) @ R * scale + mB).astype(x.dtype)
-
-    return apply
 
 
 class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
@@ -96,7 +77,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                              "max_iter", "early_stopping", "validation_fraction",
                              "validation_split", "n_iter_no_change", "tol", "weight_decay",
                              "embedding_dropout", "min_frequency",
-                             "handle_unknown", "cv", "warm_start", "random_state",
+                             "handle_unknown", "cv", "warm_start", "n_jobs", "random_state",
                              "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
                     "task_", "classes_", "loss_curve_", "validation_loss_curve_",
@@ -115,7 +96,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                  validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
                  min_frequency=None, handle_unknown="infrequent", cv=5,
-                 warm_start=False, random_state=None, verbose=0):
+                 warm_start=False, n_jobs=None, random_state=None, verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -135,6 +116,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.handle_unknown = handle_unknown
         self.cv = cv
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -156,6 +138,10 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         -------
         self
         """
+        self._fit(X, y, sample_weight)
+        return self
+
+    def _fit(self, X, y, sample_weight):
         params = self._check_params()
         warm = params["warm_start"] and hasattr(self, "_net")
         columns, n = self._columns(X, reset=not warm)
@@ -173,9 +159,16 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._categories = self._fit_categories(columns, n)
         self.task_ = task
         codes = self._encode(columns, n)
-        self._train(params, codes, np.zeros((n, 0), np.float32), y_fit, sample_weight,
-                    task, n_outputs, rng, stratify)
-        return self
+        xnum = np.zeros((n, 0), np.float32)
+        self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs, rng, stratify)
+        if self.cv is not None:
+            # transform's embeddings come from the same procedure as the
+            # cross-fitted ones of fit_transform: trained against the fixed head
+            w = _normalised_weights(sample_weight, n)
+            self._publish(self._embeddings_against_frozen_head(
+                params, self._net, codes, xnum, y_fit, w, rng))
+            return params, codes, xnum, y_fit, w, rng  # for fit_transform
+        return None
 
     @classmethod
     def _from_fitted(cls, model, task):
@@ -183,7 +176,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         a copy of its network (its embeddings are the model's at this fit;
         a later warm-started fit of the model does not change it)."""
         enc = cls(**{name: getattr(model, name) for name in cls._parameter_constraints
-                     if name != "task" and hasattr(model, name)}, task=task)
+                     if name not in ("task", "cv") and hasattr(model, name)},
+                  task=task, cv=None)  # the model's jointly trained embeddings
         enc.n_features_in_ = len(model._cat_names)
         if hasattr(model, "feature_names_in_"):
             enc.feature_names_in_ = np.asarray(model._cat_names, dtype=object)
@@ -198,23 +192,26 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                 setattr(enc, name, getattr(model, name))
         return enc
 
+    @unfitted_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y, sample_weight=None):
         """Fit on all of ``X`` and return **out-of-fold** embeddings of ``X``.
 
-        With ``cv`` set (the default), each row is encoded by a network that
-        never saw it: the rows are split in ``cv`` folds, one network is
-        trained per fold on the other folds, and its embeddings of the
-        fold's rows are mapped into the space of the network fitted on all
-        rows (per feature, the rotation, scaling and shift that best match
-        its category vectors to the full network's, weighted by category
-        counts: orthogonal Procrustes).  A model stacked on the output thus
-        learns from embeddings that do not already know each row's target,
-        as with :class:`~sklearn.preprocessing.TargetEncoder`; categories
-        absent from a fold's training part get its unknown row.
-        :meth:`transform` (on new data) uses the network fitted on all rows,
-        so ``fit(X, y).transform(X)`` differs from ``fit_transform(X, y)``.
-        ``cv=None`` returns ``fit(X, y).transform(X)`` (one network; the
-        embeddings of the training rows carry their own targets).
+        With ``cv`` set (the default), each row is encoded by embeddings that
+        never saw it.  One network is trained on all rows; its dense layers
+        (the "head") are then kept fixed and only the embedding tables are
+        trained again, from each table's mean vector: once per fold on the
+        other folds (giving that fold's rows their embeddings) and once on
+        all rows (the embeddings :meth:`transform` uses).  Because every one
+        of these tables was trained against the same fixed head, they share
+        one coordinate system and no alignment is needed, and the training
+        rows of a stacked model and its new rows are encoded by the same
+        procedure.  A model stacked on the output thus learns from
+        embeddings that do not already know each row's target, as with
+        :class:`~sklearn.preprocessing.TargetEncoder`; a category absent from
+        a fold's other folds keeps the mean vector.  ``fit(X, y).transform(X)``
+        therefore differs from ``fit_transform(X, y)``.  ``cv=None`` returns
+        ``fit(X, y).transform(X)`` with the jointly trained embeddings.
 
         Parameters
         ----------
@@ -226,63 +223,33 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         -------
         ndarray of shape (n_samples, ``sum(embedding_dims_)``)
         """
-        self.fit(X, y, sample_weight=sample_weight)
+        arrays = self._fit(X, y, sample_weight)
         if self.cv is None:
             return self.transform(X)
-        return self._cross_fitted(X, y, sample_weight)
+        return self._cross_fitted(y, *arrays)
 
-    def _cross_fitted(self, X, y, sample_weight):
-        from sklearn.base import clone
+    def _cross_fitted(self, y, params, codes, xnum, y_fit, w, rng):
         from sklearn.model_selection import check_cv
 
-        from .._frames import to_pandas
-
-        X = to_pandas(X)
         classification = self.task_ in ("binary", "multiclass")
         cv = self.cv
         if isinstance(cv, Integral):
             from sklearn.model_selection import KFold, StratifiedKFold
 
             splitter = StratifiedKFold if classification else KFold
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            cv = splitter(n_splits=cv, shuffle=True, random_state=seed)
+            cv = splitter(n_splits=cv, shuffle=True,
+                          random_state=rng.randint(np.iinfo(np.int32).max))
         cv = check_cv(cv, y, classifier=classification)
-        if not hasattr(X, "iloc"):
-            X = np.asarray(X, dtype=object)
-        y = np.asarray(y)
-
-        def rows(idx):
-            return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
-
-        out = np.empty((X.shape[0], self._net.emb_width), dtype=self._net.dtype)
-        dims = dict(enumerate(self.embedding_dims_))
-        rng = check_random_state(self.random_state)
-        for k, (train, test) in enumerate(cv.split(X, y)):
+        out = np.empty((codes.shape[0], self._net.emb_width), dtype=self._net.dtype)
+        for k, (train, test) in enumerate(cv.split(codes, np.asarray(y))):
             if self.verbose:
                 print(f"[{type(self).__name__}] cross-fitting fold {k + 1}", flush=True)
-            sub = clone(self).set_params(cv=None, warm_start=False, embedding_dims=dims,
-                                         random_state=rng.randint(np.iinfo(np.int32).max))
-            sub.fit(rows(train), y[train],
-                    sample_weight=None if sample_weight is None
-                    else np.asarray(sample_weight)[train])
-            out[test] = self._aligned(sub, sub.transform(rows(test)))
-        return out
-
-    def _aligned(self, sub, emb):
-        """Map ``sub``'s embeddings ``emb`` into this encoder's space, per
-        feature: the weighted similarity transform (rotation, scale, shift)
-        that best carries ``sub``'s category vectors onto this encoder's."""
-        out = np.empty_like(emb)
-        start = 0
-        for j, d in enumerate(self.embedding_dims_):
-            mine, theirs = self._categories[j], sub._categories[j]
-            full_rows = mine.encode(pd.Series(theirs.categories, dtype=object), "infrequent",
-                                    self._cat_names[j])
-            w = theirs.counts.astype(np.float64)
-            A = sub._net.table_of(j)[theirs.rows].astype(np.float64)
-            B = self._net.table_of(j)[full_rows].astype(np.float64)
-            out[:, start:start + d] = procrustes(A, B, w)(emb[:, start:start + d])
-            start += d
+            net = self._embeddings_against_frozen_head(
+                params, self._net, codes[train], xnum[train], y_fit[train], w[train], rng)
+            part = np.empty((len(test), net.emb_width), dtype=net.dtype)
+            gather(net.table, net.row_start, net.row_offset, net.col_offset, net.dims,
+                   codes[test], part)
+            out[test] = part
         return out
 
     def _resolve_task(self, y):

@@ -9,6 +9,7 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from .._fitting import unfitted_on_error
 from .._frames import to_pandas
+from .._threads import blas_threads, resolve_n_threads
 from ._base import EntityEmbeddingBase, _is_dataframe
 from ._docs import fill
 from .encoder import EntityEmbeddingEncoder
@@ -20,7 +21,7 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
                "min_frequency",
-               "handle_unknown", "warm_start", "random_state", "verbose"]
+               "handle_unknown", "warm_start", "n_jobs", "random_state", "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
@@ -43,7 +44,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
                  min_frequency=None, handle_unknown="infrequent", warm_start=False,
-                 random_state=None, verbose=0):
+                 n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -62,6 +63,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -191,7 +193,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     def _raw(self, X):
         check_is_fitted(self, "_net")
         codes, xnum, _ = self._prepare(X)
-        return self._net.predict_raw(codes, xnum)
+        with blas_threads(resolve_n_threads(self.n_jobs)):
+            return self._net.predict_raw(codes, xnum)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

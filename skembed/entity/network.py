@@ -15,7 +15,9 @@ pre-activations is ``w * (prediction - target) / batch_size`` in all of them.
 No scikit-learn here: the estimators own validation and encoding.
 """
 
+import copy
 import math
+import threading
 import time
 
 import numpy as np
@@ -94,6 +96,26 @@ class EmbeddingNetwork:
     def architecture(self):
         return (tuple(self.n_rows), tuple(self.dims), self.n_numeric,
                 tuple(w.shape[1] for w in self.W), self.task)
+
+    @property
+    def t(self):
+        """Adam's step count (shared with :meth:`worker` copies)."""
+        return int(self._t[0])
+
+    @t.setter
+    def t(self, value):
+        self._t = np.array([value], dtype=np.int64)
+
+    def worker(self):
+        """A copy for one training thread: it shares the parameters and Adam's
+        state with this network (its updates land here, lock-free, as in
+        Hogwild!) but has its own gradient buffers."""
+        w = copy.copy(self)
+        w.grad_table = np.zeros_like(self.grad_table)
+        w.touched = np.zeros_like(self.touched)
+        w.touched_rows = np.zeros(0, dtype=np.int64)
+        w.n_touched = 0
+        return w
 
     def reset_optimizer(self):
         self.t = 0
@@ -238,13 +260,14 @@ class EmbeddingNetwork:
         ``weight_decay`` shrinks the weights (not the biases) and the touched
         embedding rows by ``lr * weight_decay`` of themselves first (AdamW's
         decoupled decay)."""
-        self.t += 1
+        self._t[0] += 1
+        t = int(self._t[0])
         if dense and weight_decay > 0:
             shrink = self.dtype.type(1.0 - lr * weight_decay)
             for w in self.W:
                 w *= shrink
-        bc1 = 1.0 - BETA1**self.t
-        bc2 = 1.0 - BETA2**self.t
+        bc1 = 1.0 - BETA1**t
+        bc2 = 1.0 - BETA2**t
         step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
         eps = self.dtype.type(EPS * math.sqrt(bc2))
         for p, g, m, v in zip(self.W + self.b, self.gW + self.gb, self.mW + self.mb,
@@ -308,7 +331,7 @@ def _tqdm(total, desc):
 def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate,
                   rng, val=None, n_iter_no_change=10, tol=1e-4, verbose=0,
                   name="EntityEmbedding", weight_decay=0.0, embedding_dropout=0.0,
-                  schedule="constant", train_dense=True):
+                  schedule="constant", train_dense=True, n_threads=1):
     """Minibatch Adam for ``max_iter`` epochs (reshuffled each epoch).
 
     ``schedule`` is ``"constant"`` or ``"cosine"`` (the step size follows a
@@ -316,7 +339,10 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
     ``weight_decay`` is AdamW's decoupled decay (see
     :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` replaces each
     category of a training batch by the shared unknown row (row 0) with that
-    probability.
+    probability.  ``train_dense=False`` trains the embedding tables only.
+    ``n_threads > 1`` splits each epoch's batches among that many threads,
+    each with its own gradients, updating the shared parameters without
+    locks (Hogwild!); the caller limits BLAS to one thread per thread.
     ``val`` is ``(codes, xnum, y, w)`` of the validation fraction or None.
     With ``val``, training stops once the validation loss has not improved
     by ``tol`` for ``n_iter_no_change`` epochs and the best parameters are
@@ -324,7 +350,11 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
     ``best_validation_loss`` and ``n_iter``.
     """
     n = codes.shape[0]
-    dropout_rng = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
+    seed_seq = np.random.SeedSequence(rng.randint(np.iinfo(np.int32).max))
+    n_threads = max(1, min(int(n_threads), -(-n // batch_size)))
+    # per thread: its own network view (gradients) and random stream (dropout)
+    workers = [(net if n_threads == 1 else net.worker(), np.random.default_rng(s))
+               for s in seed_seq.spawn(n_threads)]
     loss_curve, val_curve = [], []
     best, best_state, stall = np.inf, None, 0
     wsum = float(w.sum())
@@ -332,31 +362,62 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
     epoch = 0
     n_batches = -(-n // batch_size)
     total_steps = max(max_iter * n_batches, 1)
-    step_no = 0
+    stop = threading.Event()
+
+    def run_batches(worker, dropout_rng, order, batch_numbers, first_step, out):
+        total = 0.0
+        for b in batch_numbers:
+            if stop.is_set():
+                return
+            idx = np.sort(order[b * batch_size:(b + 1) * batch_size])
+            batch = codes[idx]
+            if embedding_dropout > 0:  # some categories become "unknown" (row 0)
+                batch[dropout_rng.random(batch.shape) < embedding_dropout] = 0
+            with np.errstate(all="ignore"):  # divergence is reported below
+                loss = worker.compute_gradients(batch, xnum[idx], y[idx], w[idx],
+                                                dropout_rng)
+                if not np.isfinite(loss):
+                    out["diverged"] = loss
+                    stop.set()
+                    return
+                lr = learning_rate
+                if schedule == "cosine":  # from learning_rate to 0 at max_iter
+                    lr *= 0.5 * (1.0 + math.cos(math.pi * (first_step + b) / total_steps))
+                worker.adam_step(lr, weight_decay, dense=train_dense)
+            total += loss * len(idx)
+        out["total"] = total
+
     try:
         for epoch in range(1, max_iter + 1):
             t0 = time.perf_counter()
             order = rng.permutation(n)
-            total = 0.0
-            for s in range(0, n, batch_size):
-                idx = np.sort(order[s:s + batch_size])
-                batch = codes[idx]
-                if embedding_dropout > 0:  # some categories become "unknown" (row 0)
-                    batch[dropout_rng.random(batch.shape) < embedding_dropout] = 0
-                with np.errstate(all="ignore"):  # divergence is reported below
-                    loss = net.compute_gradients(batch, xnum[idx], y[idx], w[idx],
-                                                 dropout_rng)
-                    if np.isfinite(loss):
-                        lr = learning_rate
-                        if schedule == "cosine":  # from learning_rate to 0 at max_iter
-                            lr *= 0.5 * (1.0 + math.cos(math.pi * step_no / total_steps))
-                        step_no += 1
-                        net.adam_step(lr, weight_decay, dense=train_dense)
-                if not np.isfinite(loss):
+            first_step = (epoch - 1) * n_batches
+            outs = [{} for _ in workers]
+            if n_threads == 1:
+                run_batches(*workers[0], order, range(n_batches), first_step, outs[0])
+            else:
+                threads = [threading.Thread(
+                    target=run_batches,
+                    args=(wk, r, order, range(k, n_batches, n_threads), first_step, outs[k]),
+                    daemon=True) for k, (wk, r) in enumerate(workers)]
+                try:
+                    for th in threads:
+                        th.start()
+                    for th in threads:
+                        while th.is_alive():  # a timed join lets Ctrl-C through
+                            th.join(0.2)
+                finally:
+                    if any(th.is_alive() for th in threads):  # interrupted: stop them
+                        stop.set()
+                    for th in threads:
+                        if th.ident is not None:
+                            th.join()
+            for out in outs:
+                if "diverged" in out:
                     raise FloatingPointError(
-                        f"training diverged (loss={loss}) at epoch {epoch}; lower "
-                        "learning_rate")
-                total += loss * len(idx)
+                        f"training diverged (loss={out['diverged']}) at epoch {epoch}; "
+                        "lower learning_rate")
+            total = sum(out.get("total", 0.0) for out in outs)
             loss_curve.append(total / max(wsum, 1e-300) if wsum > 0 else total / n)
             msg = f"epoch {epoch}: loss {loss_curve[-1]:.5f}"
             if val is not None:
