@@ -905,3 +905,75 @@ def test_neighbor_features_bad_input():
     fitted = nf.fit(rows, y)
     with pytest.raises(ValueError, match="not in X"):
         fitted.transform(rows.drop(columns="kind"))
+
+
+# -- partial_fit -----------------------------------------------------------------
+def test_partial_fit_learns_over_chunks_with_declared_categories():
+    X, y, group = planted(n=4000)
+    shops = sorted(X["shop"].unique())
+    X = X.assign(shop=X["shop"].astype(pd.CategoricalDtype(shops)))
+    late = shops[-1]  # first seen in the second half only
+    first_half = (X["shop"] != late).to_numpy() & (np.arange(len(X)) < 2000)
+    chunks = [(X[first_half], y[first_half]), (X[2000:], y[2000:])]
+    reg = EntityEmbeddingRegressor(random_state=0, **dict(FAST, max_iter=1))
+    for _ in range(8):
+        for Xc, yc in chunks:
+            reg.partial_fit(Xc, yc)
+    assert reg.n_iter_ == 16 and len(reg.loss_curve_) == 16
+    Xt, yt, _ = planted(n=600, seed=1)
+    assert reg.score(Xt.assign(shop=Xt["shop"].astype(X["shop"].dtype)), yt) > 0.9
+    # the declared category has its own trained row, grouped with its kind
+    assert late in list(reg.categories_[0])
+    near = [s for s, _ in reg.most_similar("shop", late, topn=2)]
+    assert all(group[s] == group[late] for s in near)
+    # an undeclared (object) column: categories of the first chunk only
+    plain = EntityEmbeddingRegressor(random_state=0, **FAST)
+    plain.partial_fit(X[first_half].astype({"shop": object}), y[first_half])
+    assert late not in list(plain.categories_[0])
+    plain.partial_fit(X[2000:].astype({"shop": object}), y[2000:])  # unknown row, no error
+    strict = clone(plain).set_params(handle_unknown="error")
+    strict.partial_fit(X[first_half].astype({"shop": object}), y[first_half])
+    with pytest.raises(ValueError, match="unknown|unseen|not seen"):
+        strict.partial_fit(X[2000:].astype({"shop": object}), y[2000:])
+
+
+def test_partial_fit_classifier_classes_and_determinism():
+    X, y, _ = planted(n=1200)
+    labels = np.where(y > 0, "hi", "lo")
+    clf = EntityEmbeddingClassifier(random_state=0, **FAST)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X[:600], labels[:600])
+    assert not hasattr(clf, "classes_")  # the failed first call left it unfitted
+    # a first chunk may miss a class that classes declares
+    only_hi = labels == "hi"
+    one = clone(clf).partial_fit(X[only_hi], labels[only_hi], classes=["lo", "hi"])
+    assert list(one.classes_) == ["hi", "lo"]
+    assert one.predict_proba(X[:5]).shape == (5, 2)
+    clf.partial_fit(X[:600], labels[:600], classes=["lo", "hi"])
+    for _ in range(5):
+        clf.partial_fit(X, labels)
+    assert clf.score(X, labels) > 0.85
+    with pytest.raises(ValueError, match="new classes"):
+        clf.partial_fit(X[:10], np.array(["mid"] * 10))
+    with pytest.raises(ValueError, match="differs"):
+        clf.partial_fit(X[:10], labels[:10], classes=["a", "b"])
+    # same chunks, same seed: same model
+    again = EntityEmbeddingClassifier(random_state=0, **FAST)
+    again.partial_fit(X[:600], labels[:600], classes=["lo", "hi"])
+    for _ in range(5):
+        again.partial_fit(X, labels)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_partial_fit_over_dask_partitions():
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, group = planted(n=3000)
+    frame = X.assign(y=y)
+    ddf = dd.from_pandas(frame, npartitions=4).categorize(columns=["shop"])
+    reg = EntityEmbeddingRegressor(random_state=0, **FAST)
+    for _ in range(4):  # epochs over the partitions, one partition in memory at a time
+        for part in ddf.partitions:
+            chunk = part.compute()
+            reg.partial_fit(chunk.drop(columns="y"), chunk["y"])
+    assert reg.n_iter_ == 16
+    assert reg.score(X, y) > 0.9

@@ -73,7 +73,7 @@ class EntityEmbeddingBase(BaseEstimator):
         p["n_threads"] = resolve_n_threads(self.n_jobs)
         return p
 
-    def _fit_target(self, y, task, warm):
+    def _fit_target(self, y, task, warm, classes=None):
         """The training target of ``task`` ("regression", "binary",
         "multiclass", or "classification": binary or multiclass by the number
         of classes); returns ``(y_fit, n_outputs, task, stratify)``."""
@@ -89,7 +89,7 @@ class EntityEmbeddingBase(BaseEstimator):
                 raise ValueError(f"warm_start=True but y has a different number of outputs "
                                  f"than the {self.n_outputs_} of the previous fit")
             return (y - self._y_mean) / self._y_scale, self.n_outputs_, task, None
-        classes = getattr(self, "classes_", None) if warm else None
+        classes = getattr(self, "classes_", None) if warm else classes
         y_fit, self.classes_, n_outputs, task = encode_classes(
             y, classes, None if task == "classification" else task)
         self.n_outputs_ = n_outputs if task == "multilabel" else 1
@@ -130,9 +130,11 @@ class EntityEmbeddingBase(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         return str(names[j]) if names is not None else f"x{j}"
 
-    def _fit_categories(self, columns, n_samples):
+    def _fit_categories(self, columns, n_samples, declared=False):
         min_count = check_min_frequency(self.min_frequency, n_samples)
-        return [ColumnCategories(col, min_count) for col in columns]
+        if declared and self.min_frequency is None:
+            min_count = 0  # a declared category keeps its own row before it is seen
+        return [ColumnCategories(col, min_count, declared) for col in columns]
 
     def _encode(self, columns, n_samples):
         codes = np.zeros((n_samples, len(columns)), dtype=np.int32)
@@ -142,10 +144,15 @@ class EntityEmbeddingBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------------
     def _train(self, params, codes, xnum, y, sample_weight, task, n_outputs, rng,
-               stratify=None):
+               stratify=None, partial=False):
         dims = self._embedding_dims(self._cat_names, self._categories)
         n_rows = [c.n_rows for c in self._categories]
-        net = getattr(self, "_net", None) if params["warm_start"] else None
+        if partial:  # one epoch over these rows, constant step, no validation
+            params = {**params, "max_iter": 1, "early_stopping": False}
+            if hasattr(self, "_net"):  # later calls: counts behind the mean row
+                for j, cats in enumerate(self._categories):
+                    cats.add_counts(codes[:, j])
+        net = getattr(self, "_net", None) if params["warm_start"] or partial else None
         if net is not None:
             want = (tuple(n_rows), tuple(dims), xnum.shape[1],
                     (*params["hidden_layer_sizes"], n_outputs), task)
@@ -192,7 +199,11 @@ class EntityEmbeddingBase(BaseEstimator):
                 tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
                 weight_decay=params["weight_decay"],
                 embedding_dropout=params["embedding_dropout"],
-                schedule=self.learning_rate_schedule, n_threads=params["n_threads"])
+                schedule="constant" if partial else self.learning_rate_schedule,
+                n_threads=params["n_threads"])
+        if partial and hasattr(self, "loss_curve_"):
+            hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]
+            hist["n_iter"] += self.n_iter_
         self._set_unknown_rows(net, params)
         self.embedding_dims_ = dims
         self.loss_curve_ = hist["loss_curve"]

@@ -37,14 +37,19 @@ class ColumnCategories:
     infrequent : ndarray of bool
     """
 
-    def __init__(self, col, min_count):
+    def __init__(self, col, min_count, declared=False):
         series = _as_series(col)
         missing = series.isna().to_numpy()
         present = series[~missing]
-        try:
-            codes, uniques = pd.factorize(present, sort=True)
-        except TypeError:  # mixed, unorderable types: order of appearance
-            codes, uniques = pd.factorize(present, sort=False)
+        if declared and isinstance(series.dtype, pd.CategoricalDtype):
+            # every category of the dtype, seen in this column or not (partial_fit)
+            uniques = series.cat.categories
+            codes = uniques.get_indexer(present)
+        else:
+            try:
+                codes, uniques = pd.factorize(present, sort=True)
+            except TypeError:  # mixed, unorderable types: order of appearance
+                codes, uniques = pd.factorize(present, sort=False)
         cats = np.asarray(uniques)
         counts = np.bincount(codes, minlength=len(cats)).astype(np.int64)
         self.has_missing = bool(missing.any())
@@ -61,6 +66,13 @@ class ColumnCategories:
         self.rows = rows
         self.n_rows = int((~self.infrequent).sum()) + 1
         self._index = None
+
+    def add_counts(self, rows):
+        """Count the table ``rows`` of more training rows (``partial_fit``):
+        each frequent category owns one row, so its count follows."""
+        per_row = np.bincount(rows, minlength=self.n_rows)
+        own = ~self.infrequent
+        self.counts[own] += per_row[self.rows[own]]
 
     @property
     def index(self):

@@ -139,7 +139,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         return check_array(xnum, dtype=np.float64, input_name="X",
                            ensure_min_features=0)
 
-    def _prepare(self, X, fit=False, warm=False):
+    def _prepare(self, X, fit=False, warm=False, declared=False):
         X = to_pandas(X)
         columns, n = self._columns(X, reset=fit and not warm)
         if fit and not warm:
@@ -152,7 +152,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._x_scale = np.where(std > 0, std, 1.0)
             self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
                 self.is_categorical_)]
-            self._categories = self._fit_categories(cat_cols, n)
+            self._categories = self._fit_categories(cat_cols, n, declared)
         xnum = ((xnum - self._x_mean) / self._x_scale).astype(np.float32)
         codes = self._encode(cat_cols, n)
         return codes, xnum, n
@@ -189,6 +189,74 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                     stratify)
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of training on the rows given, continuing the network.
+
+        For data that does not fit in memory (Parquet or Dask partitions,
+        chunks of a CSV): call it on each chunk, for as many passes over the
+        chunks as wanted.  The first call fixes what later calls build on:
+
+        - the categories of each categorical column: the values of the first
+          chunk, or, for a pandas ``category`` dtype, all of the dtype's
+          categories (declare them up front, e.g. with
+          ``dask.dataframe.DataFrame.categorize()`` or
+          ``astype(pd.CategoricalDtype(all_values))``, so that a category first
+          met in a later chunk has a row of its own); later unseen categories
+          get the shared unknown row (``handle_unknown="error"`` raises);
+        - the scaling of numeric columns and of the regression target;
+        - the classes (``classes``, required on the first call of a
+          classifier with 1-D labels, as for
+          :class:`~sklearn.linear_model.SGDClassifier`).
+
+        Each call is one epoch over its rows with the constant
+        ``learning_rate`` (no schedule, no early stopping: ``max_iter``,
+        ``learning_rate_schedule`` and ``early_stopping`` apply to ``fit``).
+        Shuffle rows across chunks if they are ordered.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like, default=None
+            All class labels (classifier, first call).
+
+        Returns
+        -------
+        self
+        """
+        params = self._check_params()
+        first = not hasattr(self, "_net")
+        if y is not None:
+            check_consistent_length(X, y)
+        if first or not hasattr(self, "_partial_rng"):  # (partial_fit after fit too)
+            self._partial_rng = check_random_state(self.random_state)
+        if first:
+            classes = self._check_partial_classes(y, classes)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={list(classes)} differs from the first call's "
+                             f"{list(self.classes_)}")
+        try:
+            y_fit, n_outputs, task, _ = self._fit_target(
+                y, self._task, warm=not first, classes=classes)
+            codes, xnum, n = self._prepare(X, fit=first, declared=True)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
+                                                     ensure_non_negative=True)
+            self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs,
+                        self._partial_rng, partial=True)
+        except BaseException:
+            if first:  # a failed first call leaves the estimator unfitted
+                for name in [k for k in self.__dict__ if k not in self.get_params(False)]:
+                    del self.__dict__[name]
+            raise
+        self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
+        return self
+
+    def _check_partial_classes(self, y, classes):
+        return None
 
     def _raw(self, X):
         check_is_fitted(self, "_net")
@@ -310,6 +378,18 @@ class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
 
     __doc__ = fill(__doc__, _PARAMETERS, ["classes_", *_ATTRIBUTES])
     _task = "classification"
+
+    def _check_partial_classes(self, y, classes):
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:  # label indicator: its columns
+            return None
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit "
+                             "(all class labels, as for SGDClassifier)")
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise ValueError(f"classes must hold at least 2 labels, got {classes.tolist()}")
+        return classes
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns as

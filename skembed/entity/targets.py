@@ -64,7 +64,9 @@ def encode_classes(y, classes=None, task=None):
     if classes is not None:
         new = np.setdiff1d(np.unique(y), classes)
         if len(new):
-            raise ValueError(f"warm_start=True but y has new classes {new.tolist()}")
+            raise ValueError(f"y has new classes {new.tolist()}, not among the classes "
+                             f"fixed by the first fit ({classes.tolist()}; warm_start or "
+                             "partial_fit)")
         y_enc = np.searchsorted(classes, y)
     else:
         encoder = LabelEncoder()
