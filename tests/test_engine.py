@@ -13,6 +13,8 @@ from skembed.word2vec import (
     init_state,
     train,
 )
+from skembed.word2vec.trainer import aligned_pieces
+from skembed.word2vec.vocab import EncodedCorpus
 from skembed.word2vec.kernels import (
     HOT_ROWS,
     _load_hot,
@@ -157,6 +159,75 @@ def test_window_limits_context():
 
     assert pair_score(5) > 0.5
     assert pair_score(1) < -0.5
+
+
+class _CutCorpus:
+    """An encoded corpus served as pieces cut at the given sentences."""
+
+    def __init__(self, whole, cuts):
+        self.whole, self.cuts = whole, cuts
+
+    def pieces(self, epoch=0):
+        for a, b in zip(self.cuts[:-1], self.cuts[1:], strict=True):
+            s = self.whole.starts
+            yield EncodedCorpus(self.whole.tokens[s[a]:s[b]], s[a:b + 1] - s[a],
+                                np.zeros(b - a, np.int64), b - a, int(s[b] - s[a]))
+
+
+def _random_corpus(seed=0):
+    rng = np.random.RandomState(seed)
+    # sentence lengths from 1 to 10,000 (the longest a sentence gets) around the
+    # 10,000-token chunk marks
+    lengths = np.concatenate([rng.randint(1, 60, 400), [10_000, 9_999, 1, 10_000],
+                              rng.randint(1, 3000, 20)])
+    docs = [[f"w{k}" for k in rng.randint(0, 50, n)] for n in lengths]
+    counter, total, _ = count_keys(docs)
+    vocab = finalize_vocab(counter, total, min_count=1)
+    return vocab, encode_corpus(docs, vocab.key_to_index)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_aligned_pieces_recut_any_split_at_the_chunks_of_the_whole(seed):
+    _, whole = _random_corpus()
+    rng = np.random.RandomState(seed)
+    n = whole.n_sentences
+    # cuts anywhere, including empty and one-sentence pieces
+    cuts = np.unique(np.concatenate([[0, n], rng.randint(0, n + 1, 12), [5, 5, 6]]))
+    cuts = np.insert(cuts, 3, cuts[2])  # an empty piece
+    pieces = list(aligned_pieces(_CutCorpus(whole, cuts).pieces()))
+    # the same token stream, each piece starting where the whole has a chunk
+    np.testing.assert_array_equal(np.concatenate([p.tokens for p, _ in pieces]), whole.tokens)
+    chunk_starts = chunk_boundaries(whole.starts)
+    boundaries = set(whole.starts[chunk_starts].tolist())
+    position = 0
+    for piece, offset in pieces:
+        assert offset == position and offset in boundaries
+        local = chunk_boundaries(piece.starts, token_offset=offset)
+        assert set((piece.starts[local] + offset).tolist()) <= boundaries
+        position += int(piece.starts[-1])
+    assert position == whole.starts[-1]
+
+
+@pytest.mark.parametrize("mode", ["cbow-ns", "sg-hs+ns"])
+def test_training_does_not_depend_on_how_the_corpus_is_cut(mode):
+    """One thread: the pieces a streamed corpus yields (files, Dask
+    partitions) give bit-identical vectors to the whole corpus at once."""
+    vocab, whole = _random_corpus()
+    config = Word2VecConfig(vector_size=8, epochs=2, sample=1e-3, **MODES[mode])
+    n = whole.n_sentences
+    results = []
+    for cuts in ([0, n], [0, 1, 2, 50, 51, 300, 402, 403, n],
+                 np.linspace(0, n, 9).astype(int)):
+        rng = np.random.RandomState(0)
+        state = init_state(len(vocab), 8, rng)
+        corpus = _CutCorpus(whole, np.asarray(cuts))
+        train(corpus, vocab.counts, config, state, rng, words_per_epoch=int(whole.starts[-1]))
+        results.append(state)
+    for other in results[1:]:
+        np.testing.assert_array_equal(other.syn0, results[0].syn0)
+        np.testing.assert_array_equal(other.syn1neg, results[0].syn1neg)
+        np.testing.assert_array_equal(other.syn1, results[0].syn1)
+        assert other.loss_history == results[0].loss_history
 
 
 def test_chunk_boundaries_cover_all_sentences():

@@ -645,11 +645,14 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
 
 
 def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t, opt,
-                  word_offset, seed, n_threads, max_len):
+                  word_offset, seed, chunk_base, n_threads, max_len):
     """Train the chunks of slots ``c_begin..c_end`` of ``order``; thread t
     takes slots t, t+n, ...  (``c_begin`` a multiple of n; slots holding -1
     are padding).  Chunk ``c`` trains at schedule position ``word_offset +
     offsets[c]``: where it falls in the training order, not in the corpus.
+    Its random stream is seeded from ``(seed, chunk_base + c)``: ``chunk_base``
+    is the number of chunks of the epoch in earlier pieces, so a chunk draws
+    the same numbers however the corpus is cut into pieces.
 
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words) as arrays, so the float64 loss is summed without races.
@@ -691,7 +694,7 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
             c = order[slot]
             if c < 0:
                 continue
-            chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(c) * _GOLDEN))
+            chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(chunk_base + c) * _GOLDEN))
             # position of the chunk's first token in the training order
             offset = word_offset + offsets[c] - starts[chunk_starts[c]]
             cl, nt, ne, nw = TRAIN_CHUNK(w, tokens, starts, chunk_starts[c],
@@ -742,8 +745,14 @@ train_chunks_parallel_subwords = njit(**_PARALLEL)(
              TRAIN_CHUNK=train_chunk_subwords))
 
 
-def chunk_boundaries(starts, chunk_words=10_000):
+def chunk_boundaries(starts, chunk_words=10_000, token_offset=0):
     """Group consecutive sentences into chunks of about ``chunk_words`` tokens.
+
+    A chunk starts at the first sentence whose start reaches a multiple of
+    ``chunk_words`` in the epoch's token stream; ``token_offset`` is the
+    position of ``starts[0]`` in that stream (a piece of a streamed corpus),
+    so the chunks of a piece that starts at a chunk boundary are the chunks
+    the whole corpus would have there.
 
     Returns sentence indices ``chunk_starts`` (n_chunks + 1).
     """
@@ -752,7 +761,8 @@ def chunk_boundaries(starts, chunk_words=10_000):
         return np.zeros(1, np.int64)
     # chunk k starts at the first sentence whose start passes k * chunk_words
     total = starts[-1]
-    marks = np.arange(0, total, chunk_words, dtype=np.int64)
+    first_mark = -(-int(token_offset) // chunk_words) * chunk_words - int(token_offset)
+    marks = np.arange(first_mark, total, chunk_words, dtype=np.int64)
     first = np.searchsorted(starts[:-1], marks, side="left")
     bounds = np.unique(np.concatenate(([0], first, [n_sent])))
     return bounds.astype(np.int64)

@@ -191,6 +191,90 @@ def _output_tables(counts, config):
     return keep, threshold, alias, codes, points, code_lens
 
 
+# tokens per chunk of the kernels (a chunk is the unit of work of a thread
+# and has its own random stream)
+CHUNK_WORDS = 10_000
+
+
+class _Piece:
+    """Sentences to train: ``tokens`` and their boundaries ``starts``."""
+
+    __slots__ = ("tokens", "starts")
+
+    def __init__(self, tokens, starts):
+        self.tokens, self.starts = tokens, starts
+
+
+def _cut(tokens, starts, a, b):
+    """Sentences ``a..b-1`` of a piece (the tokens a view, starts rebased)."""
+    return tokens[starts[a]:starts[b]], starts[a:b + 1] - starts[a]
+
+
+def aligned_pieces(pieces, chunk_words=CHUNK_WORDS):
+    """Yield ``(piece, offset)``: the sentences of ``pieces`` re-cut at the
+    chunk boundaries of the whole epoch, ``offset`` the number of tokens of
+    the epoch before the piece.
+
+    Why: a chunk's random stream is seeded by its index in the epoch and its
+    learning rate by its token position (:func:`train`), so if every piece
+    starts at a chunk boundary of the whole token stream, the kernels see the
+    same chunks with the same seeds however a corpus cuts its stream into
+    pieces (one array in memory, text-file chunks, Dask partitions): with one
+    thread, training depends on the encoded sentences alone.  A chunk starts
+    at the first sentence whose start reaches a multiple of ``chunk_words``
+    (:func:`~skembed.word2vec.kernels.chunk_boundaries`), so the cut between
+    two sentences is a boundary when a multiple lies in ``(start of the
+    first, start of the second]``: known from the two starts alone.  The
+    sentences after a piece's last boundary (at most about ``chunk_words``
+    tokens plus one sentence) are carried into the next piece; the last
+    piece's end is the end of the stream, a boundary.  A single piece (a
+    corpus in memory) is yielded as it is.
+    """
+    position = 0  # tokens yielded so far
+    carry = None  # (tokens, starts) after the last boundary seen
+    iterator = iter(pieces)
+    following = next(iterator, None)
+    while following is not None:
+        piece, following = following, next(iterator, None)
+        if piece.n_sentences == 0:
+            continue
+        tokens, starts = piece.tokens, piece.starts
+        n = len(starts) - 1
+        carried = 0 if carry is None else int(carry[1][-1])
+        if following is None:
+            first = last = n
+        else:
+            mark = (position + carried + starts) // chunk_words
+            cuts = np.flatnonzero(mark[1:] > mark[:-1]) + 1
+            if len(cuts) == 0:  # no boundary yet: all of it waits
+                if carry is None:
+                    carry = (tokens.copy(), starts.copy())
+                else:
+                    carry = (np.concatenate([carry[0], tokens]),
+                             np.concatenate([carry[1][:-1], starts + carried]))
+                continue
+            first, last = int(cuts[0]), int(cuts[-1])
+        if carry is not None:  # the carried sentences and the piece's head
+            head_tokens, head_starts = _cut(tokens, starts, 0, first)
+            yield _Piece(np.concatenate([carry[0], head_tokens]),
+                         np.concatenate([carry[1][:-1], head_starts + carried])), position
+            position += carried + int(head_starts[-1])
+            carry, begin = None, first
+        else:
+            begin = 0
+        if last > begin:
+            if begin == 0 and last == n:
+                yield piece, position
+            else:
+                yield _Piece(*_cut(tokens, starts, begin, last)), position
+            position += int(starts[last] - starts[begin])
+        if last < n:
+            tail_tokens, tail_starts = _cut(tokens, starts, last, n)
+            carry = (tail_tokens.copy(), tail_starts)
+    if carry is not None:
+        yield _Piece(*carry), position
+
+
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
           alpha_start=None, alpha_end=None, words_per_epoch=None, raw_words_per_epoch=None):
     """Run ``config.epochs`` epochs over ``corpus``, updating ``state`` in place.
@@ -272,13 +356,12 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             n_examples = 0
             n_tracked = 0
             n_effective = 0
-            offset = 0  # known words of this epoch before the current piece
-            for p, piece in enumerate(pieces(epoch)):
-                if piece.n_sentences == 0:
-                    continue
-                # distinct random streams per (epoch, piece, chunk)
-                seed = (epoch_seed * 2654435761 + p * 0x9E3779B97F4A7C15) % (2**63)
-                chunk_starts = kernels.chunk_boundaries(piece.starts)
+            # distinct random streams per (epoch, chunk of the epoch)
+            seed = (epoch_seed * 2654435761) % (2**63)
+            chunk_base = 0  # chunks of this epoch in earlier pieces
+            for piece, offset in aligned_pieces(pieces(epoch)):
+                # offset: known words of this epoch before the piece
+                chunk_starts = kernels.chunk_boundaries(piece.starts, CHUNK_WORDS, offset)
                 order, offsets = kernels.stripe_order(piece.starts, chunk_starts, n_threads)
                 n_rows = len(order) // n_threads
                 max_len = max(min(int(np.max(np.diff(piece.starts))), MAX_SENTENCE_LEN), 1)
@@ -292,7 +375,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     losses, tracked, examples, effective = run(
                         weights, piece.tokens, piece.starts, chunk_starts, order, offsets,
                         c0, c1, tables, options, float(epoch * n_words + offset), seed,
-                        n_threads, max_len)
+                        chunk_base, n_threads, max_len)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
@@ -304,7 +387,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                         bar.set_postfix(epoch=epoch + 1,
                                         loss=f"{loss / max(n_tracked, 1):.4f}", refresh=False)
                         bar.update(done)
-                offset += int(piece.starts[-1])
+                chunk_base += len(chunk_starts) - 1
             mean_loss = loss / max(n_tracked, 1)  # estimated on a sample of examples
             state.loss_history.append(mean_loss)
             state.effective_words.append(n_effective)
