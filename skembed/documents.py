@@ -8,6 +8,7 @@ training documents by :meth:`DocumentVectorsMixin._learn_pooling`; the
 kernels are in :mod:`skembed.pooling`.
 """
 
+import functools
 import re
 
 import numpy as np
@@ -15,16 +16,18 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import dask_aware, document_partitions
 from ._threads import numba_threads
 from .pooling import (
     document_weights,
     first_principal_axis,
+    pieces_principal_axis,
     pool_pieces,
     pool_vectors,
     remove_component,
     smooth_idf,
 )
-from .word2vec import TextFileCorpus
+from .word2vec import DaskCorpus, TextFileCorpus
 from .word2vec.corpus import check_paths
 from .word2vec.vocab import encode_ids
 
@@ -56,12 +59,19 @@ def _as_documents(X):
     return docs
 
 
+def tokenize_partition(partition, tokenize):
+    """The documents of one partition of a Dask collection as token lists
+    (runs on the workers; ``tokenize`` from ``_tokenizer()``)."""
+    return [tokenize(doc, i) for i, doc in enumerate(_as_documents(partition))]
 
+
+@dask_aware(methods=("transform", "fit_transform"))
 class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     """Tokenizing (``lowercase``, ``token_pattern``, ``input``) and pooling
     (``doc_vector``) for estimators whose word vectors are ``self._table()``
     (a :class:`~skembed.KeyedVectors`); ``transform``, feature names and
-    ``set_output`` come with it."""
+    ``set_output`` come with it, and ``transform`` takes Dask collections
+    (:mod:`skembed._dask`)."""
 
     def _tokenizer(self):
         try:
@@ -88,6 +98,16 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
         tokenize.text = tokenize_text
         return tokenize
+
+    def _dask_corpus(self, X, track_documents=True):
+        """A Dask Bag or Series of documents as a corpus tokenized, counted
+        and encoded on the workers."""
+        if self.input == "filename":
+            raise ValueError("input='filename' takes a list of paths; give a Dask collection "
+                             "of documents with input='content' (e.g. dask.bag.read_text)")
+        prepare = functools.partial(tokenize_partition, tokenize=self._tokenizer())
+        return DaskCorpus(document_partitions(X, what="documents (strings or token lists)"),
+                          prepare, track_documents=track_documents)
 
     def _tokenize(self, X, check_tokens):
         docs = _as_documents(X)
@@ -120,6 +140,9 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         if not streamed or self.doc_vector == "sif":
             weights = document_weights("sif", self._counts)
             vectors = self._table().vectors
+            if isinstance(corpus, DaskCorpus):  # one more pass over the spilled ids
+                self.sif_component_ = pieces_principal_axis(corpus.pieces(), weights, vectors)
+                return
             if streamed:
                 pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
             else:
@@ -209,7 +232,11 @@ def _check_string_keys(corpus):
 
     def check(keys):
         if not all(isinstance(k, str) for k in keys):
-            _check_tokens(corpus.sequences)
+            if corpus.sequences is not None:
+                _check_tokens(corpus.sequences)  # names the document
+            bad = next(k for k in keys if not isinstance(k, str))
+            raise TypeError(f"a document contains a token of type {type(bad).__name__} "
+                            f"({bad!r}); tokens must be strings")
 
     return check
 

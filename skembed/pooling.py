@@ -111,11 +111,27 @@ def document_weights(rule, counts, idf=None):
 def first_principal_axis(X):
     """First right singular vector of the uncentred rows of X (unit norm),
     from the small Gram matrix; zeros when X is all zero."""
-    gram = X.T.astype(np.float64) @ X.astype(np.float64)
+    return _gram_axis(X.T.astype(np.float64) @ X.astype(np.float64))
+
+
+def _gram_axis(gram):
     if not np.any(gram):
-        return np.zeros(X.shape[1], np.float32)
+        return np.zeros(gram.shape[0], np.float32)
     _, vecs = np.linalg.eigh(gram)
     return vecs[:, -1].astype(np.float32)
+
+
+def pieces_principal_axis(pieces, weights, vectors):
+    """:func:`first_principal_axis` of the SIF-pooled documents of encoded
+    pieces (each holding whole documents), their Gram matrix summed piece by
+    piece: memory holds one piece's documents, not all of them (the sum
+    rounds differently from one product, by about 1e-16 relative)."""
+    gram = np.zeros((vectors.shape[1], vectors.shape[1]))
+    for piece in pieces:
+        pooled = pool_vectors(piece.tokens, piece.document_starts(), weights, vectors,
+                              False).astype(np.float64)
+        gram += pooled.T @ pooled
+    return _gram_axis(gram)
 
 
 def remove_component(out, component):

@@ -19,13 +19,14 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import dask_aware, dask_kind, document_partitions
 from ._fitting import unfitted_on_error
 from ._frames import to_pandas
 from ._threads import numba_threads, resolve_n_threads
 from ._validation import WORD2VEC_PARAMETERS, PretrainedMixin
 from .keyed_vectors import KeyedVectors
 from .pooling import pool_vectors
-from .word2vec import SequenceCorpus, Word2VecConfig, fit_corpus
+from .word2vec import DaskCorpus, SequenceCorpus, Word2VecConfig, fit_corpus
 from .word2vec.vocab import MAX_SENTENCE_LEN, encode_ids
 
 __all__ = ["ItemSequenceEmbedder", "sequences_from_events"]
@@ -52,6 +53,11 @@ def as_sequences(X, name="X"):
         if X.shape[1] != 1:
             raise ValueError(f"{name} has {X.shape[1]} columns; pass one column of sequences")
         X = X.iloc[:, 0]
+    if isinstance(X, pd.Series) and isinstance(X.dtype, pd.StringDtype):
+        raise TypeError(
+            f"{name} holds strings ({X.dtype}), not sequences of item ids.  (A Dask Series of "
+            "lists made by dask.dataframe.from_pandas gets its lists turned into strings "
+            "unless dask.config.set({'dataframe.convert-string': False}) is in effect.)")
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object:
         return [row.tolist() for row in X]  # equal-length sequences as a 2-D array
     try:
@@ -73,6 +79,7 @@ def as_sequences(X, name="X"):
     return out
 
 
+@dask_aware(methods=("transform", "fit_transform"))
 class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                            BaseEstimator):
     """Item vectors from sequences of interactions (item2vec, Pin2Vec).
@@ -122,7 +129,8 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         Half-life in positions of the recency profile.
 {pretrained}
     n_jobs : int or None, default=None
-        Training threads; ``None`` means 1, ``-1`` all cores.
+        Training threads; ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
 
@@ -208,9 +216,13 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
 
         Parameters
         ----------
-        X : sequence of sequences of hashable
+        X : sequence of sequences of hashable, or dask Bag or Series
             Item ids in interaction order (lists, arrays, or a pandas Series
-            of lists).  Empty sequences are skipped.
+            of lists).  Empty sequences are skipped.  A Dask Bag or Series
+            of sequences is counted and encoded on the workers and streamed
+            here for training (:class:`~skembed.word2vec.DaskCorpus`): the
+            same vocabulary, and with ``n_jobs=1`` the same vectors, as the
+            in-memory fit of the computed sequences.
         y : None
             Ignored.
 
@@ -248,19 +260,29 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X, update):
-        sequences = [s for s in as_sequences(X) if len(s) > 0]
-        if not sequences:
+        if dask_kind(X) is not None:  # counted and encoded on the workers
+            partitions = document_partitions(X, what="item sequences")
+            if dask_kind(X) != "bag":
+                as_sequences(X._meta)  # the column's type, before any work
+            corpus = DaskCorpus(partitions, as_sequences)
+            _, total, _, longest = corpus.summary()
+        else:
+            sequences = [s for s in as_sequences(X) if len(s) > 0]
+            corpus = SequenceCorpus(sequences)
+            total = sum(map(len, sequences))
+            longest = max(map(len, sequences), default=0)
+        if total == 0:
             raise ValueError("X contains no non-empty sequence: fit needs at least one "
                              "sequence with an item")
         overrides = {}
         if self.window == "all":
-            longest = min(max(map(len, sequences)), MAX_SENTENCE_LEN)
+            longest = min(longest, MAX_SENTENCE_LEN)
             overrides = {"window": max(longest - 1, 1), "shrink_windows": False}
         config = Word2VecConfig.from_params(self.get_params(), **overrides)
         rng = self._rng if update else check_random_state(self.random_state)
         try:
             vocab, state = fit_corpus(
-                SequenceCorpus(sequences), config, rng, min_count=self.min_count,
+                corpus, config, rng, min_count=self.min_count,
                 init_vectors=None if update else self._init_vectors(),
                 lock_factor=float(self.lock_factor),
                 vocab=self._vocab if update else None,
@@ -269,6 +291,8 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
                 name="ItemSequenceEmbedder", check_keys=check_item_ids)
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
+        finally:
+            corpus.close()
         self._vocab, self._state, self._rng = vocab, state, rng
         state.syn0.setflags(write=False)  # shared with wv_ until a partial_fit copies it
         self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
@@ -348,8 +372,9 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
 
     Parameters
     ----------
-    df : pandas.DataFrame or polars.DataFrame
-        One row per interaction.
+    df : pandas.DataFrame, polars.DataFrame or dask.dataframe.DataFrame
+        One row per interaction.  A Dask DataFrame gives lazy results (see
+        Returns).
     user_col, item_col : str
         Columns with the user (or session) id and the item id.
     time_col : str, optional
@@ -366,10 +391,23 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     Returns
     -------
     sequences : list of list
-        Item ids in time order.
+        Item ids in time order, users in sorted order.
     keys : list
         The user id of each sequence, or ``(user, session_number)`` tuples
         when ``session_gap`` is given.
+
+    With a Dask DataFrame, ``sequences`` and ``keys`` are two Dask Series
+    of the same partitions, indexed by user id (sorted, known divisions):
+    the log is sorted by user with ``set_index`` (a shuffle; finding its
+    divisions reads the user column once at call time), then each
+    partition, which holds all the events of its users, is turned into
+    sequences as above.  Row order for ties is the order in the Dask
+    DataFrame (partition, then row), so the computed values equal the
+    in-memory result of the computed log.  ``sequences`` goes straight to
+    :meth:`ItemSequenceEmbedder.fit` or a recommender's ``recommend``
+    (whose result is then indexed by user); compute both at once with
+    ``dask.compute(sequences, keys)`` to sort once.  Missing times are
+    reported when the partitions are computed.
 
     Examples
     --------
@@ -380,10 +418,14 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     >>> sequences_from_events(log, "user", "item", "t", session_gap=600)
     ([['a', 'b'], ['d'], ['c']], [(1, 0), (1, 1), (2, 0)])
     """
-    df = to_pandas(df)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas (or polars) DataFrame, got "
-                        f"{type(df).__module__}.{type(df).__name__}")
+    kind = dask_kind(df)
+    if kind is None:
+        df = to_pandas(df)
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"df must be a pandas (or polars or Dask) DataFrame, got "
+                            f"{type(df).__module__}.{type(df).__name__}")
+    elif kind != "frame":
+        raise TypeError(f"df must be a Dask DataFrame, got a Dask {type(df).__name__}")
     cols = [user_col, item_col] + ([time_col] if time_col is not None else [])
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -391,19 +433,32 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     if session_gap is not None and time_col is None:
         raise ValueError("session_gap needs time_col to measure gaps between events")
     data = df[cols]
+    meta = data._meta if kind else data
     if time_col is not None:
-        t = data[time_col]
-        if t.isna().any():
-            raise ValueError(f"{time_col} has {int(t.isna().sum())} missing times (NaT/NaN); "
-                             "drop or fill them first: they cannot be placed in time")
-        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_datetime64_any_dtype(t)):
-            raise TypeError(f"{time_col} holds {t.dtype} values, which would sort as text; "
-                            "convert it first, e.g. pandas.to_datetime(df[time_col], "
-                            "format=...)")
+        _check_times(meta, time_col, check_missing=kind is None)
     gap = None
     if session_gap is not None:
-        gap = _session_gap(session_gap, data[time_col])
-    sort_cols = [user_col] + ([time_col] if time_col is not None else [])
+        gap = _session_gap(session_gap, meta[time_col])
+    if kind is None:
+        return _sequences(data, user_col, item_col, time_col, gap)
+    return _dask_sequences(data, user_col, item_col, time_col, gap)
+
+
+def _check_times(data, time_col, check_missing=True):
+    t = data[time_col]
+    if check_missing and t.isna().any():
+        raise ValueError(f"{time_col} has {int(t.isna().sum())} missing times (NaT/NaN); "
+                         "drop or fill them first: they cannot be placed in time")
+    if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_datetime64_any_dtype(t)):
+        raise TypeError(f"{time_col} holds {t.dtype} values, which would sort as text; "
+                        "convert it first, e.g. pandas.to_datetime(df[time_col], "
+                        "format=...)")
+
+
+def _sequences(data, user_col, item_col, time_col, gap, order_cols=()):
+    """The sequences and keys of an event log (``order_cols`` break ties in
+    time after the row order of ``data``)."""
+    sort_cols = [user_col] + ([time_col] if time_col is not None else []) + list(order_cols)
     data = data.sort_values(sort_cols, kind="stable")
     users = data[user_col].to_numpy()
     items = data[item_col].tolist()
@@ -424,7 +479,7 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
     starts = np.flatnonzero(boundary)
     ends = np.append(starts[1:], n)
     sequences = [items[s:e] for s, e in zip(starts, ends, strict=True)]
-    if session_gap is None:
+    if gap is None:
         keys = [users[s].item() if hasattr(users[s], "item") else users[s] for s in starts]
     else:
         session_no = np.cumsum(boundary) - 1
@@ -435,3 +490,40 @@ def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=Non
             u = users[s].item() if hasattr(users[s], "item") else users[s]
             keys.append((u, int(session_no[s] - first_session[user_index[s]])))
     return sequences, keys
+
+
+# columns that keep the row order of a Dask event log through the shuffle
+_PART, _ROW = "__skembed_partition", "__skembed_row"
+
+
+def _with_position(part, partition_info=None):
+    number = partition_info["number"] if partition_info is not None else 0
+    return part.assign(**{_PART: np.int64(number),
+                          _ROW: np.arange(len(part), dtype=np.int64)})
+
+
+def _partition_sequences(part, user_col, item_col, time_col, gap, index_dtype):
+    """One partition of a Dask log sorted by user: its sequences and keys,
+    indexed by user."""
+    data = part.reset_index()
+    if time_col is not None:
+        _check_times(data, time_col)
+    sequences, keys = _sequences(data, user_col, item_col, time_col, gap,
+                                 order_cols=(_PART, _ROW))
+    users = [k[0] for k in keys] if gap is not None else keys
+    index = pd.Index(users, dtype=index_dtype, name=user_col)
+    return pd.DataFrame({"sequence": pd.Series(sequences, dtype=object, index=index),
+                         "key": pd.Series(keys, dtype=object, index=index)})
+
+
+def _dask_sequences(data, user_col, item_col, time_col, gap):
+    positioned = data.map_partitions(
+        _with_position, meta=_with_position(data._meta))
+    by_user = positioned.set_index(user_col)
+    index_dtype = by_user._meta.index.dtype
+    meta = pd.DataFrame({"sequence": pd.Series([], dtype=object),
+                         "key": pd.Series([], dtype=object)},
+                        index=pd.Index([], dtype=index_dtype, name=user_col))
+    result = by_user.map_partitions(_partition_sequences, user_col, item_col, time_col, gap,
+                                    index_dtype, meta=meta)
+    return result["sequence"], result["key"]

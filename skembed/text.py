@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import dask_aware, dask_kind
 from ._fitting import unfitted_on_error
 from ._threads import resolve_n_threads
 from ._validation import FLAG, WORD2VEC_PARAMETERS, PretrainedMixin
@@ -26,6 +27,7 @@ from .word2vec.subwords import subword_vectors
 __all__ = ["Word2VecTransformer"]
 
 
+@dask_aware(methods=("fit_transform",))
 class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
     """Learn word2vec vectors from text and turn documents into vectors.
 
@@ -121,7 +123,8 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         training state and ``wv_`` until a ``partial_fit`` copies it).
 {pretrained}
     n_jobs : int or None, default=None
-        Training threads (hogwild); ``None`` means 1, ``-1`` all cores.
+        Training threads (hogwild); ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and sampling.  With an int and ``n_jobs=1`` two
         fits give bit-identical vectors.
@@ -250,11 +253,15 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : iterable of str or of list of str
+        X : iterable of str or of list of str, or dask Bag or Series
             Documents: raw strings (tokenized with ``token_pattern``) or
             lists of tokens.  A single text column (1-column DataFrame or
             2-D array) is accepted too.  With ``input="filename"``: a list of
-            paths to text files.
+            paths to text files.  A Dask Bag or Series of documents is
+            tokenized, counted and encoded on the workers and streamed here
+            for training (:class:`~skembed.word2vec.DaskCorpus`): the same
+            vocabulary, and with ``n_jobs=1`` the same vectors, as the
+            in-memory fit of the computed documents.
         y : None
             Ignored.
 
@@ -329,7 +336,18 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         return self._pool(corpus.encoded.tokens, corpus.encoded.document_starts())
 
     def _corpus(self, X):
-        """X as a corpus of the engine: token lists in memory, or files."""
+        """X as a corpus of the engine: token lists in memory, files, or the
+        partitions of a Dask collection."""
+        if dask_kind(X) is not None:
+            corpus = self._dask_corpus(X)
+            _, total, n_documents, _ = corpus.summary(self.max_vocab_size)
+            if n_documents == 0:
+                raise ValueError("X contains no documents: fit needs at least one document "
+                                 "with words")
+            if total == 0:
+                raise ValueError(f"all {n_documents} documents are empty after tokenizing: "
+                                 f"check the input or token_pattern={self.token_pattern!r}")
+            return corpus
         tokenize = self._tokenizer()
         if self.input == "filename":
             return TextFileCorpus(check_paths(X), tokenize.text)

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
+from ._dask import dask_kind
 from ._fitting import unfitted_on_error
 from ._validation import FLAG, N_JOBS
 from .documents import DocumentVectorsMixin
@@ -48,7 +49,8 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
         How a ``vectors`` directory is opened: memory-mapped read-only, so
         that every process using it shares one copy, or read into memory.
     n_jobs : int or None, default=None
-        Threads for pooling; ``None`` means 1, ``-1`` all cores.
+        Threads for pooling; ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
     ----------
@@ -110,8 +112,9 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : iterable of str or of list of str
-            Documents (or paths with ``input="filename"``).
+        X : iterable of str or of list of str, or dask Bag or Series
+            Documents (or paths with ``input="filename"``).  A Dask Bag or
+            Series is tokenized and encoded on the workers.
         y : None
             Ignored.
 
@@ -121,7 +124,9 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
         """
         self.vectors_ = as_keyed_vectors(self.vectors, mmap_mode=self.mmap_mode)
         n_keys = len(self.vectors_)
-        if self.input == "filename":
+        if dask_kind(X) is not None:  # tokenized and encoded on the workers
+            corpus = self._dask_corpus(X)
+        elif self.input == "filename":
             corpus = TextFileCorpus(check_paths(X), self._tokenizer().text)
         else:
             docs = self._tokenize(X, check_tokens=True)
@@ -130,7 +135,9 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
             corpus = SequenceCorpus(docs)
         try:
             corpus.encode(self.vectors_.key_to_index)
-            corpus.document_frequency(n_keys)  # streamed files: the encoding pass
+            corpus.document_frequency(n_keys)  # streamed files, Dask: the encoding pass
+            if corpus.n_documents == 0:
+                raise ValueError("X contains no documents")
             counts = np.zeros(n_keys, np.int64)
             for piece in corpus.pieces():
                 counts += np.bincount(piece.tokens, minlength=n_keys)

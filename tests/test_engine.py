@@ -13,8 +13,6 @@ from skembed.word2vec import (
     init_state,
     train,
 )
-from skembed.word2vec.trainer import aligned_pieces
-from skembed.word2vec.vocab import EncodedCorpus
 from skembed.word2vec.kernels import (
     HOT_ROWS,
     _load_hot,
@@ -22,6 +20,8 @@ from skembed.word2vec.kernels import (
     chunk_boundaries,
     stripe_order,
 )
+from skembed.word2vec.trainer import aligned_pieces
+from skembed.word2vec.vocab import EncodedCorpus
 
 MODES = {
     "cbow-ns": dict(sg=False, hs=False, negative=5),

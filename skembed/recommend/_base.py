@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._dask import apply_blockwise, dask_aware, dask_kind
 from .._fitting import unfitted_on_error
 from .._threads import numba_threads
 from .._validation import N_JOBS
@@ -121,6 +122,32 @@ class Catalogue(NamedTuple):
         return len(self.keys)
 
 
+def recommendation_frame(out, block):
+    """A block of :meth:`BaseRecommender.recommend` results as a DataFrame
+    with the block's index: columns ``item_0 .. item_{n-1}`` (best first;
+    nullable ``Int64`` for integer ids, missing slots ``<NA>``/None), then
+    ``score_0 .. score_{n-1}`` with ``return_scores`` (NaN where missing)."""
+    import pandas as pd
+
+    ids, scores = out if isinstance(out, tuple) else (out, None)
+    mask = np.ma.getmaskarray(ids)
+    values = np.ma.getdata(ids)
+    columns = {}
+    for j in range(ids.shape[1]):
+        if values.dtype.kind in "iu":
+            columns[f"item_{j}"] = pd.arrays.IntegerArray(values[:, j].astype(np.int64),
+                                                          mask[:, j].copy())
+        else:
+            col = values[:, j].copy()
+            col[mask[:, j]] = None
+            columns[f"item_{j}"] = pd.Series(col, dtype=object, index=block.index)
+    if scores is not None:
+        for j in range(scores.shape[1]):
+            columns[f"score_{j}"] = scores[:, j]
+    return pd.DataFrame(columns, index=block.index)
+
+
+@dask_aware(methods=("predict",))
 class BaseRecommender(BaseEstimator):
     """Base class of the next-item and related-item recommenders.
 
@@ -153,6 +180,11 @@ class BaseRecommender(BaseEstimator):
         -------
         self
         """
+        if dask_kind(X) is not None or dask_kind(y) is not None:
+            raise TypeError(f"{type(self).__name__}.fit takes histories in memory (their "
+                            "catalogue and co-occurrence tables are built in one process); "
+                            "compute the Dask collection first (X.compute()).  predict and "
+                            "recommend take Dask collections.")
         sequences = training_sequences(X, y)
         self._catalogue, data = Catalogue.from_sequences(sequences)
         self.items_ = id_array(self._catalogue.keys)
@@ -250,9 +282,16 @@ class BaseRecommender(BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of sequences of hashable
+        X : sequence of sequences of hashable, or Dask collection of them
             Histories, oldest item first.  Unknown items are ignored; a
-            history with no known item gets the most popular items.
+            history with no known item gets the most popular items.  A Dask
+            Series (or one-column DataFrame) of histories gives a lazy Dask
+            DataFrame with X's index and divisions, one row per history:
+            columns ``item_0 .. item_{n-1}`` (best first; nullable ``Int64``
+            for integer ids, ``<NA>`` in missing slots), then ``score_0 ..
+            score_{n-1}`` with ``return_scores``.  A Dask Bag gives a Bag of
+            per-history results (the ``ids`` row, or ``(ids, scores)``), a
+            Dask Array the Arrays of ``ids`` (and ``scores``).
         n : int, optional
             List length (default ``n_recommendations``; clipped, with a
             warning, to the catalogue size).
@@ -277,6 +316,13 @@ class BaseRecommender(BaseEstimator):
             Only with ``return_scores=True``; NaN where ``ids`` is masked.
             Larger is better; the scale depends on the recommender.
         """
+        kind = dask_kind(X)
+        if kind is not None:
+            check_is_fitted(self, "items_")
+            kwargs = dict(n=n, exclude_seen=exclude_seen, allow=allow, deny=deny,
+                          return_scores=return_scores)
+            post = recommendation_frame if kind in ("series", "frame") else None
+            return apply_blockwise(self, "recommend", X, kwargs=kwargs, post=post)
         check_is_fitted(self, "items_")
         n = self._check_n(self.n_recommendations if n is None else n)
         if exclude_seen is None:

@@ -117,7 +117,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         Extra arguments of ``pynndescent.NNDescent`` (not ``data`` or
         ``metric``, which is cosine).
     n_jobs : int or None, default=None
-        Threads for fitting and scoring; ``None`` means 1, ``-1`` all cores.
+        Threads for fitting and scoring; ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and the default embedder.
     verbose : int, default=0

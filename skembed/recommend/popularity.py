@@ -20,7 +20,8 @@ class PopularityRecommender(BaseRecommender):
         them when fewer than 1% of the training interactions repeat an item
         earlier in the same sequence (``repeat_share_``).
     n_jobs : int or None, default=None
-        Threads for scoring; ``None`` means 1, ``-1`` all cores.
+        Threads for scoring; ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
     ----------

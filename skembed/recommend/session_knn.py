@@ -39,7 +39,8 @@ class SessionKNNRecommender(BaseRecommender):
     exclude_seen : bool or "auto", default="auto"
         See :class:`PopularityRecommender`.
     n_jobs : int or None, default=None
-        Threads for scoring; ``None`` means 1, ``-1`` all cores.
+        Threads for scoring; ``None`` means 1, ``-1`` all cores the
+        process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """The word2vec engine shared by the word and item estimators."""
 
-from .corpus import SequenceCorpus, TextFileCorpus
+from .corpus import DaskCorpus, SequenceCorpus, TextFileCorpus
 from .trainer import (
     Word2VecConfig,
     Word2VecState,
@@ -21,6 +21,7 @@ from .vocab import (
 )
 
 __all__ = [
+    "DaskCorpus",
     "EncodedCorpus",
     "SequenceCorpus",
     "TextFileCorpus",
