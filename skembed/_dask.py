@@ -294,6 +294,24 @@ def apply_blockwise(estimator, method, X, args=(), kwargs=None, *, post=None, me
     -------
     dask Bag, Array, DataFrame or Series; a tuple of them when the method
     returns a tuple.
+
+    Examples
+    --------
+    Estimators call it for you (their ``transform`` takes the Dask Array):
+
+    >>> import numpy as np
+    >>> import pytest
+    >>> da = pytest.importorskip("dask.array")
+    >>> from skembed import EmbeddingVectorizer, KeyedVectors
+    >>> kv = KeyedVectors(["good", "bad"], np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    >>> vec = EmbeddingVectorizer(kv).fit(["good", "bad"])
+    >>> docs = da.from_array(np.array(["good good", "bad", "good bad"], dtype=object),
+    ...                      chunks=2)
+    >>> out = vec.transform(docs)  # lazy, same as apply_blockwise(vec, "transform", docs)
+    >>> out.chunks
+    ((2, 1), (2,))
+    >>> out.compute(scheduler="sync").tolist()
+    [[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]]
     """
     import dask
 
@@ -338,8 +356,7 @@ def _wrap(function, name, meta):
     def method(self, X, *args, **kwargs):
         if dask_kind(X) is None:
             return function(self, X, *args, **kwargs)
-        if getattr(type(self), name, None) is not method and name in ("transform",
-                                                                      "fit_transform"):
+        if getattr(getattr(type(self), name, None), "__wrapped__", None) is method:
             # scikit-learn's set_output wrapper sits outside this one and would
             # turn the lazy result into a pandas DataFrame
             raise TypeError(f"{type(self).__name__}.{name} is wrapped by scikit-learn's "
@@ -370,6 +387,23 @@ def dask_aware(obj=None, *, methods=None, meta=None):
         Method names (class use).
     meta : dict, optional
         ``{method name: meta}`` passed to :func:`apply_blockwise`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pytest
+    >>> dd = pytest.importorskip("dask.dataframe")
+    >>> import pandas as pd
+    >>> from sklearn.base import BaseEstimator, RegressorMixin
+    >>> @dask_aware
+    ... class Doubler(RegressorMixin, BaseEstimator):
+    ...     def fit(self, X, y=None):
+    ...         return self
+    ...     def predict(self, X):
+    ...         return 2.0 * np.asarray(X["a"], dtype=float)
+    >>> X = dd.from_pandas(pd.DataFrame({"a": [1, 2, 3]}), npartitions=2)
+    >>> Doubler().fit(X).predict(X).compute(scheduler="sync").tolist()
+    [2.0, 4.0, 6.0]
     """
     if obj is None:
         return functools.partial(dask_aware, methods=methods, meta=meta)
