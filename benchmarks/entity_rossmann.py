@@ -80,6 +80,8 @@ def main():
     ap.add_argument("--dims-rules", action="store_true",
                     help="also compare embedding_dims rules (half vs fastai)")
     ap.add_argument("--skip-new-stores", action="store_true")
+    ap.add_argument("--figure-only", action="store_true",
+                    help="fit the seed-0 regressor, save --figure and stop")
     ap.add_argument("--new-store-seeds", type=int, default=3)
     args = ap.parse_args()
 
@@ -91,6 +93,9 @@ def main():
     print(f"train {len(Xtr):,} rows, test {len(Xte):,} rows "
           f"(loaded in {time.perf_counter() - t0:.0f}s)", flush=True)
     log_ytr = np.log(ytr)
+    if args.figure_only:
+        return plot(ee_regressor(0, args.epochs).fit(Xtr, ytr).regressor_, Xtr,
+                    args.figure or "entity_rossmann_embeddings.png")
     small = np.random.RandomState(1).choice(len(Xtr), min(args.knn_train, len(Xtr)),
                                             replace=False)
     rows = []
@@ -274,13 +279,18 @@ def plot(reg, Xtr, path):
                 ax.scatter(xy[m, 0], xy[m, 1], s=6, label=f"StoreType {t}")
             # two stores and their five nearest stores (most_similar, cosine)
             where = {c: i for i, c in enumerate(cats)}
-            for store, colour in ((cats[0], "black"), (cats[len(cats) // 2], "red")):
+            for store, colour in ((cats[0], "black"), (cats[len(cats) // 2], "purple")):
                 i = where[store]
-                for other, _ in reg.most_similar("Store", reg.categories_[j][i], topn=5):
-                    k = where[str(other)]
-                    ax.plot([xy[i, 0], xy[k, 0]], [xy[i, 1], xy[k, 1]], color=colour, lw=0.8)
-                ax.annotate(f"store {store} and its 5 nearest", xy[i], fontsize=8,
-                            color=colour, xytext=(4, 4), textcoords="offset points")
+                near = [where[str(o)] for o, _ in
+                        reg.most_similar("Store", reg.categories_[j][i], topn=5)]
+                for k in near:
+                    ax.plot([xy[i, 0], xy[k, 0]], [xy[i, 1], xy[k, 1]], color=colour, lw=1.2)
+                ax.scatter(xy[near, 0], xy[near, 1], s=60, facecolors="none",
+                           edgecolors=colour, linewidths=1.5)
+                ax.scatter(xy[i, 0], xy[i, 1], s=160, marker="*", color=colour, zorder=5)
+                ax.annotate(f"store {store} and its 5 nearest stores", xy[i], fontsize=8,
+                            color=colour, xytext=(6, 6), textcoords="offset points",
+                            bbox=dict(boxstyle="round", fc="white", alpha=0.8))
             ax.legend(markerscale=3, fontsize=8)
         ax.set_title(f"{feature} embeddings ({emb.shape[1]}-d), first two principal axes")
     fig.tight_layout()

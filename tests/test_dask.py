@@ -326,6 +326,60 @@ def test_grid_search_on_the_cluster(client):
                                   local.cv_results_["mean_test_score"])
 
 
+def _entity_frame(n=600, seed=0):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({"shop": rng.choice(list("abcdef"), n), "x": rng.normal(size=n)})
+    y = 2 * X["x"].to_numpy() + X["shop"].map(dict(a=0, b=0, c=1, d=1, e=2, f=2)).to_numpy()
+    return X, y
+
+
+def test_entity_inference_from_dask(client):
+    from skembed import (
+        EntityEmbeddingClassifier,
+        EntityEmbeddingEncoder,
+        EntityEmbeddingRegressor,
+    )
+
+    X, y = _entity_frame()
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    ddf = dd.from_pandas(X, npartitions=3)
+    reg = EntityEmbeddingRegressor(**kw).fit(X, y)
+    out = reg.predict(ddf)
+    assert is_dask_collection(out)
+    np.testing.assert_allclose(out.compute(), reg.predict(X), rtol=1e-12)
+    clf = EntityEmbeddingClassifier(**kw).fit(X, y > 1)
+    np.testing.assert_array_equal(clf.predict(ddf).compute(), clf.predict(X))
+    np.testing.assert_allclose(clf.predict_proba(ddf).compute(), clf.predict_proba(X))
+    enc = EntityEmbeddingEncoder(cv=None, **kw).fit(X[["shop"]], y).set_output(
+        transform="pandas")
+    frame = enc.transform(ddf[["shop"]])
+    pd.testing.assert_frame_equal(frame.compute(), enc.transform(X[["shop"]]))
+    from skembed import EntityNeighborFeatures
+
+    Xk = X.assign(kind=X["shop"].map(dict(a="p", b="p", c="q", d="q", e="r", f="r")))
+    nf = EntityNeighborFeatures(EntityEmbeddingRegressor(**kw), entity="shop",
+                                attributes=["kind"], n_neighbors=2).fit(Xk, y)
+    np.testing.assert_allclose(nf.transform(dd.from_pandas(Xk, npartitions=3)).compute(),
+                               nf.transform(Xk), rtol=1e-12)
+    # an unfitted model fails at once, not at compute time
+    with pytest.raises(NotFittedError):
+        EntityEmbeddingRegressor(**kw).predict(ddf)
+
+
+def test_entity_grid_search_on_the_cluster(client):
+    from skembed import EntityEmbeddingRegressor
+
+    X, y = _entity_frame(400)
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    grid = {"learning_rate": [1e-3, 1e-2], "weight_decay": [0.0, 1.0]}
+    local = GridSearchCV(reg, grid, cv=2, n_jobs=1).fit(X, y)
+    search = GridSearchCV(reg, grid, cv=2, n_jobs=-1)
+    with joblib.parallel_backend("dask"):
+        search.fit(X, y)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"], rtol=1e-6)
+
+
 def _threads_in_task():
     from skembed._threads import resolve_n_threads
 

@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase, _normalised_weights
 from ._docs import fill
@@ -23,6 +24,7 @@ from .targets import resolve_task
 __all__ = ["EntityEmbeddingEncoder"]
 
 
+@dask_aware
 class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     """Encode categorical features by embeddings learned against a target.
 

@@ -7,6 +7,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
+from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from .._frames import to_pandas
 from .._threads import blas_threads, resolve_n_threads
@@ -279,6 +280,7 @@ def _is_categorical_dtype(dtype):
             or pd.api.types.is_string_dtype(dtype))
 
 
+@dask_aware
 class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     """Regression network with entity embeddings of the categorical features.
 
@@ -342,6 +344,7 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
         return tags
 
 
+@dask_aware
 class EntityEmbeddingClassifier(ClassifierMixin, _EntityEmbeddingPredictor):
     """Classification network with entity embeddings of the categorical features.
 

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from .._frames import to_pandas
 from ._base import EntityEmbeddingBase
@@ -38,6 +39,7 @@ def _entity_model(estimator):
                     "(EntityEmbeddingRegressor/Classifier/Encoder)")
 
 
+@dask_aware
 class EntityNeighborFeatures(TransformerMixin, BaseEstimator):
     """Features of each row from the ``n_neighbors`` known entities most
     similar to the row's entity.
@@ -236,6 +238,9 @@ class EntityNeighborFeatures(TransformerMixin, BaseEstimator):
             ``neighbor_forecast``, ``neighbor_target_mean``.
         """
         X = self._frame(X)
+        if len(X) == 0:
+            check_is_fitted(self, "neighbors_")
+            return np.empty((0, len(FEATURES)))
         rows = self._neighbor_rows(X)
         ids = self.entities_
         forecast = np.zeros(len(X))
