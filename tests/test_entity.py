@@ -977,3 +977,19 @@ def test_partial_fit_over_dask_partitions():
             reg.partial_fit(chunk.drop(columns="y"), chunk["y"])
     assert reg.n_iter_ == 16
     assert reg.score(X, y) > 0.9
+
+
+def test_training_the_tables_only_keeps_the_head():
+    """train_dense=False (the encoder's cross fitting): the dense layers stay
+    bit-identical while the embedding tables learn."""
+    rng = np.random.RandomState(0)
+    net = EmbeddingNetwork([6], [3], 0, (8,), 1, "regression", 0.0, rng)
+    W, b, table = [w.copy() for w in net.W], [v.copy() for v in net.b], net.table.copy()
+    codes = rng.randint(0, 6, (200, 1)).astype(np.int32)
+    y = codes[:, 0].astype(float)
+    train_network(net, codes, np.zeros((200, 0), np.float32), y, np.ones(200), max_iter=3,
+                  batch_size=20, learning_rate=0.05, rng=rng, weight_decay=1.0,
+                  train_dense=False)
+    for before, after in zip(W + b, net.W + net.b, strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert not np.allclose(table, net.table)
