@@ -993,3 +993,27 @@ def test_training_the_tables_only_keeps_the_head():
     for before, after in zip(W + b, net.W + net.b, strict=True):
         np.testing.assert_array_equal(before, after)
     assert not np.allclose(table, net.table)
+
+
+def test_default_threads_follow_random_state(monkeypatch):
+    """n_jobs=None: every available core unless a seed asks for a
+    reproducible fit; an explicit n_jobs wins."""
+    import skembed.entity._base as ebase
+
+    monkeypatch.setattr(ebase, "available_threads", lambda: 2)
+    assert EntityEmbeddingRegressor()._training_threads() == 2
+    assert EntityEmbeddingRegressor(random_state=0)._training_threads() == 1
+    assert EntityEmbeddingRegressor(random_state=0, n_jobs=2)._training_threads() == 2
+    assert EntityEmbeddingRegressor(n_jobs=1)._training_threads() == 1
+    seen = []
+    real = ebase.train_network
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["n_threads"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ebase, "train_network", spy)
+    X, y, _ = planted(n=300)
+    EntityEmbeddingRegressor(**dict(FAST, max_iter=2)).fit(X, y)
+    EntityEmbeddingRegressor(random_state=0, **dict(FAST, max_iter=2)).fit(X, y)
+    assert seen == [2, 1]

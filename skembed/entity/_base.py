@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._frames import to_pandas
-from .._threads import blas_threads, resolve_n_threads
+from .._threads import available_threads, blas_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import ColumnCategories
 from .network import EmbeddingNetwork, auto_embedding_dim, train_network
@@ -70,8 +70,16 @@ class EntityEmbeddingBase(BaseEstimator):
         p["early_stopping"] = (self.early_stopping if isinstance(self.early_stopping, str)
                                else bool(self.early_stopping))
         p["warm_start"] = bool(self.warm_start)
-        p["n_threads"] = resolve_n_threads(self.n_jobs)
+        p["n_threads"] = self._training_threads()
         return p
+
+    def _training_threads(self):
+        """``n_jobs`` as training threads.  ``None``: every core this process
+        may use (:func:`~skembed._threads.available_threads`) when no
+        ``random_state`` asks for a reproducible fit, else one thread."""
+        if self.n_jobs is None:
+            return available_threads() if self.random_state is None else 1
+        return resolve_n_threads(self.n_jobs)
 
     def _fit_target(self, y, task, warm, classes=None):
         """The training target of ``task`` ("regression", "binary",

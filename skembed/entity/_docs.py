@@ -94,14 +94,17 @@ default="cosine"
     Continue training the previous network (same categories, scaling and
     architecture) instead of starting anew.''',
     "n_jobs": '''n_jobs : int or None, default=None
-    Training threads.  ``None`` or 1: one thread, reproducible with an int
-    ``random_state``; more (-1: all cores) split each epoch's minibatches
-    among threads that update the shared weights without locks (Hogwild!,
-    as word2vec does): faster, no longer bit-reproducible.  BLAS runs one
-    thread per training thread during ``fit`` and ``n_jobs`` threads in
-    ``predict``/``transform`` (scoped: the caller's settings come back), so
-    that the network's small matrix products do not oversubscribe the
-    cores.  Under ``GridSearchCV(n_jobs=k)`` keep the default.''',
+    Training threads.  More than one splits each epoch's minibatches among
+    threads that update the shared weights without locks (Hogwild!, as
+    word2vec does): faster, but no longer bit-reproducible.  ``None``: all
+    the cores this process may use when ``random_state`` is None, and one
+    thread when ``random_state`` is set, since a seed asks for a
+    reproducible fit; an int (-1: all cores) overrides both.  BLAS runs
+    one thread per training thread during ``fit`` (the products are small:
+    whole minibatches per thread scale better) and ``n_jobs`` threads (1 for
+    None) in ``predict``/``transform``; the caller's settings come back
+    afterwards.  Inside joblib or Dask workers, "all cores" means the
+    worker's share (``OMP_NUM_THREADS``).''',
     "random_state": '''random_state : int, RandomState instance or None, default=None
     Seeds initialisation, shuffling, dropout and the validation split; an
     int makes fits reproducible.''',
