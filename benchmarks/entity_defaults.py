@@ -24,7 +24,10 @@ Tasks:
 Usage::
 
     python benchmarks/entity_defaults.py [--data DIR] [--tasks rossmann,movielens,...]
-        [--seeds 3] [--subsample 0.25] [--compare-old]
+        [--seeds 3] [--subsample 0.25] [--compare-old] [--train-rows N]
+
+``--train-rows N`` keeps a random N of each task's training rows (in time
+order): how the defaults do on small data.
 
 ``--compare-old`` adds the network with the defaults before this change
 (constant learning rate, no weight decay, no early stopping).
@@ -104,6 +107,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--subsample", type=float, default=0.25)
     ap.add_argument("--compare-old", action="store_true")
+    ap.add_argument("--train-rows", type=int, default=None)
     args = ap.parse_args()
 
     for task in args.tasks.split(","):
@@ -117,6 +121,10 @@ def main():
             Xtr, ytr, Xte, yte = synthetic_clicks()
         else:
             raise SystemExit(f"unknown task {task!r}")
+        if args.train_rows and args.train_rows < len(Xtr):
+            keep = np.sort(np.random.RandomState(0).choice(len(Xtr), args.train_rows,
+                                                           replace=False))
+            Xtr, ytr = Xtr.iloc[keep], np.asarray(ytr)[keep]
         regression = task == "movielens-rating"
         metric = "RMSE" if regression else "ROC AUC"
         print(f"\n== {task}: train {len(Xtr):,} rows, test {len(Xte):,}, {metric}", flush=True)

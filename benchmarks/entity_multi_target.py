@@ -13,16 +13,18 @@ Usage::
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from skembed import EntityEmbeddingRegressor
-from skembed.datasets import ROSSMANN_FEATURES, load_rossmann, rossmann_split
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from entity_rossmann import mape  # noqa: E402
 
-def mape(y_true, y_pred):
-    return float(np.mean(np.abs(y_true - y_pred) / y_true))
+from skembed import EntityEmbeddingRegressor  # noqa: E402
+from skembed.datasets import ROSSMANN_FEATURES, load_rossmann, rossmann_split  # noqa: E402
 
 
 def main():

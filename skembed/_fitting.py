@@ -15,9 +15,14 @@ def unfitted_on_error(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            params = set(self.get_params(deep=False))
-            for name in [k for k in self.__dict__ if k not in params]:
-                del self.__dict__[name]
+            clear_fitted(self)
             raise
 
     return wrapper
+
+
+def clear_fitted(estimator):
+    """Remove every attribute of ``estimator`` but its parameters."""
+    params = set(estimator.get_params(deep=False))
+    for name in [k for k in estimator.__dict__ if k not in params]:
+        del estimator.__dict__[name]

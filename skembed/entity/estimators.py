@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
 from .._dask import dask_aware
-from .._fitting import unfitted_on_error
+from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from ._base import EntityEmbeddingBase, _is_dataframe
@@ -230,16 +230,17 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         """
         params = self._check_params()
         first = not hasattr(self, "_net")
-        if y is not None:
-            check_consistent_length(X, y)
-        if first or not hasattr(self, "_partial_rng"):  # (partial_fit after fit too)
-            self._partial_rng = check_random_state(self.random_state)
-        if first:
-            classes = self._check_partial_classes(y, classes)
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes={list(classes)} differs from the first call's "
-                             f"{list(self.classes_)}")
         try:
+            if y is not None:
+                check_consistent_length(X, y)
+            if first or not hasattr(self, "_partial_rng"):  # (partial_fit after fit too)
+                self._partial_rng = check_random_state(self.random_state)
+            if first:
+                classes = self._check_partial_classes(y, classes)
+            elif classes is not None and not np.array_equal(np.unique(classes),
+                                                            self.classes_):
+                raise ValueError(f"classes={list(classes)} differs from the first call's "
+                                 f"{list(self.classes_)}")
             y_fit, n_outputs, task, _ = self._fit_target(
                 y, self._task, warm=not first, classes=classes)
             codes, xnum, n = self._prepare(X, fit=first, declared=True)
@@ -250,8 +251,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                         self._partial_rng, partial=True)
         except BaseException:
             if first:  # a failed first call leaves the estimator unfitted
-                for name in [k for k in self.__dict__ if k not in self.get_params(False)]:
-                    del self.__dict__[name]
+                clear_fitted(self)
             raise
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
