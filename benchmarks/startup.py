@@ -26,6 +26,11 @@ from skembed import Word2VecTransformer
 docs = ["the cat sat on the mat", "the dog sat on the log"] * 20
 Word2VecTransformer(vector_size=8, min_count=1, epochs=1).fit(docs).transform(docs)
 """,
+    "Word2VecTransformer(n_jobs=2) fit+transform": """
+from skembed import Word2VecTransformer
+docs = ["the cat sat on the mat", "the dog sat on the log"] * 20
+Word2VecTransformer(vector_size=8, min_count=1, epochs=1, n_jobs=2).fit(docs).transform(docs)
+""",
     "NearestNeighborRecommender fit+predict": """
 from skembed import NearestNeighborRecommender
 seqs = [["a", "b", "c"], ["b", "c", "d"], ["c", "d", "e"]] * 20

@@ -143,11 +143,13 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             if isinstance(corpus, DaskCorpus):  # one more pass over the spilled ids
                 self.sif_component_ = pieces_principal_axis(corpus.pieces(), weights, vectors)
                 return
-            if streamed:
-                pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
-            else:
-                pooled = pool_vectors(corpus.encoded.tokens, corpus.encoded.document_starts(),
-                                      weights, vectors, False)
+            with numba_threads(self.n_jobs):
+                if streamed:
+                    pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
+                else:
+                    pooled = pool_vectors(corpus.encoded.tokens,
+                                          corpus.encoded.document_starts(), weights, vectors,
+                                          False)
             self.sif_component_ = first_principal_axis(pooled)
 
     def _pooling(self):

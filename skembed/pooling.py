@@ -7,8 +7,9 @@ Used for document vectors (mean, tf-idf, SIF) and item-sequence profiles.
 import numpy as np
 from numba import njit, prange
 
+from ._variants import serial_or_parallel
 
-@njit(nogil=True, fastmath=True, cache=True, parallel=True)
+
 def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum, half_life):
     n = starts.shape[0] - 1
     n_keys = vectors.shape[0]
@@ -40,6 +41,10 @@ def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum,
     return out
 
 
+# parallel over sequences; serial on one thread (compiled on first use each)
+_pool = serial_or_parallel(_pool, nogil=True, fastmath=True, cache=True)
+
+
 def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0,
                  extra=None, extra_weight=1.0):
     """Weighted average of ``vectors[ids]`` per sequence (a Numba kernel).
@@ -68,8 +73,18 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
     """
     if extra is None:
         extra = np.zeros((0, vectors.shape[1]), np.float32)
-    return _pool(ids, starts, key_weights, vectors, np.ascontiguousarray(extra, np.float32),
-                 np.float32(extra_weight), by_weight_sum, float(half_life))
+    # Numba compiles once per writeable flag of each array: pass read-only
+    # views always (the published vectors are read-only, the engine's not)
+    arrays = [_read_only(a) for a in (ids, starts, key_weights, vectors,
+                                      np.ascontiguousarray(extra, np.float32))]
+    return _pool(*arrays, np.float32(extra_weight), by_weight_sum, float(half_life))
+
+
+def _read_only(a):
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
 
 
 @njit(nogil=True, cache=True)

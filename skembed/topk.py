@@ -9,6 +9,8 @@ scores cost a single comparison.  Nothing here knows scikit-learn.
 import numpy as np
 from numba import njit, prange
 
+from ._variants import serial_or_parallel
+
 # score tiles of (query block x item block) stay in L2 cache between the
 # matrix product that writes them and the selection that reads them
 _QUERY_BLOCK = 256
@@ -93,7 +95,11 @@ def _sort_heap(vals, idx):
         idx[b + 1] = i
 
 
-@njit(nogil=True, cache=True, parallel=True)
+def _threaded(func):
+    return serial_or_parallel(func, nogil=True, cache=True)
+
+
+@_threaded
 def blocked_top_k(queries, items, k, excl_indptr, excl_indices):
     """Top-k inner products, one thread per block of queries.
 

@@ -158,3 +158,25 @@ def test_keys_the_format_cannot_hold_are_refused(tmp_path):
         with pytest.raises(ValueError, match="cannot store"):
             KeyedVectors([key], np.zeros((1, 2))).save_word2vec_format(tmp_path / "v.bin",
                                                                      binary=True)
+
+
+# -- hand-written selection in the recommender kernels ---------------------------
+@SETTINGS
+@given(st.lists(st.integers(0, 4), max_size=40), st.data())
+def test_best_positions_is_a_stable_argsort_cut(values, data):
+    from skembed.recommend.kernels import _best_positions
+
+    vals = np.array(values, np.float32)  # few distinct values: many ties
+    k = data.draw(st.integers(0, len(vals)))
+    expected = np.argsort(-vals, kind="mergesort")[:k]
+    np.testing.assert_array_equal(_best_positions(vals, k), expected)
+
+
+@SETTINGS
+@given(st.lists(st.integers(-2**40, 2**40), max_size=60))
+def test_sort_ints_sorts(values):
+    from skembed.recommend.kernels import _sort_ints
+
+    a = np.array(values, np.int64)
+    _sort_ints(a)
+    np.testing.assert_array_equal(a, np.sort(np.array(values, np.int64)))

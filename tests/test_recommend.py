@@ -383,3 +383,15 @@ def test_sparse_blend_equals_dense_minmax_blend():
         scaled = np.divide(raw - lo, hi - lo, out=np.zeros_like(raw), where=hi > lo)
         expected += weight * scaled
     np.testing.assert_allclose(blended, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_serial_and_parallel_kernels_agree():
+    """One thread runs the serial compilation of each scoring kernel, several
+    threads the parallel one: the same source, the same lists and scores."""
+    X, y = chain_sessions(n_sessions=150)
+    for est in (SessionKNNRecommender(), SequentialRulesRecommender(),
+                NearestNeighborRecommender(random_state=0)):
+        ids1, s1 = est.fit(X, y).recommend(X[:40], return_scores=True)
+        ids2, s2 = est.set_params(n_jobs=2).recommend(X[:40], return_scores=True)
+        np.testing.assert_array_equal(ids1, ids2)
+        np.testing.assert_array_equal(s1, s2)

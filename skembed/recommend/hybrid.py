@@ -23,6 +23,7 @@ from .kernels import (
     add_minmax_scaled,
     gather_candidates,
     minmax_scale_rows,
+    top_k_rows,
 )
 from .rules import SequentialRulesRecommender
 from .session_knn import SessionKNNRecommender
@@ -371,7 +372,12 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             for c, name in enumerate(active):
                 self._component_scores(name, queries, q0, mats[c], rows[q0:q1])
                 minmax_scale_rows(mats[c])
-            cand, val = gather_candidates(mats, n_top, queries.ids, queries.starts, q0,
+            no_ptr = np.zeros(q1 - q0 + 1, np.int64)
+            no_idx = np.zeros(0, np.int32)  # the dtype of _base's exclusions: one compilation
+            tops = np.concatenate(
+                [top_k_rows(mats[c], min(n_top, n_items), no_ptr, no_idx,
+                            numba.get_num_threads())[0] for c in range(len(active))], axis=1)
+            cand, val = gather_candidates(mats, tops, queries.ids, queries.starts, q0,
                                           targets[q0:q1])
             in_hist = np.zeros(cand.shape, bool)
             for r in range(q1 - q0):

@@ -10,7 +10,15 @@ arrays that the kernels add into.  Nothing here knows scikit-learn.
 import numpy as np
 from numba import njit, prange
 
+from .._variants import serial_or_parallel
 from ..topk import _merge_tile, _sort_heap
+
+
+def _threaded(**options):
+    """Compiled serial and parallel, chosen by Numba's thread count
+    (:func:`skembed._variants.serial_or_parallel`)."""
+    return lambda func: serial_or_parallel(func, **options)
+
 
 # rule weight of a pair ``gap`` positions apart (see SequentialRulesRecommender)
 WEIGHTING = {"inverse": 0, "linear": 1, "constant": 2}
@@ -122,6 +130,80 @@ def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights
     return n_t
 
 
+# Hand-written sorting: numpy's sort and argsort cost seconds of compilation
+# on a cold cache; these are a few lines each.
+
+# an int64 constant for calls of compiled helpers: a literal argument
+# (``f(a, 0)``) makes Numba compile one more specialisation of ``f``
+_ZERO = np.int64(0)
+
+@njit(nogil=True, cache=True)
+def _sort_ints(a):
+    """Sort ``a`` in place, ascending (heapsort)."""
+    n = a.shape[0]
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_max(a, start, n)
+    for end in range(n - 1, 0, -1):
+        a[0], a[end] = a[end], a[0]
+        _sift_max(a, _ZERO, end)
+
+
+@njit(nogil=True, cache=True)
+def _sift_max(a, i, n):
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
+        if child + 1 < n and a[child + 1] > a[child]:
+            child += 1
+        if a[child] <= a[i]:
+            return
+        a[i], a[child] = a[child], a[i]
+        i = child
+
+
+@njit(nogil=True, cache=True)
+def _worse(vals, a, b):
+    """Position ``a`` ranks below ``b``: lower value, or equal and later."""
+    return vals[a] < vals[b] or (vals[a] == vals[b] and a > b)
+
+
+@njit(nogil=True, cache=True)
+def _sift_worst(vals, heap, i, n):
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
+        if child + 1 < n and _worse(vals, heap[child + 1], heap[child]):
+            child += 1
+        if not _worse(vals, heap[child], heap[i]):
+            return
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+
+
+@njit(nogil=True, cache=True)
+def _best_positions(vals, k):
+    """Positions of the ``k`` largest ``vals``, largest first, ties in
+    position order (as a stable argsort of ``-vals``, cut at ``k``): a
+    size-k heap whose root is the worst kept position."""
+    heap = np.empty(k, np.int64)
+    if k <= 0:
+        return heap
+    for c in range(min(k, vals.shape[0])):
+        heap[c] = c
+    for start in range(k // 2 - 1, -1, -1):
+        _sift_worst(vals, heap, start, k)
+    for c in range(k, vals.shape[0]):
+        if _worse(vals, heap[0], c):
+            heap[0] = c
+            _sift_worst(vals, heap, _ZERO, k)
+    for end in range(k - 1, 0, -1):  # pop the worst to the back
+        heap[0], heap[end] = heap[end], heap[0]
+        _sift_worst(vals, heap, _ZERO, end)
+    return heap
+
+
 @njit(nogil=True, cache=True)
 def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
                      item_indptr, item_sessions, k, sample_size, self_row, sess_acc,
@@ -159,7 +241,8 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
             sess_acc[sess] += q_weight[a]
     cand = sess_touched[:n_s]
     if n_s > sample_size:
-        cand = np.sort(cand)[n_s - sample_size:]  # most recent = highest index
+        _sort_ints(cand)
+        cand = cand[n_s - sample_size:]  # most recent = highest index
     sims = np.empty(cand.shape[0], np.float32)
     q_norm = np.sqrt(n_q)
     for c in range(cand.shape[0]):
@@ -168,8 +251,7 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
     for c in range(n_s):
         sess_acc[sess_touched[c]] = 0.0
     n_t = 0
-    order = np.argsort(-sims, kind="mergesort")[:min(k, cand.shape[0])]
-    for c in order:
+    for c in _best_positions(sims, min(k, cand.shape[0])):
         sess = cand[c]
         for t in range(sess_indptr[sess], sess_indptr[sess + 1]):
             n_t = _touch(acc, touched, n_t, sess_items[t], sims[c])
@@ -203,7 +285,7 @@ def _add_scaled_touched(out_row, acc, touched, n_t, weight):
         acc[touched[t]] = 0.0
 
 
-@njit(nogil=True, cache=True, parallel=True)
+@_threaded(nogil=True, cache=True)
 def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
                     weight, scaled, n_threads):
     """Sequential-rule scores of histories ``q0 .. q0 + len(out)``:
@@ -227,7 +309,7 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, da
                 _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
-@njit(nogil=True, cache=True, parallel=True)
+@_threaded(nogil=True, cache=True)
 def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
                        n_threads):
     """The repeat signal: each of the last ``max_history`` known items of a
@@ -249,7 +331,7 @@ def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, sca
                 _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
-@njit(nogil=True, cache=True, parallel=True)
+@_threaded(nogil=True, cache=True)
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
                            sess_norm, item_indptr, item_sessions, k, sample_size,
                            self_rows, out, weight, scaled, n_threads):
@@ -335,7 +417,7 @@ def _row_range(row):
     return lo, hi
 
 
-@njit(nogil=True, fastmath=True, cache=True, parallel=True)
+@_threaded(nogil=True, fastmath=True, cache=True)
 def add_minmax_scaled(out, scores, weight):
     """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
     constant row adds nothing), so components on different scales blend."""
@@ -348,7 +430,7 @@ def add_minmax_scaled(out, scores, weight):
                 out[r, j] += scale * (row[j] - lo)
 
 
-@njit(nogil=True, fastmath=True, cache=True, parallel=True)
+@_threaded(nogil=True, fastmath=True, cache=True)
 def minmax_scale_rows(scores):
     """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
     for r in prange(scores.shape[0]):
@@ -359,7 +441,7 @@ def minmax_scale_rows(scores):
             row[j] = (row[j] - lo) * scale
 
 
-@njit(nogil=True, cache=True, parallel=True)
+@_threaded(nogil=True, cache=True)
 def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads):
     """Indices and values of the ``k`` largest entries of each row, best first
     (ties: lower index first); excluded entries (CSR per row) and ``-inf``
@@ -381,27 +463,23 @@ def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads):
 
 
 @njit(nogil=True, cache=True)
-def gather_candidates(mats, n_top, hist_ids, hist_starts, q0, targets):
+def gather_candidates(mats, tops, hist_ids, hist_starts, q0, targets):
     """Candidate items of each row for weight tuning and their scores.
 
-    The candidates of row ``r`` are the union of each component's ``n_top``
-    best items, the row's history and its target; ``mats`` is
-    ``(n_components, n_rows, n_items)`` of scaled scores.  Returns the
-    candidate indices ``(n_rows, width)`` (-1 pads) and their scores
-    ``(n_rows, width, n_components)``.
+    The candidates of row ``r`` are its target, its history and the items
+    of ``tops[r]`` (each component's best items, -1 skipped), without
+    repeats; ``mats`` is ``(n_components, n_rows, n_items)`` of scaled
+    scores.  Returns the candidate indices ``(n_rows, width)`` (-1 pads) and
+    their scores ``(n_rows, width, n_components)``.
     """
     n_comp, n_rows, n_items = mats.shape
     max_hist = 0
     for r in range(n_rows):
         max_hist = max(max_hist, hist_starts[q0 + r + 1] - hist_starts[q0 + r])
-    width = n_comp * n_top + max_hist + 1
+    width = tops.shape[1] + max_hist + 1
     cand = np.full((n_rows, width), -1, np.int64)
     vals = np.zeros((n_rows, width, n_comp), np.float32)
     mark = np.full(n_items, -1, np.int64)
-    no_excl_ptr = np.zeros(2, np.int64)
-    no_excl = np.zeros(0, np.int64)
-    heap_val = np.empty((1, n_top), np.float32)
-    heap_idx = np.empty((1, n_top), np.int64)
     for r in range(n_rows):
         n_c = 0
         t = targets[r]
@@ -415,17 +493,12 @@ def gather_candidates(mats, n_top, hist_ids, hist_starts, q0, targets):
                 mark[it] = r
                 cand[r, n_c] = it
                 n_c += 1
-        for c in range(n_comp):
-            heap_val[:] = -np.inf
-            heap_idx[:] = -1
-            row = mats[c, r:r + 1].copy()
-            _merge_tile(row, 1, n_items, 0, 0, no_excl_ptr, no_excl, heap_val, heap_idx)
-            for j in range(n_top):
-                it = heap_idx[0, j]
-                if it >= 0 and mark[it] != r:
-                    mark[it] = r
-                    cand[r, n_c] = it
-                    n_c += 1
+        for j in range(tops.shape[1]):
+            it = tops[r, j]
+            if it >= 0 and mark[it] != r:
+                mark[it] = r
+                cand[r, n_c] = it
+                n_c += 1
         for j in range(n_c):
             for c in range(n_comp):
                 vals[r, j, c] = mats[c, r, cand[r, j]]

@@ -14,7 +14,7 @@ Random numbers come from a per-chunk splitmix64 stream seeded from
 ``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
 """
 
-import types
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -23,6 +23,8 @@ from numba import njit, prange
 from numba import types as nbtypes
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .._variants import variant
 
 MAX_EXP = 6.0
 TABLE_SIZE = 1000
@@ -191,7 +193,6 @@ def _hs_updates(l1, table, lo, target, codes, points, d0, d1, fbuf, alpha, work,
     return loss
 
 
-@njit(inline="always")
 def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
                   codes, points, code_lens, negs, fbuf, track, hot1, hot1_lo):
     """Train the output layer for one (input vector, target) example.
@@ -216,12 +217,12 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
     """
     dim = l1.shape[0]
     loss = 0.0
-    if hs and hot1.shape[0] == 0:  # one thread: no copies, plain loops
+    if HS_CODE and hs and hot1.shape[0] == 0:  # one thread: no copies, plain loops
         n_nodes = code_lens[target]
         _hs_dots(l1, syn1, 0, target, points, 0, n_nodes, fbuf)
         loss += _hs_updates(l1, syn1, 0, target, codes, points, 0, n_nodes, fbuf,
                             alpha, work, track)
-    elif hs:
+    elif HS_CODE and hs:
         n_nodes = code_lens[target]
         n_top = 0
         while n_top < n_nodes and points[target, n_top] >= hot1_lo:
@@ -232,7 +233,7 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
                             alpha, work, track)
         loss += _hs_updates(l1, syn1, 0, target, codes, points, n_top, n_nodes, fbuf,
                             alpha, work, track)
-    if negative > 0:
+    if NS_CODE and negative > 0:
         for d in range(negative + 1):
             row = target if d == 0 else negs[d - 1]
             f = np.float32(0.0)
@@ -257,10 +258,19 @@ def _output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
     return loss
 
 
-# The subword path calls the output layer as a function instead of inlining
-# it: inlining it there doubled the kernels' compile time (17 s more on a
-# cold cache) for no measurable speed, that path being bound by memory.
-_output_layer_call = njit(nogil=True, fastmath=True, cache=True)(_output_layer.py_func)
+# Compile-time switches, bound per compiled variant by variant (see the end
+# of this module): code behind a switch that is off is pruned by Numba before
+# it is typed, so a variant compiles only its own training mode.  Here, in
+# the module's own namespace, everything is on (the generic kernel).
+SG_CODE = True
+HS_CODE = True
+NS_CODE = True
+SUBWORDS_CODE = True
+
+# The subword path calls the generic output layer as a function instead of
+# inlining it: inlining it there doubled the kernels' compile time (17 s more
+# on a cold cache) for no measurable speed, that path being bound by memory.
+_output_layer_call = njit(nogil=True, fastmath=True, cache=True)(_output_layer)
 
 
 # Hot rows: every example of hierarchical softmax walks down from the root,
@@ -488,19 +498,14 @@ def subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
     return loss, n_tracked, n_examples, state
 
 
-@njit(nogil=True, cache=True)
-def no_subwords(w, t, opt, scr, n, alpha, state, n_examples, word_base):
-    """Stand-in for :func:`subword_sentence` in the plain-word2vec variant of
-    the kernel (see :func:`_variant`)."""
-    return 0.0, 0, n_examples, state
-
-
-# Bound per compiled variant by _variant (see the end of this module).
-SUBWORD_SENTENCE = None
+# Bound per compiled variant by variant (see the end of this module).
+OUTPUT_LAYER = None
 TRAIN_CHUNK = None
+SUBWORD_SENTENCE = subword_sentence
 
 
-def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, scr):
+def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, chunk_id,
+                 scr):
     """Train sentences ``s_begin..s_end`` of the corpus.
 
     ``w``: the weights (:data:`Weights`); ``t``: sampling tables and Huffman
@@ -522,7 +527,8 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
     Returns (loss sum over the sampled examples, number of sampled
     examples, number of examples, number of effective words).
     """
-    state = _mix(np.uint64(seed))
+    # the chunk's own random stream, from (seed, chunk_id)
+    state = _mix(_mix(np.uint64(seed) ^ (np.uint64(chunk_id) * _GOLDEN)))
     syn1 = w.syn1
     hot1_lo = syn1.shape[0] - scr.hot1.shape[0]
     negative = opt.negative
@@ -534,13 +540,13 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
     n_tracked = 0
     n_effective = 0
     alpha_span = opt.alpha_start - opt.alpha_end
-    per_target = negative > 0 and (opt.shared_negatives or not opt.sg)
+    per_target = NS_CODE and negative > 0 and (opt.shared_negatives or not SG_CODE)
     for s in range(s_begin, s_end):
         progress = (word_offset + starts[s]) / opt.schedule_words
         alpha = np.float32(max(opt.alpha_start - alpha_span * progress, opt.alpha_end))
         n, state = _subsample(tokens, starts[s], starts[s + 1], t.keep_prob, buf, state)
         n_effective += n
-        if opt.subwords:
+        if SUBWORDS_CODE:
             sent_loss, sent_tracked, n_examples, state = SUBWORD_SENTENCE(
                 w, t, opt, scr, n, alpha, state, n_examples, n_effective - n)
             loss += sent_loss
@@ -551,7 +557,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
         if per_target and n > 0:
             state = _draw_negatives(negs[0], buf[0], t.threshold, t.alias, state)
         for i in range(n):
-            if hot1_lo < syn1.shape[0]:
+            if HS_CODE and hot1_lo < syn1.shape[0]:
                 if ((n_effective - n + i) & (HOT_SYNC - 1)) == HOT_SYNC - 1:
                     _sync_hot(syn1, hot1_lo, scr.hot1, scr.base1)
             cur = negs[i & 1]
@@ -571,7 +577,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
                 b = _below(z, window)
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
-            if opt.sg:
+            if SG_CODE:
                 target = buf[i]
                 work = scr.work
                 syn0 = w.syn0
@@ -584,10 +590,10 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
                     ctx = buf[j]
                     for k in range(dim):
                         work[k] = 0.0
-                    if negative > 0 and not opt.shared_negatives:
+                    if NS_CODE and negative > 0 and not opt.shared_negatives:
                         state = _draw_negatives(cur, target, t.threshold, t.alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                    ex_loss += _output_layer(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
+                    ex_loss += OUTPUT_LAYER(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
                                              opt.hs, negative, t.codes, t.points,
                                              t.code_lens, cur, scr.fbuf, track, scr.hot1,
                                              hot1_lo)
@@ -625,7 +631,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
                     for k in range(dim):
                         neu1[k] *= inv
                 track = (n_examples & LOSS_SAMPLE_MASK) == 0
-                loss += _output_layer(neu1, target, alpha, work, syn1, w.syn1neg, opt.hs,
+                loss += OUTPUT_LAYER(neu1, target, alpha, work, syn1, w.syn1neg, opt.hs,
                                       negative, t.codes, t.points, t.code_lens, cur, scr.fbuf,
                                       track, scr.hot1, hot1_lo)
                 n_tracked += track
@@ -644,6 +650,60 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, s
     return loss, n_tracked, n_examples, n_effective
 
 
+def new_scratch(w, t, opt, max_len, n_hot):
+    """One thread's scratch (:data:`Scratch`), ``n_hot`` rows of hot copies
+    (plain numpy: runs in Python for the serial pass and compiled, as
+    :data:`_new_scratch`, inside the parallel one).
+
+    Each array is padded by 128 bytes on both sides: small allocations of
+    different threads can otherwise share a cache line, and the cores then
+    fight over it on every write (this made identical 2-thread fits take
+    either 3 s or 7 s, by allocator luck).
+    """
+    dim = w.syn0.shape[1]
+    n_neg = max(opt.negative, 1)
+    n_f = max(opt.negative + 1, t.codes.shape[1])
+    n_slots = min(2 * opt.window + 2, max_len + 1) if opt.subwords else 0
+    return Scratch(
+        np.empty(max_len + 64, np.int32)[32:32 + max_len],
+        np.empty(dim + 64, np.float32)[32:32 + dim],
+        np.empty(dim + 64, np.float32)[32:32 + dim],
+        np.empty(2 * n_neg + 32, np.int64)[16:16 + 2 * n_neg].reshape((2, n_neg)),
+        np.empty(n_f + 64, np.float32)[32:32 + n_f],
+        np.empty((n_hot, dim), np.float32),
+        np.empty((n_hot, dim), np.float32),
+        np.empty((n_slots, dim), np.float32),
+        np.empty((n_slots, dim), np.float32),
+        np.empty(n_slots, np.int64),
+    )
+
+
+_new_scratch = njit(nogil=True, cache=True)(new_scratch)
+
+
+def train_chunks_serial(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin,
+                        c_end, t, opt, word_offset, seed, chunk_base, n_threads, max_len):
+    """:func:`_train_chunks` on the calling thread, driven from Python: one
+    call of the compiled ``chunk`` kernel per chunk (a few microseconds of
+    dispatch per 10,000 words), so that a serial fit compiles the chunk
+    kernel alone, not also a compiled loop around it."""
+    scr = new_scratch(w, t, opt, max_len, 0)
+    loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
+    for slot in range(c_begin, c_end):
+        c = int(order[slot])
+        if c < 0:
+            continue
+        offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
+        cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c], chunk_starts[c + 1], t,
+                               opt, offset, seed, chunk_base + c, scr)
+        loss += cl
+        n_tr += nt
+        n_ex += ne
+        n_eff += nw
+    return (np.array([loss]), np.array([n_tr], np.int64), np.array([n_ex], np.int64),
+            np.array([n_eff], np.int64))
+
+
 def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t, opt,
                   word_offset, seed, chunk_base, n_threads, max_len):
     """Train the chunks of slots ``c_begin..c_end`` of ``order``; thread t
@@ -657,35 +717,16 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words) as arrays, so the float64 loss is summed without races.
     """
-    dim = w.syn0.shape[1]
-    negative = opt.negative
     losses = np.zeros(n_threads, np.float64)
     tracked = np.zeros(n_threads, np.int64)
     examples = np.zeros(n_threads, np.int64)
     effective = np.zeros(n_threads, np.int64)
     for th in prange(n_threads):
-        # Per-thread scratch, each array padded by 128 bytes on both sides:
-        # small allocations of different threads can otherwise share a cache
-        # line, and the cores then fight over it on every write (this made
-        # identical 2-thread fits take either 3 s or 7 s, by allocator luck).
-        n_neg = max(negative, 1)
-        n_f = max(negative + 1, t.codes.shape[1])
         n_h1 = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
-        n_slots = min(2 * opt.window + 2, max_len + 1) if opt.subwords else 0
-        scr = Scratch(
-            np.empty(max_len + 64, np.int32)[32:32 + max_len],
-            np.empty(dim + 64, np.float32)[32:32 + dim],
-            np.empty(dim + 64, np.float32)[32:32 + dim],
-            np.empty(2 * n_neg + 32, np.int64)[16:16 + 2 * n_neg].reshape((2, n_neg)),
-            np.empty(n_f + 64, np.float32)[32:32 + n_f],
-            np.empty((n_h1, dim), np.float32),
-            np.empty((n_h1, dim), np.float32),
-            np.empty((n_slots, dim), np.float32),
-            np.empty((n_slots, dim), np.float32),
-            np.empty(n_slots, np.int64),
-        )
+        scr = _new_scratch(w, t, opt, max_len, n_h1)
         h1_lo = w.syn1.shape[0] - n_h1
-        _load_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
+        if HS_CODE:
+            _load_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
         loss = 0.0
         n_tr = 0
         n_ex = 0
@@ -694,17 +735,17 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
             c = order[slot]
             if c < 0:
                 continue
-            chunk_seed = _mix(np.uint64(seed) ^ (np.uint64(chunk_base + c) * _GOLDEN))
             # position of the chunk's first token in the training order
             offset = word_offset + offsets[c] - starts[chunk_starts[c]]
             cl, nt, ne, nw = TRAIN_CHUNK(w, tokens, starts, chunk_starts[c],
-                                         chunk_starts[c + 1], t, opt, offset, chunk_seed,
-                                         scr)
+                                         chunk_starts[c + 1], t, opt, offset, seed,
+                                         chunk_base + c, scr)
             loss += cl
             n_tr += nt
             n_ex += ne
             n_eff += nw
-        _sync_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
+        if HS_CODE:
+            _sync_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
         losses[th] = loss
         tracked[th] = n_tr
         examples[th] = n_ex
@@ -712,37 +753,43 @@ def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_en
     return losses, tracked, examples, effective
 
 
-def _variant(func, name, **names):
-    """A copy of ``func`` under another name, its global ``names`` bound to
-    other objects.  Numba's on-disk cache is keyed by qualified name, so each
-    compilation variant needs its own; and Numba resolves globals when it
-    compiles, so a variant compiles only the functions it names."""
-    scope = dict(func.__globals__, **names)
-    copy = types.FunctionType(func.__code__, scope, name, func.__defaults__)
-    copy.__qualname__ = name
-    return copy
-
-
-# One source, four compilations, each compiled on first use only: serial (no
-# threading layer: safe from any Python thread, bit-reproducible) or
-# parallel (the prange loop on Numba's thread pool), and plain word2vec or
-# with subwords.  Plain word2vec never compiles the subword path (a first
-# fit then takes 7 s less on a cold cache).
-train_chunk = njit(nogil=True, fastmath=True, cache=True)(
-    _variant(_train_chunk, "train_chunk", SUBWORD_SENTENCE=no_subwords))
-train_chunk_subwords = njit(nogil=True, fastmath=True, cache=True)(
-    _variant(_train_chunk, "train_chunk_subwords", SUBWORD_SENTENCE=subword_sentence))
 _SERIAL = dict(nogil=True, fastmath=True, cache=True)
 _PARALLEL = dict(_SERIAL, parallel=True)
-train_chunks_serial = njit(**_SERIAL)(
-    _variant(_train_chunks, "train_chunks_serial", TRAIN_CHUNK=train_chunk))
-train_chunks_parallel = njit(**_PARALLEL)(
-    _variant(_train_chunks, "train_chunks_parallel", TRAIN_CHUNK=train_chunk))
-train_chunks_serial_subwords = njit(**_SERIAL)(
-    _variant(_train_chunks, "train_chunks_serial_subwords", TRAIN_CHUNK=train_chunk_subwords))
-train_chunks_parallel_subwords = njit(**_PARALLEL)(
-    _variant(_train_chunks, "train_chunks_parallel_subwords",
-             TRAIN_CHUNK=train_chunk_subwords))
+_CHUNK = {}  # mode -> compiled chunk kernel
+_PASS = {}  # mode -> compiled parallel pass
+
+
+def chunk_kernel(sg, hs, negative, subwords, parallel):
+    """The compiled pass over chunks for one training mode.
+
+    One source, a compilation per mode, each on first use only: skip-gram
+    or CBOW, with hierarchical softmax and/or negative sampling, plain
+    word2vec or with subwords (one variant: that path is generic over the
+    modes), serial (no threading layer: safe from any Python thread,
+    bit-reproducible) or parallel (the prange loop on Numba's thread pool).
+    The code of the other modes is pruned before it is typed, so a first fit
+    compiles a fraction of the kernel (the default CBOW with negative
+    sampling: a third of the generic kernel's compile time).
+    """
+    if subwords:
+        mode = "subwords"
+        switches = dict(SG_CODE=True, HS_CODE=True, NS_CODE=True, SUBWORDS_CODE=True)
+    else:
+        hs, ns = bool(hs), negative > 0
+        mode = ("sg" if sg else "cbow") + ("_hs" if hs else "") + ("_ns" if ns else "")
+        switches = dict(SG_CODE=bool(sg), HS_CODE=hs, NS_CODE=ns, SUBWORDS_CODE=False)
+    if mode not in _CHUNK:
+        output = njit(inline="always")(
+            variant(_output_layer, f"_output_layer_{mode}", **switches))
+        _CHUNK[mode] = njit(**_SERIAL)(
+            variant(_train_chunk, f"train_chunk_{mode}", OUTPUT_LAYER=output, **switches))
+    chunk = _CHUNK[mode]
+    if not parallel:
+        return functools.partial(train_chunks_serial, chunk)
+    if mode not in _PASS:
+        _PASS[mode] = njit(**_PARALLEL)(
+            variant(_train_chunks, f"train_chunks_{mode}", TRAIN_CHUNK=chunk, **switches))
+    return _PASS[mode]
 
 
 def chunk_boundaries(starts, chunk_words=10_000, token_offset=0):

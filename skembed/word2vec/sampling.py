@@ -38,13 +38,17 @@ def negative_sampling_table(counts, ns_exponent=0.75):
 @njit(cache=True)
 def _build_alias(scaled):
     n = scaled.shape[0]
-    prob = scaled.copy()
-    alias = np.arange(n).astype(np.int32)
+    # plain loops rather than array functions: each numpy function is one
+    # more thing to compile on a cold cache
+    prob = np.empty(n, np.float64)
+    alias = np.empty(n, np.int32)
     small = np.empty(n, np.int64)
     large = np.empty(n, np.int64)
     ns = 0
     nl = 0
     for i in range(n):
+        prob[i] = scaled[i]
+        alias[i] = i
         if prob[i] < 1.0:
             small[ns] = i
             ns += 1

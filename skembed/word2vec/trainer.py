@@ -338,11 +338,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
                               state.ngrams, state.sub_indptr, state.sub_ids)
 
-    if options.subwords:
-        run = (kernels.train_chunks_parallel_subwords if n_threads > 1
-               else kernels.train_chunks_serial_subwords)
-    else:
-        run = kernels.train_chunks_parallel if n_threads > 1 else kernels.train_chunks_serial
+    run = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
+                               parallel=n_threads > 1)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
     previous_threads = numba.get_num_threads()
