@@ -17,10 +17,18 @@ So estimators fitted by ``GridSearchCV(n_jobs=-1)`` under
 ``joblib.parallel_backend("dask")``, or run block-wise on Dask workers, do
 not each start a thread per core.  Kernels that call BLAS from inside a
 parallel region limit BLAS to one thread themselves (``topk``).
+
+The compiled kernels run on the calling thread and release the GIL; work is
+split over Python threads (:func:`in_row_blocks`, the word2vec trainer), as
+gensim does, rather than Numba's ``prange``: a parallel Numba kernel takes
+seconds longer to compile on a cold cache, and a thread count is then just
+an argument.  ``numba_threads`` scopes the count these splits read.
 """
 
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
 import numba
@@ -90,3 +98,51 @@ def blas_threads(n_threads):
 
     with threadpool_limits(limits=int(n_threads), user_api="blas"):
         yield
+
+
+_POOL = None  # (pid, executor): worker threads for in_row_blocks
+_POOL_LOCK = threading.Lock()
+
+
+def _worker_pool():
+    """The process's worker threads, started on first use (a pool per call
+    cost ~0.3 ms, which halved the throughput of the light recommenders,
+    whose kernels run on blocks of a few dozen rows); a forked child starts
+    its own."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid():
+            workers = max(numba.config.NUMBA_NUM_THREADS - 1, 1)
+            _POOL = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="skembed"))
+        return _POOL[1]
+
+
+def in_row_blocks(n_rows, run, n_threads=None, align=1):
+    """Call ``run(r0, r1)`` on contiguous blocks of rows covering
+    ``0 .. n_rows``, one block per thread: the first on the calling thread,
+    the others on worker threads (``run`` calls a compiled kernel that
+    releases the GIL).
+
+    ``n_threads`` defaults to ``numba.get_num_threads()`` (set by
+    :func:`numba_threads` from ``n_jobs``); blocks start at multiples of
+    ``align``.  Rows must be independent: the result is the same for any
+    split.  An exception in a block is raised here after the others end.
+    ``run`` must not call this function itself (the workers would wait on
+    each other).
+    """
+    n_threads = numba.get_num_threads() if n_threads is None else int(n_threads)
+    n_units = -(-n_rows // align)
+    n_blocks = max(1, min(n_threads, n_units))
+    if n_blocks == 1:
+        run(0, n_rows)
+        return
+    per = -(-n_units // n_blocks) * align
+    bounds = [(a, min(a + per, n_rows)) for a in range(0, n_rows, per)]
+    pool = _worker_pool()
+    futures = [pool.submit(run, a, b) for a, b in bounds[1:]]
+    try:
+        run(*bounds[0])
+    finally:  # the others write into the caller's arrays: wait for them
+        wait(futures)
+    for future in futures:
+        future.result()

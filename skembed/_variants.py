@@ -1,9 +1,6 @@
 """Compiled variants of one kernel source (no scikit-learn here)."""
 
-import functools
 import types
-
-import numba
 
 
 def variant(func, name, **names):
@@ -21,21 +18,3 @@ def variant(func, name, **names):
     copy.__qualname__ = name
     return copy
 
-
-def serial_or_parallel(func, **options):
-    """Compile ``func`` (with ``prange`` loops) twice, on first use each:
-    parallel, and serial (``prange`` runs as ``range``) for when Numba has
-    one thread, the default of ``n_jobs=None``; a parallel kernel takes
-    about three times as long to compile, for nothing on one thread.
-    Returns a Python function choosing by ``numba.get_num_threads()``.
-    """
-    name = func.__name__
-    parallel = numba.njit(parallel=True, **options)(variant(func, f"{name}_parallel"))
-    serial = numba.njit(**options)(variant(func, f"{name}_serial"))
-
-    @functools.wraps(func)
-    def run(*args):
-        return (parallel if numba.get_num_threads() > 1 else serial)(*args)
-
-    run.parallel, run.serial = parallel, serial
-    return run

@@ -5,17 +5,18 @@ Used for document vectors (mean, tf-idf, SIF) and item-sequence profiles.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from ._variants import serial_or_parallel
+from ._threads import in_row_blocks
 
 
-def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum, half_life):
+@njit(nogil=True, fastmath=True, cache=True)
+def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum, half_life,
+          out):
     n = starts.shape[0] - 1
     n_keys = vectors.shape[0]
     dim = vectors.shape[1]
-    out = np.zeros((n, dim), np.float32)
-    for s in prange(n):
+    for s in range(n):
         total = 0.0
         count = 0
         for p in range(starts[s], starts[s + 1]):
@@ -38,11 +39,6 @@ def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum,
             inv = np.float32(1.0 / denom)
             for k in range(dim):
                 out[s, k] *= inv
-    return out
-
-
-# parallel over sequences; serial on one thread (compiled on first use each)
-_pool = serial_or_parallel(_pool, nogil=True, fastmath=True, cache=True)
 
 
 def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0,
@@ -75,9 +71,14 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
         extra = np.zeros((0, vectors.shape[1]), np.float32)
     # Numba compiles once per writeable flag of each array: pass read-only
     # views always (the published vectors are read-only, the engine's not)
-    arrays = [_read_only(a) for a in (ids, starts, key_weights, vectors,
-                                      np.ascontiguousarray(extra, np.float32))]
-    return _pool(*arrays, np.float32(extra_weight), by_weight_sum, float(half_life))
+    ids, starts, key_weights, vectors, extra = [
+        _read_only(a) for a in (ids, starts, key_weights, vectors,
+                                np.ascontiguousarray(extra, np.float32))]
+    out = np.zeros((len(starts) - 1, vectors.shape[1]), np.float32)
+    in_row_blocks(len(out), lambda a, b: _pool(
+        ids, starts[a:b + 1], key_weights, vectors, extra, np.float32(extra_weight),
+        by_weight_sum, float(half_life), out[a:b]))
+    return out
 
 
 def _read_only(a):

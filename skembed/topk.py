@@ -1,15 +1,16 @@
 """Exact maximum-inner-product top-k: blocked BLAS scores + Numba selection.
 
 For L2-normalised vectors inner product is cosine similarity.  Scores of a
-block of queries come from one matrix product (numpy BLAS); a parallel Numba
-kernel then keeps the k best of each row with a size-k min-heap, so most
-scores cost a single comparison.  Nothing here knows scikit-learn.
+block of queries come from one matrix product (numpy BLAS); a Numba kernel
+then keeps the k best of each row with a size-k min-heap, so most scores
+cost a single comparison.  Blocks of queries are split over threads.
+Nothing here knows scikit-learn.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from ._variants import serial_or_parallel
+from ._threads import in_row_blocks
 
 # score tiles of (query block x item block) stay in L2 cache between the
 # matrix product that writes them and the selection that reads them
@@ -95,27 +96,19 @@ def _sort_heap(vals, idx):
         idx[b + 1] = i
 
 
-def _threaded(func):
-    return serial_or_parallel(func, nogil=True, cache=True)
+@njit(nogil=True, cache=True)
+def _top_k_queries(queries, items, q_begin, q_end, excl_indptr, excl_indices, heap_val,
+                   heap_idx):
+    """Fill the heaps of queries ``q_begin .. q_end`` (a caller's share).
 
-
-@_threaded
-def blocked_top_k(queries, items, k, excl_indptr, excl_indices):
-    """Top-k inner products, one thread per block of queries.
-
-    Each thread computes (query block x item block) tiles with a BLAS matrix
-    product into its own tile buffer and merges them into its queries'
-    heaps; BLAS must be single-threaded while this runs (the caller limits
-    it) so that threads do not fight over cores.
+    Scores of (query block x item block) tiles come from a BLAS matrix
+    product into a tile buffer and are merged into the queries' heaps; BLAS
+    must be single-threaded while this runs (the caller limits it) so that
+    threads do not fight over cores.
     """
-    n_q = queries.shape[0]
     n_items = items.shape[0]
-    heap_val = np.full((n_q, k), -np.inf, np.float32)
-    heap_idx = np.full((n_q, k), -1, np.int64)
-    n_qblocks = (n_q + _QUERY_BLOCK - 1) // _QUERY_BLOCK
-    for b in prange(n_qblocks):
-        q0 = b * _QUERY_BLOCK
-        q1 = min(q0 + _QUERY_BLOCK, n_q)
+    for q0 in range(q_begin, q_end, _QUERY_BLOCK):
+        q1 = min(q0 + _QUERY_BLOCK, q_end)
         qb = queries[q0:q1]
         tile = np.empty((q1 - q0, _ITEM_BLOCK), np.float32)
         for i0 in range(0, n_items, _ITEM_BLOCK):
@@ -130,6 +123,17 @@ def blocked_top_k(queries, items, k, excl_indptr, excl_indices):
                             heap_val, heap_idx)
         for q in range(q0, q1):
             _sort_heap(heap_val[q], heap_idx[q])
+
+
+def blocked_top_k(queries, items, k, excl_indptr, excl_indices, n_threads=None):
+    """Top-k inner products; blocks of queries split over threads
+    (:func:`skembed._threads.in_row_blocks`)."""
+    n_q = queries.shape[0]
+    heap_val = np.full((n_q, k), -np.inf, np.float32)
+    heap_idx = np.full((n_q, k), -1, np.int64)
+    in_row_blocks(n_q, lambda a, b: _top_k_queries(
+        queries, items, np.int64(a), np.int64(b), excl_indptr, excl_indices, heap_val,
+        heap_idx), n_threads, align=_QUERY_BLOCK)
     return heap_idx, heap_val
 
 

@@ -53,40 +53,46 @@ def test_skembed_works_without_dask():
     subprocess.run([sys.executable, "-c", _WITHOUT_DASK], check=True, timeout=300)
 
 
-_COMPILED_MODES = """
-import json
-from skembed import NearestNeighborRecommender, Word2VecTransformer
-from skembed import pooling, topk
-from skembed.recommend import kernels as rk
+_COMPILED = """
+import importlib, json, pkgutil
+import numba, numpy as np, pandas as pd
+import skembed
+from skembed import EntityEmbeddingRegressor, NearestNeighborRecommender, Word2VecTransformer
 from skembed.word2vec import kernels as wk
 
 docs = ["the cat sat on the mat", "the dog sat on the log"] * 20
 Word2VecTransformer(vector_size=8, min_count=1, epochs=1).fit(docs).transform(docs)
 seqs = [["a", "b", "c"], ["b", "c", "d"], ["c", "d", "e"]] * 20
-NearestNeighborRecommender(n_recommendations=2).fit(seqs).predict([["a", "b"]])
-threaded = [pooling._pool, topk.blocked_top_k, rk.add_rule_scores, rk.add_history_scores,
-            rk.add_session_knn_scores, rk.add_minmax_scaled, rk.minmax_scale_rows,
-            rk.top_k_rows]
-print(json.dumps({
-    "chunk": sorted(m for m, d in wk._CHUNK.items() if d.signatures),
-    "passes": sorted(m for m, d in wk._PASS.items() if d.signatures),
-    "parallel": [f.__name__ for f in threaded if f.parallel.signatures],
-    "serial": [f.__name__ for f in threaded if f.serial.signatures],
-}))
+rec = NearestNeighborRecommender(n_recommendations=2).fit(seqs)
+rec.predict([["a", "b"]])
+rec.recommend([["a"]], return_scores=True)
+X = pd.DataFrame({"store": list("abcd") * 25, "x": np.arange(100.0)})
+EntityEmbeddingRegressor(max_iter=2).fit(X, np.arange(100.0)).predict(X)
+compiled = {}
+for info in pkgutil.walk_packages(skembed.__path__, "skembed."):
+    mod = importlib.import_module(info.name)
+    for obj in list(vars(mod).values()) + list(wk._CHUNK.values()):
+        if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.signatures:
+            name = obj.py_func.__module__ + "." + obj.py_func.__qualname__
+            compiled[name] = (len(obj.signatures), bool(obj.targetoptions.get("parallel")))
+print(json.dumps({"chunk": sorted(m for m, d in wk._CHUNK.items() if d.signatures),
+                  "compiled": compiled}))
 """
 
 
-def test_default_fits_compile_only_their_own_kernels():
-    """Cold start: a default (one-thread) word2vec fit compiles the CBOW
-    negative-sampling chunk kernel only, the item2vec inside the recommender
-    the skip-gram one, and no parallel kernel compiles on one thread (each
-    would add seconds of compilation on a cold cache)."""
+def test_default_fits_compile_each_kernel_once():
+    """Cold start: a default word2vec fit compiles the CBOW negative-sampling
+    chunk kernel only and the item2vec inside the recommender the skip-gram
+    one; no kernel is a parallel (``prange``) one, and none compiles twice
+    (a literal argument, a read-only array or another index dtype would each
+    add a compilation: seconds on a cold cache)."""
     import json
 
-    out = subprocess.run([sys.executable, "-c", _COMPILED_MODES], check=True,
+    out = subprocess.run([sys.executable, "-c", _COMPILED], check=True,
                          capture_output=True, text=True).stdout
     got = json.loads(out.strip().splitlines()[-1])
     assert got["chunk"] == ["cbow_ns", "sg_ns"]
-    assert got["passes"] == []
-    assert got["parallel"] == []
-    assert "_pool" in got["serial"] and "top_k_rows" in got["serial"]
+    compiled = got["compiled"]
+    assert len(compiled) > 10  # the scan sees the kernels
+    assert not [name for name, (_, parallel) in compiled.items() if parallel]
+    assert {name: n for name, (n, _) in compiled.items() if n > 1} == {}

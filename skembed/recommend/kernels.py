@@ -8,17 +8,10 @@ arrays that the kernels add into.  Nothing here knows scikit-learn.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._variants import serial_or_parallel
+from .._threads import in_row_blocks
 from ..topk import _merge_tile, _sort_heap
-
-
-def _threaded(**options):
-    """Compiled serial and parallel, chosen by Numba's thread count
-    (:func:`skembed._variants.serial_or_parallel`)."""
-    return lambda func: serial_or_parallel(func, **options)
-
 
 # rule weight of a pair ``gap`` positions apart (see SequentialRulesRecommender)
 WEIGHTING = {"inverse": 0, "linear": 1, "constant": 2}
@@ -285,7 +278,27 @@ def _add_scaled_touched(out_row, acc, touched, n_t, weight):
         acc[touched[t]] = 0.0
 
 
-@_threaded(nogil=True, cache=True)
+# Scorers: a compiled kernel scores a block of histories on the calling
+# thread; the public function splits the rows over threads
+# (:func:`skembed._threads.in_row_blocks`: Python threads, the kernels
+# release the GIL).  ``n_threads`` is that split.
+
+@njit(nogil=True, cache=True)
+def _rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
+                 weight, scaled):
+    n_rows, n_items = out.shape
+    scratch = np.zeros(n_items if scaled else 0, np.float32)
+    touched = np.empty(n_items, np.int64)
+    items = np.empty(max_history, np.int64)
+    weights = np.empty(max_history, np.float32)
+    for r in range(n_rows):
+        acc = scratch if scaled else out[r]
+        n_t = _rule_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, half_life,
+                        indptr, indices, data, acc, touched, items, weights)
+        if scaled:
+            _add_scaled_touched(out[r], acc, touched, n_t, weight)
+
+
 def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
                     weight, scaled, n_threads):
     """Sequential-rule scores of histories ``q0 .. q0 + len(out)``:
@@ -293,45 +306,58 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, da
     (``w_h`` halves every ``half_life`` items back; ``half_life <= 0``:
     equal weights).  ``scaled``: add ``weight`` times the min-max scaled row
     into ``out``; otherwise add the raw scores into ``out`` (zeroed rows)."""
+    in_row_blocks(out.shape[0], lambda r0, r1: _rule_scores(
+        ids, starts, q0 + r0, max_history, half_life, indptr, indices, data, out[r0:r1],
+        weight, scaled), n_threads)
+
+
+@njit(nogil=True, cache=True)
+def _history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
     n_rows, n_items = out.shape
-    n_threads = min(n_threads, max(n_rows, 1))
-    per = (n_rows + n_threads - 1) // n_threads
-    for th in prange(n_threads):
-        scratch = np.zeros(n_items if scaled else 0, np.float32)
-        touched = np.empty(n_items, np.int64)
-        items = np.empty(max_history, np.int64)
-        weights = np.empty(max_history, np.float32)
-        for r in range(th * per, min((th + 1) * per, n_rows)):
-            acc = scratch if scaled else out[r]
-            n_t = _rule_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, half_life,
-                            indptr, indices, data, acc, touched, items, weights)
-            if scaled:
-                _add_scaled_touched(out[r], acc, touched, n_t, weight)
+    scratch = np.zeros(n_items if scaled else 0, np.float32)
+    touched = np.empty(max(max_history, 1), np.int64)
+    items = np.empty(max_history, np.int64)
+    weights = np.empty(max_history, np.float32)
+    for r in range(n_rows):
+        acc = scratch if scaled else out[r]
+        n_t = _history_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
+                           half_life, acc, touched, items, weights)
+        if scaled:
+            _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
-@_threaded(nogil=True, cache=True)
 def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
                        n_threads):
     """The repeat signal: each of the last ``max_history`` known items of a
     history scores its recency weight (summed over repeats); ``scaled`` as
     in :func:`add_rule_scores`."""
+    in_row_blocks(out.shape[0], lambda r0, r1: _history_scores(
+        ids, starts, q0 + r0, max_history, half_life, out[r0:r1], weight, scaled),
+        n_threads)
+
+
+@njit(nogil=True, cache=True)
+def _session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
+                        sess_norm, item_indptr, item_sessions, k, sample_size, self_rows,
+                        out, weight, scaled):
     n_rows, n_items = out.shape
-    n_threads = min(n_threads, max(n_rows, 1))
-    per = (n_rows + n_threads - 1) // n_threads
-    for th in prange(n_threads):
-        scratch = np.zeros(n_items if scaled else 0, np.float32)
-        touched = np.empty(max(max_history, 1), np.int64)
-        items = np.empty(max_history, np.int64)
-        weights = np.empty(max_history, np.float32)
-        for r in range(th * per, min((th + 1) * per, n_rows)):
-            acc = scratch if scaled else out[r]
-            n_t = _history_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
-                               half_life, acc, touched, items, weights)
-            if scaled:
-                _add_scaled_touched(out[r], acc, touched, n_t, weight)
+    sess_acc = np.zeros(sess_norm.shape[0], np.float32)
+    sess_touched = np.empty(max(max_history * sample_size, 1), np.int64)
+    q_items = np.empty(max_history, np.int64)
+    q_weight = np.empty(max_history, np.float32)
+    q_mark = np.full(n_items, -1, np.int64)
+    scratch = np.zeros(n_items if scaled else 0, np.float32)
+    touched = np.empty(n_items, np.int64)
+    for r in range(n_rows):
+        acc = scratch if scaled else out[r]
+        n_t = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
+                               linear, sess_indptr, sess_items, sess_norm, item_indptr,
+                               item_sessions, k, sample_size, self_rows[r], sess_acc,
+                               sess_touched, q_items, q_weight, q_mark, q0 + r, acc, touched)
+        if scaled:
+            _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
 
-@_threaded(nogil=True, cache=True)
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
                            sess_norm, item_indptr, item_sessions, k, sample_size,
                            self_rows, out, weight, scaled, n_threads):
@@ -345,26 +371,10 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, se
     sequence that history ``r`` must not match (itself, in validation).
     ``scaled`` as in :func:`add_rule_scores`.
     """
-    n_rows, n_items = out.shape
-    n_sess = sess_norm.shape[0]
-    n_threads = min(n_threads, max(n_rows, 1))
-    per = (n_rows + n_threads - 1) // n_threads
-    for th in prange(n_threads):
-        sess_acc = np.zeros(n_sess, np.float32)
-        sess_touched = np.empty(max(max_history * sample_size, 1), np.int64)
-        q_items = np.empty(max_history, np.int64)
-        q_weight = np.empty(max_history, np.float32)
-        q_mark = np.full(n_items, -1, np.int64)
-        scratch = np.zeros(n_items if scaled else 0, np.float32)
-        touched = np.empty(n_items, np.int64)
-        for r in range(th * per, min((th + 1) * per, n_rows)):
-            acc = scratch if scaled else out[r]
-            n_t = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
-                                   linear, sess_indptr, sess_items, sess_norm, item_indptr,
-                                   item_sessions, k, sample_size, self_rows[r], sess_acc,
-                                   sess_touched, q_items, q_weight, q_mark, r, acc, touched)
-            if scaled:
-                _add_scaled_touched(out[r], acc, touched, n_t, weight)
+    in_row_blocks(out.shape[0], lambda r0, r1: _session_knn_scores(
+        ids, starts, q0 + r0, max_history, linear, sess_indptr, sess_items, sess_norm,
+        item_indptr, item_sessions, k, sample_size, self_rows[r0:r1], out[r0:r1], weight,
+        scaled), n_threads)
 
 
 @njit(nogil=True, cache=True)
@@ -417,11 +427,9 @@ def _row_range(row):
     return lo, hi
 
 
-@_threaded(nogil=True, fastmath=True, cache=True)
-def add_minmax_scaled(out, scores, weight):
-    """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
-    constant row adds nothing), so components on different scales blend."""
-    for r in prange(scores.shape[0]):
+@njit(nogil=True, fastmath=True, cache=True)
+def _add_minmax_scaled(out, scores, weight):
+    for r in range(scores.shape[0]):
         row = scores[r]
         lo, hi = _row_range(row)
         if hi > lo:
@@ -430,10 +438,16 @@ def add_minmax_scaled(out, scores, weight):
                 out[r, j] += scale * (row[j] - lo)
 
 
-@_threaded(nogil=True, fastmath=True, cache=True)
-def minmax_scale_rows(scores):
-    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
-    for r in prange(scores.shape[0]):
+def add_minmax_scaled(out, scores, weight, n_threads=None):
+    """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
+    constant row adds nothing), so components on different scales blend."""
+    in_row_blocks(scores.shape[0], lambda r0, r1: _add_minmax_scaled(
+        out[r0:r1], scores[r0:r1], weight), n_threads)
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def _minmax_scale_rows(scores):
+    for r in range(scores.shape[0]):
         row = scores[r]
         lo, hi = _row_range(row)
         scale = np.float32(1.0 / (hi - lo)) if hi > lo else np.float32(0.0)
@@ -441,24 +455,30 @@ def minmax_scale_rows(scores):
             row[j] = (row[j] - lo) * scale
 
 
-@_threaded(nogil=True, cache=True)
-def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads):
+def minmax_scale_rows(scores, n_threads=None):
+    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
+    in_row_blocks(scores.shape[0], lambda r0, r1: _minmax_scale_rows(scores[r0:r1]),
+                  n_threads)
+
+
+@njit(nogil=True, cache=True)
+def _top_k_block(scores, a, b, excl_indptr, excl_indices, heap_val, heap_idx):
+    _merge_tile(scores[a:b], b - a, scores.shape[1], a, _ZERO, excl_indptr, excl_indices,
+                heap_val, heap_idx)
+    for q in range(a, b):
+        _sort_heap(heap_val[q], heap_idx[q])
+
+
+def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
     """Indices and values of the ``k`` largest entries of each row, best first
     (ties: lower index first); excluded entries (CSR per row) and ``-inf``
     are never returned (index -1 pads).  Rows are split over ``n_threads``."""
-    n_rows, n_cols = scores.shape
+    n_rows = scores.shape[0]
     heap_val = np.full((n_rows, k), -np.inf, np.float32)
     heap_idx = np.full((n_rows, k), -1, np.int64)
-    n_threads = min(n_threads, max(n_rows, 1))
-    per = (n_rows + n_threads - 1) // n_threads
-    for th in prange(n_threads):
-        a = th * per
-        b = min(a + per, n_rows)
-        if a < b:
-            _merge_tile(scores[a:b], b - a, n_cols, a, 0, excl_indptr, excl_indices,
-                        heap_val, heap_idx)
-            for q in range(a, b):
-                _sort_heap(heap_val[q], heap_idx[q])
+    in_row_blocks(n_rows, lambda a, b: _top_k_block(
+        scores, np.int64(a), np.int64(b), excl_indptr, excl_indices, heap_val, heap_idx),
+        n_threads)
     return heap_idx, heap_val
 
 
