@@ -1,7 +1,7 @@
-"""Thread-count handling: ``n_jobs`` to a thread count, scoped Numba threads.
+"""Threads: ``n_jobs`` to a thread count, its scope, and row blocks on threads.
 
-``n_jobs`` counts Numba threads: ``None`` is 1, a positive count is taken as
-given (up to Numba's pool, ``NUMBA_NUM_THREADS``), and ``-1`` / ``-2`` ...
+``n_jobs`` counts threads: ``None`` is 1, a positive count is taken as
+given (up to ``NUMBA_NUM_THREADS``), and ``-1`` / ``-2`` ...
 count back from the threads this process may use (:func:`available_threads`),
 which is fewer than the machine's cores where a parallel runner has already
 shared them out:
@@ -15,14 +15,15 @@ shared them out:
 
 So estimators fitted by ``GridSearchCV(n_jobs=-1)`` under
 ``joblib.parallel_backend("dask")``, or run block-wise on Dask workers, do
-not each start a thread per core.  Kernels that call BLAS from inside a
-parallel region limit BLAS to one thread themselves (``topk``).
+not each start a thread per core.  Kernels that call BLAS on several
+threads limit BLAS to one thread themselves (``topk``).
 
-The compiled kernels run on the calling thread and release the GIL; work is
-split over Python threads (:func:`in_row_blocks`, the word2vec trainer), as
-gensim does, rather than Numba's ``prange``: a parallel Numba kernel takes
-seconds longer to compile on a cold cache, and a thread count is then just
-an argument.  ``numba_threads`` scopes the count these splits read.
+Row-wise kernels (pooling, top-k, the recommender scorers) run on the
+calling thread and release the GIL; :func:`in_row_blocks` splits their rows
+over Python threads rather than Numba's ``prange`` (a parallel Numba kernel
+takes seconds longer to compile on a cold cache).  Word2vec training with
+several threads is a ``prange`` kernel.  ``numba_threads`` scopes the count
+both read.
 """
 
 import os

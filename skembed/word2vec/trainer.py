@@ -7,9 +7,9 @@ vocabulary counts and knows nothing of scikit-learn.
 
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from . import kernels
@@ -338,10 +338,13 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
                               state.ngrams, state.sub_indptr, state.sub_ids)
 
-    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords)
+    run = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
+                               parallel=n_threads > 1)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
-    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+    previous_threads = numba.get_num_threads()
+    if n_threads > 1:
+        numba.set_num_threads(n_threads)
     try:
         for epoch in range(config.epochs):
             epoch_seed = int(rng.randint(0, 2**31 - 1))
@@ -366,10 +369,10 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
-                    losses, tracked, examples, effective = kernels.train_chunks(
-                        chunk, weights, piece.tokens, piece.starts, chunk_starts, order,
-                        offsets, c0, c1, tables, options, float(epoch * n_words + offset),
-                        seed, chunk_base, n_threads, max_len, pool)
+                    losses, tracked, examples, effective = run(
+                        weights, piece.tokens, piece.starts, chunk_starts, order, offsets,
+                        c0, c1, tables, options, float(epoch * n_words + offset), seed,
+                        chunk_base, n_threads, max_len)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
@@ -396,8 +399,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     bar,
                 )
     finally:
-        if pool is not None:
-            pool.shutdown()
+        numba.set_num_threads(previous_threads)
         if bar is not None:
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
