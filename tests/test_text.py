@@ -389,3 +389,40 @@ def test_drop_training_state_shrinks_the_pickle(topic_texts):
         w2v.partial_fit(texts[:5])
     assert w2v.fit(texts).partial_fit(texts[:5]) is w2v  # a new fit trains again
 
+
+def test_failure_in_a_training_thread_stops_the_fit(monkeypatch):
+    """A chunk that fails in one of two training threads (here a
+    KeyboardInterrupt raised on the fourth chunk kernel call) reaches the
+    caller, the other thread stops after its current chunk, the estimator is
+    left unfitted and the next fit works."""
+    import threading
+
+    from skembed.word2vec import kernels
+
+    rng = np.random.RandomState(0)
+    words = np.array([f"w{i}" for i in range(300)])
+    texts = [" ".join(rng.choice(words, 100)) for _ in range(3000)]  # 30 chunks an epoch
+    real = kernels.chunk_kernel
+    calls, threads = [], set()
+
+    def failing_kernel(*args, **kwargs):
+        chunk = real(*args, **kwargs)
+
+        def run(*a):
+            calls.append(1)
+            threads.add(threading.get_ident())
+            if len(calls) == 4:
+                raise KeyboardInterrupt
+            return chunk(*a)
+        return run
+
+    monkeypatch.setattr(kernels, "chunk_kernel", failing_kernel)
+    est = Word2VecTransformer(**dict(FAST, epochs=2), n_jobs=2)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(texts)
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    assert len(calls) <= 8  # of 60: stopped, not run to the end of the pass
+    with pytest.raises(NotFittedError):
+        est.transform(texts[:2])
+    monkeypatch.undo()
+    assert est.fit(texts).transform(texts[:2]).shape == (2, FAST["vector_size"])

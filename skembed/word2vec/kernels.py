@@ -4,9 +4,10 @@ negative sampling and/or hierarchical softmax.
 Plain arrays in, plain arrays out; no scikit-learn here.  The corpus is one
 int32 array of key indices cut into sentences (``starts``) and grouped into
 chunks of sentences (``chunk_starts``).  A pass trains the chunks in the
-order given by :func:`stripe_order`; with several threads each thread trains
-its own contiguous stripe of the corpus and updates the shared weights
-without locks (hogwild).  Keeping the threads on distant parts of the
+order given by :func:`stripe_order`; with several threads (Python threads
+calling the compiled chunk kernel, which releases the GIL) each thread
+trains its own contiguous stripe of the corpus and updates the shared
+weights without locks (hogwild).  Keeping the threads on distant parts of the
 corpus matters: neighbouring chunks share topics, hence rows, and two
 threads writing the same rows at once make the cores fight over cache
 lines.
@@ -14,7 +15,7 @@ Random numbers come from a per-chunk splitmix64 stream seeded from
 ``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
 """
 
-import functools
+import threading
 from collections import namedtuple
 
 import numpy as np
@@ -505,12 +506,12 @@ SUBWORD_SENTENCE = subword_sentence
 
 
 def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, chunk_id,
-                 scr):
+                 max_len, n_hot):
     """Train sentences ``s_begin..s_end`` of the corpus.
 
     ``w``: the weights (:data:`Weights`); ``t``: sampling tables and Huffman
     codes (:data:`Tables`); ``opt``: the training options (:data:`Options`);
-    ``scr``: this thread's scratch (:data:`Scratch`).
+    ``max_len`` and ``n_hot`` size its scratch (below).
 
     With ``opt.shared_negatives`` (skip-gram only), the negative samples are
     drawn once per target word and shared by all its context words (as in
@@ -520,17 +521,25 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
     with the position ``word_offset + tokens index`` over ``schedule_words``
     (``word_offset`` may be virtual: the chunk's place in the training order).
 
-    ``scr.hot1`` is this thread's copy of the last ``len(hot1)`` rows of
-    ``syn1`` (empty with one thread or without hierarchical softmax) and
-    ``scr.base1`` their values at the last merge.
+    The kernel allocates its scratch (:func:`new_scratch`; ``max_len`` is the
+    longest sentence): arrays allocated here are known not to alias the
+    weights, which keeps the inner loops tight (with scratch passed in,
+    skip-gram trained 8 % slower on two threads).  ``scr.hot1`` is this
+    call's copy of the last ``n_hot`` rows of ``syn1`` (none with one thread
+    or without hierarchical softmax), loaded here and merged back every
+    ``HOT_SYNC`` words and at the end; ``scr.base1`` holds their values at
+    the last merge.
 
     Returns (loss sum over the sampled examples, number of sampled
     examples, number of examples, number of effective words).
     """
     # the chunk's own random stream, from (seed, chunk_id)
     state = _mix(_mix(np.uint64(seed) ^ (np.uint64(chunk_id) * _GOLDEN)))
+    scr = NEW_SCRATCH(w, t, opt, max_len, n_hot)
     syn1 = w.syn1
     hot1_lo = syn1.shape[0] - scr.hot1.shape[0]
+    if HS_CODE:
+        _load_hot(syn1, hot1_lo, scr.hot1, scr.base1)
     negative = opt.negative
     window = opt.window
     buf = scr.buf
@@ -647,13 +656,13 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
                     else:
                         for k in range(dim):
                             syn0[ctx, k] += _clip(work[k])
+    if HS_CODE:
+        _sync_hot(syn1, hot1_lo, scr.hot1, scr.base1)
     return loss, n_tracked, n_examples, n_effective
 
 
 def new_scratch(w, t, opt, max_len, n_hot):
-    """One thread's scratch (:data:`Scratch`), ``n_hot`` rows of hot copies
-    (plain numpy: runs in Python for the serial pass and compiled, as
-    :data:`_new_scratch`, inside the parallel one).
+    """A chunk's scratch (:data:`Scratch`), ``n_hot`` rows of hot copies.
 
     Each array is padded by 128 bytes on both sides: small allocations of
     different threads can otherwise share a cache line, and the cores then
@@ -678,98 +687,123 @@ def new_scratch(w, t, opt, max_len, n_hot):
     )
 
 
-_new_scratch = njit(nogil=True, cache=True)(new_scratch)
+NEW_SCRATCH = njit(inline="always")(new_scratch)
 
 
-def train_chunks_serial(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin,
-                        c_end, t, opt, word_offset, seed, chunk_base, n_threads, max_len):
-    """:func:`_train_chunks` on the calling thread, driven from Python: one
-    call of the compiled ``chunk`` kernel per chunk (a few microseconds of
-    dispatch per 10,000 words), so that a serial fit compiles the chunk
-    kernel alone, not also a compiled loop around it."""
-    scr = new_scratch(w, t, opt, max_len, 0)
-    loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
-    for slot in range(c_begin, c_end):
-        c = int(order[slot])
-        if c < 0:
-            continue
-        offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
-        cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c], chunk_starts[c + 1], t,
-                               opt, offset, seed, chunk_base + c, scr)
-        loss += cl
-        n_tr += nt
-        n_ex += ne
-        n_eff += nw
-    return (np.array([loss]), np.array([n_tr], np.int64), np.array([n_ex], np.int64),
-            np.array([n_eff], np.int64))
+def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t,
+                 opt, word_offset, seed, chunk_base, n_threads, max_len, pool=None):
+    """Train the chunks of slots ``c_begin..c_end`` of ``order`` with the
+    compiled chunk kernel ``chunk`` (:func:`chunk_kernel`).
 
+    Thread ``th`` takes slots ``th, th + n, ...`` (``c_begin`` a multiple of
+    ``n``; slots holding -1 are padding); with several threads, ``pool`` (a
+    ``concurrent.futures`` executor) runs them.  The kernel releases the GIL,
+    so Python threads train in parallel, as gensim's do; the dispatch of one
+    call per chunk (10,000 words) costs microseconds, and nothing but the
+    chunk kernel is compiled (a Numba ``prange`` loop around it took
+    seconds more to compile on a cold cache).
 
-def _train_chunks(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t, opt,
-                  word_offset, seed, chunk_base, n_threads, max_len):
-    """Train the chunks of slots ``c_begin..c_end`` of ``order``; thread t
-    takes slots t, t+n, ...  (``c_begin`` a multiple of n; slots holding -1
-    are padding).  Chunk ``c`` trains at schedule position ``word_offset +
-    offsets[c]``: where it falls in the training order, not in the corpus.
-    Its random stream is seeded from ``(seed, chunk_base + c)``: ``chunk_base``
-    is the number of chunks of the epoch in earlier pieces, so a chunk draws
-    the same numbers however the corpus is cut into pieces.
+    Chunk ``c`` trains at schedule position ``word_offset + offsets[c]``:
+    where it falls in the training order, not in the corpus.  Its random
+    stream is seeded from ``(seed, chunk_base + c)``: ``chunk_base`` is the
+    number of chunks of the epoch in earlier pieces, so a chunk draws the same
+    numbers however the corpus is cut into pieces.
 
     Returns per-thread (sampled loss, sampled examples, examples, effective
-    words) as arrays, so the float64 loss is summed without races.
+    words) as arrays.
     """
+    n_hot = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
+    stop = threading.Event()  # set when another thread failed or the caller was interrupted
+
+    def share(th):
+        try:
+            loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
+            for slot in range(c_begin + th, c_end, n_threads):
+                c = int(order[slot])
+                if c < 0:
+                    continue
+                if stop.is_set():
+                    break
+                offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
+                cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c],
+                                       chunk_starts[c + 1], t, opt, offset, seed,
+                                       chunk_base + c, max_len, n_hot)
+                loss += cl
+                n_tr += nt
+                n_ex += ne
+                n_eff += nw
+            return loss, n_tr, n_ex, n_eff
+        except BaseException:
+            stop.set()  # the other threads stop after their current chunk
+            raise
+
+    if n_threads == 1:
+        totals = [share(0)]
+    else:
+        futures = [pool.submit(share, th) for th in range(n_threads)]
+        try:
+            totals = [f.result() for f in futures]
+        except BaseException:  # e.g. KeyboardInterrupt while waiting
+            stop.set()
+            raise
+    loss, n_tr, n_ex, n_eff = zip(*totals, strict=True)
+    return (np.array(loss), np.array(n_tr, np.int64), np.array(n_ex, np.int64),
+            np.array(n_eff, np.int64))
+
+
+def _hs_pass(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t, opt,
+             word_offset, seed, chunk_base, n_threads, max_len):
+    """:func:`train_chunks` as a Numba ``prange`` over the threads, for
+    hierarchical softmax with several threads: there Python threads trained
+    skip-gram 13 % slower (6 alternating runs; not explained), where with
+    negative sampling they were 8 % faster and compile 3.5 s sooner.
+    Returns per-thread (sampled loss, sampled examples, examples, effective
+    words)."""
+    n_hot = min(HOT_ROWS, w.syn1.shape[0])
     losses = np.zeros(n_threads, np.float64)
     tracked = np.zeros(n_threads, np.int64)
     examples = np.zeros(n_threads, np.int64)
     effective = np.zeros(n_threads, np.int64)
     for th in prange(n_threads):
-        n_h1 = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
-        scr = _new_scratch(w, t, opt, max_len, n_h1)
-        h1_lo = w.syn1.shape[0] - n_h1
-        if HS_CODE:
-            _load_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
-        loss = 0.0
-        n_tr = 0
-        n_ex = 0
-        n_eff = 0
         for slot in range(c_begin + th, c_end, n_threads):
             c = order[slot]
             if c < 0:
                 continue
-            # position of the chunk's first token in the training order
             offset = word_offset + offsets[c] - starts[chunk_starts[c]]
             cl, nt, ne, nw = TRAIN_CHUNK(w, tokens, starts, chunk_starts[c],
                                          chunk_starts[c + 1], t, opt, offset, seed,
-                                         chunk_base + c, scr)
-            loss += cl
-            n_tr += nt
-            n_ex += ne
-            n_eff += nw
-        if HS_CODE:
-            _sync_hot(w.syn1, h1_lo, scr.hot1, scr.base1)
-        losses[th] = loss
-        tracked[th] = n_tr
-        examples[th] = n_ex
-        effective[th] = n_eff
+                                         chunk_base + c, max_len, n_hot)
+            losses[th] += cl
+            tracked[th] += nt
+            examples[th] += ne
+            effective[th] += nw
     return losses, tracked, examples, effective
 
 
-_SERIAL = dict(nogil=True, fastmath=True, cache=True)
-_PARALLEL = dict(_SERIAL, parallel=True)
+_PASS = {}  # mode -> compiled prange pass (hierarchical softmax, several threads)
+
+
+def hs_pass(sg, hs, negative):
+    """The compiled :func:`_hs_pass` of a hierarchical-softmax mode."""
+    chunk = chunk_kernel(sg, hs, negative, False)
+    mode = chunk.py_func.__name__[len("train_chunk_"):]
+    if mode not in _PASS:
+        _PASS[mode] = njit(nogil=True, fastmath=True, cache=True, parallel=True)(
+            variant(_hs_pass, f"hs_pass_{mode}", TRAIN_CHUNK=chunk))
+    return _PASS[mode]
+
+
 _CHUNK = {}  # mode -> compiled chunk kernel
-_PASS = {}  # mode -> compiled parallel pass
 
 
-def chunk_kernel(sg, hs, negative, subwords, parallel):
-    """The compiled pass over chunks for one training mode.
+def chunk_kernel(sg, hs, negative, subwords):
+    """The compiled chunk kernel (:func:`_train_chunk`) of one training mode.
 
     One source, a compilation per mode, each on first use only: skip-gram
     or CBOW, with hierarchical softmax and/or negative sampling, plain
     word2vec or with subwords (one variant: that path is generic over the
-    modes), serial (no threading layer: safe from any Python thread,
-    bit-reproducible) or parallel (the prange loop on Numba's thread pool).
-    The code of the other modes is pruned before it is typed, so a first fit
-    compiles a fraction of the kernel (the default CBOW with negative
-    sampling: a third of the generic kernel's compile time).
+    modes).  The code of the other modes is pruned before it is typed, so a
+    first fit compiles a fraction of the kernel.
     """
     if subwords:
         mode = "subwords"
@@ -781,15 +815,9 @@ def chunk_kernel(sg, hs, negative, subwords, parallel):
     if mode not in _CHUNK:
         output = njit(inline="always")(
             variant(_output_layer, f"_output_layer_{mode}", **switches))
-        _CHUNK[mode] = njit(**_SERIAL)(
+        _CHUNK[mode] = njit(nogil=True, fastmath=True, cache=True)(
             variant(_train_chunk, f"train_chunk_{mode}", OUTPUT_LAYER=output, **switches))
-    chunk = _CHUNK[mode]
-    if not parallel:
-        return functools.partial(train_chunks_serial, chunk)
-    if mode not in _PASS:
-        _PASS[mode] = njit(**_PARALLEL)(
-            variant(_train_chunks, f"train_chunks_{mode}", TRAIN_CHUNK=chunk, **switches))
-    return _PASS[mode]
+    return _CHUNK[mode]
 
 
 def chunk_boundaries(starts, chunk_words=10_000, token_offset=0):

@@ -7,6 +7,7 @@ vocabulary counts and knows nothing of scikit-learn.
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -338,12 +339,15 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
                               state.ngrams, state.sub_indptr, state.sub_ids)
 
-    run = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
-                               parallel=n_threads > 1)
+    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords)
+    hs_pass = None  # hierarchical softmax with several threads: a prange pass
+    if n_threads > 1 and options.hs and not options.subwords:
+        hs_pass = kernels.hs_pass(options.sg, options.hs, options.negative)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
+    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 and hs_pass is None else None
     previous_threads = numba.get_num_threads()
-    if n_threads > 1:
+    if hs_pass is not None:
         numba.set_num_threads(n_threads)
     try:
         for epoch in range(config.epochs):
@@ -369,10 +373,15 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
-                    losses, tracked, examples, effective = run(
-                        weights, piece.tokens, piece.starts, chunk_starts, order, offsets,
-                        c0, c1, tables, options, float(epoch * n_words + offset), seed,
-                        chunk_base, n_threads, max_len)
+                    args = (weights, piece.tokens, piece.starts, chunk_starts, order,
+                            offsets, c0, c1, tables, options,
+                            float(epoch * n_words + offset), seed, chunk_base, n_threads,
+                            max_len)
+                    if hs_pass is not None:
+                        losses, tracked, examples, effective = hs_pass(*args)
+                    else:
+                        losses, tracked, examples, effective = kernels.train_chunks(
+                            chunk, *args, pool)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
@@ -400,6 +409,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                 )
     finally:
         numba.set_num_threads(previous_threads)
+        if pool is not None:
+            pool.shutdown()
         if bar is not None:
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
