@@ -18,12 +18,12 @@ So estimators fitted by ``GridSearchCV(n_jobs=-1)`` under
 not each start a thread per core.  Kernels that call BLAS on several
 threads limit BLAS to one thread themselves (``topk``).
 
-Row-wise kernels (pooling, top-k, the recommender scorers) run on the
-calling thread and release the GIL; :func:`in_row_blocks` splits their rows
-over Python threads rather than Numba's ``prange`` (a parallel Numba kernel
-takes seconds longer to compile on a cold cache).  Word2vec training with
-several threads is a ``prange`` kernel.  ``numba_threads`` scopes the count
-both read.
+Kernels run on the calling thread and release the GIL, and work is split
+over Python threads (:func:`in_row_blocks` for row-wise kernels, the word2vec
+trainer for chunks) rather than Numba's ``prange``: a parallel Numba kernel
+takes seconds longer to compile on a cold cache (the one exception:
+word2vec's hierarchical softmax, faster under ``prange``).
+``numba_threads`` scopes the count these splits read.
 """
 
 import os

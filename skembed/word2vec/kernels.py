@@ -701,7 +701,8 @@ def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin
     so Python threads train in parallel, as gensim's do; the dispatch of one
     call per chunk (10,000 words) costs microseconds, and nothing but the
     chunk kernel is compiled (a Numba ``prange`` loop around it took
-    seconds more to compile on a cold cache).
+    seconds more to compile on a cold cache).  Hierarchical softmax on
+    several threads uses :func:`hs_pass` instead.
 
     Chunk ``c`` trains at schedule position ``word_offset + offsets[c]``:
     where it falls in the training order, not in the corpus.  Its random
