@@ -106,10 +106,10 @@ _POOL_LOCK = threading.Lock()
 
 
 def _worker_pool():
-    """The process's worker threads, started on first use (a pool per call
-    cost ~0.3 ms, which halved the throughput of the light recommenders,
-    whose kernels run on blocks of a few dozen rows); a forked child starts
-    its own."""
+    """The process's worker threads, started on first use and shared by
+    every split (a pool per call cost ~0.3 ms, which halved the throughput
+    of the light recommenders, whose kernels run on blocks of a few dozen
+    rows); a forked child starts its own."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None or _POOL[0] != os.getpid():
@@ -118,32 +118,39 @@ def _worker_pool():
         return _POOL[1]
 
 
+def in_threads(n_threads, task):
+    """``[task(0), ..., task(n_threads - 1)]``, ``task(0)`` on the calling
+    thread and the others on the process's worker threads (each ``task``
+    calls compiled kernels that release the GIL).  When a task fails, the
+    others are waited for (they write into the caller's arrays) and the
+    first error is raised.  A task must not call this function itself (the
+    workers would wait on each other)."""
+    if n_threads <= 1:
+        return [task(0)]
+    pool = _worker_pool()
+    futures = [pool.submit(task, i) for i in range(1, n_threads)]
+    try:
+        first = task(0)
+    finally:
+        wait(futures)
+    return [first] + [future.result() for future in futures]
+
+
 def in_row_blocks(n_rows, run, n_threads=None, align=1):
     """Call ``run(r0, r1)`` on contiguous blocks of rows covering
-    ``0 .. n_rows``, one block per thread: the first on the calling thread,
-    the others on worker threads (``run`` calls a compiled kernel that
-    releases the GIL).
+    ``0 .. n_rows``, one block per thread (:func:`in_threads`).
 
     ``n_threads`` defaults to ``numba.get_num_threads()`` (set by
     :func:`numba_threads` from ``n_jobs``); blocks start at multiples of
     ``align``.  Rows must be independent: the result is the same for any
-    split.  An exception in a block is raised here after the others end.
-    ``run`` must not call this function itself (the workers would wait on
-    each other).
+    split.
     """
     n_threads = numba.get_num_threads() if n_threads is None else int(n_threads)
     n_units = -(-n_rows // align)
     n_blocks = max(1, min(n_threads, n_units))
-    if n_blocks == 1:
+    if n_blocks == 1:  # also no rows at all
         run(0, n_rows)
         return
     per = -(-n_units // n_blocks) * align
     bounds = [(a, min(a + per, n_rows)) for a in range(0, n_rows, per)]
-    pool = _worker_pool()
-    futures = [pool.submit(run, a, b) for a, b in bounds[1:]]
-    try:
-        run(*bounds[0])
-    finally:  # the others write into the caller's arrays: wait for them
-        wait(futures)
-    for future in futures:
-        future.result()
+    in_threads(len(bounds), lambda i: run(*bounds[i]))

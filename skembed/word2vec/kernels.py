@@ -25,6 +25,7 @@ from numba import types as nbtypes
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._threads import in_threads
 from .._variants import variant
 
 MAX_EXP = 6.0
@@ -522,9 +523,9 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
     (``word_offset`` may be virtual: the chunk's place in the training order).
 
     The kernel allocates its scratch (:func:`new_scratch`; ``max_len`` is the
-    longest sentence): arrays allocated here are known not to alias the
-    weights, which keeps the inner loops tight (with scratch passed in,
-    skip-gram trained 8 % slower on two threads).  ``scr.hot1`` is this
+    longest sentence): skip-gram on two threads then trained 7-8 % faster
+    than with scratch passed in (probably because the compiler knows these
+    arrays do not alias the weights).  ``scr.hot1`` is this
     call's copy of the last ``n_hot`` rows of ``syn1`` (none with one thread
     or without hierarchical softmax), loaded here and merged back every
     ``HOT_SYNC`` words and at the end; ``scr.base1`` holds their values at
@@ -691,18 +692,20 @@ NEW_SCRATCH = njit(inline="always")(new_scratch)
 
 
 def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t,
-                 opt, word_offset, seed, chunk_base, n_threads, max_len, pool=None):
+                 opt, word_offset, seed, chunk_base, n_threads, max_len):
     """Train the chunks of slots ``c_begin..c_end`` of ``order`` with the
     compiled chunk kernel ``chunk`` (:func:`chunk_kernel`).
 
     Thread ``th`` takes slots ``th, th + n, ...`` (``c_begin`` a multiple of
-    ``n``; slots holding -1 are padding); with several threads, ``pool`` (a
-    ``concurrent.futures`` executor) runs them.  The kernel releases the GIL,
-    so Python threads train in parallel, as gensim's do; the dispatch of one
-    call per chunk (10,000 words) costs microseconds, and nothing but the
-    chunk kernel is compiled (a Numba ``prange`` loop around it took
-    seconds more to compile on a cold cache).  Hierarchical softmax on
-    several threads uses :func:`hs_pass` instead.
+    ``n``; slots holding -1 are padding); thread 0 is the caller, the others
+    are the process's worker threads (:func:`skembed._threads.in_threads`).
+    The kernel releases the GIL, so Python threads train in parallel, as
+    gensim's do; the dispatch of one call per chunk (10,000 words) costs
+    microseconds, and nothing but the chunk kernel is compiled (a Numba
+    ``prange`` loop around it took seconds more to compile on a cold cache).
+    A failed or interrupted thread makes the others stop after their current
+    chunk.  Hierarchical softmax on several threads uses :func:`hs_pass`
+    instead.
 
     Chunk ``c`` trains at schedule position ``word_offset + offsets[c]``:
     where it falls in the training order, not in the corpus.  Its random
@@ -714,7 +717,7 @@ def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin
     words) as arrays.
     """
     n_hot = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
-    stop = threading.Event()  # set when another thread failed or the caller was interrupted
+    stop = threading.Event()  # set when a thread failed or the caller was interrupted
 
     def share(th):
         try:
@@ -738,16 +741,7 @@ def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin
             stop.set()  # the other threads stop after their current chunk
             raise
 
-    if n_threads == 1:
-        totals = [share(0)]
-    else:
-        futures = [pool.submit(share, th) for th in range(n_threads)]
-        try:
-            totals = [f.result() for f in futures]
-        except BaseException:  # e.g. KeyboardInterrupt while waiting
-            stop.set()
-            raise
-    loss, n_tr, n_ex, n_eff = zip(*totals, strict=True)
+    loss, n_tr, n_ex, n_eff = zip(*in_threads(n_threads, share), strict=True)
     return (np.array(loss), np.array(n_tr, np.int64), np.array(n_ex, np.int64),
             np.array(n_eff, np.int64))
 

@@ -7,7 +7,6 @@ vocabulary counts and knows nothing of scikit-learn.
 
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -345,7 +344,6 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         hs_pass = kernels.hs_pass(options.sg, options.hs, options.negative)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
-    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 and hs_pass is None else None
     previous_threads = numba.get_num_threads()
     if hs_pass is not None:
         numba.set_num_threads(n_threads)
@@ -381,7 +379,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                         losses, tracked, examples, effective = hs_pass(*args)
                     else:
                         losses, tracked, examples, effective = kernels.train_chunks(
-                            chunk, *args, pool)
+                            chunk, *args)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
                     n_examples += int(examples.sum())
@@ -409,8 +407,6 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                 )
     finally:
         numba.set_num_threads(previous_threads)
-        if pool is not None:
-            pool.shutdown()
         if bar is not None:
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
