@@ -63,7 +63,8 @@ def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_va
         for g in range(0, n_full, _GROUP):
             m = row[g]
             for j in range(g + 1, g + _GROUP):
-                m = max(m, row[j])
+                if row[j] > m:
+                    m = row[j]
             if m <= vals[0]:
                 continue
             for j in range(g, g + _GROUP):

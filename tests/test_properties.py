@@ -173,10 +173,20 @@ def test_best_positions_is_a_stable_argsort_cut(values, data):
 
 
 @SETTINGS
-@given(st.lists(st.integers(-2**40, 2**40), max_size=60))
-def test_sort_ints_sorts(values):
-    from skembed.recommend.kernels import _sort_ints
+@given(st.lists(st.sets(st.integers(0, 30), max_size=12), min_size=1, max_size=6),
+       st.integers(1, 8), st.integers(-1, 30))
+def test_most_recent_sessions_merges_like_a_sorted_union(postings, sample_size, self_row):
+    from skembed.recommend.kernels import _most_recent_sessions
 
-    a = np.array(values, np.int64)
-    _sort_ints(a)
-    np.testing.assert_array_equal(a, np.sort(np.array(values, np.int64)))
+    lists = [np.array(sorted(p), np.int64) for p in postings]
+    indptr = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
+    sessions = np.concatenate(lists + [np.zeros(0, np.int64)])
+    q_items = np.arange(len(lists), dtype=np.int64)
+    # the reference: the union of each list's last sample_size entries, self
+    # left out, its sample_size highest, ascending
+    union = np.unique(np.concatenate([x[-sample_size:] for x in lists]))
+    expected = union[union != self_row][-sample_size:]
+    out = np.empty(sample_size, np.int64)
+    m = _most_recent_sessions(q_items, len(lists), indptr, sessions, sample_size, self_row,
+                              np.empty(len(lists), np.int64), out)
+    np.testing.assert_array_equal(out[:m], expected)

@@ -17,47 +17,38 @@ from ..topk import _merge_tile, _sort_heap
 WEIGHTING = {"inverse": 0, "linear": 1, "constant": 2}
 
 
-@njit(nogil=True, cache=True)
-def count_pairs(ids, starts, window):
-    """Number of ordered pairs at most ``window`` positions apart."""
-    total = 0
-    for s in range(starts.shape[0] - 1):
-        n = starts[s + 1] - starts[s]
-        for gap in range(1, window + 1):
-            if n <= gap:
-                break
-            total += n - gap
-    return total
-
-
-@njit(nogil=True, cache=True)
-def transition_pairs(ids, starts, window, weighting, n_pairs):
+def transition_pairs(ids, starts, window, weighting):
     """Every pair (earlier item, later item) at most ``window`` positions apart
-    within a sequence, with its weight by gap.
+    within a sequence, with its weight by gap (``weighting``: a code of
+    :data:`WEIGHTING`).
 
-    Returns ``rows`` (earlier), ``cols`` (later), ``vals`` of length
-    ``n_pairs`` (from :func:`count_pairs`).
+    Returns ``rows`` (earlier), ``cols`` (later) and ``vals``, ordered by the
+    earlier position, then by gap.  (numpy, one pass per gap: nothing to
+    compile.)
     """
+    position = np.arange(len(ids), dtype=np.int64)
+    seq_end = np.repeat(starts[1:], np.diff(starts))  # end of each position's sequence
+    n_after = np.minimum(seq_end - position - 1, window)  # pairs starting at each position
+    slot = np.cumsum(n_after) - n_after  # where they go
+    n_pairs = int(n_after.sum()) if len(ids) else 0
     rows = np.empty(n_pairs, np.int32)
     cols = np.empty(n_pairs, np.int32)
     vals = np.empty(n_pairs, np.float32)
-    p = 0
-    for s in range(starts.shape[0] - 1):
-        a, b = starts[s], starts[s + 1]
-        for i in range(a, b):
-            for gap in range(1, window + 1):
-                j = i + gap
-                if j >= b:
-                    break
-                rows[p] = ids[i]
-                cols[p] = ids[j]
-                if weighting == 0:
-                    vals[p] = 1.0 / gap
-                elif weighting == 1:
-                    vals[p] = 1.0 - (gap - 1) / window
-                else:
-                    vals[p] = 1.0
-                p += 1
+    first = position
+    for gap in range(1, window + 1):
+        first = first[n_after[first] >= gap]  # shrinks: O(pairs) in all
+        if not len(first):
+            break
+        if weighting == 0:
+            w = 1.0 / gap
+        elif weighting == 1:
+            w = 1.0 - (gap - 1) / window
+        else:
+            w = 1.0
+        at = slot[first] + (gap - 1)
+        rows[at] = ids[first]
+        cols[at] = ids[first + gap]
+        vals[at] = w
     return rows, cols, vals
 
 
@@ -131,28 +122,40 @@ def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights
 _ZERO = np.int64(0)
 
 @njit(nogil=True, cache=True)
-def _sort_ints(a):
-    """Sort ``a`` in place, ascending (heapsort)."""
-    n = a.shape[0]
-    for start in range(n // 2 - 1, -1, -1):
-        _sift_max(a, start, n)
-    for end in range(n - 1, 0, -1):
-        a[0], a[end] = a[end], a[0]
-        _sift_max(a, _ZERO, end)
-
-
-@njit(nogil=True, cache=True)
-def _sift_max(a, i, n):
-    while True:
-        child = 2 * i + 1
-        if child >= n:
-            return
-        if child + 1 < n and a[child + 1] > a[child]:
-            child += 1
-        if a[child] <= a[i]:
-            return
-        a[i], a[child] = a[child], a[i]
-        i = child
+def _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size, self_row,
+                          q_ptr, out):
+    """The ``sample_size`` most recent (highest) distinct sessions in the last
+    ``sample_size`` entries of the posting lists of ``q_items[:n_q]`` (each
+    ascending), ``self_row`` left out: merged from the ends of the lists into
+    ``out``, ascending.  Returns how many (fewer when the lists hold fewer).
+    O(sample_size * n_q), no sort; ``q_ptr`` is scratch of ``n_q`` ints."""
+    for a in range(n_q):
+        q_ptr[a] = item_indptr[q_items[a] + 1]
+    m = 0
+    while m < sample_size:
+        best = -1
+        for a in range(n_q):
+            it = q_items[a]
+            lo = item_indptr[it + 1] - sample_size
+            if lo < item_indptr[it]:
+                lo = item_indptr[it]
+            p = q_ptr[a]
+            if p > lo and item_sessions[p - 1] == self_row:
+                p -= 1
+                q_ptr[a] = p
+            if p > lo and item_sessions[p - 1] > best:
+                best = item_sessions[p - 1]
+        if best < 0:
+            break
+        out[m] = best
+        m += 1
+        for a in range(n_q):
+            p = q_ptr[a]
+            if p > item_indptr[q_items[a]] and item_sessions[p - 1] == best:
+                q_ptr[a] = p - 1
+    for c in range(m // 2):  # newest first -> ascending
+        out[c], out[m - 1 - c] = out[m - 1 - c], out[c]
+    return m
 
 
 @njit(nogil=True, cache=True)
@@ -183,7 +186,7 @@ def _best_positions(vals, k):
     heap = np.empty(k, np.int64)
     if k <= 0:
         return heap
-    for c in range(min(k, vals.shape[0])):
+    for c in range(k if k < vals.shape[0] else vals.shape[0]):
         heap[c] = c
     for start in range(k // 2 - 1, -1, -1):
         _sift_worst(vals, heap, start, k)
@@ -200,7 +203,8 @@ def _best_positions(vals, k):
 @njit(nogil=True, cache=True)
 def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
                      item_indptr, item_sessions, k, sample_size, self_row, sess_acc,
-                     sess_touched, q_items, q_weight, q_mark, mark, acc, touched):
+                     sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark, mark, acc,
+                     touched):
     # query items: the last max_history distinct known items, most recent first
     n_q = 0
     p = e - 1
@@ -223,7 +227,9 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
     n_s = 0
     for a in range(n_q):
         it = q_items[a]
-        lo = max(item_indptr[it], item_indptr[it + 1] - sample_size)
+        lo = item_indptr[it + 1] - sample_size
+        if lo < item_indptr[it]:
+            lo = item_indptr[it]
         for t in range(lo, item_indptr[it + 1]):
             sess = item_sessions[t]
             if sess == self_row:
@@ -233,9 +239,10 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
                 n_s += 1
             sess_acc[sess] += q_weight[a]
     cand = sess_touched[:n_s]
-    if n_s > sample_size:
-        _sort_ints(cand)
-        cand = cand[n_s - sample_size:]  # most recent = highest index
+    if n_s > sample_size:  # the most recent (highest index), ascending
+        m = _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size,
+                                  self_row, q_ptr, sess_top)
+        cand = sess_top[:m]
     sims = np.empty(cand.shape[0], np.float32)
     q_norm = np.sqrt(n_q)
     for c in range(cand.shape[0]):
@@ -244,7 +251,7 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
     for c in range(n_s):
         sess_acc[sess_touched[c]] = 0.0
     n_t = 0
-    for c in _best_positions(sims, min(k, cand.shape[0])):
+    for c in _best_positions(sims, k if k < cand.shape[0] else cand.shape[0]):
         sess = cand[c]
         for t in range(sess_indptr[sess], sess_indptr[sess + 1]):
             n_t = _touch(acc, touched, n_t, sess_items[t], sims[c])
@@ -261,10 +268,13 @@ def _add_scaled_touched(out_row, acc, touched, n_t, weight):
     hi = lo
     for t in range(n_t):
         v = acc[touched[t]]
-        lo = min(lo, v)
-        hi = max(hi, v)
-    if n_t < out_row.shape[0]:
-        lo = min(lo, 0.0)  # the untouched entries are 0
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    lo = np.float64(lo)
+    if n_t < out_row.shape[0] and lo > 0.0:
+        lo = 0.0  # the untouched entries are 0
     if hi > lo:
         scale = np.float32(weight / (hi - lo))
         if lo == 0.0:
@@ -315,7 +325,7 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, da
 def _history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
     n_rows, n_items = out.shape
     scratch = np.zeros(n_items if scaled else 0, np.float32)
-    touched = np.empty(max(max_history, 1), np.int64)
+    touched = np.empty(max_history if max_history > 1 else 1, np.int64)
     items = np.empty(max_history, np.int64)
     weights = np.empty(max_history, np.float32)
     for r in range(n_rows):
@@ -342,10 +352,15 @@ def _session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_
                         out, weight, scaled):
     n_rows, n_items = out.shape
     sess_acc = np.zeros(sess_norm.shape[0], np.float32)
-    sess_touched = np.empty(max(max_history * sample_size, 1), np.int64)
+    n_touch = max_history * sample_size
+    sess_touched = np.empty(n_touch if n_touch > 1 else 1, np.int64)
+    sess_top = np.empty(sample_size, np.int64)
     q_items = np.empty(max_history, np.int64)
     q_weight = np.empty(max_history, np.float32)
-    q_mark = np.full(n_items, -1, np.int64)
+    q_ptr = np.empty(max_history, np.int64)
+    q_mark = np.empty(n_items, np.int64)
+    for j in range(n_items):
+        q_mark[j] = -1
     scratch = np.zeros(n_items if scaled else 0, np.float32)
     touched = np.empty(n_items, np.int64)
     for r in range(n_rows):
@@ -353,7 +368,8 @@ def _session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_
         n_t = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
                                linear, sess_indptr, sess_items, sess_norm, item_indptr,
                                item_sessions, k, sample_size, self_rows[r], sess_acc,
-                               sess_touched, q_items, q_weight, q_mark, q0 + r, acc, touched)
+                               sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark,
+                               q0 + r, acc, touched)
         if scaled:
             _add_scaled_touched(out[r], acc, touched, n_t, weight)
 
@@ -380,9 +396,12 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, se
 @njit(nogil=True, cache=True)
 def unique_per_sequence(ids, starts, n_items):
     """Distinct known items of each sequence, in first-seen order (CSR)."""
-    mark = np.full(n_items, -1, np.int64)
+    mark = np.empty(n_items, np.int64)
+    for j in range(n_items):
+        mark[j] = -1
     out = np.empty(ids.shape[0], np.int32)
-    indptr = np.zeros(starts.shape[0], np.int64)
+    indptr = np.empty(starts.shape[0], np.int64)
+    indptr[0] = 0
     p = 0
     for s in range(starts.shape[0] - 1):
         for t in range(starts[s], starts[s + 1]):
@@ -395,26 +414,14 @@ def unique_per_sequence(ids, starts, n_items):
     return indptr, out[:p].copy()
 
 
-@njit(nogil=True, cache=True)
 def repeat_share(ids, starts, n_items):
     """Share of the interactions after the first of each sequence that repeat
-    an item seen earlier in the same sequence."""
-    mark = np.full(n_items, -1, np.int64)
-    repeats = 0
-    total = 0
-    for s in range(starts.shape[0] - 1):
-        first = True
-        for t in range(starts[s], starts[s + 1]):
-            it = ids[t]
-            if it < 0:
-                continue
-            if not first:
-                total += 1
-                if mark[it] == s:
-                    repeats += 1
-            first = False
-            mark[it] = s
-    return repeats / total if total else 0.0
+    an item seen earlier in the same sequence (from the distinct items per
+    sequence: one compiled kernel fewer)."""
+    indptr, distinct = unique_per_sequence(ids, starts, n_items)
+    n_known = int(np.count_nonzero(ids >= 0))
+    total = n_known - int(np.count_nonzero(np.diff(indptr)))
+    return (n_known - len(distinct)) / total if total else 0.0
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
@@ -422,8 +429,10 @@ def _row_range(row):
     lo = row[0]
     hi = row[0]
     for j in range(1, row.shape[0]):
-        lo = min(lo, row[j])
-        hi = max(hi, row[j])
+        if row[j] < lo:
+            lo = row[j]
+        if row[j] > hi:
+            hi = row[j]
     return lo, hi
 
 
@@ -445,20 +454,13 @@ def add_minmax_scaled(out, scores, weight, n_threads=None):
         out[r0:r1], scores[r0:r1], weight), n_threads)
 
 
-@njit(nogil=True, fastmath=True, cache=True)
-def _minmax_scale_rows(scores):
-    for r in range(scores.shape[0]):
-        row = scores[r]
-        lo, hi = _row_range(row)
-        scale = np.float32(1.0 / (hi - lo)) if hi > lo else np.float32(0.0)
-        for j in range(row.shape[0]):
-            row[j] = (row[j] - lo) * scale
-
-
 def minmax_scale_rows(scores, n_threads=None):
-    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
-    in_row_blocks(scores.shape[0], lambda r0, r1: _minmax_scale_rows(scores[r0:r1]),
-                  n_threads)
+    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0);
+    the kernel of :func:`add_minmax_scaled` into a zeroed copy (one compiled
+    kernel fewer)."""
+    scaled = np.zeros_like(scores)
+    add_minmax_scaled(scaled, scores, np.float32(1.0), n_threads)
+    scores[...] = scaled
 
 
 @njit(nogil=True, cache=True)
@@ -482,44 +484,36 @@ def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
     return heap_idx, heap_val
 
 
-@njit(nogil=True, cache=True)
 def gather_candidates(mats, tops, hist_ids, hist_starts, q0, targets):
     """Candidate items of each row for weight tuning and their scores.
 
     The candidates of row ``r`` are its target, its history and the items
     of ``tops[r]`` (each component's best items, -1 skipped), without
-    repeats; ``mats`` is ``(n_components, n_rows, n_items)`` of scaled
-    scores.  Returns the candidate indices ``(n_rows, width)`` (-1 pads) and
-    their scores ``(n_rows, width, n_components)``.
+    repeats, in that order; ``mats`` is ``(n_components, n_rows, n_items)``
+    of scaled scores.  Returns the candidate indices ``(n_rows, width)``
+    (-1 pads) and their scores ``(n_rows, width, n_components)``.  (numpy:
+    it runs once per validation block in ``fit``.)
     """
-    n_comp, n_rows, n_items = mats.shape
-    max_hist = 0
-    for r in range(n_rows):
-        max_hist = max(max_hist, hist_starts[q0 + r + 1] - hist_starts[q0 + r])
-    width = tops.shape[1] + max_hist + 1
-    cand = np.full((n_rows, width), -1, np.int64)
-    vals = np.zeros((n_rows, width, n_comp), np.float32)
-    mark = np.full(n_items, -1, np.int64)
-    for r in range(n_rows):
-        n_c = 0
-        t = targets[r]
-        if t >= 0:
-            mark[t] = r
-            cand[r, n_c] = t
-            n_c += 1
-        for p in range(hist_starts[q0 + r], hist_starts[q0 + r + 1]):
-            it = hist_ids[p]
-            if it >= 0 and mark[it] != r:
-                mark[it] = r
-                cand[r, n_c] = it
-                n_c += 1
-        for j in range(tops.shape[1]):
-            it = tops[r, j]
-            if it >= 0 and mark[it] != r:
-                mark[it] = r
-                cand[r, n_c] = it
-                n_c += 1
-        for j in range(n_c):
-            for c in range(n_comp):
-                vals[r, j, c] = mats[c, r, cand[r, j]]
+    n_comp, n_rows = mats.shape[:2]
+    lengths = np.diff(hist_starts[q0:q0 + n_rows + 1])
+    max_hist = int(lengths.max()) if n_rows else 0
+    hist = np.full((n_rows, max_hist), -1, np.int64)
+    row_of = np.repeat(np.arange(n_rows), lengths)
+    col_of = np.arange(len(row_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    hist[row_of, col_of] = hist_ids[hist_starts[q0]:hist_starts[q0 + n_rows]]
+    raw = np.concatenate([np.asarray(targets, np.int64)[:, None], hist,
+                          tops.astype(np.int64, copy=False)], axis=1)
+    # later occurrences of an item in a row: equal to their predecessor
+    # in a stable sort of the row
+    order = np.argsort(raw, axis=1, kind="stable")
+    ranked = np.take_along_axis(raw, order, axis=1)
+    repeat = np.zeros(raw.shape, bool)
+    np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+    keep = (raw >= 0) & ~repeat
+    # kept candidates to the front of each row, in their order
+    front = np.argsort(~keep, axis=1, kind="stable")
+    cand = np.take_along_axis(np.where(keep, raw, -1), front, axis=1)
+    vals = np.zeros(cand.shape + (n_comp,), np.float32)
+    r, j = np.nonzero(cand >= 0)
+    vals[r, j] = mats[:, r, cand[r, j]].T
     return cand, vals

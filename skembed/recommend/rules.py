@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseRecommender
-from .kernels import WEIGHTING, add_rule_scores, count_pairs, transition_pairs
+from .kernels import WEIGHTING, add_rule_scores, transition_pairs
 
 # pairs materialised at once while counting rules (bounds fit memory)
 _PAIRS_PER_CHUNK = 1 << 24
@@ -29,8 +29,7 @@ def rule_matrix(data, n_items, window, weighting, symmetric):
     total = sp.csr_matrix((n_items, n_items), dtype=np.float32)
     for q0, q1 in zip(edges[:-1], edges[1:], strict=True):
         rows = data.rows(int(q0), int(q1))
-        n_pairs = count_pairs(rows.ids, rows.starts, window)
-        r, c, v = transition_pairs(rows.ids, rows.starts, window, code, n_pairs)
+        r, c, v = transition_pairs(rows.ids, rows.starts, window, code)
         total = total + sp.csr_matrix((v, (r, c)), shape=(n_items, n_items))
     if symmetric:
         total = total + total.T

@@ -117,7 +117,11 @@ MAX_STEP = np.float32(1.0)
 
 @njit(inline="always")
 def _clip(x):
-    return min(max(x, -MAX_STEP), MAX_STEP)
+    if x > MAX_STEP:
+        return MAX_STEP
+    if x < -MAX_STEP:
+        return -MAX_STEP
+    return x
 
 
 @intrinsic
@@ -445,8 +449,12 @@ def subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
         if opt.shrink_windows:
             state, z = _next(state)
             b = _below(z, window)
-        lo = max(0, i - window + b)
-        hi = min(n, i + window + 1 - b)
+        lo = i - window + b
+        if lo < 0:
+            lo = 0
+        hi = i + window + 1 - b
+        if hi > n:
+            hi = n
         if opt.sg:
             for j in range(lo, hi):
                 if j == i:
@@ -495,7 +503,7 @@ def subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
         p = i - window  # no later target reaches this position
         if p >= 0:
             _leave(w, buf[p], ring_g[p % n_slots], opt.locked)
-    for p in range(max(0, n - window), n):
+    for p in range(n - window if n > window else 0, n):
         _leave(w, buf[p], ring_g[p % n_slots], opt.locked)
     return loss, n_tracked, n_examples, state
 
@@ -553,7 +561,10 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
     per_target = NS_CODE and negative > 0 and (opt.shared_negatives or not SG_CODE)
     for s in range(s_begin, s_end):
         progress = (word_offset + starts[s]) / opt.schedule_words
-        alpha = np.float32(max(opt.alpha_start - alpha_span * progress, opt.alpha_end))
+        decayed = opt.alpha_start - alpha_span * progress
+        if decayed < opt.alpha_end:
+            decayed = opt.alpha_end
+        alpha = np.float32(decayed)
         n, state = _subsample(tokens, starts[s], starts[s + 1], t.keep_prob, buf, state)
         n_effective += n
         if SUBWORDS_CODE:
@@ -585,8 +596,12 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
             if opt.shrink_windows:
                 state, z = _next(state)
                 b = _below(z, window)
-            lo = max(0, i - window + b)
-            hi = min(n, i + window + 1 - b)
+            lo = i - window + b
+            if lo < 0:
+                lo = 0
+            hi = i + window + 1 - b
+            if hi > n:
+                hi = n
             if SG_CODE:
                 target = buf[i]
                 work = scr.work
@@ -671,9 +686,12 @@ def new_scratch(w, t, opt, max_len, n_hot):
     either 3 s or 7 s, by allocator luck).
     """
     dim = w.syn0.shape[1]
-    n_neg = max(opt.negative, 1)
-    n_f = max(opt.negative + 1, t.codes.shape[1])
-    n_slots = min(2 * opt.window + 2, max_len + 1) if opt.subwords else 0
+    # (conditional expressions, not min/max: those compile per signature)
+    n_neg = opt.negative if opt.negative > 1 else 1
+    n_f = opt.negative + 1 if opt.negative + 1 > t.codes.shape[1] else t.codes.shape[1]
+    n_slots = 0
+    if opt.subwords:
+        n_slots = 2 * opt.window + 2 if 2 * opt.window + 2 < max_len + 1 else max_len + 1
     return Scratch(
         np.empty(max_len + 64, np.int32)[32:32 + max_len],
         np.empty(dim + 64, np.float32)[32:32 + dim],

@@ -68,7 +68,11 @@ def _build_alias(scaled):
     # leftovers are 1 up to rounding
     threshold = np.empty(n, np.uint32)
     for i in range(n):
-        p = min(max(prob[i], 0.0), 1.0)
+        p = prob[i]
+        if p < 0.0:
+            p = 0.0
+        elif p > 1.0:
+            p = 1.0
         t = p * 4294967296.0
         threshold[i] = np.uint32(4294967295) if t >= 4294967295.0 else np.uint32(t)
     for k in range(ns):
