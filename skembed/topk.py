@@ -40,14 +40,14 @@ def _sift_down(vals, idx, k):
 
 @njit(nogil=True, cache=True)
 def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_val,
-                heap_idx):
+                heap_idx, last):
     """Push the scores of a tile into the per-query min-heaps of size k.
 
     ``tile[r, c]`` is the score of query ``q0 + r`` and item ``i0 + c``;
     excluded items of a query are skipped.  ``heap_val[q, 0]`` is the worst
     of the k kept scores, so most scores cost one comparison, and a group of
     ``_GROUP`` scores whose maximum does not beat it costs one (vectorised)
-    max.
+    max.  ``last``: no tile follows, sort the heaps (best first).
     """
     k = heap_val.shape[1]
     for r in range(n_rows):
@@ -79,6 +79,8 @@ def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_va
                 vals[0] = v
                 idx[0] = i0 + j
                 _sift_down(vals, idx, k)
+        if last:
+            _sort_heap(vals, idx)
 
 
 @njit(nogil=True, cache=True)
@@ -117,13 +119,13 @@ def _top_k_queries(queries, items, q_begin, q_end, excl_indptr, excl_indices, he
             if i1 - i0 == _ITEM_BLOCK:
                 np.dot(qb, items[i0:i1].T, tile)
                 _merge_tile(tile, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
-                            heap_val, heap_idx)
+                            heap_val, heap_idx, i1 == n_items)
             else:
-                last = np.dot(qb, items[i0:i1].T)
-                _merge_tile(last, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
-                            heap_val, heap_idx)
-        for q in range(q0, q1):
-            _sort_heap(heap_val[q], heap_idx[q])
+                rest = np.dot(qb, items[i0:i1].T)
+                # i1 == n_items holds here; a literal True would compile one
+                # more specialisation of _merge_tile
+                _merge_tile(rest, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
+                            heap_val, heap_idx, i1 == n_items)
 
 
 def blocked_top_k(queries, items, k, excl_indptr, excl_indices, n_threads=None):

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from .._threads import in_row_blocks
-from ..topk import _merge_tile, _sort_heap
+from ..topk import _merge_tile
 
 # rule weight of a pair ``gap`` positions apart (see SequentialRulesRecommender)
 WEIGHTING = {"inverse": 0, "linear": 1, "constant": 2}
@@ -463,14 +463,6 @@ def minmax_scale_rows(scores, n_threads=None):
     scores[...] = scaled
 
 
-@njit(nogil=True, cache=True)
-def _top_k_block(scores, a, b, excl_indptr, excl_indices, heap_val, heap_idx):
-    _merge_tile(scores[a:b], b - a, scores.shape[1], a, _ZERO, excl_indptr, excl_indices,
-                heap_val, heap_idx)
-    for q in range(a, b):
-        _sort_heap(heap_val[q], heap_idx[q])
-
-
 def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
     """Indices and values of the ``k`` largest entries of each row, best first
     (ties: lower index first); excluded entries (CSR per row) and ``-inf``
@@ -478,9 +470,9 @@ def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
     n_rows = scores.shape[0]
     heap_val = np.full((n_rows, k), -np.inf, np.float32)
     heap_idx = np.full((n_rows, k), -1, np.int64)
-    in_row_blocks(n_rows, lambda a, b: _top_k_block(
-        scores, np.int64(a), np.int64(b), excl_indptr, excl_indices, heap_val, heap_idx),
-        n_threads)
+    in_row_blocks(n_rows, lambda a, b: _merge_tile(
+        scores[a:b], np.int64(b - a), np.int64(scores.shape[1]), np.int64(a), _ZERO,
+        excl_indptr, excl_indices, heap_val, heap_idx, True), n_threads)
     return heap_idx, heap_val
 
 
