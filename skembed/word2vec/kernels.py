@@ -272,7 +272,6 @@ SG_CODE = True
 HS_CODE = True
 NS_CODE = True
 SUBWORDS_CODE = True
-LOCKED_CODE = True  # some rows have a lock factor (pretrained vectors): rare
 
 # The subword path calls the generic output layer as a function instead of
 # inlining it: inlining it there doubled the kernels' compile time (17 s more
@@ -625,7 +624,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
                                              hot1_lo)
                     tracked += track
                     n_examples += 1
-                    if LOCKED_CODE and opt.locked:
+                    if opt.locked:
                         lock = w.lockf[ctx]
                         for k in range(dim):
                             syn0[ctx, k] += lock * _clip(work[k])
@@ -666,7 +665,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
                     if j == i:
                         continue
                     ctx = buf[j]
-                    if LOCKED_CODE and opt.locked:
+                    if opt.locked:
                         lock = w.lockf[ctx]
                         for k in range(dim):
                             syn0[ctx, k] += lock * _clip(work[k])
@@ -797,9 +796,9 @@ def _hs_pass(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t,
 _PASS = {}  # mode -> compiled prange pass (hierarchical softmax, several threads)
 
 
-def hs_pass(sg, hs, negative, locked=False):
+def hs_pass(sg, hs, negative):
     """The compiled :func:`_hs_pass` of a hierarchical-softmax mode."""
-    chunk = chunk_kernel(sg, hs, negative, False, locked)
+    chunk = chunk_kernel(sg, hs, negative, False)
     mode = chunk.py_func.__name__[len("train_chunk_"):]
     if mode not in _PASS:
         _PASS[mode] = njit(nogil=True, fastmath=True, cache=True, parallel=True)(
@@ -810,26 +809,22 @@ def hs_pass(sg, hs, negative, locked=False):
 _CHUNK = {}  # mode -> compiled chunk kernel
 
 
-def chunk_kernel(sg, hs, negative, subwords, locked=False):
+def chunk_kernel(sg, hs, negative, subwords):
     """The compiled chunk kernel (:func:`_train_chunk`) of one training mode.
 
     One source, a compilation per mode, each on first use only: skip-gram
-    or CBOW, with hierarchical softmax and/or negative sampling, with lock
-    factors (``locked``: pretrained rows trained gently or frozen) or
-    without, plain word2vec or with subwords (one variant: that path is
-    generic over the modes).  The code of the other modes is pruned before
-    it is typed, so a first fit compiles a fraction of the kernel.
+    or CBOW, with hierarchical softmax and/or negative sampling, plain
+    word2vec or with subwords (one variant: that path is generic over the
+    modes).  The code of the other modes is pruned before it is typed, so a
+    first fit compiles a fraction of the kernel.
     """
     if subwords:
         mode = "subwords"
-        switches = dict(SG_CODE=True, HS_CODE=True, NS_CODE=True, SUBWORDS_CODE=True,
-                        LOCKED_CODE=True)
+        switches = dict(SG_CODE=True, HS_CODE=True, NS_CODE=True, SUBWORDS_CODE=True)
     else:
         hs, ns = bool(hs), negative > 0
-        mode = (("sg" if sg else "cbow") + ("_hs" if hs else "") + ("_ns" if ns else "")
-                + ("_locked" if locked else ""))
-        switches = dict(SG_CODE=bool(sg), HS_CODE=hs, NS_CODE=ns, SUBWORDS_CODE=False,
-                        LOCKED_CODE=bool(locked))
+        mode = ("sg" if sg else "cbow") + ("_hs" if hs else "") + ("_ns" if ns else "")
+        switches = dict(SG_CODE=bool(sg), HS_CODE=hs, NS_CODE=ns, SUBWORDS_CODE=False)
     if mode not in _CHUNK:
         output = njit(inline="always")(
             variant(_output_layer, f"_output_layer_{mode}", **switches))
