@@ -2,6 +2,8 @@
 
 import types
 
+from numba import njit
+
 
 def variant(func, name, **names):
     """A copy of ``func`` under another name, its global ``names`` bound to
@@ -18,3 +20,12 @@ def variant(func, name, **names):
     copy.__qualname__ = name
     return copy
 
+
+
+def inner(**options):
+    """``njit`` for a function called only from compiled code: Numba then
+    generates no Python or C entry point for it, less to compile on a cold
+    cache.  Calling it from Python crashes the interpreter (tests call it
+    through a compiled shim)."""
+    return njit(nogil=True, cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True,
+                **options)

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from ._threads import in_row_blocks
+from ._variants import inner
 
 # score tiles of (query block x item block) stay in L2 cache between the
 # matrix product that writes them and the selection that reads them
@@ -83,7 +84,7 @@ def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_va
             _sort_heap(vals, idx)
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _sort_heap(vals, idx):
     """Descending order (ties: lower index first; unfilled slots -1 last)."""
     k = vals.shape[0]

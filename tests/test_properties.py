@@ -10,9 +10,11 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from numba import njit  # noqa: E402
 
 from skembed import KeyedVectors, sequences_from_events  # noqa: E402
 from skembed.entity.categories import ColumnCategories  # noqa: E402
+from skembed.recommend.kernels import _best_positions, _most_recent_sessions  # noqa: E402
 from skembed.word2vec.vocab import TokenIndex, count_keys, encode_ids  # noqa: E402
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -161,23 +163,30 @@ def test_keys_the_format_cannot_hold_are_refused(tmp_path):
 
 
 # -- hand-written selection in the recommender kernels ---------------------------
+# (compiled without a Python entry point: called through compiled shims)
+@njit
+def _call_best_positions(vals, k):
+    return _best_positions(vals, k)
+
+
+@njit
+def _call_most_recent_sessions(*args):
+    return _most_recent_sessions(*args)
+
+
 @SETTINGS
 @given(st.lists(st.integers(0, 4), max_size=40), st.data())
 def test_best_positions_is_a_stable_argsort_cut(values, data):
-    from skembed.recommend.kernels import _best_positions
-
     vals = np.array(values, np.float32)  # few distinct values: many ties
     k = data.draw(st.integers(0, len(vals)))
     expected = np.argsort(-vals, kind="mergesort")[:k]
-    np.testing.assert_array_equal(_best_positions(vals, k), expected)
+    np.testing.assert_array_equal(_call_best_positions(vals, k), expected)
 
 
 @SETTINGS
 @given(st.lists(st.sets(st.integers(0, 30), max_size=12), min_size=1, max_size=6),
        st.integers(1, 8), st.integers(-1, 30))
 def test_most_recent_sessions_merges_like_a_sorted_union(postings, sample_size, self_row):
-    from skembed.recommend.kernels import _most_recent_sessions
-
     lists = [np.array(sorted(p), np.int64) for p in postings]
     indptr = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
     sessions = np.concatenate(lists + [np.zeros(0, np.int64)])
@@ -187,6 +196,6 @@ def test_most_recent_sessions_merges_like_a_sorted_union(postings, sample_size, 
     union = np.unique(np.concatenate([x[-sample_size:] for x in lists]))
     expected = union[union != self_row][-sample_size:]
     out = np.empty(sample_size, np.int64)
-    m = _most_recent_sessions(q_items, len(lists), indptr, sessions, sample_size, self_row,
-                              np.empty(len(lists), np.int64), out)
+    m = _call_most_recent_sessions(q_items, len(lists), indptr, sessions, sample_size,
+                                   self_row, np.empty(len(lists), np.int64), out)
     np.testing.assert_array_equal(out[:m], expected)

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from .._threads import in_row_blocks
+from .._variants import inner
 from ..topk import _merge_tile
 
 # rule weight of a pair ``gap`` positions apart (see SequentialRulesRecommender)
@@ -95,7 +96,7 @@ def _recent(ids, s, e, max_history, half_life, items, weights):
     return n
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, touched,
               items, weights):
     n_t = 0
@@ -106,7 +107,7 @@ def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, tou
     return n_t
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights):
     n_t = 0
     for a in range(_recent(ids, s, e, max_history, half_life, items, weights)):
@@ -121,7 +122,7 @@ def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights
 # (``f(a, 0)``) makes Numba compile one more specialisation of ``f``
 _ZERO = np.int64(0)
 
-@njit(nogil=True, cache=True)
+@inner()
 def _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size, self_row,
                           q_ptr, out):
     """The ``sample_size`` most recent (highest) distinct sessions in the last
@@ -158,13 +159,13 @@ def _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size,
     return m
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _worse(vals, a, b):
     """Position ``a`` ranks below ``b``: lower value, or equal and later."""
     return vals[a] < vals[b] or (vals[a] == vals[b] and a > b)
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _sift_worst(vals, heap, i, n):
     while True:
         child = 2 * i + 1
@@ -178,7 +179,7 @@ def _sift_worst(vals, heap, i, n):
         i = child
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _best_positions(vals, k):
     """Positions of the ``k`` largest ``vals``, largest first, ties in
     position order (as a stable argsort of ``-vals``, cut at ``k``): a
@@ -200,7 +201,7 @@ def _best_positions(vals, k):
     return heap
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
                      item_indptr, item_sessions, k, sample_size, self_row, sess_acc,
                      sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark, mark, acc,
@@ -258,7 +259,7 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
     return n_t
 
 
-@njit(nogil=True, cache=True)
+@inner()
 def _add_scaled_touched(out_row, acc, touched, n_t, weight):
     """``out_row += weight * minmax(acc)`` for a row that is zero except at
     ``touched`` (non-negative scores), then reset those entries of ``acc``."""

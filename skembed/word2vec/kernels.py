@@ -26,7 +26,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._threads import in_threads
-from .._variants import variant
+from .._variants import inner, variant
 
 MAX_EXP = 6.0
 TABLE_SIZE = 1000
@@ -276,7 +276,7 @@ SUBWORDS_CODE = True
 # The subword path calls the generic output layer as a function instead of
 # inlining it: inlining it there doubled the kernels' compile time (17 s more
 # on a cold cache) for no measurable speed, that path being bound by memory.
-_output_layer_call = njit(nogil=True, fastmath=True, cache=True)(_output_layer)
+_output_layer_call = inner(fastmath=True)(_output_layer)
 
 
 # Hot rows: every example of hierarchical softmax walks down from the root,
@@ -394,7 +394,7 @@ def _prefetch_rows(w, tok):
         _prefetch_row(w.ngrams, w.sub_ids[p])
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@inner(fastmath=True)
 def subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
     """Train one subsampled sentence ``scr.buf[:n]`` with subwords (fastText).
 
