@@ -199,3 +199,48 @@ def test_most_recent_sessions_merges_like_a_sorted_union(postings, sample_size, 
     m = _call_most_recent_sessions(q_items, len(lists), indptr, sessions, sample_size,
                                    self_row, np.empty(len(lists), np.int64), out)
     np.testing.assert_array_equal(out[:m], expected)
+
+
+# -- rule and repeat scores as sparse products ------------------------------------
+@SETTINGS
+@given(st.lists(st.lists(st.integers(-1, 6), max_size=8), min_size=1, max_size=6),
+       st.integers(1, 5), st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_recent_items_are_the_last_known_items_newest_first(histories, max_history,
+                                                            half_life):
+    from skembed.recommend.kernels import recent_items
+
+    ids = np.array([i for h in histories for i in h], np.int32)
+    starts = np.concatenate(([0], np.cumsum([len(h) for h in histories]))).astype(np.int64)
+    indptr, items, weights = recent_items(ids, starts, 0, len(histories), max_history,
+                                          half_life)
+    for r, h in enumerate(histories):
+        expected = [i for i in reversed(h) if i >= 0][:max_history]
+        got = slice(indptr[r], indptr[r + 1])
+        assert items[got].tolist() == expected
+        ages = np.arange(len(expected))
+        w = 0.5 ** (ages / half_life) if half_life > 0 else np.ones(len(expected))
+        np.testing.assert_array_equal(weights[got], w.astype(np.float32))
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.floats(0.0, 10.0, width=32), min_size=4, max_size=4),
+                min_size=1, max_size=5),
+       st.data())
+def test_scaled_sparse_scores_equal_dense_minmax(rows, data):
+    import scipy.sparse as sp
+
+    from skembed.recommend.kernels import add_sparse_scores
+
+    dense = np.array(rows, np.float32)
+    # store a random subset of each row (full rows included); the rest is 0
+    stored = np.array(data.draw(st.lists(st.lists(st.booleans(), min_size=4, max_size=4),
+                                         min_size=len(rows), max_size=len(rows))))
+    dense[~stored] = 0.0
+    r, c = np.nonzero(stored)
+    scores = sp.csr_matrix((dense[r, c], (r, c)), shape=dense.shape)
+    out = np.full(dense.shape, 0.25, np.float32)
+    add_sparse_scores(scores, out, np.float32(2.0), True)
+    lo, hi = dense.min(axis=1, keepdims=True), dense.max(axis=1, keepdims=True)
+    expected = 0.25 + 2.0 * np.divide(dense - lo, hi - lo, out=np.zeros_like(dense),
+                                      where=hi > lo)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)

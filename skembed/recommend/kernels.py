@@ -1,5 +1,6 @@
-"""Numba kernels of the recommenders: rule counting, history scoring,
-session-kNN, score normalisation and top-k selection.
+"""Scoring kernels of the recommenders: rule pairs, rule and repeat scores
+(numpy and scipy.sparse products), session-kNN, score normalisation and
+top-k selection (Numba).
 
 Histories are passed as a flat int32 array of catalogue indices (negative:
 unknown item, skipped) plus int64 boundaries ``starts`` (one more than the
@@ -8,6 +9,7 @@ arrays that the kernels add into.  Nothing here knows scikit-learn.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 from .._threads import in_row_blocks
@@ -53,20 +55,13 @@ def transition_pairs(ids, starts, window, weighting):
     return rows, cols, vals
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _recency(age, half_life):
-    """Weight of the item ``age`` known items before the end of a history."""
-    if half_life <= 0:
-        return 1.0
-    return 0.5 ** (age / half_life)
-
-
-# Row accumulators.  Each adds one history's scores into ``acc`` (zero
-# wherever it has not written) and records every column it makes non-zero
-# in ``touched``; it returns how many.  A driver either accumulates into the
-# zeroed output row itself (raw scores) or into a per-thread scratch row
-# whose touched entries are then min-max scaled into the output and reset
-# (blending: cost in proportion to the non-zero scores, not the catalogue).
+# Session-kNN's row accumulator adds one history's scores into ``acc`` (zero
+# wherever it has not written) and records every column it makes non-zero in
+# ``touched``.  Its driver either accumulates into the zeroed output row
+# itself (raw scores) or into a per-thread scratch row whose touched entries
+# are then min-max scaled into the output and reset (blending: cost in
+# proportion to the non-zero scores, not the catalogue).  The rule and
+# repeat scores are sparse products instead (scipy, nothing to compile).
 
 @njit(nogil=True, cache=True, inline="always")
 def _touch(acc, touched, n_t, j, v):
@@ -76,42 +71,6 @@ def _touch(acc, touched, n_t, j, v):
         touched[n_t] = j
         n_t += 1
     acc[j] += v
-    return n_t
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _recent(ids, s, e, max_history, half_life, items, weights):
-    """The last ``max_history`` known items of ``ids[s:e]``, most recent
-    first, into ``items`` with their recency weights; returns how many."""
-    n = 0
-    p = e - 1
-    while p >= s and n < max_history:
-        it = ids[p]
-        p -= 1
-        if it < 0:
-            continue
-        items[n] = it
-        weights[n] = _recency(n, half_life)
-        n += 1
-    return n
-
-
-@inner()
-def _rule_row(ids, s, e, max_history, half_life, indptr, indices, data, acc, touched,
-              items, weights):
-    n_t = 0
-    for a in range(_recent(ids, s, e, max_history, half_life, items, weights)):
-        it = items[a]
-        for t in range(indptr[it], indptr[it + 1]):
-            n_t = _touch(acc, touched, n_t, indices[t], weights[a] * data[t])
-    return n_t
-
-
-@inner()
-def _history_row(ids, s, e, max_history, half_life, acc, touched, items, weights):
-    n_t = 0
-    for a in range(_recent(ids, s, e, max_history, half_life, items, weights)):
-        n_t = _touch(acc, touched, n_t, items[a], weights[a])
     return n_t
 
 
@@ -294,57 +253,84 @@ def _add_scaled_touched(out_row, acc, touched, n_t, weight):
 # (:func:`skembed._threads.in_row_blocks`: Python threads, the kernels
 # release the GIL).  ``n_threads`` is that split.
 
-@njit(nogil=True, cache=True)
-def _rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
-                 weight, scaled):
-    n_rows, n_items = out.shape
-    scratch = np.zeros(n_items if scaled else 0, np.float32)
-    touched = np.empty(n_items, np.int64)
-    items = np.empty(max_history, np.int64)
-    weights = np.empty(max_history, np.float32)
-    for r in range(n_rows):
-        acc = scratch if scaled else out[r]
-        n_t = _rule_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history, half_life,
-                        indptr, indices, data, acc, touched, items, weights)
-        if scaled:
-            _add_scaled_touched(out[r], acc, touched, n_t, weight)
+def recent_items(ids, starts, q0, n_rows, max_history, half_life):
+    """The last ``max_history`` known items of histories ``q0 .. q0 + n_rows``,
+    most recent first, with their recency weights (``0.5 ** (age /
+    half_life)``, ``half_life <= 0``: 1), as CSR ``(indptr, items,
+    weights)`` (numpy)."""
+    a, b = starts[q0], starts[q0 + n_rows]
+    block = ids[a:b]
+    lengths = np.diff(starts[q0:q0 + n_rows + 1])
+    row = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    known = block >= 0
+    n_known = np.cumsum(known)
+    last = np.concatenate(([0], n_known))[np.cumsum(lengths)]  # known up to row end
+    age = last[row] - n_known  # known items after each position
+    keep = np.flatnonzero(known & (age < max_history))
+    keep = keep[::-1][np.argsort(row[keep[::-1]], kind="stable")]  # newest first per row
+    age = age[keep]
+    if half_life > 0:
+        weights = (0.5 ** (age / half_life)).astype(np.float32)
+    else:
+        weights = np.ones(len(keep), np.float32)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(row[keep], minlength=n_rows), out=indptr[1:])
+    return indptr, block[keep].astype(np.int64), weights
 
 
-def add_rule_scores(ids, starts, q0, max_history, half_life, indptr, indices, data, out,
-                    weight, scaled, n_threads):
+def add_sparse_scores(scores, out, weight, scaled):
+    """Add the CSR rows ``scores`` (non-negative, one per row of ``out``) into
+    ``out``: raw, or ``weight`` times each row min-max scaled (entries not
+    stored are 0) as :func:`_add_scaled_touched` does (numpy)."""
+    indptr, cols, vals = scores.indptr, scores.indices, scores.data
+    n_nz = np.diff(indptr)
+    rows = np.repeat(np.arange(out.shape[0]), n_nz)
+    if not scaled:
+        out[rows, cols] += vals
+        return
+    filled = np.flatnonzero(n_nz)
+    if not len(filled):
+        return
+    lo = np.minimum.reduceat(vals, indptr[filled]).astype(np.float64)
+    hi = np.maximum.reduceat(vals, indptr[filled])
+    lo[(n_nz[filled] < out.shape[1]) & (lo > 0.0)] = 0.0  # entries not stored are 0
+    scale = np.zeros(out.shape[0], np.float32)
+    spread = hi > lo
+    scale[filled[spread]] = (np.float64(weight) / (hi[spread] - lo[spread])).astype(
+        np.float32)
+    dense = filled[lo != 0.0]  # every entry stored (tiny catalogues)
+    sparse = np.ones(out.shape[0], bool)
+    sparse[dense] = False
+    on = sparse[rows]
+    out[rows[on], cols[on]] += scale[rows[on]] * vals[on]
+    for r, low in zip(dense, lo[lo != 0.0], strict=True):
+        row = np.zeros(out.shape[1], np.float32)
+        row[cols[indptr[r]:indptr[r + 1]]] = vals[indptr[r]:indptr[r + 1]]
+        out[r] = (out[r] + scale[r] * (row - low)).astype(np.float32)
+
+
+def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight, scaled):
     """Sequential-rule scores of histories ``q0 .. q0 + len(out)``:
     ``sum_h w_h * rules[h]`` over the last ``max_history`` known items ``h``
     (``w_h`` halves every ``half_life`` items back; ``half_life <= 0``:
-    equal weights).  ``scaled``: add ``weight`` times the min-max scaled row
-    into ``out``; otherwise add the raw scores into ``out`` (zeroed rows)."""
-    in_row_blocks(out.shape[0], lambda r0, r1: _rule_scores(
-        ids, starts, q0 + r0, max_history, half_life, indptr, indices, data, out[r0:r1],
-        weight, scaled), n_threads)
+    equal weights), one sparse product (scipy).  ``scaled``: add ``weight``
+    times the min-max scaled row into ``out``; otherwise add the raw scores
+    into ``out`` (zeroed rows)."""
+    indptr, items, weights = recent_items(ids, starts, q0, out.shape[0], max_history,
+                                          half_life)
+    query = sp.csr_matrix((weights, items, indptr), shape=(out.shape[0], rules.shape[0]))
+    add_sparse_scores(query @ rules, out, weight, scaled)
 
 
-@njit(nogil=True, cache=True)
-def _history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
-    n_rows, n_items = out.shape
-    scratch = np.zeros(n_items if scaled else 0, np.float32)
-    touched = np.empty(max_history if max_history > 1 else 1, np.int64)
-    items = np.empty(max_history, np.int64)
-    weights = np.empty(max_history, np.float32)
-    for r in range(n_rows):
-        acc = scratch if scaled else out[r]
-        n_t = _history_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
-                           half_life, acc, touched, items, weights)
-        if scaled:
-            _add_scaled_touched(out[r], acc, touched, n_t, weight)
-
-
-def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
-                       n_threads):
+def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
     """The repeat signal: each of the last ``max_history`` known items of a
     history scores its recency weight (summed over repeats); ``scaled`` as
-    in :func:`add_rule_scores`."""
-    in_row_blocks(out.shape[0], lambda r0, r1: _history_scores(
-        ids, starts, q0 + r0, max_history, half_life, out[r0:r1], weight, scaled),
-        n_threads)
+    in :func:`add_rule_scores` (numpy)."""
+    indptr, items, weights = recent_items(ids, starts, q0, out.shape[0], max_history,
+                                          half_life)
+    history = sp.csr_matrix((weights, items, indptr), shape=out.shape)
+    history.sum_duplicates()
+    add_sparse_scores(history, out, weight, scaled)
 
 
 @njit(nogil=True, cache=True)
