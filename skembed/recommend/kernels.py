@@ -55,25 +55,6 @@ def transition_pairs(ids, starts, window, weighting):
     return rows, cols, vals
 
 
-# Session-kNN's row accumulator adds one history's scores into ``acc`` (zero
-# wherever it has not written) and records every column it makes non-zero in
-# ``touched``.  Its driver either accumulates into the zeroed output row
-# itself (raw scores) or into a per-thread scratch row whose touched entries
-# are then min-max scaled into the output and reset (blending: cost in
-# proportion to the non-zero scores, not the catalogue).  The rule and
-# repeat scores are sparse products instead (scipy, nothing to compile).
-
-@njit(nogil=True, cache=True, inline="always")
-def _touch(acc, touched, n_t, j, v):
-    if v == 0.0:
-        return n_t
-    if acc[j] == 0.0:
-        touched[n_t] = j
-        n_t += 1
-    acc[j] += v
-    return n_t
-
-
 # Hand-written sorting: numpy's sort and argsort cost seconds of compilation
 # on a cold cache; these are a few lines each.
 
@@ -161,10 +142,12 @@ def _best_positions(vals, k):
 
 
 @inner()
-def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, sess_norm,
-                     item_indptr, item_sessions, k, sample_size, self_row, sess_acc,
-                     sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark, mark, acc,
-                     touched):
+def _session_knn_row(ids, s, e, max_history, linear, sess_norm, item_indptr, item_sessions,
+                     k, sample_size, self_row, sess_acc, sess_touched, sess_top, q_items,
+                     q_weight, q_ptr, q_mark, mark, nb_sess, nb_sim):
+    """The ``k`` nearest sessions of history ``ids[s:e]`` into ``nb_sess``,
+    their similarities into ``nb_sim``, most similar first; returns how
+    many."""
     # query items: the last max_history distinct known items, most recent first
     n_q = 0
     p = e - 1
@@ -210,48 +193,26 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_indptr, sess_items, se
         sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
     for c in range(n_s):
         sess_acc[sess_touched[c]] = 0.0
-    n_t = 0
+    n_nb = 0
     for c in _best_positions(sims, k if k < cand.shape[0] else cand.shape[0]):
-        sess = cand[c]
-        for t in range(sess_indptr[sess], sess_indptr[sess + 1]):
-            n_t = _touch(acc, touched, n_t, sess_items[t], sims[c])
-    return n_t
+        nb_sess[n_nb] = cand[c]
+        nb_sim[n_nb] = sims[c]
+        n_nb += 1
+    return n_nb
 
 
-@inner()
-def _add_scaled_touched(out_row, acc, touched, n_t, weight):
-    """``out_row += weight * minmax(acc)`` for a row that is zero except at
-    ``touched`` (non-negative scores), then reset those entries of ``acc``."""
-    if n_t == 0:
-        return
-    lo = acc[touched[0]]
-    hi = lo
-    for t in range(n_t):
-        v = acc[touched[t]]
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-    lo = np.float64(lo)
-    if n_t < out_row.shape[0] and lo > 0.0:
-        lo = 0.0  # the untouched entries are 0
-    if hi > lo:
-        scale = np.float32(weight / (hi - lo))
-        if lo == 0.0:
-            for t in range(n_t):
-                j = touched[t]
-                out_row[j] += scale * acc[j]
-        else:  # every entry was touched
-            for j in range(out_row.shape[0]):
-                out_row[j] += scale * (acc[j] - lo)
-    for t in range(n_t):
-        acc[touched[t]] = 0.0
+# Scores of a block of histories (``out``: dense float32 rows, zeroed for raw
+# scores).  Rules, the repeat signal and session-kNN's final step are sparse
+# products (scipy: nothing to compile, the same linear accumulation a kernel
+# would do, in the same order, so the same floats); session-kNN's neighbour
+# search is a kernel whose rows are split over Python threads
+# (:func:`skembed._threads.in_row_blocks`; the kernel releases the GIL).
 
+# rule entries a block must add before it is worth splitting over threads
+# (measured: 43-row blocks of a 95,647-item catalogue; light blocks ran
+# 35 % slower split, heavy ones 2.2x faster)
+_SPLIT_WORK = 200_000
 
-# Scorers: a compiled kernel scores a block of histories on the calling
-# thread; the public function splits the rows over threads
-# (:func:`skembed._threads.in_row_blocks`: Python threads, the kernels
-# release the GIL).  ``n_threads`` is that split.
 
 def recent_items(ids, starts, q0, n_rows, max_history, half_life):
     """The last ``max_history`` known items of histories ``q0 .. q0 + n_rows``,
@@ -281,7 +242,7 @@ def recent_items(ids, starts, q0, n_rows, max_history, half_life):
 def add_sparse_scores(scores, out, weight, scaled):
     """Add the CSR rows ``scores`` (non-negative, one per row of ``out``) into
     ``out``: raw, or ``weight`` times each row min-max scaled (entries not
-    stored are 0) as :func:`_add_scaled_touched` does (numpy)."""
+    stored are 0; a fully stored row scales from its own minimum) (numpy)."""
     indptr, cols, vals = scores.indptr, scores.indices, scores.data
     n_nz = np.diff(indptr)
     rows = np.repeat(np.arange(out.shape[0]), n_nz)
@@ -309,35 +270,46 @@ def add_sparse_scores(scores, out, weight, scaled):
         out[r] = (out[r] + scale[r] * (row - low)).astype(np.float32)
 
 
-def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight, scaled):
+def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight, scaled,
+                    n_threads):
     """Sequential-rule scores of histories ``q0 .. q0 + len(out)``:
     ``sum_h w_h * rules[h]`` over the last ``max_history`` known items ``h``
     (``w_h`` halves every ``half_life`` items back; ``half_life <= 0``:
-    equal weights), one sparse product (scipy).  ``scaled``: add ``weight``
+    equal weights), a sparse product (scipy).  ``scaled``: add ``weight``
     times the min-max scaled row into ``out``; otherwise add the raw scores
-    into ``out`` (zeroed rows)."""
-    indptr, items, weights = recent_items(ids, starts, q0, out.shape[0], max_history,
-                                          half_life)
-    query = sp.csr_matrix((weights, items, indptr), shape=(out.shape[0], rules.shape[0]))
-    add_sparse_scores(query @ rules, out, weight, scaled)
+    into ``out`` (zeroed rows).  Blocks with many rule entries to add are
+    split over ``n_threads`` (the product releases the GIL); for light ones
+    a thread costs more than it saves."""
+    n_rows = out.shape[0]
+    indptr, items, weights = recent_items(ids, starts, q0, n_rows, max_history, half_life)
+    query = sp.csr_matrix((weights, items, indptr), shape=(n_rows, rules.shape[0]))
+    if n_threads is None or n_threads < 2 or int(
+            np.sum(rules.indptr[items + 1] - rules.indptr[items])) < _SPLIT_WORK:
+        add_sparse_scores(query @ rules, out, weight, scaled)
+        return
+    in_row_blocks(n_rows, lambda r0, r1: add_sparse_scores(
+        query[r0:r1] @ rules, out[r0:r1], weight, scaled), n_threads)
 
 
-def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
+def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
+                       n_threads):
     """The repeat signal: each of the last ``max_history`` known items of a
-    history scores its recency weight (summed over repeats); ``scaled`` as
-    in :func:`add_rule_scores` (numpy)."""
-    indptr, items, weights = recent_items(ids, starts, q0, out.shape[0], max_history,
-                                          half_life)
-    history = sp.csr_matrix((weights, items, indptr), shape=out.shape)
-    history.sum_duplicates()
-    add_sparse_scores(history, out, weight, scaled)
+    history scores its recency weight (summed over repeats); ``scaled`` and
+    ``n_threads`` as in :func:`add_rule_scores`."""
+    def block(r0, r1):
+        indptr, items, weights = recent_items(ids, starts, q0 + r0, r1 - r0, max_history,
+                                              half_life)
+        history = sp.csr_matrix((weights, items, indptr), shape=(r1 - r0, out.shape[1]))
+        history.sum_duplicates()
+        add_sparse_scores(history, out[r0:r1], weight, scaled)
+
+    in_row_blocks(out.shape[0], block, n_threads)
 
 
 @njit(nogil=True, cache=True)
-def _session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
-                        sess_norm, item_indptr, item_sessions, k, sample_size, self_rows,
-                        out, weight, scaled):
-    n_rows, n_items = out.shape
+def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, item_indptr,
+                            item_sessions, k, sample_size, self_rows, n_items, nb_sess,
+                            nb_sim, nb_count):
     sess_acc = np.zeros(sess_norm.shape[0], np.float32)
     n_touch = max_history * sample_size
     sess_touched = np.empty(n_touch if n_touch > 1 else 1, np.int64)
@@ -348,36 +320,47 @@ def _session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_
     q_mark = np.empty(n_items, np.int64)
     for j in range(n_items):
         q_mark[j] = -1
-    scratch = np.zeros(n_items if scaled else 0, np.float32)
-    touched = np.empty(n_items, np.int64)
-    for r in range(n_rows):
-        acc = scratch if scaled else out[r]
-        n_t = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], max_history,
-                               linear, sess_indptr, sess_items, sess_norm, item_indptr,
-                               item_sessions, k, sample_size, self_rows[r], sess_acc,
-                               sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark,
-                               q0 + r, acc, touched)
-        if scaled:
-            _add_scaled_touched(out[r], acc, touched, n_t, weight)
+    for r in range(nb_sess.shape[0]):
+        nb_count[r] = _session_knn_row(
+            ids, starts[q0 + r], starts[q0 + r + 1], max_history, linear, sess_norm,
+            item_indptr, item_sessions, k, sample_size, self_rows[r], sess_acc,
+            sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark, q0 + r, nb_sess[r],
+            nb_sim[r])
 
 
-def add_session_knn_scores(ids, starts, q0, max_history, linear, sess_indptr, sess_items,
-                           sess_norm, item_indptr, item_sessions, k, sample_size,
-                           self_rows, out, weight, scaled, n_threads):
+def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_norm,
+                           item_indptr, item_sessions, k, sample_size, self_rows, out,
+                           weight, scaled, n_threads):
     """Session-kNN: item ``i`` of history ``r`` scores the summed similarity
     of the ``k`` most similar training sequences (among the ``sample_size``
     most recent that share an item with the history) that contain it.
 
     Similarity is the cosine between the history's last ``max_history``
     distinct items (linearly decaying weights if ``linear``) and a
-    sequence's distinct items.  ``self_rows[r] >= 0`` names a training
-    sequence that history ``r`` must not match (itself, in validation).
-    ``scaled`` as in :func:`add_rule_scores`.
+    sequence's distinct items (``sessions``: CSR, sequences x items, ones).
+    ``self_rows[r] >= 0`` names a training sequence that history ``r`` must
+    not match (itself, in validation).  The neighbours come from a kernel
+    (rows split over ``n_threads``); their items' scores are a sparse
+    product.  ``scaled`` as in :func:`add_rule_scores`.
     """
-    in_row_blocks(out.shape[0], lambda r0, r1: _session_knn_scores(
-        ids, starts, q0 + r0, max_history, linear, sess_indptr, sess_items, sess_norm,
-        item_indptr, item_sessions, k, sample_size, self_rows[r0:r1], out[r0:r1], weight,
-        scaled), n_threads)
+    n_items = out.shape[1]
+    width = max(min(k, sample_size), 1)
+
+    def block(r0, r1):
+        nb_sess = np.empty((r1 - r0, width), np.int64)
+        nb_sim = np.empty((r1 - r0, width), np.float32)
+        nb_count = np.zeros(r1 - r0, np.int64)
+        _session_knn_neighbours(ids, starts, q0 + r0, max_history, linear, sess_norm,
+                                item_indptr, item_sessions, k, sample_size,
+                                self_rows[r0:r1], n_items, nb_sess, nb_sim, nb_count)
+        found = np.arange(width) < nb_count[:, None]
+        indptr = np.zeros(r1 - r0 + 1, np.int64)
+        np.cumsum(nb_count, out=indptr[1:])
+        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], indptr),
+                                   shape=(r1 - r0, sessions.shape[0]))
+        add_sparse_scores(neighbours @ sessions, out[r0:r1], weight, scaled)
+
+    in_row_blocks(out.shape[0], block, n_threads)
 
 
 @njit(nogil=True, cache=True)

@@ -2,6 +2,7 @@
 
 from numbers import Integral, Real
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -118,4 +119,5 @@ class SequentialRulesRecommender(BaseRecommender):
 
     def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
         add_rule_scores(data.ids, data.starts, q0, int(self.max_history),
-                        float(self.half_life), self.rules_, out, np.float32(weight), scaled)
+                        float(self.half_life), self.rules_, out, np.float32(weight), scaled,
+                        numba.get_num_threads())

@@ -79,10 +79,11 @@ class SessionKNNRecommender(BaseRecommender):
     def _fit_interactions(self, data, sequences):
         n_items = len(self._catalogue)
         indptr, items = unique_per_sequence(data.ids, data.starts, n_items)
-        self._sessions = (indptr, items)
+        # sequences x items, in first-seen order (the order scores accumulate in)
+        self._sessions = sp.csr_matrix((np.ones(len(items), np.float32), items, indptr),
+                                       shape=(len(indptr) - 1, n_items))
         self._session_norm = np.sqrt(np.diff(indptr)).astype(np.float32)
-        by_item = sp.csr_matrix((np.ones(len(items), np.float32), items, indptr),
-                                shape=(len(indptr) - 1, n_items)).tocsc()
+        by_item = self._sessions.tocsc()
         by_item.sort_indices()
         self._postings = (by_item.indptr.astype(np.int64), by_item.indices.astype(np.int64))
         self.n_sequences_ = len(indptr) - 1
@@ -91,8 +92,8 @@ class SessionKNNRecommender(BaseRecommender):
         if self_rows is None:
             self_rows = np.full(out.shape[0], -1, np.int64)
         add_session_knn_scores(data.ids, data.starts, q0, int(self.max_history),
-                               bool(self.position_weighting), self._sessions[0],
-                               self._sessions[1], self._session_norm, self._postings[0],
+                               bool(self.position_weighting), self._sessions,
+                               self._session_norm, self._postings[0],
                                self._postings[1], int(self.k), int(self.sample_size),
                                self_rows, out, np.float32(weight), scaled,
                                numba.get_num_threads())
