@@ -355,11 +355,12 @@ def synthetic_sessions(n_sessions, n_items=100_000, cluster_size=100, seed=0):
 
 def throughput(args):
     """Recommendations per second over a 100,000-item catalogue."""
-    sessions = synthetic_sessions(args.sessions + 10_000)
+    sessions = synthetic_sessions(args.sessions + 10_000, cluster_size=args.cluster_size)
     train, queries = sessions[:args.sessions], [s[:-1] for s in sessions[args.sessions:]]
     n_items = len({i for s in train for i in s})
     print(f"\nthroughput: {len(train):,} synthetic sessions "
-          f"({sum(map(len, train)):,} clicks, {n_items:,} items); "
+          f"({sum(map(len, train)):,} clicks, {n_items:,} items, clusters of "
+          f"{args.cluster_size:,}); "
           f"{len(queries):,} histories, top-10, {N_JOBS} threads, median of 3")
     print(f"{'recommender':40s} {'fit s':>7s} {'recs/s':>9s}")
     for label, est in (("PopularityRecommender()", PopularityRecommender()),
@@ -503,6 +504,9 @@ def main():
                    default="all")
     p.add_argument("--sessions", type=int, default=300_000,
                    help="training sessions of the throughput part")
+    p.add_argument("--cluster-size", type=int, default=100,
+                   help="items per cluster of the throughput part's sessions (100,000: "
+                        "one Zipf catalogue, where popular items co-occur with thousands)")
     p.add_argument("--ann", action="store_true", help="also measure pynndescent recall")
     p.add_argument("--ann-items", type=int, default=1_000_000)
     p.add_argument("--ann-queries", type=int, default=10_000)
