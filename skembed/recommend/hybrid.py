@@ -417,7 +417,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             buf += self._popularity
         elif name == "repeat":
             add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
-                               buf, np.float32(1.0), False, numba.get_num_threads())
+                               buf, np.float32(1.0), False)
 
     def _unit_profiles(self, data, q0, n_rows, profiles=None):
         q = self._profiles(data, q0, n_rows) if profiles is None else profiles.copy()
@@ -437,7 +437,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                 self._parts[name]._add_scores(data, q0, out, self_rows, w[name], True)
         if w["repeat"] and not self.exclude_seen_:
             add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
-                               out, w["repeat"], True, numba.get_num_threads())
+                               out, w["repeat"], True)
         if w["cosine"] or w["output"]:
             profiles = self._profiles(data, q0, out.shape[0])
             buf = np.empty_like(out)

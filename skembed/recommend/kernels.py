@@ -240,9 +240,10 @@ def recent_items(ids, starts, q0, n_rows, max_history, half_life):
 
 
 def add_sparse_scores(scores, out, weight, scaled):
-    """Add the CSR rows ``scores`` (non-negative, one per row of ``out``) into
-    ``out``: raw, or ``weight`` times each row min-max scaled (entries not
-    stored are 0; a fully stored row scales from its own minimum) (numpy)."""
+    """Add the CSR rows ``scores`` (non-negative, one per row of ``out``, no
+    repeated column in a row) into ``out``: raw, or ``weight`` times each row
+    min-max scaled (entries not stored are 0; a fully stored row scales from
+    its own minimum) (numpy)."""
     indptr, cols, vals = scores.indptr, scores.indices, scores.data
     n_nz = np.diff(indptr)
     rows = np.repeat(np.arange(out.shape[0]), n_nz)
@@ -291,19 +292,16 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight,
         query[r0:r1] @ rules, out[r0:r1], weight, scaled), n_threads)
 
 
-def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled,
-                       n_threads):
+def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, scaled):
     """The repeat signal: each of the last ``max_history`` known items of a
-    history scores its recency weight (summed over repeats); ``scaled`` and
-    ``n_threads`` as in :func:`add_rule_scores`."""
-    def block(r0, r1):
-        indptr, items, weights = recent_items(ids, starts, q0 + r0, r1 - r0, max_history,
-                                              half_life)
-        history = sp.csr_matrix((weights, items, indptr), shape=(r1 - r0, out.shape[1]))
-        history.sum_duplicates()
-        add_sparse_scores(history, out[r0:r1], weight, scaled)
-
-    in_row_blocks(out.shape[0], block, n_threads)
+    history scores its recency weight (summed over repeats); ``scaled`` as
+    in :func:`add_rule_scores` (a few entries per row: never worth a
+    thread)."""
+    indptr, items, weights = recent_items(ids, starts, q0, out.shape[0], max_history,
+                                          half_life)
+    history = sp.csr_matrix((weights, items, indptr), shape=out.shape)
+    history.sum_duplicates()
+    add_sparse_scores(history, out, weight, scaled)
 
 
 @njit(nogil=True, cache=True)
