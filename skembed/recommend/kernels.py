@@ -361,35 +361,26 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_
     in_row_blocks(out.shape[0], block, n_threads)
 
 
-@njit(nogil=True, cache=True)
-def unique_per_sequence(ids, starts, n_items):
-    """Distinct known items of each sequence, in first-seen order (CSR)."""
-    mark = np.empty(n_items, np.int64)
-    for j in range(n_items):
-        mark[j] = -1
-    out = np.empty(ids.shape[0], np.int32)
-    indptr = np.empty(starts.shape[0], np.int64)
-    indptr[0] = 0
-    p = 0
-    for s in range(starts.shape[0] - 1):
-        for t in range(starts[s], starts[s + 1]):
-            it = ids[t]
-            if it >= 0 and mark[it] != s:
-                mark[it] = s
-                out[p] = it
-                p += 1
-        indptr[s + 1] = p
-    return indptr, out[:p].copy()
+def distinct_items(ids, starts, n_items):
+    """The distinct known items of each sequence: a CSR ``(n_sequences,
+    n_items)`` matrix of ones, items ascending in each row (scipy)."""
+    known = ids >= 0
+    indptr = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))[starts]
+    items = sp.csr_matrix((np.ones(int(indptr[-1]), np.float32), ids[known].copy(), indptr),
+                          shape=(len(starts) - 1, n_items))
+    items.sum_duplicates()  # (sorts and merges in place: its own copy of the ids)
+    items.data[:] = 1.0
+    return items
 
 
 def repeat_share(ids, starts, n_items):
     """Share of the interactions after the first of each sequence that repeat
     an item seen earlier in the same sequence (from the distinct items per
-    sequence: one compiled kernel fewer)."""
-    indptr, distinct = unique_per_sequence(ids, starts, n_items)
+    sequence)."""
+    distinct = distinct_items(ids, starts, n_items)
     n_known = int(np.count_nonzero(ids >= 0))
-    total = n_known - int(np.count_nonzero(np.diff(indptr)))
-    return (n_known - len(distinct)) / total if total else 0.0
+    total = n_known - int(np.count_nonzero(np.diff(distinct.indptr)))
+    return (n_known - distinct.nnz) / total if total else 0.0
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")

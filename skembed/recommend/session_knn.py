@@ -4,11 +4,10 @@ from numbers import Integral
 
 import numba
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseRecommender
-from .kernels import add_session_knn_scores, unique_per_sequence
+from .kernels import add_session_knn_scores, distinct_items
 
 
 class SessionKNNRecommender(BaseRecommender):
@@ -78,10 +77,8 @@ class SessionKNNRecommender(BaseRecommender):
 
     def _fit_interactions(self, data, sequences):
         n_items = len(self._catalogue)
-        indptr, items = unique_per_sequence(data.ids, data.starts, n_items)
-        # sequences x items, in first-seen order (the order scores accumulate in)
-        self._sessions = sp.csr_matrix((np.ones(len(items), np.float32), items, indptr),
-                                       shape=(len(indptr) - 1, n_items))
+        self._sessions = distinct_items(data.ids, data.starts, n_items)  # sequences x items
+        indptr = self._sessions.indptr
         self._session_norm = np.sqrt(np.diff(indptr)).astype(np.float32)
         by_item = self._sessions.tocsc()
         by_item.sort_indices()
