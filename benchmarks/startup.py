@@ -9,6 +9,12 @@ seconds are almost all start-up cost.
 Usage::
 
     python benchmarks/startup.py [--repeats 3]
+    python benchmarks/startup.py --kernels   # what a cold first call compiles
+
+``--kernels`` runs each snippet once on a cold cache with a listener on
+Numba's compile events and prints the seconds of every kernel compiled from
+Python (the kernels it calls included; Numba's own helpers are counted in
+the first kernel that needs them).
 """
 
 import argparse
@@ -60,10 +66,47 @@ def run(code, cache_dir):
     return float(out.strip().splitlines()[-1])
 
 
+# Top-level compile seconds per kernel, from Numba's compile events.
+_LISTENER = """
+import collections, json, time
+from numba.core import event
+_depth, _start, _seconds = [0], {}, collections.defaultdict(float)
+class _Listener(event.Listener):
+    def on_start(self, ev):
+        _depth[0] += 1
+        if _depth[0] == 1:
+            _start[0] = time.perf_counter()
+    def on_end(self, ev):
+        _depth[0] -= 1
+        if _depth[0] == 0:
+            f = ev.data["dispatcher"].py_func
+            _seconds[f.__module__ + "." + f.__qualname__] += time.perf_counter() - _start[0]
+event.register("numba:compile", _Listener())
+"""
+
+
+def kernels(code, cache_dir):
+    prog = _LISTENER + code + "\nprint(json.dumps(_seconds))"
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", prog], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--kernels", action="store_true",
+                   help="list the kernels a cold first call compiles, with seconds")
     args = p.parse_args()
+    if args.kernels:
+        for name, code in SNIPPETS.items():
+            with tempfile.TemporaryDirectory() as cache:
+                seconds = kernels(code, cache)
+            print(f"{name}: {sum(seconds.values()):.2f} s of compilation")
+            for kernel, t in sorted(seconds.items(), key=lambda kv: -kv[1]):
+                print(f"  {t:6.2f}  {kernel}")
+        return
     results = {}
     for name, code in SNIPPETS.items():
         cold, warm = [], []

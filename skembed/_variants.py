@@ -21,7 +21,6 @@ def variant(func, name, **names):
     return copy
 
 
-
 def inner(**options):
     """``njit`` for a function called only from compiled code: Numba then
     generates no Python or C entry point for it, less to compile on a cold

@@ -55,12 +55,13 @@ def transition_pairs(ids, starts, window, weighting):
     return rows, cols, vals
 
 
-# Hand-written sorting: numpy's sort and argsort cost seconds of compilation
-# on a cold cache; these are a few lines each.
+# Hand-written selection: numpy's sort and argsort cost seconds of
+# compilation on a cold cache; these are a few lines each.
 
 # an int64 constant for calls of compiled helpers: a literal argument
 # (``f(a, 0)``) makes Numba compile one more specialisation of ``f``
 _ZERO = np.int64(0)
+
 
 @inner()
 def _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size, self_row,

@@ -449,12 +449,8 @@ def subword_sentence(w, t, opt, scr, n, alpha, state, n_examples, word_base):
         if opt.shrink_windows:
             state, z = _next(state)
             b = _below(z, window)
-        lo = i - window + b
-        if lo < 0:
-            lo = 0
-        hi = i + window + 1 - b
-        if hi > n:
-            hi = n
+        lo = i - window + b if i - window + b > 0 else 0
+        hi = i + window + 1 - b if i + window + 1 - b < n else n
         if opt.sg:
             for j in range(lo, hi):
                 if j == i:
@@ -596,12 +592,8 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
             if opt.shrink_windows:
                 state, z = _next(state)
                 b = _below(z, window)
-            lo = i - window + b
-            if lo < 0:
-                lo = 0
-            hi = i + window + 1 - b
-            if hi > n:
-                hi = n
+            lo = i - window + b if i - window + b > 0 else 0
+            hi = i + window + 1 - b if i + window + 1 - b < n else n
             if SG_CODE:
                 target = buf[i]
                 work = scr.work
