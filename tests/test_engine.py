@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from conftest import planted_topic_corpus
+from numba import njit
 
 from skembed import KeyedVectors
 from skembed.word2vec import (
@@ -93,6 +94,17 @@ def test_two_threads_hierarchical_softmax(mode):
     assert np.isfinite(state.syn1).all() and np.isfinite(state.syn0).all()
 
 
+# (the hot-row helpers have no Python entry point: called through compiled shims)
+@njit
+def load_hot(shared, lo, hot, base):
+    _load_hot(shared, lo, hot, base)
+
+
+@njit
+def sync_hot(shared, lo, hot, base):
+    _sync_hot(shared, lo, hot, base)
+
+
 def test_hot_row_merges_add_every_threads_change():
     # two threads' private copies of the last 3 rows of a 5-row table, each
     # changed differently: after both merge, the table holds both changes
@@ -101,16 +113,16 @@ def test_hot_row_merges_add_every_threads_change():
     start = shared.copy()
     copies = [(np.empty((3, 4), np.float32), np.empty((3, 4), np.float32)) for _ in range(2)]
     for hot, base in copies:
-        _load_hot(shared, 2, hot, base)
+        load_hot(shared, 2, hot, base)
     deltas = [rng.normal(size=(3, 4)).astype(np.float32) for _ in range(2)]
     for (hot, _), delta in zip(copies, deltas, strict=True):
         hot += delta
     for hot, base in copies:
-        _sync_hot(shared, 2, hot, base)
+        sync_hot(shared, 2, hot, base)
     np.testing.assert_allclose(shared[2:], start[2:] + deltas[0] + deltas[1], rtol=1e-5)
     np.testing.assert_array_equal(shared[:2], start[:2])
     # a merge reloads the copy: the first thread now sees the second's change
-    _sync_hot(shared, 2, *copies[0])
+    sync_hot(shared, 2, *copies[0])
     np.testing.assert_allclose(copies[0][0], shared[2:], rtol=1e-6)
 
 
