@@ -6,6 +6,7 @@ from numba import njit
 
 from skembed.word2vec.kernels import _draw_negative, _next
 from skembed.word2vec.sampling import (
+    _build_alias,
     alias_probabilities,
     huffman_tree,
     negative_sampling_table,
@@ -47,6 +48,43 @@ def test_extreme_exponent_does_not_overflow():
         threshold, alias = negative_sampling_table(counts, e)
         p = alias_probabilities(threshold, alias)
         assert np.all(np.isfinite(p)) and abs(p.sum() - 1) < 1e-9
+
+
+def _sequential_vose(scaled):
+    """Vose's method as usually written (stacks, one pairing at a time)."""
+    prob = [float(p) for p in scaled]
+    alias = list(range(len(prob)))
+    small = [i for i, p in enumerate(prob) if p < 1.0]
+    large = [i for i, p in enumerate(prob) if p >= 1.0]
+    while small and large:
+        s = small.pop()
+        lg = large[-1]
+        alias[s] = lg
+        prob[lg] = prob[lg] + prob[s] - 1.0
+        if prob[lg] < 1.0:
+            small.append(large.pop())
+    for i in small + large:
+        prob[i] = 1.0
+    return np.array(prob), np.array(alias)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alias_table_pairs_as_sequential_vose(seed):
+    # the vectorised construction makes Vose's pairings exactly, and its
+    # thresholds agree with the sequential sums up to rounding
+    rng = np.random.default_rng(seed)
+    n = [1, 2, 7, 50, 1000, 20000][seed]
+    counts = rng.zipf(1.2 + 0.2 * seed, n).astype(float)
+    counts[rng.random(n) < 0.05] = 0  # keys never drawn
+    if not counts.any():
+        counts[0] = 3
+    w = np.zeros(n)
+    w[counts > 0] = counts[counts > 0] ** (0.75 if seed % 2 else -0.5)
+    scaled = w * (n / w.sum())
+    threshold, alias = _build_alias(scaled)
+    prob, ref_alias = _sequential_vose(scaled)
+    np.testing.assert_array_equal(alias, ref_alias)
+    np.testing.assert_allclose(threshold / 2.0**32, prob, atol=1e-6)
 
 
 def _reference_code_lengths(counts):

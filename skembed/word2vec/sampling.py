@@ -35,50 +35,41 @@ def negative_sampling_table(counts, ns_exponent=0.75):
     return threshold, alias
 
 
-@njit(cache=True)
 def _build_alias(scaled):
+    """Vose's alias table of ``scaled`` (mean 1), from cumulative sums.
+
+    Vose's method pairs the "small" buckets (``scaled < 1``) with the
+    "large" ones, both taken from the highest index down: the current large
+    bucket lends its excess to one small bucket after another until it falls
+    below 1 itself; it then borrows from the next large bucket, which goes
+    on lending.  On the line of cumulative deficits ``D`` (small buckets)
+    and cumulative excesses ``E`` (large ones) this is two searches: small
+    ``i`` borrows from the first large ``j`` with ``E[j] >= D[i-1]``, and
+    large ``j`` falls below 1 at the first small ``i`` with ``D[i] > E[j]``,
+    keeping ``1 - (D[i] - E[j])`` and borrowing from large ``j + 1``.  (numpy:
+    nothing to compile on a cold cache; the sums in extended precision keep
+    the cancellation in ``D[i] - E[j]`` below a unit of the uint32
+    thresholds.)
+    """
     n = scaled.shape[0]
-    # plain loops rather than array functions: each numpy function is one
-    # more thing to compile on a cold cache
-    prob = np.empty(n, np.float64)
-    alias = np.empty(n, np.int32)
-    small = np.empty(n, np.int64)
-    large = np.empty(n, np.int64)
-    ns = 0
-    nl = 0
-    for i in range(n):
-        prob[i] = scaled[i]
-        alias[i] = i
-        if prob[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
-    while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        lg = large[nl - 1]
-        alias[s] = lg
-        prob[lg] = prob[lg] + prob[s] - 1.0
-        if prob[lg] < 1.0:
-            nl -= 1
-            small[ns] = lg
-            ns += 1
-    # leftovers are 1 up to rounding
-    threshold = np.empty(n, np.uint32)
-    for i in range(n):
-        p = prob[i]
-        if p < 0.0:
-            p = 0.0
-        elif p > 1.0:
-            p = 1.0
-        t = p * 4294967296.0
-        threshold[i] = np.uint32(4294967295) if t >= 4294967295.0 else np.uint32(t)
-    for k in range(ns):
-        threshold[small[k]] = np.uint32(4294967295)
-    for k in range(nl):
-        threshold[large[k]] = np.uint32(4294967295)
+    index = np.arange(n)
+    smalls = np.flatnonzero(scaled < 1.0)[::-1]
+    larges = np.flatnonzero(scaled >= 1.0)[::-1]
+    deficit = 1.0 - scaled[smalls]
+    D = np.cumsum(deficit, dtype=np.longdouble)
+    E = np.cumsum(scaled[larges] - 1.0, dtype=np.longdouble)
+    alias = index.astype(np.int32)
+    keep = np.ones(n)  # leftovers (rounding) keep their own bucket
+    j = np.searchsorted(E, D - deficit, side="left")
+    lent = j < len(larges)
+    alias[smalls[lent]] = larges[j[lent]]
+    keep[smalls[lent]] = scaled[smalls[lent]]
+    i = np.searchsorted(D, E, side="right")
+    fell = np.flatnonzero((i < len(smalls)) & (np.arange(len(larges)) + 1 < len(larges)))
+    alias[larges[fell]] = larges[fell + 1]
+    keep[larges[fell]] = (1.0 - (D[i[fell]] - E[fell])).astype(np.float64)
+    t = np.clip(keep, 0.0, 1.0) * _TWO32
+    threshold = np.where(t >= 4294967295.0, 4294967295.0, t).astype(np.uint32)
     return threshold, alias
 
 
