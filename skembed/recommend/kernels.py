@@ -384,43 +384,39 @@ def repeat_share(ids, starts, n_items):
     return (n_known - distinct.nnz) / total if total else 0.0
 
 
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _row_range(row):
-    lo = row[0]
-    hi = row[0]
-    for j in range(1, row.shape[0]):
-        if row[j] < lo:
-            lo = row[j]
-        if row[j] > hi:
-            hi = row[j]
-    return lo, hi
+def _minmax(rows, weight):
+    """Per-row minimum and ``weight / (max - min)`` (0 for a constant row)."""
+    lo = rows.min(axis=1, keepdims=True)
+    spread = rows.max(axis=1, keepdims=True) - lo
+    scale = np.zeros_like(spread)
+    np.divide(np.float32(weight), spread, out=scale, where=spread > 0)
+    return lo, scale
 
 
-@njit(nogil=True, fastmath=True, cache=True)
 def _add_minmax_scaled(out, scores, weight):
-    for r in range(scores.shape[0]):
-        row = scores[r]
-        lo, hi = _row_range(row)
-        if hi > lo:
-            scale = np.float32(weight / (hi - lo))
-            for j in range(row.shape[0]):
-                out[r, j] += scale * (row[j] - lo)
+    lo, scale = _minmax(scores, weight)
+    scores = scores - lo
+    scores *= scale
+    out += scores
 
 
 def add_minmax_scaled(out, scores, weight, n_threads=None):
     """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
-    constant row adds nothing), so components on different scales blend."""
+    constant row adds nothing), so components on different scales blend
+    (numpy: as fast as a kernel here, and nothing to compile)."""
     in_row_blocks(scores.shape[0], lambda r0, r1: _add_minmax_scaled(
         out[r0:r1], scores[r0:r1], weight), n_threads)
 
 
+def _scale_rows(rows):
+    lo, scale = _minmax(rows, 1.0)
+    rows -= lo
+    rows *= scale
+
+
 def minmax_scale_rows(scores, n_threads=None):
-    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0);
-    the kernel of :func:`add_minmax_scaled` into a zeroed copy (one compiled
-    kernel fewer)."""
-    scaled = np.zeros_like(scores)
-    add_minmax_scaled(scaled, scores, np.float32(1.0), n_threads)
-    scores[...] = scaled
+    """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
+    in_row_blocks(scores.shape[0], lambda r0, r1: _scale_rows(scores[r0:r1]), n_threads)
 
 
 def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
