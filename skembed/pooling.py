@@ -19,6 +19,7 @@ def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum,
     for s in range(n):
         total = 0.0
         count = 0
+        row = out[s]
         for p in range(starts[s], starts[s + 1]):
             w = ids[p]
             if w < 0:
@@ -28,17 +29,14 @@ def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum,
                 a *= 0.5 ** ((starts[s + 1] - 1 - p) / half_life)
             total += a
             count += 1
-            if w < n_keys:
-                for k in range(dim):
-                    out[s, k] += a * vectors[w, k]
-            else:
-                for k in range(dim):
-                    out[s, k] += a * extra[w - n_keys, k]
+            vec = vectors[w] if w < n_keys else extra[w - n_keys]
+            for k in range(dim):
+                row[k] += a * vec[k]
         denom = total if by_weight_sum else float(count)
         if count > 0 and denom > 0:
             inv = np.float32(1.0 / denom)
             for k in range(dim):
-                out[s, k] *= inv
+                row[k] *= inv
 
 
 def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0,

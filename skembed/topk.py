@@ -21,7 +21,7 @@ _ITEM_BLOCK = 2048
 _GROUP = 16
 
 
-@njit(inline="always")
+@inner()
 def _sift_down(vals, idx, k):
     i = 0
     while True:

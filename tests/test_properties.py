@@ -166,7 +166,9 @@ def test_keys_the_format_cannot_hold_are_refused(tmp_path):
 # (compiled without a Python entry point: called through compiled shims)
 @njit
 def _call_best_positions(vals, k):
-    return _best_positions(vals, k)
+    heap = np.empty(k, np.int64)
+    _best_positions(vals, heap)
+    return heap
 
 
 @njit

@@ -121,13 +121,13 @@ def _sift_worst(vals, heap, i, n):
 
 
 @inner()
-def _best_positions(vals, k):
-    """Positions of the ``k`` largest ``vals``, largest first, ties in
-    position order (as a stable argsort of ``-vals``, cut at ``k``): a
-    size-k heap whose root is the worst kept position."""
-    heap = np.empty(k, np.int64)
+def _best_positions(vals, heap):
+    """Positions of the ``len(heap)`` largest ``vals`` into ``heap``, largest
+    first, ties in position order (as a stable argsort of ``-vals``, cut at
+    ``len(heap)``): a heap whose root is the worst kept position."""
+    k = heap.shape[0]
     if k <= 0:
-        return heap
+        return
     for c in range(k if k < vals.shape[0] else vals.shape[0]):
         heap[c] = c
     for start in range(k // 2 - 1, -1, -1):
@@ -139,13 +139,12 @@ def _best_positions(vals, k):
     for end in range(k - 1, 0, -1):  # pop the worst to the back
         heap[0], heap[end] = heap[end], heap[0]
         _sift_worst(vals, heap, _ZERO, end)
-    return heap
 
 
 @inner()
 def _session_knn_row(ids, s, e, max_history, linear, sess_norm, item_indptr, item_sessions,
-                     k, sample_size, self_row, sess_acc, sess_touched, sess_top, q_items,
-                     q_weight, q_ptr, q_mark, mark, nb_sess, nb_sim):
+                     k, sample_size, self_row, sess_acc, sess_touched, sess_top, sims, best,
+                     q_items, q_weight, q_ptr, q_mark, mark, nb_sess, nb_sim):
     """The ``k`` nearest sessions of history ``ids[s:e]`` into ``nb_sess``,
     their similarities into ``nb_sim``, most similar first; returns how
     many."""
@@ -187,18 +186,18 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_norm, item_indptr, ite
         m = _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size,
                                   self_row, q_ptr, sess_top)
         cand = sess_top[:m]
-    sims = np.empty(cand.shape[0], np.float32)
+    n_c = cand.shape[0]
     q_norm = np.sqrt(n_q)
-    for c in range(cand.shape[0]):
+    for c in range(n_c):
         sess = cand[c]
         sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
     for c in range(n_s):
         sess_acc[sess_touched[c]] = 0.0
-    n_nb = 0
-    for c in _best_positions(sims, k if k < cand.shape[0] else cand.shape[0]):
-        nb_sess[n_nb] = cand[c]
-        nb_sim[n_nb] = sims[c]
-        n_nb += 1
+    n_nb = k if k < n_c else n_c
+    _best_positions(sims[:n_c], best[:n_nb])
+    for c in range(n_nb):
+        nb_sess[c] = cand[best[c]]
+        nb_sim[c] = sims[best[c]]
     return n_nb
 
 
@@ -313,6 +312,8 @@ def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, ite
     n_touch = max_history * sample_size
     sess_touched = np.empty(n_touch if n_touch > 1 else 1, np.int64)
     sess_top = np.empty(sample_size, np.int64)
+    sims = np.empty(sample_size, np.float32)
+    best = np.empty(sample_size, np.int64)
     q_items = np.empty(max_history, np.int64)
     q_weight = np.empty(max_history, np.float32)
     q_ptr = np.empty(max_history, np.int64)
@@ -323,8 +324,8 @@ def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, ite
         nb_count[r] = _session_knn_row(
             ids, starts[q0 + r], starts[q0 + r + 1], max_history, linear, sess_norm,
             item_indptr, item_sessions, k, sample_size, self_rows[r], sess_acc,
-            sess_touched, sess_top, q_items, q_weight, q_ptr, q_mark, q0 + r, nb_sess[r],
-            nb_sim[r])
+            sess_touched, sess_top, sims, best, q_items, q_weight, q_ptr, q_mark, q0 + r,
+            nb_sess[r], nb_sim[r])
 
 
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_norm,
