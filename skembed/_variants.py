@@ -25,6 +25,9 @@ def inner(**options):
     """``njit`` for a function called only from compiled code: Numba then
     generates no Python or C entry point for it, less to compile on a cold
     cache.  Calling it from Python crashes the interpreter (tests call it
-    through a compiled shim)."""
+    through a compiled shim).  ``error_model="numpy"``, as for the kernels
+    of the default paths: a division by zero gives inf or nan instead of
+    raising, so there are no exception branches to compile; the kernels
+    guard their divisions."""
     return njit(nogil=True, cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True,
-                **options)
+                error_model="numpy", **options)

@@ -10,7 +10,7 @@ from numba import njit
 from ._threads import in_row_blocks
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum, half_life,
           out):
     n = starts.shape[0] - 1

@@ -304,7 +304,7 @@ def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, sca
     add_sparse_scores(history, out, weight, scaled)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, item_indptr,
                             item_sessions, k, sample_size, self_rows, n_items, nb_sess,
                             nb_sim, nb_count):

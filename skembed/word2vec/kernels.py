@@ -825,7 +825,7 @@ def chunk_kernel(sg, hs, negative, subwords):
     if mode not in _CHUNK:
         output = njit(inline="always")(
             variant(_output_layer, f"_output_layer_{mode}", **switches))
-        _CHUNK[mode] = njit(nogil=True, fastmath=True, cache=True)(
+        _CHUNK[mode] = njit(nogil=True, fastmath=True, cache=True, error_model="numpy")(
             variant(_train_chunk, f"train_chunk_{mode}", OUTPUT_LAYER=output, **switches))
     return _CHUNK[mode]
 
