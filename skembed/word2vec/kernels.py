@@ -277,6 +277,7 @@ SG_CODE = True
 HS_CODE = True
 NS_CODE = True
 SUBWORDS_CODE = True
+PER_TARGET_CODE = True  # negatives drawn once per target word (CBOW; skip-gram if shared)
 
 # The subword path calls the generic output layer as a function instead of
 # inlining it: inlining it there doubled the kernels' compile time (17 s more
@@ -559,7 +560,6 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
     n_tracked = 0
     n_effective = 0
     alpha_span = opt.alpha_start - opt.alpha_end
-    per_target = NS_CODE and negative > 0 and (opt.shared_negatives or not SG_CODE)
     for s in range(s_begin, s_end):
         progress = (word_offset + starts[s]) / opt.schedule_words
         decayed = opt.alpha_start - alpha_span * progress
@@ -576,7 +576,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
             continue
         # negatives drawn per target are drawn one target ahead, so that
         # their rows can be prefetched while the current target trains
-        if per_target and n > 0:
+        if PER_TARGET_CODE and n > 0:
             state = _draw_negatives(negs[0], buf[0], t.threshold, t.alias, state)
         for i in range(n):
             if HS_CODE and hot1_lo < syn1.shape[0]:
@@ -584,7 +584,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
                     _sync_hot(syn1, hot1_lo, scr.hot1, scr.base1)
             cur = negs[i & 1]
             if i + 1 < n:
-                if per_target:
+                if PER_TARGET_CODE:
                     ahead = negs[(i + 1) & 1]
                     state = _draw_negatives(ahead, buf[i + 1], t.threshold, t.alias, state)
                     _prefetch_row(w.syn1neg, buf[i + 1])
@@ -612,7 +612,7 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
                     ctx = buf[j]
                     for k in range(dim):
                         work[k] = 0.0
-                    if NS_CODE and negative > 0 and not opt.shared_negatives:
+                    if NS_CODE and not PER_TARGET_CODE:
                         state = _draw_negatives(cur, target, t.threshold, t.alias, state)
                     track = (n_examples & LOSS_SAMPLE_MASK) == 0
                     ex_loss += OUTPUT_LAYER(syn0[ctx], target, alpha, work, syn1, w.syn1neg,
@@ -793,9 +793,9 @@ def _hs_pass(w, tokens, starts, chunk_starts, order, offsets, c_begin, c_end, t,
 _PASS = {}  # mode -> compiled prange pass (hierarchical softmax, several threads)
 
 
-def hs_pass(sg, hs, negative):
+def hs_pass(sg, hs, negative, shared):
     """The compiled :func:`_hs_pass` of a hierarchical-softmax mode."""
-    chunk = chunk_kernel(sg, hs, negative, False)
+    chunk = chunk_kernel(sg, hs, negative, False, shared)
     mode = chunk.py_func.__name__[len("train_chunk_"):]
     if mode not in _PASS:
         _PASS[mode] = njit(nogil=True, fastmath=True, cache=True, parallel=True)(
@@ -806,22 +806,27 @@ def hs_pass(sg, hs, negative):
 _CHUNK = {}  # mode -> compiled chunk kernel
 
 
-def chunk_kernel(sg, hs, negative, subwords):
+def chunk_kernel(sg, hs, negative, subwords, shared=False):
     """The compiled chunk kernel (:func:`_train_chunk`) of one training mode.
 
     One source, a compilation per mode, each on first use only: skip-gram
-    or CBOW, with hierarchical softmax and/or negative sampling, plain
-    word2vec or with subwords (one variant: that path is generic over the
-    modes).  The code of the other modes is pruned before it is typed, so a
-    first fit compiles a fraction of the kernel.
+    or CBOW, with hierarchical softmax and/or negative sampling, skip-gram's
+    negatives drawn per context word or ``shared`` by the contexts of a
+    target, plain word2vec or with subwords (one variant: that path is
+    generic over the modes).  The code of the other modes is pruned before
+    it is typed, so a first fit compiles a fraction of the kernel.
     """
     if subwords:
         mode = "subwords"
-        switches = dict(SG_CODE=True, HS_CODE=True, NS_CODE=True, SUBWORDS_CODE=True)
+        switches = dict(SG_CODE=True, HS_CODE=True, NS_CODE=True, SUBWORDS_CODE=True,
+                        PER_TARGET_CODE=True)
     else:
         hs, ns = bool(hs), negative > 0
-        mode = ("sg" if sg else "cbow") + ("_hs" if hs else "") + ("_ns" if ns else "")
-        switches = dict(SG_CODE=bool(sg), HS_CODE=hs, NS_CODE=ns, SUBWORDS_CODE=False)
+        shared = bool(sg and ns and shared)
+        mode = (("sg" if sg else "cbow") + ("_hs" if hs else "") + ("_ns" if ns else "")
+                + ("_shared" if shared else ""))
+        switches = dict(SG_CODE=bool(sg), HS_CODE=hs, NS_CODE=ns, SUBWORDS_CODE=False,
+                        PER_TARGET_CODE=ns and (shared or not sg))
     if mode not in _CHUNK:
         output = njit(inline="always")(
             variant(_output_layer, f"_output_layer_{mode}", **switches))

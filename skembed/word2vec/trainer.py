@@ -338,10 +338,12 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
                               state.ngrams, state.sub_indptr, state.sub_ids)
 
-    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords)
+    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
+                                 options.shared_negatives)
     hs_pass = None  # hierarchical softmax with several threads: a prange pass
     if n_threads > 1 and options.hs and not options.subwords:
-        hs_pass = kernels.hs_pass(options.sg, options.hs, options.negative)
+        hs_pass = kernels.hs_pass(options.sg, options.hs, options.negative,
+                                  options.shared_negatives)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
     previous_threads = numba.get_num_threads()
