@@ -8,6 +8,8 @@ number of histories); score blocks are dense float32 ``(n_rows, n_items)``
 arrays that the kernels add into.  Nothing here knows scikit-learn.
 """
 
+from collections import namedtuple
+
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
@@ -306,26 +308,38 @@ def add_history_scores(ids, starts, q0, max_history, half_life, out, weight, sca
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, item_indptr,
-                            item_sessions, k, sample_size, self_rows, n_items, nb_sess,
-                            nb_sim, nb_count):
-    sess_acc = np.zeros(sess_norm.shape[0], np.float32)
-    n_touch = max_history * sample_size
-    sess_touched = np.empty(n_touch if n_touch > 1 else 1, np.int64)
-    sess_top = np.empty(sample_size, np.int64)
-    sims = np.empty(sample_size, np.float32)
-    best = np.empty(sample_size, np.int64)
-    q_items = np.empty(max_history, np.int64)
-    q_weight = np.empty(max_history, np.float32)
-    q_ptr = np.empty(max_history, np.int64)
-    q_mark = np.empty(n_items, np.int64)
-    for j in range(n_items):
-        q_mark[j] = -1
+                            item_sessions, k, sample_size, self_rows, scr, nb_sess, nb_sim,
+                            nb_count):
     for r in range(nb_sess.shape[0]):
         nb_count[r] = _session_knn_row(
             ids, starts[q0 + r], starts[q0 + r + 1], max_history, linear, sess_norm,
-            item_indptr, item_sessions, k, sample_size, self_rows[r], sess_acc,
-            sess_touched, sess_top, sims, best, q_items, q_weight, q_ptr, q_mark, q0 + r,
-            nb_sess[r], nb_sim[r])
+            item_indptr, item_sessions, k, sample_size, self_rows[r], scr.acc,
+            scr.touched, scr.top, scr.sims, scr.best, scr.q_items, scr.q_weight, scr.q_ptr,
+            scr.q_mark, q0 + r, nb_sess[r], nb_sim[r])
+
+
+# Session-kNN's scratch for a block of rows, allocated by numpy (nothing to
+# compile): ``acc`` one zero per training sequence (the rows leave it zero),
+# ``q_mark`` -1 per item (a row marks its query items with its own index)
+KnnScratch = namedtuple("KnnScratch", ["acc", "touched", "top", "sims", "best", "q_items",
+                                       "q_weight", "q_ptr", "q_mark"])
+
+
+def _padded(n, dtype, fill=None):
+    # 128 bytes on both sides: another thread's arrays never share a cache line
+    a = np.empty(n + 32, dtype)[16:16 + n]
+    if fill is not None:
+        a[:] = fill
+    return a
+
+
+def knn_scratch(n_sequences, n_items, max_history, sample_size):
+    return KnnScratch(np.zeros(n_sequences, np.float32),
+                      _padded(max(max_history * sample_size, 1), np.int64),
+                      _padded(sample_size, np.int64), _padded(sample_size, np.float32),
+                      _padded(sample_size, np.int64), _padded(max_history, np.int64),
+                      _padded(max_history, np.float32), _padded(max_history, np.int64),
+                      _padded(n_items, np.int64, -1))
 
 
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_norm,
@@ -350,9 +364,10 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_
         nb_sess = np.empty((r1 - r0, width), np.int64)
         nb_sim = np.empty((r1 - r0, width), np.float32)
         nb_count = np.zeros(r1 - r0, np.int64)
+        scr = knn_scratch(sess_norm.shape[0], n_items, max_history, sample_size)
         _session_knn_neighbours(ids, starts, q0 + r0, max_history, linear, sess_norm,
                                 item_indptr, item_sessions, k, sample_size,
-                                self_rows[r0:r1], n_items, nb_sess, nb_sim, nb_count)
+                                self_rows[r0:r1], scr, nb_sess, nb_sim, nb_count)
         found = np.arange(width) < nb_count[:, None]
         indptr = np.zeros(r1 - r0 + 1, np.int64)
         np.cumsum(nb_count, out=indptr[1:])
