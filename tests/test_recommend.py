@@ -113,6 +113,24 @@ def test_session_knn_samples_the_most_recent_sessions():
         [["a"]]).tolist() == [["old"]]
 
 
+def test_session_knn_scratch_kept_between_calls_and_models():
+    # a thread keeps session-kNN's scratch between calls: its item marks must
+    # be reset (marks are row indices: the same rows again would find their
+    # items marked), and it must hold nothing of the model that used it last
+    train = [[i, i + 1, (i + 7) % 60] for i in range(0, 60, 2)] * 5
+    hist = [[i, i + 1] for i in range(0, 60, 2)]  # each item in one row only
+    rec_a = SessionKNNRecommender(k=10, sample_size=50).fit(train)
+    rec_b = SessionKNNRecommender(k=10, sample_size=50).fit(train[::-1])
+    b_first = rec_b.recommend(hist, return_scores=True)
+    a_first = rec_a.recommend(hist, return_scores=True)
+    a_again = rec_a.recommend(hist, return_scores=True)
+    b_again = rec_b.recommend(hist, return_scores=True)
+    assert (a_first[1][:, 0] > 0).all()  # every row found neighbours
+    for first, again in ((a_first, a_again), (b_first, b_again)):
+        np.testing.assert_array_equal(again[0], first[0])
+        np.testing.assert_array_equal(again[1], first[1])
+
+
 def test_popularity_order_exclusion_and_auto_exclude():
     X = [["a", "b"], ["b", "c"], ["b", "a"], ["d"]]
     rec = PopularityRecommender(n_recommendations=3).fit(X)

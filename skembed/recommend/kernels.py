@@ -8,6 +8,7 @@ number of histories); score blocks are dense float32 ``(n_rows, n_items)``
 arrays that the kernels add into.  Nothing here knows scikit-learn.
 """
 
+import threading
 from collections import namedtuple
 
 import numpy as np
@@ -334,12 +335,34 @@ def _padded(n, dtype, fill=None):
 
 
 def knn_scratch(n_sequences, n_items, max_history, sample_size):
+    """Fresh scratch for session-kNN's neighbour kernel."""
     return KnnScratch(np.zeros(n_sequences, np.float32),
                       _padded(max(max_history * sample_size, 1), np.int64),
                       _padded(sample_size, np.int64), _padded(sample_size, np.float32),
                       _padded(sample_size, np.int64), _padded(max_history, np.int64),
                       _padded(max_history, np.float32), _padded(max_history, np.int64),
                       _padded(n_items, np.int64, -1))
+
+
+_HELD = threading.local()  # per thread: session-kNN's scratch, of the last shape used
+
+
+def thread_scratch(n_sequences, n_items, max_history, sample_size):
+    """This thread's scratch for session-kNN's neighbour kernel, kept between
+    blocks and calls (zeroing a fresh float per training sequence for every
+    block of rows costs throughput on millions of sequences,
+    docs/benchmarks.md).  The rows leave ``acc`` zero, so the scratch holds
+    nothing of a model; the item marks are reset here (a mark is a row index,
+    of one call).  A thread holds one scratch, of the last shape it used."""
+    key = (n_sequences, n_items, max_history, sample_size)
+    held = getattr(_HELD, "scratch", None)
+    if held is None or held[0] != key:
+        scr = knn_scratch(*key)
+        _HELD.scratch = (key, scr)
+        return scr
+    scr = held[1]
+    scr.q_mark.fill(-1)
+    return scr
 
 
 def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_norm,
@@ -364,7 +387,7 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_
         nb_sess = np.empty((r1 - r0, width), np.int64)
         nb_sim = np.empty((r1 - r0, width), np.float32)
         nb_count = np.zeros(r1 - r0, np.int64)
-        scr = knn_scratch(sess_norm.shape[0], n_items, max_history, sample_size)
+        scr = thread_scratch(sess_norm.shape[0], n_items, max_history, sample_size)
         _session_knn_neighbours(ids, starts, q0 + r0, max_history, linear, sess_norm,
                                 item_indptr, item_sessions, k, sample_size,
                                 self_rows[r0:r1], scr, nb_sess, nb_sim, nb_count)
