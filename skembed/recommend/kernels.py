@@ -319,9 +319,10 @@ def _session_knn_neighbours(ids, starts, q0, max_history, linear, sess_norm, ite
             scr.q_mark, q0 + r, nb_sess[r], nb_sim[r])
 
 
-# Session-kNN's scratch for a block of rows, allocated by numpy (nothing to
-# compile): ``acc`` one zero per training sequence (the rows leave it zero),
-# ``q_mark`` -1 per item (a row marks its query items with its own index)
+# Session-kNN's scratch, allocated by numpy (nothing to compile) and kept
+# per thread (``thread_scratch``): ``acc`` one zero per training sequence (the
+# rows leave it zero), ``q_mark`` -1 per item (a row marks its query items
+# with its own index)
 KnnScratch = namedtuple("KnnScratch", ["acc", "touched", "top", "sims", "best", "q_items",
                                        "q_weight", "q_ptr", "q_mark"])
 
