@@ -224,6 +224,32 @@ def test_recent_items_are_the_last_known_items_newest_first(histories, max_histo
         np.testing.assert_array_equal(weights[got], w.astype(np.float32))
 
 
+def test_minmax_scaling_of_a_subnormal_spread():
+    # found by the property test below: weight / spread overflowed float32
+    # for a subnormal spread and the scaled score came out inf
+    import scipy.sparse as sp
+
+    from skembed.recommend.kernels import add_minmax_scaled, add_sparse_scores, minmax_scale_rows
+
+    tiny = np.float32(2.3196688e-39)
+    rows = np.array([[0.0, 0.0, tiny, 0.0], [tiny, tiny, 2 * tiny, 3 * tiny],
+                     [0.0, 1.0, 2.0, 4.0]], np.float32)
+    lo, hi = rows.min(axis=1, keepdims=True), rows.max(axis=1, keepdims=True)
+    expected = 0.25 + 2.0 * ((rows.astype(float) - lo) / (hi.astype(float) - lo))
+    for stored in (rows != 0, np.ones(rows.shape, bool)):  # sparse rows, full rows
+        r, c = np.nonzero(stored)
+        out = np.full(rows.shape, 0.25, np.float32)
+        add_sparse_scores(sp.csr_matrix((rows[r, c], (r, c)), shape=rows.shape), out,
+                          np.float32(2.0), True)
+        np.testing.assert_allclose(out, expected, rtol=1e-5)
+    out = np.full(rows.shape, 0.25, np.float32)
+    add_minmax_scaled(out, rows, np.float32(2.0))
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    scaled = rows.copy()
+    minmax_scale_rows(scaled)
+    np.testing.assert_allclose(scaled, (expected - 0.25) / 2.0, rtol=1e-5)
+
+
 @SETTINGS
 @given(st.lists(st.lists(st.floats(0.0, 10.0, width=32), min_size=4, max_size=4),
                 min_size=1, max_size=5),
@@ -246,3 +272,20 @@ def test_scaled_sparse_scores_equal_dense_minmax(rows, data):
     expected = 0.25 + 2.0 * np.divide(dense - lo, hi - lo, out=np.zeros_like(dense),
                                       where=hi > lo)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.floats(0.0, 10.0, width=32), min_size=4, max_size=4),
+                min_size=1, max_size=5))
+def test_dense_minmax_scaling_follows_its_formula(rows):
+    from skembed.recommend.kernels import add_minmax_scaled, minmax_scale_rows
+
+    rows = np.array(rows, np.float32)
+    lo = rows.min(axis=1, keepdims=True).astype(float)
+    hi = rows.max(axis=1, keepdims=True).astype(float)
+    unit = np.divide(rows - lo, hi - lo, out=np.zeros(rows.shape), where=hi > lo)
+    out = np.full(rows.shape, 0.25, np.float32)
+    add_minmax_scaled(out, rows, np.float32(2.0))
+    np.testing.assert_allclose(out, 0.25 + 2.0 * unit, rtol=1e-5, atol=1e-6)
+    minmax_scale_rows(rows)
+    np.testing.assert_allclose(rows, unit, rtol=1e-5, atol=1e-6)

@@ -216,6 +216,8 @@ def _session_knn_row(ids, s, e, max_history, linear, sess_norm, item_indptr, ite
 # 35 % slower split, heavy ones 2.2x faster)
 _SPLIT_WORK = 200_000
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
 
 def recent_items(ids, starts, q0, n_rows, max_history, half_life):
     """The last ``max_history`` known items of histories ``q0 .. q0 + n_rows``,
@@ -259,19 +261,32 @@ def add_sparse_scores(scores, out, weight, scaled):
     lo = np.minimum.reduceat(vals, indptr[filled]).astype(np.float64)
     hi = np.maximum.reduceat(vals, indptr[filled])
     lo[(n_nz[filled] < out.shape[1]) & (lo > 0.0)] = 0.0  # entries not stored are 0
+    spread = hi - lo
+    scale64 = np.zeros(len(filled))
+    np.divide(np.float64(weight), spread, out=scale64, where=spread > 0)
+    # row by row: every entry stored (tiny catalogues), or a spread so small
+    # (subnormal) that weight / spread overflows float32
+    slow = (lo != 0.0) | (scale64 > _F32_MAX)
     scale = np.zeros(out.shape[0], np.float32)
-    spread = hi > lo
-    scale[filled[spread]] = (np.float64(weight) / (hi[spread] - lo[spread])).astype(
-        np.float32)
-    dense = filled[lo != 0.0]  # every entry stored (tiny catalogues)
-    sparse = np.ones(out.shape[0], bool)
-    sparse[dense] = False
-    on = sparse[rows]
+    scale[filled[~slow]] = scale64[~slow].astype(np.float32)
+    on = np.ones(out.shape[0], bool)
+    on[filled[slow]] = False
+    on = on[rows]
     out[rows[on], cols[on]] += scale[rows[on]] * vals[on]
-    for r, low in zip(dense, lo[lo != 0.0], strict=True):
+    for i in np.flatnonzero(slow):
+        r = filled[i]
         row = np.zeros(out.shape[1], np.float32)
         row[cols[indptr[r]:indptr[r + 1]]] = vals[indptr[r]:indptr[r + 1]]
-        out[r] = (out[r] + scale[r] * (row - low)).astype(np.float32)
+        out[r] = (out[r] + _scaled_row(row, lo[i], spread[i], scale64[i], weight)).astype(
+            np.float32)
+
+
+def _scaled_row(row, low, spread, scale, weight):
+    """``weight * (row - low) / spread`` for one row (float64), dividing first
+    where ``scale = weight / spread`` is beyond float32."""
+    if scale > _F32_MAX:
+        return weight * ((row - low) / spread)
+    return np.float32(scale) * (row - low)
 
 
 def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight, scaled,
@@ -425,19 +440,29 @@ def repeat_share(ids, starts, n_items):
 
 
 def _minmax(rows, weight):
-    """Per-row minimum and ``weight / (max - min)`` (0 for a constant row)."""
+    """Per-row minimum, spread (float64) and ``weight / spread`` (0 for a
+    constant row, and for rows whose spread is so small, subnormal, that it
+    overflows float32: :func:`_fix_tiny` scales those)."""
     lo = rows.min(axis=1, keepdims=True)
-    spread = rows.max(axis=1, keepdims=True) - lo
+    spread = (rows.max(axis=1, keepdims=True) - lo).astype(np.float64)
     scale = np.zeros_like(spread)
-    np.divide(np.float32(weight), spread, out=scale, where=spread > 0)
-    return lo, scale
+    np.divide(np.float64(weight), spread, out=scale, where=spread > 0)
+    tiny = np.flatnonzero(scale[:, 0] > _F32_MAX)
+    scale[tiny] = 0.0
+    return lo, spread, scale.astype(np.float32), tiny
+
+
+def _fix_tiny(out, rows, lo, spread, tiny, weight):
+    for r in tiny:
+        out[r] += (weight * ((rows[r] - lo[r]) / spread[r])).astype(np.float32)
 
 
 def _add_minmax_scaled(out, scores, weight):
-    lo, scale = _minmax(scores, weight)
-    scores = scores - lo
-    scores *= scale
-    out += scores
+    lo, spread, scale, tiny = _minmax(scores, weight)
+    scaled = scores - lo
+    scaled *= scale
+    out += scaled
+    _fix_tiny(out, scores, lo, spread, tiny, weight)
 
 
 def add_minmax_scaled(out, scores, weight, n_threads=None):
@@ -449,9 +474,12 @@ def add_minmax_scaled(out, scores, weight, n_threads=None):
 
 
 def _scale_rows(rows):
-    lo, scale = _minmax(rows, 1.0)
+    lo, spread, scale, tiny = _minmax(rows, 1.0)
+    tiny_rows = rows[tiny].astype(np.float64)
     rows -= lo
     rows *= scale
+    for i, r in enumerate(tiny):
+        rows[r] = ((tiny_rows[i] - lo[r]) / spread[r]).astype(np.float32)
 
 
 def minmax_scale_rows(scores, n_threads=None):
