@@ -285,8 +285,14 @@ def _scaled_row(row, low, spread, scale, weight):
     """``weight * (row - low) / spread`` for one row (float64), dividing first
     where ``scale = weight / spread`` is beyond float32."""
     if scale > _F32_MAX:
-        return weight * ((row - low) / spread)
+        return _divided(row, low, spread, weight)
     return np.float32(scale) * (row - low)
+
+
+def _divided(rows, lo, spread, weight):
+    """``weight * (rows - lo) / spread`` dividing first (float64): for a
+    spread so small (subnormal) that ``weight / spread`` overflows float32."""
+    return weight * ((rows - lo) / spread)
 
 
 def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight, scaled,
@@ -441,8 +447,8 @@ def repeat_share(ids, starts, n_items):
 
 def _minmax(rows, weight):
     """Per-row minimum, spread (float64) and ``weight / spread`` (0 for a
-    constant row, and for rows whose spread is so small, subnormal, that it
-    overflows float32: :func:`_fix_tiny` scales those)."""
+    constant row, and for the ``tiny`` rows whose spread is so small,
+    subnormal, that it overflows float32: :func:`_divided` scales those)."""
     lo = rows.min(axis=1, keepdims=True)
     spread = (rows.max(axis=1, keepdims=True) - lo).astype(np.float64)
     scale = np.zeros_like(spread)
@@ -452,17 +458,12 @@ def _minmax(rows, weight):
     return lo, spread, scale.astype(np.float32), tiny
 
 
-def _fix_tiny(out, rows, lo, spread, tiny, weight):
-    for r in tiny:
-        out[r] += (weight * ((rows[r] - lo[r]) / spread[r])).astype(np.float32)
-
-
 def _add_minmax_scaled(out, scores, weight):
     lo, spread, scale, tiny = _minmax(scores, weight)
     scaled = scores - lo
     scaled *= scale
     out += scaled
-    _fix_tiny(out, scores, lo, spread, tiny, weight)
+    out[tiny] += _divided(scores[tiny], lo[tiny], spread[tiny], weight).astype(np.float32)
 
 
 def add_minmax_scaled(out, scores, weight, n_threads=None):
@@ -475,11 +476,10 @@ def add_minmax_scaled(out, scores, weight, n_threads=None):
 
 def _scale_rows(rows):
     lo, spread, scale, tiny = _minmax(rows, 1.0)
-    tiny_rows = rows[tiny].astype(np.float64)
+    originals = rows[tiny]  # (a copy)
     rows -= lo
     rows *= scale
-    for i, r in enumerate(tiny):
-        rows[r] = ((tiny_rows[i] - lo[r]) / spread[r]).astype(np.float32)
+    rows[tiny] = _divided(originals, lo[tiny], spread[tiny], 1.0)
 
 
 def minmax_scale_rows(scores, n_threads=None):

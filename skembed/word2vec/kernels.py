@@ -524,9 +524,11 @@ def _train_chunk(w, tokens, starts, s_begin, s_end, t, opt, word_offset, seed, c
     codes (:data:`Tables`); ``opt``: the training options (:data:`Options`);
     ``max_len`` and ``n_hot`` size its scratch (below).
 
-    With ``opt.shared_negatives`` (skip-gram only), the negative samples are
-    drawn once per target word and shared by all its context words (as in
-    Ji et al.'s HogBatch): the few output rows involved stay in cache.
+    With shared negatives (skip-gram only; the compiled variant follows
+    ``opt.shared_negatives``, see :func:`chunk_kernel`; the subword path reads
+    the option itself), the negative samples are drawn once per target word
+    and shared by all its context words (as in Ji et al.'s HogBatch): the few
+    output rows involved stay in cache.
 
     The learning rate decays linearly from ``alpha_start`` to ``alpha_end``
     with the position ``word_offset + tokens index`` over ``schedule_words``
