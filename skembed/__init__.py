@@ -7,6 +7,7 @@ from .entity import (
     EntityEmbeddingRegressor,
     EntityNeighborFeatures,
 )
+from .events import sequences_from_events
 from .keyed_vectors import KeyedVectors
 from .recommend import (
     NearestNeighborRecommender,
@@ -14,7 +15,7 @@ from .recommend import (
     SequentialRulesRecommender,
     SessionKNNRecommender,
 )
-from .sequences import ItemSequenceEmbedder, sequences_from_events
+from .sequences import ItemSequenceEmbedder
 from .text import Word2VecTransformer
 from .vectorizer import EmbeddingVectorizer
 

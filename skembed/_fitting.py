@@ -21,8 +21,16 @@ def unfitted_on_error(method):
     return wrapper
 
 
+# instance attributes scikit-learn sets outside fit (set_output, metadata
+# routing requests, callbacks): configuration that a fit keeps
+_SKLEARN_STATE = ("_sklearn", "_skl_", "_metadata_request", "_parent_callback")
+
+
 def clear_fitted(estimator):
-    """Remove every attribute of ``estimator`` but its parameters."""
+    """Remove every attribute of ``estimator`` but its parameters and the
+    configuration scikit-learn keeps on it (``set_output``, metadata
+    requests, callbacks)."""
     params = set(estimator.get_params(deep=False))
-    for name in [k for k in estimator.__dict__ if k not in params]:
+    for name in [k for k in estimator.__dict__
+                 if k not in params and not k.startswith(_SKLEARN_STATE)]:
         del estimator.__dict__[name]

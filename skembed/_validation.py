@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, Options
 
-from .keyed_vectors import KeyedVectors, as_keyed_vectors
+from .keyed_vectors import KeyedVectors
 from .word2vec.vocab import MAX_SENTENCE_LEN
 
 # n_jobs as scikit-learn reads it: None (1), a positive count, or -1, -2, ...
@@ -43,40 +43,6 @@ WORD2VEC_PARAMETERS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
-
-
-PRETRAINED_DOC = """    init_vectors : KeyedVectors, str or path, default=None
-        Pretrained vectors to start from: a :class:`KeyedVectors` (e.g. an
-        earlier model's ``wv_``), a directory written by
-        :meth:`KeyedVectors.save`, or a word2vec / fastText ``.vec`` file
-        (binary when named ``.bin``).  Each of its keys starts from its
-        vector; the vocabulary is the union of the corpus vocabulary
-        (``min_count`` applied) and its keys, so keys the corpus lacks keep
-        their pretrained vectors (count 0, never drawn as negatives).  Its
-        dimension must equal ``vector_size``.  Used by ``fit``;
-        ``partial_fit`` continues from the fitted state.
-    lock_factor : float in [0, 1], default=1.0
-        Scale of every update of the pretrained rows: 0 keeps them frozen
-        (bit-identical), 1 trains them as the others, in between fine-tunes
-        them gently (gensim's ``vectors_lockf``).
-"""
-
-
-class PretrainedMixin:
-    """``init_vectors`` as a KeyedVectors (loaded from a path when needed);
-    subclasses put :data:`PRETRAINED_DOC` in their docstring at
-    ``{pretrained}`` (one source for both word2vec estimators)."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.__doc__ and "{pretrained}" in cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace("{pretrained}", PRETRAINED_DOC.rstrip("\n"))
-
-    def _init_vectors(self):
-        if self.init_vectors is None:
-            return None
-        return as_keyed_vectors(self.init_vectors)
-
 
 
 def check_bool(value, name):

@@ -16,7 +16,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
-from ._dask import dask_aware, document_partitions
+from ._dask import dask_aware
+from ._ragged import Ragged
 from ._threads import numba_threads
 from .pooling import (
     document_weights,
@@ -29,7 +30,6 @@ from .pooling import (
 )
 from .word2vec import DaskCorpus, TextFileCorpus
 from .word2vec.corpus import check_paths
-from .word2vec.vocab import encode_ids
 
 __all__ = ["DocumentVectorsMixin"]
 
@@ -99,15 +99,23 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tokenize.text = tokenize_text
         return tokenize
 
-    def _dask_corpus(self, X, track_documents=True):
+    def _partition_reader(self):
+        """The documents of a partition of a Dask collection as token lists
+        (picklable: runs on the workers)."""
+        return functools.partial(tokenize_partition, tokenize=self._tokenizer())
+
+    def _line_tokenizer(self):
+        return self._tokenizer().text
+
+    def _dask_corpus(self, X):
         """A Dask Bag or Series of documents as a corpus tokenized, counted
-        and encoded on the workers."""
+        and encoded on the workers (with document frequencies)."""
         if self.input == "filename":
             raise ValueError("input='filename' takes a list of paths; give a Dask collection "
                              "of documents with input='content' (e.g. dask.bag.read_text)")
-        prepare = functools.partial(tokenize_partition, tokenize=self._tokenizer())
-        return DaskCorpus(document_partitions(X, what="documents (strings or token lists)"),
-                          prepare, track_documents=track_documents)
+        return DaskCorpus.from_collection(X, self._partition_reader(),
+                                          what="documents (strings or token lists)",
+                                          track_documents=True)
 
     def _tokenize(self, X, check_tokens):
         docs = _as_documents(X)
@@ -116,6 +124,37 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         if check_tokens:
             _check_tokens(tokenized)
         return tokenized
+
+    # -- the checks of an estimator that learns its table (Word2VecEstimator) --
+    def _sequences(self, X):
+        return self._tokenize(X, check_tokens=False)
+
+    def _empty_error(self, n_sequences):
+        if n_sequences == 0:
+            return ValueError("X contains no documents: fit needs at least one document with "
+                              "words")
+        return ValueError(f"all {n_sequences} documents are empty after tokenizing: check "
+                          f"the input or token_pattern={self.token_pattern!r}")
+
+    def _key_check(self, corpus):
+        """Every counted key must be a string (the documents are searched for
+        the culprit only when one is not)."""
+
+        def check(keys):
+            if not all(isinstance(k, str) for k in keys):
+                if getattr(corpus, "sequences", None) is not None:
+                    _check_tokens(corpus.sequences)  # names the document
+                bad = next(k for k in keys if not isinstance(k, str))
+                raise TypeError(f"a document contains a token of type {type(bad).__name__} "
+                                f"({bad!r}); tokens must be strings")
+
+        return check
+
+    def _key_type_error(self, corpus, exc):
+        """An unhashable token: name its document (in memory)."""
+        if getattr(corpus, "sequences", None) is not None:
+            _check_tokens(corpus.sequences)
+        return None
 
     # -- fitting ------------------------------------------------------------
     def _learn_pooling(self, corpus, counts, update=False):
@@ -147,8 +186,8 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 if streamed:
                     pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
                 else:
-                    pooled = pool_vectors(corpus.encoded.tokens,
-                                          corpus.encoded.document_starts(), weights, vectors,
+                    documents = corpus.encoded.documents()
+                    pooled = pool_vectors(documents.ids, documents.starts, weights, vectors,
                                           False)
             self.sif_component_ = first_principal_axis(pooled)
 
@@ -179,8 +218,8 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """Token ids of ``docs`` and, with subwords, the vectors of their
         words outside the vocabulary (ids from ``len(vectors)`` on)."""
         table = self._table()
-        ids, lengths = encode_ids(docs, table.key_to_index)
-        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        encoded = Ragged.from_lists(docs, table.key_to_index)
+        ids, starts = encoded.ids, encoded.starts
         extra = None
         unknown = np.flatnonzero(ids < 0)
         if len(unknown) and hasattr(table, "oov_vectors"):
@@ -226,21 +265,6 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     @property
     def _n_features_out(self):
         return self._table().vector_size
-
-
-def _check_string_keys(corpus):
-    """A check_keys for the engine: every counted key must be a string (the
-    documents are searched for the culprit only when one is not)."""
-
-    def check(keys):
-        if not all(isinstance(k, str) for k in keys):
-            if corpus.sequences is not None:
-                _check_tokens(corpus.sequences)  # names the document
-            bad = next(k for k in keys if not isinstance(k, str))
-            raise TypeError(f"a document contains a token of type {type(bad).__name__} "
-                            f"({bad!r}); tokens must be strings")
-
-    return check
 
 
 def _check_tokens(docs):

@@ -2,10 +2,10 @@
 
 import numbers
 
-import numpy as np
 import pandas as pd
 
-from .sequences import as_sequences, sequences_from_events
+from .events import log_sessions, sequences_from_events
+from .sequences import as_sequences
 
 __all__ = ["leave_last_out", "temporal_split"]
 
@@ -125,21 +125,11 @@ def temporal_split(df, user_col, item_col, time_col, cutoff, *, session_gap=None
                 X.append(list(history[user]))
                 y.append(items if targets == "all" else items[0])
         return train, X, y
-    sequences, keys = sequences_from_events(df, user_col, item_col, time_col,
-                                            session_gap=session_gap)
+    log, sessions, _ = log_sessions(df, user_col, item_col, time_col, session_gap)
+    sequences = sessions.split_list(log[item_col].tolist())
     # a session belongs to the period of its first event
-    starts = _session_starts(df, user_col, time_col, session_gap)
+    starts = log[time_col].to_numpy()[sessions.starts[:-1]]
     train = [s for s, t in zip(sequences, starts, strict=True) if t < cutoff]
     test = [s for s, t in zip(sequences, starts, strict=True) if not t < cutoff]
     X, y = leave_last_out(test)
     return train, X, y
-
-
-def _session_starts(df, user_col, time_col, session_gap):
-    """Start time of each session, in the order of ``sequences_from_events``."""
-    data = df[[user_col, time_col]].sort_values([user_col, time_col], kind="stable")
-    marker = pd.DataFrame({"u": data[user_col].to_numpy(), "t": data[time_col].to_numpy(),
-                           "i": np.arange(len(data))})
-    sessions, _ = sequences_from_events(marker, "u", "i", "t", session_gap=session_gap)
-    t = marker["t"].to_numpy()
-    return [t[s[0]] for s in sessions]

@@ -142,7 +142,8 @@ def pieces_principal_axis(pieces, weights, vectors):
     rounds differently from one product, by about 1e-16 relative)."""
     gram = np.zeros((vectors.shape[1], vectors.shape[1]))
     for piece in pieces:
-        pooled = pool_vectors(piece.tokens, piece.document_starts(), weights, vectors,
+        documents = piece.documents()
+        pooled = pool_vectors(documents.ids, documents.starts, weights, vectors,
                               False).astype(np.float64)
         gram += pooled.T @ pooled
     return _gram_axis(gram)
@@ -161,7 +162,7 @@ def pool_pieces(pieces, n_documents, weights, vectors, by_weight_sum):
     sums = np.zeros((n_documents, vectors.shape[1]), np.float64)
     totals = np.zeros(n_documents)
     for piece in pieces:
-        ids = piece.tokens
+        ids = piece.ids
         if len(ids) == 0:
             continue
         mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), weights, vectors,

@@ -1,17 +1,11 @@
-"""ItemSequenceEmbedder (item2vec / Pin2Vec) and event-log helpers."""
+"""ItemSequenceEmbedder (item2vec / Pin2Vec) and the validation of item
+sequences shared with the recommenders."""
 
-import numbers
 from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils import check_random_state
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -19,17 +13,17 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._dask import dask_aware, dask_kind, document_partitions
-from ._fitting import unfitted_on_error
-from ._frames import to_pandas
-from ._threads import numba_threads, resolve_n_threads
-from ._validation import WORD2VEC_PARAMETERS, PretrainedMixin
-from .keyed_vectors import KeyedVectors
+from ._dask import dask_aware, dask_kind
+from ._ragged import IndexedSequences, Ragged
+from ._threads import numba_threads
+from ._validation import WORD2VEC_PARAMETERS
+from ._word2vec_estimator import Word2VecEstimator
+from .events import sequences_from_events
 from .pooling import pool_vectors
-from .word2vec import DaskCorpus, SequenceCorpus, Word2VecConfig, fit_corpus
-from .word2vec.vocab import MAX_SENTENCE_LEN, encode_ids
+from .word2vec.vocab import MAX_SENTENCE_LEN
 
-__all__ = ["ItemSequenceEmbedder", "sequences_from_events"]
+__all__ = ["ItemSequenceEmbedder", "as_sequences", "check_item_ids",
+           "sequences_from_events"]
 
 
 def check_item_ids(keys):
@@ -80,8 +74,8 @@ def as_sequences(X, name="X"):
 
 
 @dask_aware(methods=("transform", "fit_transform"))
-class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                           BaseEstimator):
+class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                           Word2VecEstimator):
     """Item vectors from sequences of interactions (item2vec, Pin2Vec).
 
     The word2vec engine applied to sessions, baskets or user histories:
@@ -210,7 +204,6 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         self.random_state = random_state
         self.verbose = verbose
 
-    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn item vectors from the sequences in X.
 
@@ -230,11 +223,8 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         -------
         self
         """
-        for attr in ("wv_", "_state", "_vocab"):
-            self.__dict__.pop(attr, None)
-        return self._fit(X, update=False)
+        return super().fit(X, y)
 
-    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Continue training on new sequences (online item2vec).
 
@@ -254,58 +244,39 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
         -------
         self
         """
-        if not hasattr(self, "_state"):
-            return self.fit(X)
-        return self._fit(X, update=True)
+        return super().partial_fit(X, y)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X, update):
-        if dask_kind(X) is not None:  # counted and encoded on the workers
-            partitions = document_partitions(X, what="item sequences")
-            if dask_kind(X) != "bag":
-                as_sequences(X._meta)  # the column's type, before any work
-            corpus = DaskCorpus(partitions, as_sequences)
-            _, total, _, longest = corpus.summary()
-        else:
-            sequences = [s for s in as_sequences(X) if len(s) > 0]
-            corpus = SequenceCorpus(sequences)
-            total = sum(map(len, sequences))
-            longest = max(map(len, sequences), default=0)
-        if total == 0:
-            raise ValueError("X contains no non-empty sequence: fit needs at least one "
-                             "sequence with an item")
-        overrides = {}
-        if self.window == "all":
-            longest = min(longest, MAX_SENTENCE_LEN)
-            overrides = {"window": max(longest - 1, 1), "shrink_windows": False}
-        config = Word2VecConfig.from_params(self.get_params(), **overrides)
-        rng = self._rng if update else check_random_state(self.random_state)
-        try:
-            vocab, state = fit_corpus(
-                corpus, config, rng, min_count=self.min_count,
-                init_vectors=None if update else self._init_vectors(),
-                lock_factor=float(self.lock_factor),
-                vocab=self._vocab if update else None,
-                state=self._state if update else None,
-                n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
-                name="ItemSequenceEmbedder", check_keys=check_item_ids)
-        except TypeError as exc:
-            raise TypeError(f"item ids must be hashable: {exc}") from None
-        finally:
-            corpus.close()
-        self._vocab, self._state, self._rng = vocab, state, rng
-        state.syn0.setflags(write=False)  # shared with wv_ until a partial_fit copies it
-        self.wv_ = KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+    # -- the word2vec estimator's part (Word2VecEstimator) -----------------------
+    _output_vectors = True
+    _dask_what = "item sequences"
+
+    def _sequences(self, X):
+        if isinstance(X, IndexedSequences):  # indexed once by a recommender
+            return X
+        return as_sequences(X)
+
+    def _partition_reader(self):
+        return as_sequences
+
+    def _dask_corpus(self, X):
+        if dask_kind(X) != "bag":
+            as_sequences(X._meta)  # the column's type, before any work
+        return super()._dask_corpus(X)
+
+    def _key_check(self, corpus):
+        return check_item_ids
+
+    def _key_type_error(self, corpus, exc):
+        return TypeError(f"item ids must be hashable: {exc}")
+
+    def _config_overrides(self, corpus):
+        if self.window != "all":
+            return {}
+        longest = min(corpus.longest(), MAX_SENTENCE_LEN)
+        return {"window": max(longest - 1, 1), "shrink_windows": False}
+
+    def _after_fit(self, corpus, vocab, state, update):
         self.item_counts_ = vocab.counts
-        # published tables are read-only snapshots: a later partial_fit
-        # never changes what a caller already holds
-        self.output_vectors_ = None
-        if config.negative > 0:
-            self.output_vectors_ = state.syn1neg.copy()
-            self.output_vectors_.setflags(write=False)
-        self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
-        state.loss_history = []
-        return self
 
     def transform(self, X):
         """Profile vector of each sequence (zero row if no item is known).
@@ -325,205 +296,12 @@ class ItemSequenceEmbedder(PretrainedMixin, ClassNamePrefixFeaturesOutMixin, Tra
             {"profile": self.profile, "half_life": self.half_life},
             caller_name=type(self).__name__)
         try:
-            ids, lengths = encode_ids(as_sequences(X), self.wv_.key_to_index)
+            sequences = Ragged.from_lists(as_sequences(X), self.wv_.key_to_index)
         except TypeError as exc:
             raise TypeError(f"item ids must be hashable: {exc}") from None
-        starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         half_life = float(self.half_life) if self.profile == "recency" else 0.0
         weights = np.ones(len(self.wv_), np.float32)
         with numba_threads(self.n_jobs):
-            return pool_vectors(ids, starts, weights, self.wv_.vectors, True, half_life)
+            return pool_vectors(sequences.ids, sequences.starts, weights, self.wv_.vectors,
+                                True, half_life)
 
-    @property
-    def _n_features_out(self):
-        return self.wv_.vector_size
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-
-def _session_gap(session_gap, times):
-    """``session_gap`` as a Timedelta (datetime times) or a number of seconds
-    (numeric times); strings such as ``"30min"`` are durations."""
-    if isinstance(session_gap, (bool, np.bool_)):
-        raise TypeError("session_gap must be a duration or a number, got a bool")
-    if isinstance(session_gap, str) or hasattr(session_gap, "total_seconds"):
-        try:
-            gap = pd.Timedelta(session_gap)
-        except ValueError:
-            raise ValueError(f"session_gap {session_gap!r} is not a duration") from None
-    elif isinstance(session_gap, numbers.Real):
-        gap = pd.Timedelta(seconds=float(session_gap))
-    else:
-        raise TypeError(f"session_gap must be a duration or a number, got "
-                        f"{type(session_gap).__name__}")
-    if gap < pd.Timedelta(0):
-        raise ValueError(f"session_gap must not be negative, got {session_gap!r}")
-    if pd.api.types.is_datetime64_any_dtype(times):
-        return gap
-    return gap.total_seconds()  # numeric times are seconds
-
-
-def sequences_from_events(df, user_col, item_col, time_col=None, session_gap=None):
-    """Turn an event log into ordered item sequences.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame, polars.DataFrame or dask.dataframe.DataFrame
-        One row per interaction.  A Dask DataFrame gives lazy results (see
-        Returns).
-    user_col, item_col : str
-        Columns with the user (or session) id and the item id.
-    time_col : str, optional
-        Column used to order each user's events (stable sort, so ties keep
-        the row order); without it the row order is used.  Numbers or
-        datetimes; missing times and strings (which would sort as text) are
-        errors.
-    session_gap : pandas.Timedelta, timedelta, str or float, optional
-        Start a new sequence when consecutive events of a user are more than
-        this far apart: a duration (``"30min"``) or a number of seconds.
-        Numeric times are taken as seconds.  Requires ``time_col``; must not
-        be negative.
-
-    Returns
-    -------
-    sequences : list of list
-        Item ids in time order, users in sorted order.
-    keys : list
-        The user id of each sequence, or ``(user, session_number)`` tuples
-        when ``session_gap`` is given.
-
-    With a Dask DataFrame, ``sequences`` and ``keys`` are two Dask Series
-    of the same partitions, indexed by user id (sorted, known divisions):
-    the log is sorted by user with ``set_index`` (a shuffle; finding its
-    divisions reads the user column once at call time), then each
-    partition, which holds all the events of its users, is turned into
-    sequences as above.  Row order for ties is the order in the Dask
-    DataFrame (partition, then row), so the computed values equal the
-    in-memory result of the computed log.  ``sequences`` goes straight to
-    :meth:`ItemSequenceEmbedder.fit` or a recommender's ``recommend``
-    (whose result is then indexed by user); compute both at once with
-    ``dask.compute(sequences, keys)`` to sort once.  Missing times are
-    reported when the partitions are computed.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skembed import sequences_from_events
-    >>> log = pd.DataFrame({"user": [1, 1, 2, 1], "item": ["a", "b", "c", "d"],
-    ...                     "t": [0, 10, 5, 5000]})
-    >>> sequences_from_events(log, "user", "item", "t", session_gap=600)
-    ([['a', 'b'], ['d'], ['c']], [(1, 0), (1, 1), (2, 0)])
-    """
-    kind = dask_kind(df)
-    if kind is None:
-        df = to_pandas(df)
-        if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"df must be a pandas (or polars or Dask) DataFrame, got "
-                            f"{type(df).__module__}.{type(df).__name__}")
-    elif kind != "frame":
-        raise TypeError(f"df must be a Dask DataFrame, got a Dask {type(df).__name__}")
-    cols = [user_col, item_col] + ([time_col] if time_col is not None else [])
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KeyError(f"columns not in df: {missing}")
-    if session_gap is not None and time_col is None:
-        raise ValueError("session_gap needs time_col to measure gaps between events")
-    data = df[cols]
-    meta = data._meta if kind else data
-    if time_col is not None:
-        _check_times(meta, time_col, check_missing=kind is None)
-    gap = None
-    if session_gap is not None:
-        gap = _session_gap(session_gap, meta[time_col])
-    if kind is None:
-        return _sequences(data, user_col, item_col, time_col, gap)
-    return _dask_sequences(data, user_col, item_col, time_col, gap)
-
-
-def _check_times(data, time_col, check_missing=True):
-    t = data[time_col]
-    if check_missing and t.isna().any():
-        raise ValueError(f"{time_col} has {int(t.isna().sum())} missing times (NaT/NaN); "
-                         "drop or fill them first: they cannot be placed in time")
-    if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_datetime64_any_dtype(t)):
-        raise TypeError(f"{time_col} holds {t.dtype} values, which would sort as text; "
-                        "convert it first, e.g. pandas.to_datetime(df[time_col], "
-                        "format=...)")
-
-
-def _sequences(data, user_col, item_col, time_col, gap, order_cols=()):
-    """The sequences and keys of an event log (``order_cols`` break ties in
-    time after the row order of ``data``)."""
-    sort_cols = [user_col] + ([time_col] if time_col is not None else []) + list(order_cols)
-    data = data.sort_values(sort_cols, kind="stable")
-    users = data[user_col].to_numpy()
-    items = data[item_col].tolist()
-    n = len(data)
-    if n == 0:
-        return [], []
-    new_user = np.ones(n, dtype=bool)
-    new_user[1:] = users[1:] != users[:-1]
-    boundary = new_user.copy()
-    if gap is not None:
-        t = data[time_col]
-        if pd.api.types.is_datetime64_any_dtype(t):
-            diffs = t.diff().to_numpy()
-            boundary[1:] |= diffs[1:] > gap.to_timedelta64()
-        else:
-            vals = t.to_numpy(dtype=float)
-            boundary[1:] |= np.diff(vals) > gap
-    starts = np.flatnonzero(boundary)
-    ends = np.append(starts[1:], n)
-    sequences = [items[s:e] for s, e in zip(starts, ends, strict=True)]
-    if gap is None:
-        keys = [users[s].item() if hasattr(users[s], "item") else users[s] for s in starts]
-    else:
-        session_no = np.cumsum(boundary) - 1
-        first_session = session_no[np.flatnonzero(new_user)]
-        user_index = np.cumsum(new_user) - 1
-        keys = []
-        for s in starts:
-            u = users[s].item() if hasattr(users[s], "item") else users[s]
-            keys.append((u, int(session_no[s] - first_session[user_index[s]])))
-    return sequences, keys
-
-
-# columns that keep the row order of a Dask event log through the shuffle
-_PART, _ROW = "__skembed_partition", "__skembed_row"
-
-
-def _with_position(part, partition_info=None):
-    number = partition_info["number"] if partition_info is not None else 0
-    return part.assign(**{_PART: np.int64(number),
-                          _ROW: np.arange(len(part), dtype=np.int64)})
-
-
-def _partition_sequences(part, user_col, item_col, time_col, gap, index_dtype):
-    """One partition of a Dask log sorted by user: its sequences and keys,
-    indexed by user."""
-    data = part.reset_index()
-    if time_col is not None:
-        _check_times(data, time_col)
-    sequences, keys = _sequences(data, user_col, item_col, time_col, gap,
-                                 order_cols=(_PART, _ROW))
-    users = [k[0] for k in keys] if gap is not None else keys
-    index = pd.Index(users, dtype=index_dtype, name=user_col)
-    return pd.DataFrame({"sequence": pd.Series(sequences, dtype=object, index=index),
-                         "key": pd.Series(keys, dtype=object, index=index)})
-
-
-def _dask_sequences(data, user_col, item_col, time_col, gap):
-    positioned = data.map_partitions(
-        _with_position, meta=_with_position(data._meta))
-    by_user = positioned.set_index(user_col)
-    index_dtype = by_user._meta.index.dtype
-    meta = pd.DataFrame({"sequence": pd.Series([], dtype=object),
-                         "key": pd.Series([], dtype=object)},
-                        index=pd.Index([], dtype=index_dtype, name=user_col))
-    result = by_user.map_partitions(_partition_sequences, user_col, item_col, time_col, gap,
-                                    index_dtype, meta=meta)
-    return result["sequence"], result["key"]

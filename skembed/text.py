@@ -1,34 +1,23 @@
 """Word2VecTransformer: word2vec trained on raw text, documents to vectors."""
 
-import time
 from numbers import Integral
 
-from sklearn.base import (
-    BaseEstimator,
-    _fit_context,
-)
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._dask import dask_aware, dask_kind
-from ._fitting import unfitted_on_error
-from ._threads import resolve_n_threads
-from ._validation import FLAG, WORD2VEC_PARAMETERS, PretrainedMixin
-from .documents import DocumentVectorsMixin, _check_string_keys, _check_tokens
-from .keyed_vectors import FastTextKeyedVectors, KeyedVectors
-from .word2vec import SequenceCorpus, TextFileCorpus, Word2VecConfig, fit_corpus
-from .word2vec.corpus import check_paths
+from ._dask import dask_aware
+from ._fitting import clear_fitted, unfitted_on_error
+from ._validation import FLAG, WORD2VEC_PARAMETERS
+from ._word2vec_estimator import Word2VecEstimator
+from .documents import DocumentVectorsMixin
+from .keyed_vectors import FastTextKeyedVectors
 from .word2vec.subwords import subword_vectors
 
 __all__ = ["Word2VecTransformer"]
 
 
 @dask_aware(methods=("fit_transform",))
-class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
+class Word2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     """Learn word2vec vectors from text and turn documents into vectors.
 
     Trains word2vec (Mikolov et al. 2013; skip-gram or CBOW, negative
@@ -246,8 +235,6 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- tokenizing -----------------------------------------------------------
-    @unfitted_on_error
     def fit(self, X, y=None):
         """Learn the vocabulary and word vectors from the documents in X.
 
@@ -269,16 +256,8 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         -------
         self
         """
-        self._reset()
-        self._fit(X)
-        return self
+        return super().fit(X, y)
 
-    def _reset(self):
-        for attr in ("wv_", "_state", "_vocab", "idf_", "sif_component_", "_df",
-                     "_training_state_dropped"):
-            self.__dict__.pop(attr, None)
-
-    @unfitted_on_error
     def partial_fit(self, X, y=None):
         """Continue training on new documents (online word2vec).
 
@@ -302,100 +281,22 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
         -------
         self
         """
-        if getattr(self, "_training_state_dropped", False):
-            raise ValueError("drop_training_state() freed what partial_fit needs; fit again "
-                             "instead")
-        if not hasattr(self, "_state"):
-            return self.fit(X)
-        self._fit(X, update=True)
-        return self
-
-    def drop_training_state(self):
-        """Free what only further training needs (the output layers, the
-        training copy of the vocabulary): ``transform`` and ``wv_`` keep
-        working, the pickle shrinks to about the word vectors, and
-        ``partial_fit`` then refuses to continue.
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self, "wv_")
-        for name in ("_state", "_vocab", "_rng"):
-            self.__dict__.pop(name, None)
-        self._training_state_dropped = True
-        return self
+        return super().partial_fit(X, y)
 
     @unfitted_on_error
     def fit_transform(self, X, y=None):
         """Fit, then return the document vectors of X (avoids re-tokenizing)."""
-        self._reset()
-        corpus = self._fit(X)
+        clear_fitted(self)
+        corpus = self._fit(X, update=False)
         if self.input == "filename":  # streamed files: one document per file
             return self.transform(X)
-        return self._pool(corpus.encoded.tokens, corpus.encoded.document_starts())
+        documents = corpus.encoded.documents()
+        return self._pool(documents.ids, documents.starts)
 
-    def _corpus(self, X):
-        """X as a corpus of the engine: token lists in memory, files, or the
-        partitions of a Dask collection."""
-        if dask_kind(X) is not None:
-            corpus = self._dask_corpus(X)
-            _, total, n_documents, _ = corpus.summary(self.max_vocab_size)
-            if n_documents == 0:
-                raise ValueError("X contains no documents: fit needs at least one document "
-                                 "with words")
-            if total == 0:
-                raise ValueError(f"all {n_documents} documents are empty after tokenizing: "
-                                 f"check the input or token_pattern={self.token_pattern!r}")
-            return corpus
-        tokenize = self._tokenizer()
-        if self.input == "filename":
-            return TextFileCorpus(check_paths(X), tokenize.text)
-        docs = self._tokenize(X, check_tokens=False)
-        if not docs:
-            raise ValueError("X contains no documents: fit needs at least one document "
-                             "with words")
-        if not any(len(d) for d in docs):
-            raise ValueError(f"all {len(docs)} documents are empty after tokenizing: check "
-                             f"the input or token_pattern={self.token_pattern!r}")
-        return SequenceCorpus(docs)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X, update=False):
-        config = Word2VecConfig.from_params(self.get_params())
-        rng = self._rng if update else check_random_state(self.random_state)
-        t0 = time.perf_counter()
-        corpus = self._corpus(X)
-        timings = {"tokenize": time.perf_counter() - t0}
-        try:
-            try:
-                vocab, state = fit_corpus(
-                    corpus, config, rng, min_count=self.min_count,
-                    max_vocab_size=self.max_vocab_size, max_final_vocab=self.max_final_vocab,
-                    init_vectors=None if update else self._init_vectors(),
-                lock_factor=float(self.lock_factor),
-                vocab=self._vocab if update else None,
-                    state=self._state if update else None,
-                    n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
-                    name="Word2VecTransformer", check_keys=_check_string_keys(corpus))
-            except TypeError:  # an unhashable token: name the document
-                if isinstance(corpus, SequenceCorpus):
-                    _check_tokens(corpus.sequences)
-                raise
-            timings["vocab"] = state.timings["vocab"]
-            timings["train"] = state.timings["train"]
-            self._state, self._vocab, self._rng = state, vocab, rng
-            self.wv_ = self._publish(vocab, state, config)
-            self.loss_history_ = (self.loss_history_ if update else []) + state.loss_history
-            state.loss_history = []
-            self.effective_min_count_ = vocab.min_count
-            self.corpus_word_count_ = ((self.corpus_word_count_ if update else 0)
-                                       + corpus.raw_words)
-            self.timings_ = timings
-            self._learn_pooling(corpus, vocab.counts, update)
-        finally:
-            corpus.close()
-        return corpus
+    # -- the word2vec estimator's part (Word2VecEstimator; the tokenizer and
+    # the key checks come with DocumentVectorsMixin) ---------------------------
+    def _after_fit(self, corpus, vocab, state, update):
+        self._learn_pooling(corpus, vocab.counts, update)
 
     def estimate_memory(self, vocab_size=None, corpus_words=None):
         """Approximate bytes needed to train, by component.
@@ -438,14 +339,12 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
     def _table(self):
         return self.wv_
 
-    @staticmethod
-    def _publish(vocab, state, config):
+    def _vectors(self, vocab, state, config):
         """The fitted vectors as a read-only snapshot (with subwords: full-word
         vectors, the mean of each word's row and n-gram rows, plus the n-gram
         table for words outside the vocabulary)."""
         if not config.subwords:
-            state.syn0.setflags(write=False)  # shared until a partial_fit copies it
-            return KeyedVectors(vocab.keys, state.syn0, vocab.counts)
+            return super()._vectors(vocab, state, config)
         vectors = subword_vectors(state.syn0, state.ngrams, state.sub_indptr, state.sub_ids)
         state.ngrams.setflags(write=False)
         return FastTextKeyedVectors(vocab.keys, vectors, vocab.counts, ngrams=state.ngrams,
@@ -454,6 +353,4 @@ class Word2VecTransformer(PretrainedMixin, DocumentVectorsMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        tags.non_deterministic = self.random_state is None
         return tags

@@ -182,7 +182,7 @@ class _CutCorpus:
     def pieces(self, epoch=0):
         for a, b in zip(self.cuts[:-1], self.cuts[1:], strict=True):
             s = self.whole.starts
-            yield EncodedCorpus(self.whole.tokens[s[a]:s[b]], s[a:b + 1] - s[a],
+            yield EncodedCorpus(self.whole.ids[s[a]:s[b]], s[a:b + 1] - s[a],
                                 np.zeros(b - a, np.int64), b - a, int(s[b] - s[a]))
 
 
@@ -202,13 +202,13 @@ def _random_corpus(seed=0):
 def test_aligned_pieces_recut_any_split_at_the_chunks_of_the_whole(seed):
     _, whole = _random_corpus()
     rng = np.random.RandomState(seed)
-    n = whole.n_sentences
+    n = whole.n_rows
     # cuts anywhere, including empty and one-sentence pieces
     cuts = np.unique(np.concatenate([[0, n], rng.randint(0, n + 1, 12), [5, 5, 6]]))
     cuts = np.insert(cuts, 3, cuts[2])  # an empty piece
     pieces = list(aligned_pieces(_CutCorpus(whole, cuts).pieces()))
     # the same token stream, each piece starting where the whole has a chunk
-    np.testing.assert_array_equal(np.concatenate([p.tokens for p, _ in pieces]), whole.tokens)
+    np.testing.assert_array_equal(np.concatenate([p.ids for p, _ in pieces]), whole.ids)
     chunk_starts = chunk_boundaries(whole.starts)
     boundaries = set(whole.starts[chunk_starts].tolist())
     position = 0
@@ -226,7 +226,7 @@ def test_training_does_not_depend_on_how_the_corpus_is_cut(mode):
     partitions) give bit-identical vectors to the whole corpus at once."""
     vocab, whole = _random_corpus()
     config = Word2VecConfig(vector_size=8, epochs=2, sample=1e-3, **MODES[mode])
-    n = whole.n_sentences
+    n = whole.n_rows
     results = []
     for cuts in ([0, n], [0, 1, 2, 50, 51, 300, 402, 403, n],
                  np.linspace(0, n, 9).astype(int)):

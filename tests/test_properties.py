@@ -13,9 +13,10 @@ from hypothesis import strategies as st  # noqa: E402
 from numba import njit  # noqa: E402
 
 from skembed import KeyedVectors, sequences_from_events  # noqa: E402
+from skembed._ragged import IndexedSequences, Ragged  # noqa: E402
 from skembed.entity.categories import ColumnCategories  # noqa: E402
 from skembed.recommend.kernels import _best_positions, _most_recent_sessions  # noqa: E402
-from skembed.word2vec.vocab import TokenIndex, count_keys, encode_ids  # noqa: E402
+from skembed.word2vec.vocab import count_keys  # noqa: E402
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -40,16 +41,25 @@ hashable_keys = st.one_of(st.text(max_size=5), st.integers(-5, 5),
 
 @SETTINGS
 @given(st.lists(st.lists(hashable_keys, max_size=6), max_size=8))
-def test_token_index_counts_and_encodes_like_a_counter(docs):
-    index = TokenIndex(docs, chunk_size=4)
+def test_indexed_sequences_count_and_encode_like_a_counter(docs):
+    index = IndexedSequences.from_sequences(docs, chunk_size=4)
     counter, total, n_docs = count_keys(docs)
-    assert index.counter() == dict(counter) and index.total_words == total
+    assert index.counter() == dict(counter) and index.total == total
     assert list(index.counter()) == list(counter)  # first-seen order
     keys = list(counter)
     k2i = {k: i for i, k in enumerate(keys)}
-    ids, lengths = encode_ids(docs, k2i)
-    decoded = [keys[i] for i in ids]
-    assert decoded == [t for d in docs for t in d] and lengths.tolist() == list(map(len, docs))
+    encoded = Ragged.from_lists(docs, k2i)
+    decoded = [keys[i] for i in encoded.ids]
+    assert decoded == [t for d in docs for t in d]
+    assert encoded.lengths.tolist() == list(map(len, docs))
+    assert encoded.to_lists(np.fromiter(keys, object, count=len(keys))) == [list(d)
+                                                                           for d in docs]
+    # already coded sequences (a catalogue in another order) index the same way
+    shuffled = np.fromiter(keys[::-1], object, count=len(keys))
+    recoded = IndexedSequences.from_codes(
+        shuffled, Ragged(len(keys) - 1 - index.codes.ids, index.codes.starts))
+    assert recoded.counter() == index.counter() and list(recoded.counter()) == list(counter)
+    np.testing.assert_array_equal(recoded.codes.ids, index.codes.ids)
 
 
 # -- word2vec files ----------------------------------------------------------------

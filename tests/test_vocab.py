@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from skembed._ragged import IndexedSequences
 from skembed.word2vec.vocab import (
     MAX_SENTENCE_LEN,
-    TokenIndex,
+    EncodedCorpus,
     count_keys,
     encode_corpus,
     finalize_vocab,
@@ -67,12 +68,12 @@ def test_encode_corpus_drops_unknown_and_splits_long_documents():
     docs = [["a", "zz", "b"], [], ["zz"], long_doc, ["b"]]
     corpus = encode_corpus(docs, k2i)
     assert corpus.raw_words == 3 + 1 + len(long_doc) + 1
-    assert corpus.tokens[:2].tolist() == [0, 1]
+    assert corpus.ids[:2].tolist() == [0, 1]
     lengths = np.diff(corpus.starts).tolist()
     assert lengths == [2, MAX_SENTENCE_LEN, 5, 1]
     assert corpus.doc_of_sentence.tolist() == [0, 3, 3, 4]
     # document boundaries recover the per-document token counts (OOV removed)
-    assert np.diff(corpus.document_starts()).tolist() == [2, 0, 0, len(long_doc), 1]
+    assert corpus.documents().lengths.tolist() == [2, 0, 0, len(long_doc), 1]
 
 
 @pytest.mark.parametrize("keys", [["x", 1, (2, 3)], [10, 20, 10]])
@@ -83,27 +84,29 @@ def test_vocabulary_accepts_any_hashable(keys):
 
 
 @pytest.mark.parametrize("chunk_size", [7, 1 << 22])  # keys spread over many slices, one slice
-def test_token_index_matches_counter_and_dictionary_encoding(chunk_size):
+def test_indexed_sequences_match_counter_and_dictionary_encoding(chunk_size):
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(40)]
     docs = [[words[j] for j in rng.zipf(1.5, size=n) % 40] for n in rng.integers(0, 30, 50)]
     docs.append(["x"] * (MAX_SENTENCE_LEN + 5))  # split into two sentences
-    index = TokenIndex(docs, chunk_size=chunk_size)
+    index = IndexedSequences.from_sequences(docs, chunk_size=chunk_size)
     counter, total, n_docs = count_keys(docs)
     assert index.counter() == dict(counter)
     assert list(index.counter()) == list(counter)  # same first-seen order (ties)
-    assert (index.total_words, index.n_documents) == (total, n_docs)
+    assert (index.total, index.n_sequences) == (total, n_docs)
     vocab = finalize_vocab(counter, total, min_count=3)
-    a, b = index.encode(vocab.key_to_index), encode_corpus(docs, vocab.key_to_index)
-    np.testing.assert_array_equal(a.tokens, b.tokens)
+    a = EncodedCorpus.from_ids(index.encode(vocab.key_to_index))
+    b = encode_corpus(docs, vocab.key_to_index)
+    np.testing.assert_array_equal(a.ids, b.ids)
     np.testing.assert_array_equal(a.starts, b.starts)
     np.testing.assert_array_equal(a.doc_of_sentence, b.doc_of_sentence)
     assert (a.n_documents, a.raw_words) == (b.n_documents, b.raw_words)
 
 
 @pytest.mark.parametrize("chunk_size", [2, 3, 1 << 22])
-def test_token_index_keeps_mixed_and_missing_keys_distinct(chunk_size):
+def test_indexed_sequences_keep_mixed_and_missing_keys_distinct(chunk_size):
     # missing keys only in a later slice, or sharing a slice with other keys
-    index = TokenIndex([[1, "1", None, 2.5], [None, 1]], chunk_size=chunk_size)
+    index = IndexedSequences.from_sequences([[1, "1", None, 2.5], [None, 1]],
+                                            chunk_size=chunk_size)
     assert index.counter() == {1: 2, "1": 1, None: 2, 2.5: 1}
-    assert index.codes.tolist() == [0, 1, 2, 3, 2, 0]
+    assert index.codes.ids.tolist() == [0, 1, 2, 3, 2, 0]

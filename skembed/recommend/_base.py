@@ -4,8 +4,9 @@ of dense scores, exclusions, allow/deny lists, top-k and the result arrays.
 A recommender subclass implements two methods on encoded data:
 
 - ``_fit_interactions(data, sequences)``: learn from the training
-  histories (``data``: :class:`Interactions` over the catalogue; the raw
-  ``sequences`` for learners that need item ids, such as an embedder);
+  histories (``data``: a :class:`~skembed._ragged.Ragged` of catalogue
+  indices; ``sequences()`` gives them as item id lists, for a learner
+  that needs those, such as a custom embedder);
 - ``_add_scores(data, q0, out, self_rows=None, weight=1.0, scaled=False)``:
   add its scores of histories ``q0 .. q0 + len(out)`` into the float32
   block ``out`` (one column per catalogue item; zeroed rows unless
@@ -28,11 +29,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._dask import apply_blockwise, dask_aware, dask_kind
 from .._fitting import unfitted_on_error
+from .._ragged import IndexedSequences, Ragged
 from .._threads import numba_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
 from ..sequences import as_sequences, check_item_ids
-from ..word2vec.vocab import TokenIndex, encode_ids
 from .kernels import repeat_share, top_k_rows
 
 # a block of dense scores holds about this many floats (16 MB)
@@ -40,23 +41,6 @@ _BLOCK_FLOATS = 1 << 22
 # "auto" excludes seen items when fewer interactions than this repeat an item
 # already in the same sequence
 REPEAT_THRESHOLD = 0.01
-
-
-class Interactions(NamedTuple):
-    """Histories as catalogue indices: ``ids[starts[i]:starts[i + 1]]`` is
-    history ``i`` (int32, -1 for an item outside the catalogue)."""
-
-    ids: np.ndarray
-    starts: np.ndarray
-
-    @property
-    def n_rows(self):
-        return len(self.starts) - 1
-
-    def rows(self, q0, q1):
-        """Histories ``q0 .. q1 - 1`` as a new Interactions."""
-        a, b = self.starts[q0], self.starts[q1]
-        return Interactions(self.ids[a:b], self.starts[q0:q1 + 1] - a)
 
 
 def training_sequences(X, y=None):
@@ -75,13 +59,11 @@ def training_sequences(X, y=None):
 
 
 def id_array(keys):
-    """Item ids as an int64 array when all are ints, else an object array."""
+    """Item ids (an object array) as int64 when all are ints, else a copy."""
     if all(isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
            for k in keys):
-        return np.asarray(keys, dtype=np.int64)
-    out = np.empty(len(keys), dtype=object)
-    out[:] = keys
-    return out
+        return keys.astype(np.int64)
+    return keys.copy()
 
 
 def hashable_error(exc):
@@ -89,34 +71,37 @@ def hashable_error(exc):
 
 
 class Catalogue(NamedTuple):
-    """The items a recommender knows, most frequent first (ties: first seen)."""
+    """The items a recommender knows, most frequent first (ties: first seen):
+    their ids (``keys``, an object array), counts and index."""
 
-    keys: list
+    keys: np.ndarray
     counts: np.ndarray
     key_to_index: dict
 
     @classmethod
     def from_sequences(cls, sequences):
-        """Catalogue of ``sequences`` and the sequences encoded over it."""
+        """Catalogue of ``sequences`` and the sequences encoded over it (a
+        :class:`~skembed._ragged.Ragged` of catalogue indices): the one pass
+        of a fit that hashes item ids."""
         try:
-            index = TokenIndex(sequences)
+            index = IndexedSequences.from_sequences(sequences)
         except TypeError as exc:
             raise hashable_error(exc) from None
         check_item_ids(index.keys.tolist())
         order = np.argsort(-index.counts, kind="stable")
         rank = np.empty(len(order), np.int32)
         rank[order] = np.arange(len(order), dtype=np.int32)
-        keys = index.keys[order].tolist()
-        catalogue = cls(keys, index.counts[order], {k: i for i, k in enumerate(keys)})
-        starts = np.concatenate(([0], np.cumsum(index.lengths))).astype(np.int64)
-        return catalogue, Interactions(rank[index.codes], starts)
+        keys = index.keys[order]
+        catalogue = cls(keys, index.counts[order],
+                        {k: i for i, k in enumerate(keys.tolist())})
+        return catalogue, Ragged(rank[index.codes.ids], index.codes.starts)
 
     def encode(self, sequences):
+        """Histories as a Ragged of catalogue indices (-1: unknown item)."""
         try:
-            ids, lengths = encode_ids(sequences, self.key_to_index)
+            return Ragged.from_lists(sequences, self.key_to_index)
         except TypeError as exc:
             raise hashable_error(exc) from None
-        return Interactions(ids, np.concatenate(([0], np.cumsum(lengths))).astype(np.int64))
 
     def __len__(self):
         return len(self.keys)
@@ -195,7 +180,7 @@ class BaseRecommender(BaseEstimator):
         else:
             self.exclude_seen_ = bool(self.exclude_seen)
         with numba_threads(self.n_jobs):
-            self._fit_interactions(data, sequences)
+            self._fit_interactions(data, lambda: sequences)
         return self
 
     def _fit_interactions(self, data, sequences):

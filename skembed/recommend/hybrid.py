@@ -12,11 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._ragged import IndexedSequences, Ragged
 from .._threads import numba_threads, resolve_n_threads
 from ..pooling import pool_vectors
 from ..sequences import ItemSequenceEmbedder
 from ..topk import exact_top_k
-from ._base import BaseRecommender, Interactions
+from ._base import BaseRecommender
 from .blend import tune_weights
 from .kernels import (
     add_history_scores,
@@ -262,7 +263,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                 parts[name] = part
         embedder_off = all(getattr(self, f"{n}_weight") == 0 for n in ("cosine", "output"))
         if (weights["cosine"] != 0 or weights["output"] != 0) or (final and not embedder_off):
-            parts["embedder"] = self._fit_embedder(sequences, need_output=weights["output"] != 0)
+            parts["embedder"] = self._fit_embedder(data, sequences,
+                                                   need_output=weights["output"] != 0)
         counts = np.bincount(data.ids[data.ids >= 0], minlength=n_items)
         self._popularity = np.log1p(counts).astype(np.float32)
         spread = self._popularity.max() - self._popularity.min()
@@ -270,13 +272,21 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                                    if spread > 0 else np.zeros_like(self._popularity))
         self._parts = parts
 
-    def _fit_embedder(self, sequences, need_output):
+    def _new_embedder(self):
         if self.embedder is None:
-            embedder = ItemSequenceEmbedder(n_jobs=self.n_jobs,
-                                            random_state=self._embedder_seed)
+            return ItemSequenceEmbedder(n_jobs=self.n_jobs, random_state=self._embedder_seed)
+        return clone(self.embedder)
+
+    def _fit_embedder(self, data, sequences, need_output):
+        """Fit the embedder on the histories ``data`` (catalogue indices): an
+        ItemSequenceEmbedder takes them as they are (item ids hashed once per
+        fit, by the catalogue), another embedder the item id lists
+        ``sequences()``."""
+        embedder = self._new_embedder()
+        if isinstance(embedder, ItemSequenceEmbedder):
+            embedder.fit(IndexedSequences.from_codes(self._catalogue.keys, data))
         else:
-            embedder = clone(self.embedder)
-        embedder.fit(sequences)
+            embedder.fit(sequences())
         kv = getattr(embedder, "wv_", None)
         if kv is None or not hasattr(kv, "key_to_index") or not hasattr(kv, "vectors"):
             raise TypeError(f"the embedder {type(embedder).__name__} must set wv_ (a "
@@ -308,8 +318,12 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         return embedder
 
     def _validation_split(self, data, sequences, rng):
-        lengths = np.diff(data.starts)
-        eligible = np.flatnonzero(lengths >= 2)
+        """Hold out the last item of up to ``validation_size`` histories:
+        ``(train, train_sequences, queries, targets, rows)``, the histories
+        without them, the same as item id lists (a function: built only for
+        an embedder that needs them), the shortened histories of ``rows`` and
+        their held-out items; None when too few histories qualify."""
+        eligible = np.flatnonzero(data.lengths >= 2)
         size = self.validation_size
         if isinstance(size, Real) and not isinstance(size, Integral):
             size = int(np.ceil(size * len(eligible)))
@@ -317,21 +331,16 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         if size < MIN_VALIDATION:
             return None
         rows = np.sort(rng.choice(eligible, size, replace=False))
-        last = data.starts[rows + 1] - 1
-        targets = data.ids[last].copy()
-        keep = np.ones(len(data.ids), bool)
-        keep[last] = False
-        new_lengths = lengths.copy()
-        new_lengths[rows] -= 1
-        train = Interactions(data.ids[keep],
-                             np.concatenate(([0], np.cumsum(new_lengths))).astype(np.int64))
-        train_sequences = list(sequences)
-        for r in rows:
-            train_sequences[r] = sequences[r][:-1]
-        queries = Interactions(
-            np.concatenate([train.ids[train.starts[r]:train.starts[r + 1]] for r in rows]),
-            np.concatenate(([0], np.cumsum(new_lengths[rows]))).astype(np.int64))
-        return train, train_sequences, queries, targets, rows
+        targets = data.last(rows).copy()
+        train = data.without_last(rows)
+
+        def train_sequences():
+            out = list(sequences())
+            for r in rows:
+                out[r] = out[r][:-1]
+            return out
+
+        return train, train_sequences, train.take(rows), targets, rows
 
     def _tune(self, data, sequences, requested, rng):
         split = self._validation_split(data, sequences, rng)
@@ -475,10 +484,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         """Top-k items by cosine to unit ``queries``; ``exclude`` a list of
         catalogue-index arrays per query."""
         if self._ann is None:
-            indptr = np.concatenate(([0], np.cumsum([len(e) for e in exclude])))
-            indices = (np.concatenate(exclude) if len(exclude) else np.zeros(0)).astype(
-                np.int64)
-            return exact_top_k(queries, self._unit, k, (indptr.astype(np.int64), indices))
+            excluded = Ragged.from_arrays(exclude, np.int64)
+            return exact_top_k(queries, self._unit, k, (excluded.starts, excluded.ids))
         longest = max((len(e) for e in exclude), default=0)
         cand, dist = self._ann.query(queries, k=min(k + longest, len(self._indexed)),
                                      epsilon=float(self.epsilon))

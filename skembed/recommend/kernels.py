@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from .._ragged import Ragged, offsets
 from .._threads import in_row_blocks
 from .._variants import inner
 from ..topk import _merge_tile
@@ -239,8 +240,7 @@ def recent_items(ids, starts, q0, n_rows, max_history, half_life):
         weights = (0.5 ** (age / half_life)).astype(np.float32)
     else:
         weights = np.ones(len(keep), np.float32)
-    indptr = np.zeros(n_rows + 1, np.int64)
-    np.cumsum(np.bincount(row[keep], minlength=n_rows), out=indptr[1:])
+    indptr = offsets(np.bincount(row[keep], minlength=n_rows))
     return indptr, block[keep].astype(np.int64), weights
 
 
@@ -414,9 +414,7 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_
                                 item_indptr, item_sessions, k, sample_size,
                                 self_rows[r0:r1], scr, nb_sess, nb_sim, nb_count)
         found = np.arange(width) < nb_count[:, None]
-        indptr = np.zeros(r1 - r0 + 1, np.int64)
-        np.cumsum(nb_count, out=indptr[1:])
-        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], indptr),
+        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
                                    shape=(r1 - r0, sessions.shape[0]))
         add_sparse_scores(neighbours @ sessions, out[r0:r1], weight, scaled)
 
@@ -426,10 +424,7 @@ def add_session_knn_scores(ids, starts, q0, max_history, linear, sessions, sess_
 def distinct_items(ids, starts, n_items):
     """The distinct known items of each sequence: a CSR ``(n_sequences,
     n_items)`` matrix of ones, items ascending in each row (scipy)."""
-    known = ids >= 0
-    indptr = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))[starts]
-    items = sp.csr_matrix((np.ones(int(indptr[-1]), np.float32), ids[known].copy(), indptr),
-                          shape=(len(starts) - 1, n_items))
+    items = Ragged(ids, starts).known().to_csr(n_items)
     items.sum_duplicates()  # (sorts and merges in place: its own copy of the ids)
     items.data[:] = 1.0
     return items

@@ -1,6 +1,7 @@
 """The word2vec engine shared by the word and item estimators."""
 
-from .corpus import DaskCorpus, SequenceCorpus, TextFileCorpus
+from .corpus import SequenceCorpus, TextFileCorpus
+from .dask_corpus import DaskCorpus
 from .trainer import (
     Word2VecConfig,
     Word2VecState,
@@ -11,7 +12,6 @@ from .trainer import (
 )
 from .vocab import (
     EncodedCorpus,
-    TokenIndex,
     Vocabulary,
     count_keys,
     encode_corpus,
@@ -25,7 +25,6 @@ __all__ = [
     "EncodedCorpus",
     "SequenceCorpus",
     "TextFileCorpus",
-    "TokenIndex",
     "Vocabulary",
     "Word2VecConfig",
     "Word2VecState",

@@ -12,6 +12,8 @@ buckets as in fastText and gensim.
 import numpy as np
 from numba import njit
 
+from .._ragged import offsets
+
 _FNV_OFFSET = np.uint64(2166136261)
 _FNV_PRIME = np.uint64(16777619)
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -91,9 +93,8 @@ def ngram_buckets(words, min_n, max_n, bucket):
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     if data.size == 0:
         data = np.zeros(1, np.uint8)
-    offsets = np.zeros(len(encoded) + 1, np.int64)
-    offsets[1:] = np.cumsum([len(e) for e in encoded])
-    return _ngram_buckets(data, offsets, int(min_n), int(max_n), int(bucket))
+    bounds = offsets([len(e) for e in encoded])
+    return _ngram_buckets(data, bounds, int(min_n), int(max_n), int(bucket))
 
 
 @njit(cache=True)

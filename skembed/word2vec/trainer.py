@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from .._ragged import Ragged
 from . import kernels
 from .sampling import huffman_tree, negative_sampling_table
 from .subwords import ngram_buckets
@@ -23,6 +24,14 @@ from .vocab import (
     keep_probabilities,
     update_vocab,
 )
+
+
+class EmptyCorpusError(ValueError):
+    """The corpus holds no key at all (``n_sequences`` sequences, all empty)."""
+
+    def __init__(self, n_sequences):
+        super().__init__(f"all {n_sequences} sequences are empty")
+        self.n_sequences = n_sequences
 
 
 @dataclass
@@ -196,20 +205,6 @@ def _output_tables(counts, config):
 CHUNK_WORDS = 10_000
 
 
-class _Piece:
-    """Sentences to train: ``tokens`` and their boundaries ``starts``."""
-
-    __slots__ = ("tokens", "starts")
-
-    def __init__(self, tokens, starts):
-        self.tokens, self.starts = tokens, starts
-
-
-def _cut(tokens, starts, a, b):
-    """Sentences ``a..b-1`` of a piece (the tokens a view, starts rebased)."""
-    return tokens[starts[a]:starts[b]], starts[a:b + 1] - starts[a]
-
-
 def aligned_pieces(pieces, chunk_words=CHUNK_WORDS):
     """Yield ``(piece, offset)``: the sentences of ``pieces`` re-cut at the
     chunk boundaries of the whole epoch, ``offset`` the number of tokens of
@@ -231,48 +226,40 @@ def aligned_pieces(pieces, chunk_words=CHUNK_WORDS):
     corpus in memory) is yielded as it is.
     """
     position = 0  # tokens yielded so far
-    carry = None  # (tokens, starts) after the last boundary seen
+    carry = None  # the sentences after the last boundary seen (a Ragged)
     iterator = iter(pieces)
     following = next(iterator, None)
     while following is not None:
         piece, following = following, next(iterator, None)
-        if piece.n_sentences == 0:
+        n = piece.n_rows
+        if n == 0:
             continue
-        tokens, starts = piece.tokens, piece.starts
-        n = len(starts) - 1
-        carried = 0 if carry is None else int(carry[1][-1])
+        carried = 0 if carry is None else int(carry.starts[-1])
         if following is None:
             first = last = n
         else:
-            mark = (position + carried + starts) // chunk_words
+            mark = (position + carried + piece.starts) // chunk_words
             cuts = np.flatnonzero(mark[1:] > mark[:-1]) + 1
             if len(cuts) == 0:  # no boundary yet: all of it waits
-                if carry is None:
-                    carry = (tokens.copy(), starts.copy())
-                else:
-                    carry = (np.concatenate([carry[0], tokens]),
-                             np.concatenate([carry[1][:-1], starts + carried]))
+                carry = (Ragged(piece.ids.copy(), piece.starts.copy()) if carry is None
+                         else Ragged.concatenate([carry, piece]))
                 continue
             first, last = int(cuts[0]), int(cuts[-1])
         if carry is not None:  # the carried sentences and the piece's head
-            head_tokens, head_starts = _cut(tokens, starts, 0, first)
-            yield _Piece(np.concatenate([carry[0], head_tokens]),
-                         np.concatenate([carry[1][:-1], head_starts + carried])), position
-            position += carried + int(head_starts[-1])
+            head = Ragged.concatenate([carry, piece.rows(0, first)])
+            yield head, position
+            position += int(head.starts[-1])
             carry, begin = None, first
         else:
             begin = 0
         if last > begin:
-            if begin == 0 and last == n:
-                yield piece, position
-            else:
-                yield _Piece(*_cut(tokens, starts, begin, last)), position
-            position += int(starts[last] - starts[begin])
+            yield (piece if begin == 0 and last == n else piece.rows(begin, last)), position
+            position += int(piece.starts[last] - piece.starts[begin])
         if last < n:
-            tail_tokens, tail_starts = _cut(tokens, starts, last, n)
-            carry = (tail_tokens.copy(), tail_starts)
+            tail = piece.rows(last, n)
+            carry = Ragged(tail.ids.copy(), tail.starts)
     if carry is not None:
-        yield _Piece(*carry), position
+        yield carry, position
 
 
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
@@ -373,7 +360,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
-                    args = (weights, piece.tokens, piece.starts, chunk_starts, order,
+                    args = (weights, piece.ids, piece.starts, chunk_starts, order,
                             offsets, c0, c1, tables, options,
                             float(epoch * n_words + offset), seed, chunk_base, n_threads,
                             max_len)
@@ -462,7 +449,7 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
     t0 = time.perf_counter()
     counter, total, n_seq = corpus.count(max_vocab_size)
     if total == 0:
-        raise ValueError(f"all {n_seq} sequences are empty")
+        raise EmptyCorpusError(n_seq)
     if check_keys is not None:
         check_keys(counter.keys())
     if vocab is None:

@@ -4,12 +4,12 @@ Everything here works on any hashable keys (words or item ids) so that the
 text and item estimators share one vocabulary implementation.
 """
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from .._ragged import Ragged, offsets
 
 # Sentences longer than this are split into pieces (contexts never cross a
 # piece boundary).  It bounds the per-thread buffers of the kernels; gensim
@@ -124,153 +124,63 @@ def keep_probabilities(counts, sample):
     return np.minimum(p, 1.0).astype(np.float32)
 
 
-@dataclass
-class EncodedCorpus:
-    """A corpus as one int32 array of key indices plus sentence boundaries.
+class EncodedCorpus(Ragged):
+    """A corpus as vocabulary indices: a :class:`~skembed._ragged.Ragged` of
+    sentences (int32 ``ids``, out-of-vocabulary tokens removed, ``starts``).
 
-    ``tokens[starts[i]:starts[i + 1]]`` is sentence ``i``; out-of-vocabulary
-    tokens are removed.  ``doc_of_sentence`` maps each sentence back to its
-    input document (documents longer than ``MAX_SENTENCE_LEN`` are split).
+    Documents longer than ``MAX_SENTENCE_LEN`` are split into several
+    sentences; ``doc_of_sentence`` maps each sentence back to its input
+    document.  ``file_index``: the file a piece of a streamed corpus comes
+    from (one document per file).
     """
 
-    tokens: np.ndarray
-    starts: np.ndarray
-    doc_of_sentence: np.ndarray
-    n_documents: int
-    raw_words: int
+    __slots__ = ("doc_of_sentence", "n_documents", "raw_words", "file_index")
+
+    def __init__(self, ids, starts, doc_of_sentence, n_documents, raw_words, file_index=None):
+        super().__init__(ids, starts)
+        self.doc_of_sentence = doc_of_sentence
+        self.n_documents = n_documents
+        self.raw_words = raw_words
+        self.file_index = file_index
 
     @property
-    def n_sentences(self):
-        return len(self.starts) - 1
+    def tokens(self):
+        """``ids`` (the name :class:`~skembed.EmbeddingVectorizer` reads)."""
+        return self.ids
 
-    def document_starts(self):
-        """Boundaries of the input documents in ``tokens`` (n_documents + 1)."""
+    def documents(self):
+        """The input documents (their known tokens) as a Ragged."""
         bounds = np.zeros(self.n_documents + 1, dtype=np.int64)
-        lengths = np.diff(self.starts)
-        np.add.at(bounds, self.doc_of_sentence + 1, lengths)
-        return np.cumsum(bounds)
+        np.add.at(bounds, self.doc_of_sentence + 1, self.lengths)
+        return Ragged(self.ids, np.cumsum(bounds))
 
-
-def encode_ids(documents, key_to_index):
-    """Map every token to its index (-1 when unknown).
-
-    Returns the flat int32 ids and the per-document token counts.
-    """
-    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
-    get = key_to_index.get
-    flat = np.fromiter(
-        (get(t, -1) for d in documents for t in d), dtype=np.int32, count=int(lengths.sum())
-    )
-    return flat, lengths
-
-
-class TokenIndex:
-    """All tokens of an in-memory corpus counted and indexed in one pass.
-
-    One hashing pass (``pandas.factorize`` over the flattened tokens) gives
-    every token the index of its distinct key; counts are then a
-    ``bincount`` and encoding against any vocabulary is an array lookup.
-    This replaces a ``Counter`` pass plus a second dictionary pass and takes
-    about half their time.  (It cannot prune while counting: use
-    :func:`count_keys` for ``max_vocab_size``.)
-
-    Attributes
-    ----------
-    keys : ndarray of object
-        Distinct keys in first-seen order.
-    counts : ndarray of int64
-        Count of each key.
-    codes : ndarray of int32
-        Key index of every token, documents concatenated.
-    lengths : ndarray of int64
-        Tokens per document.
-    """
-
-    def __init__(self, documents, chunk_size=1 << 22):
-        documents = documents if isinstance(documents, list) else list(documents)
-        self.lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
-        total = int(self.lengths.sum())
-        # Factorize a bounded slice of tokens at a time and merge each slice's
-        # few distinct keys into one dict: the object array of all tokens
-        # (8 bytes each plus pandas' hashing temporaries) never exists, which
-        # kept peak memory ~0.3 GB higher on a 17M-token corpus.
-        codes = np.empty(total, dtype=np.int32)
-        index = {}
-        setdefault = index.setdefault
-        tokens = itertools.chain.from_iterable(documents)
-        pos = 0
-        while pos < total:
-            n = min(chunk_size, total - pos)
-            flat = np.fromiter(itertools.islice(tokens, n), dtype=object, count=n)
-            local, uniques = pd.factorize(flat, use_na_sentinel=False)
-            if len(uniques) and pd.isna(uniques).any():
-                # pandas merges None and NaN into one key; keep dict semantics
-                codes[pos:pos + n] = np.fromiter(
-                    (setdefault(t, len(index)) for t in flat), dtype=np.int32, count=n)
-            else:
-                remap = np.fromiter((setdefault(k, len(index)) for k in uniques.tolist()),
-                                    dtype=np.int32, count=len(uniques))
-                codes[pos:pos + n] = remap[local]
-            pos += n
-        self.codes = codes
-        self.keys = np.fromiter(index, dtype=object, count=len(index))
-        self.counts = np.bincount(codes, minlength=len(index)).astype(np.int64)
-
-    @property
-    def total_words(self):
-        return int(self.lengths.sum())
-
-    @property
-    def n_documents(self):
-        return len(self.lengths)
-
-    def counter(self):
-        """Key counts as a dict in first-seen order (as :func:`count_keys`)."""
-        return dict(zip(self.keys.tolist(), self.counts.tolist(), strict=True))
-
-    def encode(self, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
-        """The corpus as an :class:`EncodedCorpus` over ``key_to_index``."""
-        get = key_to_index.get
-        remap = np.fromiter((get(k, -1) for k in self.keys.tolist()), dtype=np.int32,
-                            count=len(self.keys))
-        return _corpus_from_ids(remap[self.codes], self.lengths, max_sentence_len)
+    @classmethod
+    def from_ids(cls, ragged, max_sentence_len=MAX_SENTENCE_LEN):
+        """Documents of vocabulary indices (-1: unknown, dropped) as sentences
+        of at most ``max_sentence_len`` tokens (empty documents give none)."""
+        flat, lengths = ragged.ids, ragged.lengths
+        known = flat >= 0
+        tokens = flat[known]
+        # known tokens per document, without a per-token document-id temporary
+        n_docs = len(lengths)
+        kept_lengths = np.zeros(n_docs, dtype=np.int64)
+        nonempty = np.flatnonzero(lengths)
+        if len(nonempty):
+            kept_lengths[nonempty] = np.add.reduceat(known, ragged.starts[:-1][nonempty],
+                                                     dtype=np.int64)
+        n_pieces = -(-kept_lengths // max_sentence_len)
+        doc_of_sentence = np.repeat(np.arange(n_docs, dtype=np.int64), n_pieces)
+        first_piece = np.cumsum(n_pieces) - n_pieces
+        piece_in_doc = np.arange(len(doc_of_sentence)) - np.repeat(first_piece, n_pieces)
+        piece_start = offsets(kept_lengths)[doc_of_sentence] + piece_in_doc * max_sentence_len
+        starts = np.append(piece_start, len(tokens)).astype(np.int64)
+        return cls(np.ascontiguousarray(tokens, dtype=np.int32), starts, doc_of_sentence,
+                   n_docs, int(lengths.sum()))
 
 
 def encode_corpus(documents, key_to_index, max_sentence_len=MAX_SENTENCE_LEN):
     """Encode token sequences to an :class:`EncodedCorpus` (OOV dropped)."""
-    documents = documents if isinstance(documents, list) else list(documents)
-    flat, lengths = encode_ids(documents, key_to_index)
-    return _corpus_from_ids(flat, lengths, max_sentence_len)
-
-
-def _corpus_from_ids(flat, lengths, max_sentence_len):
-    """EncodedCorpus from per-token ids (-1: unknown) and document lengths."""
-    known = flat >= 0
-    tokens = flat[known]
-    del flat
-    # known tokens per document, without a per-token document-id temporary
-    n_docs = len(lengths)
-    kept_lengths = np.zeros(n_docs, dtype=np.int64)
-    nonempty = np.flatnonzero(lengths)
-    if len(nonempty):
-        offsets = np.cumsum(lengths) - lengths
-        kept_lengths[nonempty] = np.add.reduceat(known, offsets[nonempty], dtype=np.int64)
-    # split each document into pieces of at most max_sentence_len tokens;
-    # empty documents produce no sentence
-    n_pieces = -(-kept_lengths // max_sentence_len)
-    doc_of_sentence = np.repeat(np.arange(n_docs, dtype=np.int64), n_pieces)
-    first_piece = np.cumsum(n_pieces) - n_pieces
-    piece_in_doc = np.arange(len(doc_of_sentence)) - np.repeat(first_piece, n_pieces)
-    doc_offsets = np.concatenate(([0], np.cumsum(kept_lengths)))
-    piece_start = doc_offsets[doc_of_sentence] + piece_in_doc * max_sentence_len
-    starts = np.append(piece_start, len(tokens)).astype(np.int64)
-    return EncodedCorpus(
-        tokens=np.ascontiguousarray(tokens, dtype=np.int32),
-        starts=starts,
-        doc_of_sentence=doc_of_sentence,
-        n_documents=n_docs,
-        raw_words=int(lengths.sum()),
-    )
+    return EncodedCorpus.from_ids(Ragged.from_lists(documents, key_to_index), max_sentence_len)
 
 
 def update_vocab(vocab, counter, total_words, min_count):
