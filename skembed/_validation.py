@@ -11,8 +11,9 @@ from sklearn.utils._param_validation import Interval, Options
 from .keyed_vectors import KeyedVectors
 from .word2vec.vocab import MAX_SENTENCE_LEN
 
-# n_jobs as scikit-learn reads it: None (1), a positive count, or -1, -2, ...
-# (all cores, all but one, ...); 0 is an error
+# n_jobs as scikit-learn reads it: None (1, unless a joblib context sets
+# n_jobs), a positive count, or -1, -2, ... (all cores, all but one, ...); 0 is
+# an error (skembed._threads.resolve_n_threads turns it into threads)
 N_JOBS = [Interval(Integral, None, -1, closed="right"),
           Interval(Integral, 1, None, closed="left"), None]
 
@@ -43,24 +44,6 @@ WORD2VEC_PARAMETERS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
-
-
-def check_bool(value, name):
-    if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
-        raise ValueError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def check_option(value, name, options):
-    if value not in options:
-        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
-    return value
-
-
-def check_n_jobs(n_jobs):
-    if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral) or n_jobs == 0):
-        raise ValueError(f"n_jobs must be None or a non-zero int, got {n_jobs!r}")
-    return n_jobs
 
 
 def check_int_sequence(value, name, min_val=1, allow_empty=True):

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dask import dask_aware
 from ._ragged import Ragged
-from ._threads import numba_threads
+from ._threads import resolve_n_threads
 from .pooling import (
     document_weights,
     first_principal_axis,
@@ -179,16 +179,18 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         if not streamed or self.doc_vector == "sif":
             weights = document_weights("sif", self._counts)
             vectors = self._table().vectors
+            n_threads = resolve_n_threads(self.n_jobs)
             if isinstance(corpus, DaskCorpus):  # one more pass over the spilled ids
-                self.sif_component_ = pieces_principal_axis(corpus.pieces(), weights, vectors)
+                self.sif_component_ = pieces_principal_axis(corpus.pieces(), weights, vectors,
+                                                            n_threads)
                 return
-            with numba_threads(self.n_jobs):
-                if streamed:
-                    pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False)
-                else:
-                    documents = corpus.encoded.documents()
-                    pooled = pool_vectors(documents.ids, documents.starts, weights, vectors,
-                                          False)
+            if streamed:
+                pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False,
+                                     n_threads)
+            else:
+                documents = corpus.encoded.documents()
+                pooled = pool_vectors(documents.ids, documents.starts, weights, vectors, False,
+                                      n_threads=n_threads)
             self.sif_component_ = first_principal_axis(pooled)
 
     def _pooling(self):
@@ -209,9 +211,9 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         rule, weights = self._pooling()
         unseen = {"mean": 1.0, "sif": 1.0,
                   "tfidf": float(smooth_idf(0, self._n_documents))}[rule]
-        with numba_threads(self.n_jobs):
-            out = pool_vectors(ids, starts, weights, self._table().vectors, rule != "sif",
-                               extra=extra, extra_weight=unseen)
+        out = pool_vectors(ids, starts, weights, self._table().vectors, rule != "sif",
+                           extra=extra, extra_weight=unseen,
+                           n_threads=resolve_n_threads(self.n_jobs))
         return remove_component(out, self.sif_component_) if rule == "sif" else out
 
     def _encode_documents(self, docs):
@@ -253,9 +255,9 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             corpus = TextFileCorpus(check_paths(X), self._tokenizer().text)
             try:
                 corpus.encode(self._table().key_to_index)
-                with numba_threads(self.n_jobs):
-                    out = pool_pieces(corpus.pieces(), corpus.n_documents, weights,
-                                      self._table().vectors, rule != "sif")
+                out = pool_pieces(corpus.pieces(), corpus.n_documents, weights,
+                                  self._table().vectors, rule != "sif",
+                                  resolve_n_threads(self.n_jobs))
             finally:
                 corpus.close()
             return remove_component(out, self.sif_component_) if rule == "sif" else out

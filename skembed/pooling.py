@@ -40,7 +40,7 @@ def _pool(ids, starts, key_weights, vectors, extra, extra_weight, by_weight_sum,
 
 
 def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0,
-                 extra=None, extra_weight=1.0):
+                 extra=None, extra_weight=1.0, n_threads=1):
     """Weighted average of ``vectors[ids]`` per sequence (a Numba kernel).
 
     Parameters
@@ -59,6 +59,8 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
     extra : float32 array (n_extra, dim), optional
         More rows, e.g. vectors of words outside the vocabulary built from
         their subwords, each weighing ``extra_weight``.
+    n_threads : int, default=1
+        Sequences are split over this many threads.
 
     Returns
     -------
@@ -75,7 +77,7 @@ def pool_vectors(ids, starts, key_weights, vectors, by_weight_sum, half_life=0.0
     out = np.zeros((len(starts) - 1, vectors.shape[1]), np.float32)
     in_row_blocks(len(out), lambda a, b: _pool(
         ids, starts[a:b + 1], key_weights, vectors, extra, np.float32(extra_weight),
-        by_weight_sum, float(half_life), out[a:b]))
+        by_weight_sum, float(half_life), out[a:b]), n_threads)
     return out
 
 
@@ -135,7 +137,7 @@ def _gram_axis(gram):
     return vecs[:, -1].astype(np.float32)
 
 
-def pieces_principal_axis(pieces, weights, vectors):
+def pieces_principal_axis(pieces, weights, vectors, n_threads=1):
     """:func:`first_principal_axis` of the SIF-pooled documents of encoded
     pieces (each holding whole documents), their Gram matrix summed piece by
     piece: memory holds one piece's documents, not all of them (the sum
@@ -143,8 +145,8 @@ def pieces_principal_axis(pieces, weights, vectors):
     gram = np.zeros((vectors.shape[1], vectors.shape[1]))
     for piece in pieces:
         documents = piece.documents()
-        pooled = pool_vectors(documents.ids, documents.starts, weights, vectors,
-                              False).astype(np.float64)
+        pooled = pool_vectors(documents.ids, documents.starts, weights, vectors, False,
+                              n_threads=n_threads).astype(np.float64)
         gram += pooled.T @ pooled
     return _gram_axis(gram)
 
@@ -155,7 +157,7 @@ def remove_component(out, component):
     return out
 
 
-def pool_pieces(pieces, n_documents, weights, vectors, by_weight_sum):
+def pool_pieces(pieces, n_documents, weights, vectors, by_weight_sum, n_threads=1):
     """Document vectors from encoded pieces (each with ``file_index``, one
     document per file): the per-piece weighted sums are combined, so the
     result equals pooling each whole file at once."""
@@ -166,7 +168,7 @@ def pool_pieces(pieces, n_documents, weights, vectors, by_weight_sum):
         if len(ids) == 0:
             continue
         mean = pool_vectors(ids, np.array([0, len(ids)], np.int64), weights, vectors,
-                            by_weight_sum)[0]
+                            by_weight_sum, n_threads=n_threads)[0]
         w = float(weights[ids].sum()) if by_weight_sum else float(len(ids))
         sums[piece.file_index] += w * mean
         totals[piece.file_index] += w

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dask import dask_aware, dask_kind
 from ._ragged import IndexedSequences, Ragged
-from ._threads import numba_threads
+from ._threads import resolve_n_threads
 from ._validation import WORD2VEC_PARAMETERS
 from ._word2vec_estimator import Word2VecEstimator
 from .events import sequences_from_events
@@ -123,7 +123,8 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Half-life in positions of the recency profile.
 {pretrained}
     n_jobs : int or None, default=None
-        Training threads; ``None`` means 1, ``-1`` all cores the
+        Training threads; ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
@@ -301,7 +302,6 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             raise TypeError(f"item ids must be hashable: {exc}") from None
         half_life = float(self.half_life) if self.profile == "recency" else 0.0
         weights = np.ones(len(self.wv_), np.float32)
-        with numba_threads(self.n_jobs):
-            return pool_vectors(sequences.ids, sequences.starts, weights, self.wv_.vectors,
-                                True, half_life)
+        return pool_vectors(sequences.ids, sequences.starts, weights, self.wv_.vectors, True,
+                            half_life, n_threads=resolve_n_threads(self.n_jobs))
 

@@ -112,7 +112,8 @@ class Word2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         training state and ``wv_`` until a ``partial_fit`` copies it).
 {pretrained}
     n_jobs : int or None, default=None
-        Training threads (hogwild); ``None`` means 1, ``-1`` all cores the
+        Training threads (hogwild); ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and sampling.  With an int and ``n_jobs=1`` two

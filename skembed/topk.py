@@ -10,7 +10,7 @@ Nothing here knows scikit-learn.
 import numpy as np
 from numba import njit
 
-from ._threads import in_row_blocks
+from ._threads import blas_threads, in_row_blocks
 from ._variants import inner
 
 # score tiles of (query block x item block) stay in L2 cache between the
@@ -129,7 +129,7 @@ def _top_k_queries(queries, items, q_begin, q_end, excl_indptr, excl_indices, he
                             heap_val, heap_idx, i1 == n_items)
 
 
-def blocked_top_k(queries, items, k, excl_indptr, excl_indices, n_threads=None):
+def blocked_top_k(queries, items, k, excl_indptr, excl_indices, n_threads):
     """Top-k inner products; blocks of queries split over threads
     (:func:`skembed._threads.in_row_blocks`)."""
     n_q = queries.shape[0]
@@ -141,7 +141,7 @@ def blocked_top_k(queries, items, k, excl_indptr, excl_indices, n_threads=None):
     return heap_idx, heap_val
 
 
-def exact_top_k(queries, items, k, exclude=None):
+def exact_top_k(queries, items, k, exclude=None, n_threads=1):
     """Indices and scores of the ``k`` items with largest inner product.
 
     Parameters
@@ -151,14 +151,15 @@ def exact_top_k(queries, items, k, exclude=None):
     k : int, 1 <= k <= n_items
     exclude : tuple (indptr, indices), optional
         CSR lists of item indices never returned for each query.
+    n_threads : int, default=1
+        Blocks of queries are split over this many threads (BLAS runs with
+        one thread meanwhile).
 
     Returns
     -------
     indices : int64 (n_queries, k), best first; -1 if fewer than k allowed.
     scores : float32 (n_queries, k)
     """
-    from threadpoolctl import threadpool_limits
-
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     items = np.ascontiguousarray(items, dtype=np.float32)
     n_q = queries.shape[0]
@@ -166,5 +167,5 @@ def exact_top_k(queries, items, k, exclude=None):
         exclude = (np.zeros(n_q + 1, np.int64), np.zeros(0, np.int64))
     indptr = np.asarray(exclude[0], dtype=np.int64)
     indices = np.asarray(exclude[1], dtype=np.int64)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return blocked_top_k(queries, items, int(k), indptr, indices)
+    with blas_threads(1):
+        return blocked_top_k(queries, items, int(k), indptr, indices, n_threads)

@@ -392,11 +392,11 @@ def test_sparse_blend_equals_dense_minmax_blend():
     data = rec._encode(X[:40] + [[], [123456]])
     n_items = len(rec.items_)
     blended = np.zeros((data.n_rows, n_items), np.float32)
-    rec._add_scores(data, 0, blended)
+    rec._add_scores(data, 0, blended, 1)
     expected = np.zeros_like(blended)
     for name, weight in rec.weights_.items():
         raw = np.zeros_like(blended)
-        rec._component_scores(name, data, 0, raw)
+        rec._component_scores(name, data, 0, raw, 1)
         lo, hi = raw.min(axis=1, keepdims=True), raw.max(axis=1, keepdims=True)
         scaled = np.divide(raw - lo, hi - lo, out=np.zeros_like(raw), where=hi > lo)
         expected += weight * scaled

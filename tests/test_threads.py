@@ -6,7 +6,8 @@ import sys
 import numba
 import pytest
 
-from skembed._threads import available_threads, resolve_n_threads
+import skembed
+from skembed._threads import available_threads, in_row_blocks, in_threads, resolve_n_threads
 
 
 def test_n_jobs_counts_back_from_the_available_threads(monkeypatch):
@@ -17,6 +18,73 @@ def test_n_jobs_counts_back_from_the_available_threads(monkeypatch):
     assert resolve_n_threads(-1) == n
     assert resolve_n_threads(-2) == max(n - 1, 1)
     assert resolve_n_threads(10_000) == n
+
+
+def test_n_jobs_none_follows_a_joblib_context(monkeypatch):
+    """scikit-learn's rule: None is 1 unless a joblib context sets n_jobs."""
+    from joblib import parallel_backend, parallel_config
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    n = numba.config.NUMBA_NUM_THREADS
+    with parallel_config(n_jobs=2):
+        assert resolve_n_threads(None) == min(2, n)
+        assert resolve_n_threads(1) == 1  # an explicit count wins
+    with parallel_backend("threading", n_jobs=-1):
+        assert resolve_n_threads(None) == n
+    with parallel_config(backend="threading"):  # no n_jobs: still one thread
+        assert resolve_n_threads(None) == 1
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_jobs"):
+            resolve_n_threads(bad)
+
+
+def test_in_threads_stops_every_share_on_the_first_error():
+    import threading
+
+    started = threading.Barrier(2, timeout=10)
+    done = []
+
+    def task(i, stop):
+        if i == 1:
+            started.wait()
+            raise RuntimeError("share 1 failed")
+        started.wait()
+        for _ in range(1000):  # a long share polls the stop flag between units
+            if stop.is_set():
+                done.append("stopped")
+                return None
+            threading.Event().wait(0.01)
+        done.append("finished")
+
+    with pytest.raises(RuntimeError, match="share 1 failed"):
+        in_threads(2, task)
+    assert done == ["stopped"]
+    # a share may stop the others itself (e.g. a diverging loss)
+    assert in_threads(2, lambda i, stop: stop.set() or i) == [0, 1]
+
+
+def test_row_blocks_take_the_thread_count_given():
+    seen = []
+    in_row_blocks(10, lambda a, b: seen.append((a, b)), 2)
+    assert sorted(seen) == [(0, 5), (5, 10)]
+    seen.clear()
+    in_row_blocks(10, lambda a, b: seen.append((a, b)), 1)
+    assert seen == [(0, 10)]
+
+
+def test_threads_start_only_in_the_thread_policy():
+    """Every thread skembed starts comes from skembed._threads, and nothing
+    but its prange scope sets Numba's thread count (entity/network.py until
+    it switches to in_threads)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(skembed.__file__).parent
+    pattern = re.compile(r"threading\.Thread\(|ThreadPoolExecutor\(|set_num_threads\(|"
+                         r"threadpool_limits\(")
+    found = {str(p.relative_to(root.parent)) for p in root.rglob("*.py")
+             if pattern.search(p.read_text())}
+    assert found <= {"skembed/_threads.py", "skembed/entity/network.py"}, found
 
 
 def test_omp_num_threads_caps_all_cores(monkeypatch):

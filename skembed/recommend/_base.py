@@ -3,15 +3,18 @@ of dense scores, exclusions, allow/deny lists, top-k and the result arrays.
 
 A recommender subclass implements two methods on encoded data:
 
-- ``_fit_interactions(data, sequences)``: learn from the training
-  histories (``data``: a :class:`~skembed._ragged.Ragged` of catalogue
-  indices; ``sequences()`` gives them as item id lists, for a learner
-  that needs those, such as a custom embedder);
-- ``_add_scores(data, q0, out, self_rows=None, weight=1.0, scaled=False)``:
-  add its scores of histories ``q0 .. q0 + len(out)`` into the float32
-  block ``out`` (one column per catalogue item; zeroed rows unless
-  ``scaled``, which adds ``weight`` times each row scaled to [0, 1], as the
-  blend of :class:`NearestNeighborRecommender` needs).
+- ``_fit_interactions(data, sequences, n_threads)``: learn from the
+  training histories (``data``: a :class:`~skembed._ragged.Ragged` of
+  catalogue indices; ``sequences()`` gives them as item id lists, for a
+  learner that needs those, such as a custom embedder);
+- ``_add_scores(data, q0, out, n_threads, self_rows=None, weight=1.0,
+  scaled=False)``: add its scores of histories ``q0 .. q0 + len(out)`` into
+  the float32 block ``out`` (one column per catalogue item; zeroed rows
+  unless ``scaled``, which adds ``weight`` times each row scaled to [0, 1],
+  as the blend of :class:`NearestNeighborRecommender` needs).
+
+``n_threads`` is ``n_jobs`` resolved once per call of ``fit`` or
+``recommend`` (:func:`skembed._threads.resolve_n_threads`).
 
 Everything else (validation, encoding, exclusions, the popularity
 fallback, top-k) lives here once.
@@ -21,7 +24,6 @@ import warnings
 from numbers import Integral
 from typing import NamedTuple
 
-import numba
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -30,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._dask import apply_blockwise, dask_aware, dask_kind
 from .._fitting import unfitted_on_error
 from .._ragged import IndexedSequences, Ragged
-from .._threads import numba_threads
+from .._threads import resolve_n_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
 from ..sequences import as_sequences, check_item_ids
@@ -179,14 +181,13 @@ class BaseRecommender(BaseEstimator):
             self.exclude_seen_ = self.repeat_share_ < REPEAT_THRESHOLD
         else:
             self.exclude_seen_ = bool(self.exclude_seen)
-        with numba_threads(self.n_jobs):
-            self._fit_interactions(data, lambda: sequences)
+        self._fit_interactions(data, lambda: sequences, resolve_n_threads(self.n_jobs))
         return self
 
-    def _fit_interactions(self, data, sequences):
+    def _fit_interactions(self, data, sequences, n_threads):
         raise NotImplementedError
 
-    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         raise NotImplementedError
 
     # -- recommending -------------------------------------------------------
@@ -229,7 +230,7 @@ class BaseRecommender(BaseEstimator):
     def _block_rows(self):
         return int(np.clip(_BLOCK_FLOATS // max(len(self._catalogue), 1), 1, 1024))
 
-    def _top_k(self, data, k, exclude, mask):
+    def _top_k(self, data, k, exclude, mask, n_threads):
         n_rows = data.n_rows
         idx = np.full((n_rows, k), -1, np.int64)
         val = np.full((n_rows, k), np.nan, np.float32)
@@ -239,16 +240,14 @@ class BaseRecommender(BaseEstimator):
         for q0 in range(0, n_rows, block):
             q1 = min(q0 + block, n_rows)
             out = np.zeros((q1 - q0, len(self._catalogue)), np.float32)
-            self._add_scores(data, q0, out)
+            self._add_scores(data, q0, out, n_threads)
             if mask is not None:
                 out[:, ~mask] = -np.inf
             if exclude:
                 rows = data.rows(q0, q1)
-                b_idx, b_val = top_k_rows(out, k, rows.starts, rows.ids,
-                                          numba.get_num_threads())
+                b_idx, b_val = top_k_rows(out, k, rows.starts, rows.ids, n_threads)
             else:
-                b_idx, b_val = top_k_rows(out, k, no_ptr[:q1 - q0 + 1], no_idx,
-                                          numba.get_num_threads())
+                b_idx, b_val = top_k_rows(out, k, no_ptr[:q1 - q0 + 1], no_idx, n_threads)
             found = b_idx >= 0
             idx[q0:q1] = b_idx
             val[q0:q1][found] = b_val[found]
@@ -316,8 +315,8 @@ class BaseRecommender(BaseEstimator):
             raise ValueError(f"exclude_seen must be a bool or None, got {exclude_seen!r}")
         data = self._encode(X)
         mask = self._item_mask(allow, deny)
-        with numba_threads(self.n_jobs):
-            idx, val = self._top_k(data, n, bool(exclude_seen), mask)
+        idx, val = self._top_k(data, n, bool(exclude_seen), mask,
+                               resolve_n_threads(self.n_jobs))
         ids = self._ids(idx)
         return (ids, val) if return_scores else ids
 

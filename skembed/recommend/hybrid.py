@@ -5,7 +5,6 @@ import importlib.util
 import warnings
 from numbers import Integral, Real
 
-import numba
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -13,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import IndexedSequences, Ragged
-from .._threads import numba_threads, resolve_n_threads
+from .._threads import resolve_n_threads
 from ..pooling import pool_vectors
 from ..sequences import ItemSequenceEmbedder
 from ..topk import exact_top_k
@@ -119,7 +118,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         Extra arguments of ``pynndescent.NNDescent`` (not ``data`` or
         ``metric``, which is cosine).
     n_jobs : int or None, default=None
-        Threads for fitting and scoring; ``None`` means 1, ``-1`` all cores the
+        Threads for fitting and scoring; ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and the default embedder.
@@ -219,7 +219,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         return super().set_params(**params)
 
     # -- fitting --------------------------------------------------------------
-    def _fit_interactions(self, data, sequences):
+    def _fit_interactions(self, data, sequences, n_threads):
         if self.nndescent_kwargs is not None:
             fixed = {"data", "metric"} & set(self.nndescent_kwargs)
             if fixed:
@@ -232,14 +232,14 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             requested["repeat"] = 0.0
         self.validation_score_ = None
         if any(w == "auto" for w in requested.values()):
-            weights = self._tune(data, sequences, requested, rng)
+            weights = self._tune(data, sequences, requested, rng, n_threads)
         else:
             weights = {name: float(w) for name, w in requested.items()}
         if not any(weights.values()):
             raise ValueError("all blend weights are 0: give at least one component a "
                              "positive weight")
         self.weights_ = weights
-        self._fit_parts(data, sequences, weights, final=True)
+        self._fit_parts(data, sequences, weights, n_threads, final=True)
         self.embedder_ = self._parts["embedder"]
         self.rules_ = self._parts["rules"]
         self.session_knn_ = self._parts["session_knn"]
@@ -248,7 +248,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         if self.algorithm_ == "nndescent":
             self._build_index()
 
-    def _fit_parts(self, data, sequences, weights, final):
+    def _fit_parts(self, data, sequences, weights, n_threads, final):
         """Fit the components with a non-zero weight on ``data`` (into ``_parts``)."""
         n_items = len(self._catalogue)
         parts = {"embedder": None, "rules": None, "session_knn": None}
@@ -259,7 +259,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                 part._catalogue = self._catalogue
                 part.items_, part.item_counts_ = self.items_, self.item_counts_
                 part.exclude_seen_ = self.exclude_seen_
-                part._fit_interactions(data, sequences)
+                part._fit_interactions(data, sequences, n_threads)
                 parts[name] = part
         embedder_off = all(getattr(self, f"{n}_weight") == 0 for n in ("cosine", "output"))
         if (weights["cosine"] != 0 or weights["output"] != 0) or (final and not embedder_off):
@@ -342,7 +342,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
 
         return train, train_sequences, train.take(rows), targets, rows
 
-    def _tune(self, data, sequences, requested, rng):
+    def _tune(self, data, sequences, requested, rng, n_threads):
         split = self._validation_split(data, sequences, rng)
         if split is None:
             if self.verbose:
@@ -353,8 +353,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         train, train_sequences, queries, targets, rows = split
         active = [n for n in COMPONENTS if requested[n] != 0]
         fit_weights = {n: (1.0 if n in active else 0.0) for n in COMPONENTS}
-        self._fit_parts(train, train_sequences, fit_weights, final=False)
-        cand, vals, in_hist = self._candidates(queries, targets, rows, active)
+        self._fit_parts(train, train_sequences, fit_weights, n_threads, final=False)
+        cand, vals, in_hist = self._candidates(queries, targets, rows, active, n_threads)
         start = np.array([DEFAULT_WEIGHTS[n] if requested[n] == "auto" else requested[n]
                           for n in active])
         tunable = np.array([requested[n] == "auto" for n in active])
@@ -369,7 +369,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                   f"{shown}; validation HR@{self.n_recommendations} {score:.4f}")
         return weights
 
-    def _candidates(self, queries, targets, rows, active):
+    def _candidates(self, queries, targets, rows, active, n_threads):
         """Scaled component scores of each validation history's candidates."""
         n_items = len(self._catalogue)
         block = max(1, self._block_rows() // max(len(active), 1))
@@ -379,13 +379,13 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             q1 = min(q0 + block, queries.n_rows)
             mats = np.zeros((len(active), q1 - q0, n_items), np.float32)
             for c, name in enumerate(active):
-                self._component_scores(name, queries, q0, mats[c], rows[q0:q1])
-                minmax_scale_rows(mats[c])
+                self._component_scores(name, queries, q0, mats[c], n_threads, rows[q0:q1])
+                minmax_scale_rows(mats[c], n_threads)
             no_ptr = np.zeros(q1 - q0 + 1, np.int64)
             no_idx = np.zeros(0, np.int32)  # the dtype of _base's exclusions: one compilation
             tops = np.concatenate(
-                [top_k_rows(mats[c], min(n_top, n_items), no_ptr, no_idx,
-                            numba.get_num_threads())[0] for c in range(len(active))], axis=1)
+                [top_k_rows(mats[c], min(n_top, n_items), no_ptr, no_idx, n_threads)[0]
+                 for c in range(len(active))], axis=1)
             cand, val = gather_candidates(mats, tops, queries.ids, queries.starts, q0,
                                           targets[q0:q1])
             in_hist = np.zeros(cand.shape, bool)
@@ -407,34 +407,35 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         return pad(cands, -1), pad(vals, 0.0), pad(hist, False)
 
     # -- scoring ----------------------------------------------------------------
-    def _profiles(self, data, q0, n_rows):
+    def _profiles(self, data, q0, n_rows, n_threads):
         rows = data.rows(q0, q0 + n_rows)
         half_life = 0.0 if self.profile_half_life is None else float(self.profile_half_life)
         return pool_vectors(rows.ids, rows.starts, self._known, self._vectors, True,
-                            half_life)
+                            half_life, n_threads=n_threads)
 
-    def _component_scores(self, name, data, q0, buf, self_rows=None):
+    def _component_scores(self, name, data, q0, buf, n_threads, self_rows=None):
         """Raw scores of one component for histories ``q0 ..`` into the
         zeroed ``buf`` (weight tuning)."""
         if name in ("rules", "session_knn"):
-            self._parts[name]._add_scores(data, q0, buf, self_rows)
+            self._parts[name]._add_scores(data, q0, buf, n_threads, self_rows)
         elif name == "cosine":
-            np.dot(self._unit_profiles(data, q0, buf.shape[0]), self._unit.T, out=buf)
+            np.dot(self._unit_profiles(data, q0, buf.shape[0], n_threads), self._unit.T,
+                   out=buf)
         elif name == "output":
-            np.dot(self._profiles(data, q0, buf.shape[0]), self._output.T, out=buf)
+            np.dot(self._profiles(data, q0, buf.shape[0], n_threads), self._output.T, out=buf)
         elif name == "popularity":
             buf += self._popularity
         elif name == "repeat":
             add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
                                buf, np.float32(1.0), False)
 
-    def _unit_profiles(self, data, q0, n_rows, profiles=None):
-        q = self._profiles(data, q0, n_rows) if profiles is None else profiles.copy()
+    def _unit_profiles(self, data, q0, n_rows, n_threads, profiles=None):
+        q = self._profiles(data, q0, n_rows, n_threads) if profiles is None else profiles.copy()
         norms = np.linalg.norm(q, axis=1, keepdims=True)
         np.divide(q, norms, out=q, where=norms > 0)
         return q
 
-    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         """The blend: each component scaled to [0, 1] per row and weighted.
         Sparse components touch only their non-zero scores; the item2vec
         components are dense (a matrix product and two passes per row)."""
@@ -443,20 +444,21 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             out += w["popularity"] * self._popularity_scaled
         for name in ("rules", "session_knn"):
             if w[name]:
-                self._parts[name]._add_scores(data, q0, out, self_rows, w[name], True)
+                self._parts[name]._add_scores(data, q0, out, n_threads, self_rows, w[name],
+                                              True)
         if w["repeat"] and not self.exclude_seen_:
             add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
                                out, w["repeat"], True)
         if w["cosine"] or w["output"]:
-            profiles = self._profiles(data, q0, out.shape[0])
+            profiles = self._profiles(data, q0, out.shape[0], n_threads)
             buf = np.empty_like(out)
             if w["cosine"]:
-                np.dot(self._unit_profiles(data, q0, out.shape[0], profiles), self._unit.T,
-                       out=buf)
-                add_minmax_scaled(out, buf, w["cosine"])
+                np.dot(self._unit_profiles(data, q0, out.shape[0], n_threads, profiles),
+                       self._unit.T, out=buf)
+                add_minmax_scaled(out, buf, w["cosine"], n_threads)
             if w["output"]:
                 np.dot(profiles, self._output.T, out=buf)
-                add_minmax_scaled(out, buf, w["output"])
+                add_minmax_scaled(out, buf, w["output"], n_threads)
 
     # -- related items ----------------------------------------------------------
     def _choose_algorithm(self):
@@ -480,12 +482,13 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         self._ann = NNDescent(self._unit[self._indexed], metric="cosine", **kwargs)
         self._ann.prepare()
 
-    def _nearest(self, queries, k, exclude):
+    def _nearest(self, queries, k, exclude, n_threads):
         """Top-k items by cosine to unit ``queries``; ``exclude`` a list of
         catalogue-index arrays per query."""
         if self._ann is None:
             excluded = Ragged.from_arrays(exclude, np.int64)
-            return exact_top_k(queries, self._unit, k, (excluded.starts, excluded.ids))
+            return exact_top_k(queries, self._unit, k, (excluded.starts, excluded.ids),
+                               n_threads)
         longest = max((len(e) for e in exclude), default=0)
         cand, dist = self._ann.query(queries, k=min(k + longest, len(self._indexed)),
                                      epsilon=float(self.epsilon))
@@ -549,6 +552,6 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             n = n_others
         rows = np.asarray(rows, np.int64)
         exclude = [np.concatenate(([r], np.flatnonzero(self._known == 0))) for r in rows]
-        with numba_threads(self.n_jobs):
-            idx, scores = self._nearest(self._unit[rows], int(n), exclude)
+        idx, scores = self._nearest(self._unit[rows], int(n), exclude,
+                                    resolve_n_threads(self.n_jobs))
         return self._ids(idx), scores

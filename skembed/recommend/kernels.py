@@ -308,7 +308,7 @@ def add_rule_scores(ids, starts, q0, max_history, half_life, rules, out, weight,
     n_rows = out.shape[0]
     indptr, items, weights = recent_items(ids, starts, q0, n_rows, max_history, half_life)
     query = sp.csr_matrix((weights, items, indptr), shape=(n_rows, rules.shape[0]))
-    if n_threads is None or n_threads < 2 or int(
+    if n_threads < 2 or int(
             np.sum(rules.indptr[items + 1] - rules.indptr[items])) < _SPLIT_WORK:
         add_sparse_scores(query @ rules, out, weight, scaled)
         return
@@ -461,7 +461,7 @@ def _add_minmax_scaled(out, scores, weight):
     out[tiny] += _divided(scores[tiny], lo[tiny], spread[tiny], weight).astype(np.float32)
 
 
-def add_minmax_scaled(out, scores, weight, n_threads=None):
+def add_minmax_scaled(out, scores, weight, n_threads=1):
     """``out[r] += weight * (scores[r] - min) / (max - min)`` per row (a
     constant row adds nothing), so components on different scales blend
     (numpy: as fast as a kernel here, and nothing to compile)."""
@@ -477,12 +477,12 @@ def _scale_rows(rows):
     rows[tiny] = _divided(originals, lo[tiny], spread[tiny], 1.0)
 
 
-def minmax_scale_rows(scores, n_threads=None):
+def minmax_scale_rows(scores, n_threads=1):
     """Scale every row of ``scores`` to [0, 1] in place (constant rows -> 0)."""
     in_row_blocks(scores.shape[0], lambda r0, r1: _scale_rows(scores[r0:r1]), n_threads)
 
 
-def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=None):
+def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=1):
     """Indices and values of the ``k`` largest entries of each row, best first
     (ties: lower index first); excluded entries (CSR per row) and ``-inf``
     are never returned (index -1 pads).  Rows are split over ``n_threads``."""

@@ -20,7 +20,8 @@ class PopularityRecommender(BaseRecommender):
         them when fewer than 1% of the training interactions repeat an item
         earlier in the same sequence (``repeat_share_``).
     n_jobs : int or None, default=None
-        Threads for scoring; ``None`` means 1, ``-1`` all cores the
+        Threads for scoring; ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
@@ -49,8 +50,8 @@ class PopularityRecommender(BaseRecommender):
         self.exclude_seen = exclude_seen
         self.n_jobs = n_jobs
 
-    def _fit_interactions(self, data, sequences):
+    def _fit_interactions(self, data, sequences, n_threads):
         self._log_counts = np.log1p(self.item_counts_).astype(np.float32)
 
-    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         out += self._log_counts

@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -68,7 +67,8 @@ class SequentialRulesRecommender(BaseRecommender):
     exclude_seen : bool or "auto", default="auto"
         See :class:`PopularityRecommender`.
     n_jobs : int or None, default=None
-        Threads for scoring; ``None`` means 1, ``-1`` all cores the
+        Threads for scoring; ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
@@ -113,11 +113,11 @@ class SequentialRulesRecommender(BaseRecommender):
         self.exclude_seen = exclude_seen
         self.n_jobs = n_jobs
 
-    def _fit_interactions(self, data, sequences):
+    def _fit_interactions(self, data, sequences, n_threads):
         self.rules_ = rule_matrix(data, len(self._catalogue), int(self.window),
                                   self.weighting, bool(self.symmetric))
 
-    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         add_rule_scores(data.ids, data.starts, q0, int(self.max_history),
                         float(self.half_life), self.rules_, out, np.float32(weight), scaled,
-                        numba.get_num_threads())
+                        n_threads)

@@ -2,7 +2,6 @@
 
 from numbers import Integral
 
-import numba
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
@@ -38,7 +37,8 @@ class SessionKNNRecommender(BaseRecommender):
     exclude_seen : bool or "auto", default="auto"
         See :class:`PopularityRecommender`.
     n_jobs : int or None, default=None
-        Threads for scoring; ``None`` means 1, ``-1`` all cores the
+        Threads for scoring; ``None`` means 1 unless a joblib
+        ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
         process may use (``OMP_NUM_THREADS`` caps it: one in a Dask worker).
 
     Attributes
@@ -75,7 +75,7 @@ class SessionKNNRecommender(BaseRecommender):
         self.exclude_seen = exclude_seen
         self.n_jobs = n_jobs
 
-    def _fit_interactions(self, data, sequences):
+    def _fit_interactions(self, data, sequences, n_threads):
         n_items = len(self._catalogue)
         self._sessions = distinct_items(data.ids, data.starts, n_items)  # sequences x items
         indptr = self._sessions.indptr
@@ -85,12 +85,11 @@ class SessionKNNRecommender(BaseRecommender):
         self._postings = (by_item.indptr.astype(np.int64), by_item.indices.astype(np.int64))
         self.n_sequences_ = len(indptr) - 1
 
-    def _add_scores(self, data, q0, out, self_rows=None, weight=1.0, scaled=False):
+    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         if self_rows is None:
             self_rows = np.full(out.shape[0], -1, np.int64)
         add_session_knn_scores(data.ids, data.starts, q0, int(self.max_history),
                                bool(self.position_weighting), self._sessions,
                                self._session_norm, self._postings[0],
                                self._postings[1], int(self.k), int(self.sample_size),
-                               self_rows, out, np.float32(weight), scaled,
-                               numba.get_num_threads())
+                               self_rows, out, np.float32(weight), scaled, n_threads)

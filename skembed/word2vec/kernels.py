@@ -15,7 +15,6 @@ Random numbers come from a per-chunk splitmix64 stream seeded from
 ``(seed, chunk)``, which makes single-threaded runs bit-reproducible.
 """
 
-import threading
 from collections import namedtuple
 
 import numpy as np
@@ -734,29 +733,23 @@ def train_chunks(chunk, w, tokens, starts, chunk_starts, order, offsets, c_begin
     words) as arrays.
     """
     n_hot = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
-    stop = threading.Event()  # set when a thread failed or the caller was interrupted
 
-    def share(th):
-        try:
-            loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
-            for slot in range(c_begin + th, c_end, n_threads):
-                c = int(order[slot])
-                if c < 0:
-                    continue
-                if stop.is_set():
-                    break
-                offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
-                cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c],
-                                       chunk_starts[c + 1], t, opt, offset, seed,
-                                       chunk_base + c, max_len, n_hot)
-                loss += cl
-                n_tr += nt
-                n_ex += ne
-                n_eff += nw
-            return loss, n_tr, n_ex, n_eff
-        except BaseException:
-            stop.set()  # the other threads stop after their current chunk
-            raise
+    def share(th, stop):  # stop: set when another thread failed or was interrupted
+        loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
+        for slot in range(c_begin + th, c_end, n_threads):
+            c = int(order[slot])
+            if c < 0:
+                continue
+            if stop.is_set():
+                break
+            offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
+            cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c], chunk_starts[c + 1], t,
+                                   opt, offset, seed, chunk_base + c, max_len, n_hot)
+            loss += cl
+            n_tr += nt
+            n_ex += ne
+            n_eff += nw
+        return loss, n_tr, n_ex, n_eff
 
     loss, n_tr, n_ex, n_eff = zip(*in_threads(n_threads, share), strict=True)
     return (np.array(loss), np.array(n_tr, np.int64), np.array(n_ex, np.int64),

@@ -9,10 +9,10 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from .._ragged import Ragged
+from .._threads import prange_threads
 from . import kernels
 from .sampling import huffman_tree, negative_sampling_table
 from .subwords import ngram_buckets
@@ -333,9 +333,6 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                                   options.shared_negatives)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
-    previous_threads = numba.get_num_threads()
-    if hs_pass is not None:
-        numba.set_num_threads(n_threads)
     try:
         for epoch in range(config.epochs):
             epoch_seed = int(rng.randint(0, 2**31 - 1))
@@ -365,7 +362,8 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                             float(epoch * n_words + offset), seed, chunk_base, n_threads,
                             max_len)
                     if hs_pass is not None:
-                        losses, tracked, examples, effective = hs_pass(*args)
+                        with prange_threads(n_threads):
+                            losses, tracked, examples, effective = hs_pass(*args)
                     else:
                         losses, tracked, examples, effective = kernels.train_chunks(
                             chunk, *args)
@@ -395,7 +393,6 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     bar,
                 )
     finally:
-        numba.set_num_threads(previous_threads)
         if bar is not None:
             bar.close()
     state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
