@@ -12,16 +12,11 @@ from skembed.word2vec import (
     encode_corpus,
     finalize_vocab,
     init_state,
+    memory,
     train,
 )
-from skembed.word2vec.kernels import (
-    HOT_ROWS,
-    _load_hot,
-    _sync_hot,
-    chunk_boundaries,
-    stripe_order,
-)
-from skembed.word2vec.trainer import aligned_pieces
+from skembed.word2vec.chunks import aligned_pieces, chunk_boundaries, stripe_order
+from skembed.word2vec.memory import HOT_ROWS
 from skembed.word2vec.vocab import EncodedCorpus
 
 MODES = {
@@ -95,6 +90,9 @@ def test_two_threads_hierarchical_softmax(mode):
 
 
 # (the hot-row helpers have no Python entry point: called through compiled shims)
+_load_hot, _sync_hot = memory.load_hot, memory.sync_hot
+
+
 @njit
 def load_hot(shared, lo, hot, base):
     _load_hot(shared, lo, hot, base)
@@ -269,3 +267,22 @@ def test_stripe_order_gives_each_thread_a_contiguous_stripe(n_threads):
     if n_threads == 1:
         assert np.array_equal(order, np.arange(n_chunks))
         assert np.array_equal(offsets, starts[chunk_starts[:-1]])
+
+
+def test_kernel_caches_are_stamped_by_every_module_of_the_package(tmp_path):
+    """The chunk kernel compiles helpers of several word2vec modules into
+    itself; Numba only re-validates a cache against the function's own file,
+    so the word2vec kernels' stamp covers all the package's modules."""
+    import numba
+
+    from skembed import _variants
+    from skembed.word2vec import kernels
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 1\n")
+    before = _variants.package_stamp(str(tmp_path))
+    (tmp_path / "b.py").write_text("y = 2\n")  # a helper module changes
+    assert _variants.package_stamp(str(tmp_path)) != before
+    if _variants.PackageCacheLocator is not None and not numba.config.CACHE_DIR:
+        chunk = kernels.chunk_kernel(False, False, 5, False)
+        assert isinstance(chunk._cache._impl.locator, _variants.PackageCacheLocator)

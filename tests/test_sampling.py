@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from skembed.word2vec.kernels import _draw_negative, _next
+from skembed.word2vec.rng import draw_negative, next_random
 from skembed.word2vec.sampling import (
     _build_alias,
     alias_probabilities,
@@ -18,8 +18,8 @@ def _draws(n, threshold, alias):
     out = np.empty(n, np.int64)
     state = np.uint64(12345)
     for i in range(n):
-        state, z = _next(state)
-        out[i] = _draw_negative(z, threshold, alias)
+        state, z = next_random(state)
+        out[i] = draw_negative(z, threshold, alias)
     return out
 
 

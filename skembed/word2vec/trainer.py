@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._ragged import Ragged
 from .._threads import prange_threads
-from . import kernels
+from . import kernels, passes
+from .chunks import CHUNK_WORDS, aligned_pieces, chunk_boundaries, stripe_order
 from .sampling import huffman_tree, negative_sampling_table
 from .subwords import ngram_buckets
 from .vocab import (
@@ -200,68 +200,6 @@ def _output_tables(counts, config):
     return keep, threshold, alias, codes, points, code_lens
 
 
-# tokens per chunk of the kernels (a chunk is the unit of work of a thread
-# and has its own random stream)
-CHUNK_WORDS = 10_000
-
-
-def aligned_pieces(pieces, chunk_words=CHUNK_WORDS):
-    """Yield ``(piece, offset)``: the sentences of ``pieces`` re-cut at the
-    chunk boundaries of the whole epoch, ``offset`` the number of tokens of
-    the epoch before the piece.
-
-    Why: a chunk's random stream is seeded by its index in the epoch and its
-    learning rate by its token position (:func:`train`), so if every piece
-    starts at a chunk boundary of the whole token stream, the kernels see the
-    same chunks with the same seeds however a corpus cuts its stream into
-    pieces (one array in memory, text-file chunks, Dask partitions): with one
-    thread, training depends on the encoded sentences alone.  A chunk starts
-    at the first sentence whose start reaches a multiple of ``chunk_words``
-    (:func:`~skembed.word2vec.kernels.chunk_boundaries`), so the cut between
-    two sentences is a boundary when a multiple lies in ``(start of the
-    first, start of the second]``: known from the two starts alone.  The
-    sentences after a piece's last boundary (at most about ``chunk_words``
-    tokens plus one sentence) are carried into the next piece; the last
-    piece's end is the end of the stream, a boundary.  A single piece (a
-    corpus in memory) is yielded as it is.
-    """
-    position = 0  # tokens yielded so far
-    carry = None  # the sentences after the last boundary seen (a Ragged)
-    iterator = iter(pieces)
-    following = next(iterator, None)
-    while following is not None:
-        piece, following = following, next(iterator, None)
-        n = piece.n_rows
-        if n == 0:
-            continue
-        carried = 0 if carry is None else int(carry.starts[-1])
-        if following is None:
-            first = last = n
-        else:
-            mark = (position + carried + piece.starts) // chunk_words
-            cuts = np.flatnonzero(mark[1:] > mark[:-1]) + 1
-            if len(cuts) == 0:  # no boundary yet: all of it waits
-                carry = (Ragged(piece.ids.copy(), piece.starts.copy()) if carry is None
-                         else Ragged.concatenate([carry, piece]))
-                continue
-            first, last = int(cuts[0]), int(cuts[-1])
-        if carry is not None:  # the carried sentences and the piece's head
-            head = Ragged.concatenate([carry, piece.rows(0, first)])
-            yield head, position
-            position += int(head.starts[-1])
-            carry, begin = None, first
-        else:
-            begin = 0
-        if last > begin:
-            yield (piece if begin == 0 and last == n else piece.rows(begin, last)), position
-            position += int(piece.starts[last] - piece.starts[begin])
-        if last < n:
-            tail = piece.rows(last, n)
-            carry = Ragged(tail.ids.copy(), tail.starts)
-    if carry is not None:
-        yield carry, position
-
-
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
           alpha_start=None, alpha_end=None, words_per_epoch=None, raw_words_per_epoch=None):
     """Run ``config.epochs`` epochs over ``corpus``, updating ``state`` in place.
@@ -329,7 +267,7 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                                  options.shared_negatives)
     hs_pass = None  # hierarchical softmax with several threads: a prange pass
     if n_threads > 1 and options.hs and not options.subwords:
-        hs_pass = kernels.hs_pass(options.sg, options.hs, options.negative,
+        hs_pass = passes.hs_pass(options.sg, options.hs, options.negative,
                                   options.shared_negatives)
     bar = _progress_bar(n_words * config.epochs, verbose)
     t_start = time.perf_counter()
@@ -346,8 +284,9 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             chunk_base = 0  # chunks of this epoch in earlier pieces
             for piece, offset in aligned_pieces(pieces(epoch)):
                 # offset: known words of this epoch before the piece
-                chunk_starts = kernels.chunk_boundaries(piece.starts, CHUNK_WORDS, offset)
-                order, offsets = kernels.stripe_order(piece.starts, chunk_starts, n_threads)
+                chunk_starts = chunk_boundaries(piece.starts, CHUNK_WORDS, offset)
+                order, offsets = stripe_order(piece.starts, chunk_starts, n_threads)
+                plan = passes.Plan(piece.ids, piece.starts, chunk_starts, order, offsets)
                 n_rows = len(order) // n_threads
                 max_len = max(min(int(np.max(np.diff(piece.starts))), MAX_SENTENCE_LEN), 1)
                 # a few calls per piece when reporting progress, one otherwise
@@ -357,15 +296,14 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
                     c0, c1 = int(step_bounds[step]), int(step_bounds[step + 1])
                     if c1 <= c0:
                         continue
-                    args = (weights, piece.ids, piece.starts, chunk_starts, order,
-                            offsets, c0, c1, tables, options,
+                    args = (weights, plan, tables, options, c0, c1,
                             float(epoch * n_words + offset), seed, chunk_base, n_threads,
                             max_len)
                     if hs_pass is not None:
                         with prange_threads(n_threads):
                             losses, tracked, examples, effective = hs_pass(*args)
                     else:
-                        losses, tracked, examples, effective = kernels.train_chunks(
+                        losses, tracked, examples, effective = passes.train_chunks(
                             chunk, *args)
                     loss += float(losses.sum())
                     n_tracked += int(tracked.sum())
