@@ -243,6 +243,7 @@ class Word2VecEstimator(BaseEstimator):
                                        + corpus.raw_words)
             timings["vocab"] = state.timings["vocab"]
             timings["train"] = state.timings["train"]
+            timings["compile"] = state.timings["compile"]  # kernels, on first use
             self.timings_ = timings
             self._after_fit(corpus, vocab, state, update)
         finally:

@@ -31,7 +31,13 @@ from .pooling import (
 from .word2vec import DaskCorpus, TextFileCorpus
 from .word2vec.corpus import check_paths
 
-__all__ = ["DocumentVectorsMixin"]
+__all__ = ["SIF_NEEDS_DOCUMENTS", "DocumentVectorsMixin"]
+
+SIF_NEEDS_DOCUMENTS = (
+    "doc_vector='sif' removes the common direction of the training documents, and these "
+    "have none apart from themselves: fewer than two documents with known words, or all "
+    "along one direction (every document vector would be zero). Fit on more documents, "
+    "or use doc_vector='mean' or 'tfidf'")
 
 
 def _as_documents(X):
@@ -173,25 +179,34 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             df[: len(self._df)] += self._df
         self._df, self._n_documents, self._counts = df, n_documents, counts
         self.idf_ = smooth_idf(df, n_documents)
+        previous = self.__dict__.pop("sif_component_", None) if update else None
         self.__dict__.pop("sif_component_", None)
         # streamed files would need one more pass: only when asked for
         streamed = isinstance(corpus, TextFileCorpus)
+        self._sif_missing = ("doc_vector='sif' on streamed files needs the SIF component "
+                             "computed in fit: refit with doc_vector='sif'")
         if not streamed or self.doc_vector == "sif":
             weights = document_weights("sif", self._counts)
             vectors = self._table().vectors
             n_threads = resolve_n_threads(self.n_jobs)
             if isinstance(corpus, DaskCorpus):  # one more pass over the spilled ids
-                self.sif_component_ = pieces_principal_axis(corpus.pieces(), weights, vectors,
-                                                            n_threads)
-                return
-            if streamed:
-                pooled = pool_pieces(corpus.pieces(), n_documents, weights, vectors, False,
-                                     n_threads)
+                component = pieces_principal_axis(corpus.pieces(), weights, vectors, n_threads)
+            elif streamed:
+                component = first_principal_axis(pool_pieces(
+                    corpus.pieces(), n_documents, weights, vectors, False, n_threads))
             else:
                 documents = corpus.encoded.documents()
-                pooled = pool_vectors(documents.ids, documents.starts, weights, vectors, False,
-                                      n_threads=n_threads)
-            self.sif_component_ = first_principal_axis(pooled)
+                component = first_principal_axis(pool_vectors(
+                    documents.ids, documents.starts, weights, vectors, False,
+                    n_threads=n_threads))
+            if not np.any(component) and previous is not None:
+                component = previous  # the new documents have no direction of their own
+            if np.any(component):
+                self.sif_component_, self._sif_missing = component, None
+            else:  # one document (or all along one direction): SIF would zero them all
+                self._sif_missing = SIF_NEEDS_DOCUMENTS
+                if self.doc_vector == "sif":
+                    raise ValueError(self._sif_missing)
 
     def _pooling(self):
         """Validated ``doc_vector`` and its weights, at transform time."""
@@ -200,7 +215,8 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             {"doc_vector": self.doc_vector}, caller_name=type(self).__name__)
         rule = self.doc_vector
         if rule == "sif" and not hasattr(self, "sif_component_"):
-            raise ValueError("doc_vector='sif' on streamed files needs the SIF component "
+            raise ValueError(getattr(self, "_sif_missing", None)  # (older pickles)
+                             or "doc_vector='sif' on streamed files needs the SIF component "
                              "computed in fit: refit with doc_vector='sif'")
         return rule, document_weights(rule, self._counts, self.idf_)
 

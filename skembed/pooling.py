@@ -126,14 +126,21 @@ def document_weights(rule, counts, idf=None):
 
 def first_principal_axis(X):
     """First right singular vector of the uncentred rows of X (unit norm),
-    from the small Gram matrix; zeros when X is all zero."""
+    from the small Gram matrix; zeros when the rows span fewer than two
+    directions (see :func:`_gram_axis`)."""
     return _gram_axis(X.T.astype(np.float64) @ X.astype(np.float64))
 
 
 def _gram_axis(gram):
+    """Leading eigenvector of a Gram matrix, or zeros when its rank is below
+    two: a single document, or documents all along one direction, have no
+    common component distinct from themselves (removing it would leave
+    every document vector zero)."""
     if not np.any(gram):
         return np.zeros(gram.shape[0], np.float32)
-    _, vecs = np.linalg.eigh(gram)
+    values, vecs = np.linalg.eigh(gram)
+    if len(values) < 2 or values[-2] <= 1e-10 * values[-1]:
+        return np.zeros(gram.shape[0], np.float32)
     return vecs[:, -1].astype(np.float32)
 
 

@@ -9,8 +9,9 @@ from ._dask import dask_aware
 from ._fitting import clear_fitted, unfitted_on_error
 from ._validation import FLAG, WORD2VEC_PARAMETERS
 from ._word2vec_estimator import Word2VecEstimator
-from .documents import DocumentVectorsMixin
+from .documents import SIF_NEEDS_DOCUMENTS, DocumentVectorsMixin
 from .keyed_vectors import FastTextKeyedVectors
+from .word2vec import SequenceCorpus, TextFileCorpus
 from .word2vec.subwords import subword_vectors
 
 __all__ = ["Word2VecTransformer"]
@@ -144,7 +145,9 @@ class Word2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     corpus_word_count_ : int
         Number of raw tokens seen in ``fit``.
     timings_ : dict
-        Seconds spent in ``tokenize``, ``vocab`` and ``train`` during fit.
+        Seconds spent in ``tokenize``, ``vocab`` and ``train`` during fit, and in
+        ``compile``: Numba compiling the training kernel on its first use (0 once
+        it is cached on disk), left out of ``train``.
 
     See Also
     --------
@@ -296,6 +299,18 @@ class Word2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
 
     # -- the word2vec estimator's part (Word2VecEstimator; the tokenizer and
     # the key checks come with DocumentVectorsMixin) ---------------------------
+    def _corpus(self, X):
+        corpus = super()._corpus(X)
+        # SIF needs two documents: say so before training, not after
+        n_documents = (len(corpus.paths) if isinstance(corpus, TextFileCorpus)
+                       else len(corpus.sequences) if isinstance(corpus, SequenceCorpus)
+                       else None)
+        if (self.doc_vector == "sif" and n_documents == 1
+                and not hasattr(self, "sif_component_")):
+            corpus.close()
+            raise ValueError(SIF_NEEDS_DOCUMENTS)
+        return corpus
+
     def _after_fit(self, corpus, vocab, state, update):
         self._learn_pooling(corpus, vocab.counts, update)
 

@@ -1,5 +1,7 @@
 import gzip
 import pickle
+import re
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from skembed import KeyedVectors, Word2VecTransformer
+from skembed import EmbeddingVectorizer, KeyedVectors, Word2VecTransformer
 
 FAST = dict(vector_size=16, min_count=1, sample=0.0, random_state=0)
 
@@ -134,7 +136,37 @@ def test_verbose_reports_epochs(topic_texts, capsys):
     text = out.out + out.err
     assert "epoch 1/2" in text and "epoch 2/2" in text and "words/s" in text
     assert len(w2v.loss_history_) == 2
-    assert set(w2v.timings_) == {"tokenize", "vocab", "train"}
+    assert set(w2v.timings_) == {"tokenize", "vocab", "train", "compile"}
+
+
+def test_verbose_speed_leaves_out_kernel_compilation(topic_texts, capsys, monkeypatch):
+    # a cold cache, played: the kernel "compiles" for 0.5 s on its first call, as
+    # Numba reports it (its compile event); the first epoch's speed must be the
+    # training's (it read 822 words/s, then 1,071,687, on a real first run)
+    from numba.core import event
+
+    from skembed.word2vec import passes
+
+    real, calls = passes.train_chunks, []
+
+    def compiling_first(*args):
+        if not calls:
+            with event.trigger_event("numba:compile", data={}):
+                time.sleep(0.5)
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(passes, "train_chunks", compiling_first)
+    texts, _ = topic_texts
+    w2v = Word2VecTransformer(**dict(FAST, epochs=2, verbose=1)).fit(texts)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert w2v.timings_["compile"] >= 0.5
+    rates = [float(r.replace(",", "")) for r in re.findall(r"([\d,]+) raw words/s", text)]
+    first_epoch = w2v.corpus_word_count_ / rates[0]  # seconds, as reported
+    assert first_epoch < 0.3, text  # not the 0.5 s of compilation
+    assert re.search(r"epoch 1/2: .*of which 0\.[5-9]s compiling the training kernel", text)
+    assert re.search(r"after 0\.[5-9]s compiling kernels on first use", text)
 
 
 def test_max_final_vocab_and_max_vocab_size(topic_texts):
@@ -268,9 +300,37 @@ def test_streamed_tfidf_and_sif(tmp_path):
     assert np.isfinite(sif.transform(paths)).all()
 
 
+def test_sif_on_one_document_is_refused_before_training(tmp_path, monkeypatch):
+    import skembed._word2vec_estimator as estimator
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before refusing")
+
+    monkeypatch.setattr(estimator, "fit_corpus", no_training)
+    with pytest.raises(ValueError, match="doc_vector='sif'.*fewer than two documents"):
+        Word2VecTransformer(doc_vector="sif", **FAST).fit(["one long document " * 100])
+    path = tmp_path / "corpus.txt"  # with input="filename", a file is a document
+    path.write_text("words of the corpus\n" * 100)
+    with pytest.raises(ValueError, match="doc_vector='sif'.*fewer than two documents"):
+        Word2VecTransformer(input="filename", doc_vector="sif", **FAST).fit([path])
+    monkeypatch.undo()
+    # a partial_fit on one document keeps the component learned before
+    docs = ["alpha beta gamma delta", "gamma delta epsilon zeta"] * 10
+    w2v = Word2VecTransformer(doc_vector="sif", **FAST).fit(docs)
+    component = w2v.sif_component_.copy()
+    w2v.partial_fit(["alpha beta gamma delta epsilon"])
+    np.testing.assert_array_equal(w2v.sif_component_, component)
+    assert np.all(np.linalg.norm(w2v.transform(docs[:2]), axis=1) > 0)
+
+
 def test_filename_input_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         Word2VecTransformer(input="filename").fit([str(tmp_path / "nope.txt")])
+    (tmp_path / "corpus").mkdir()  # a folder that exists is not "no such file"
+    kv = KeyedVectors(["a"], np.ones((1, 2)))
+    for est in (Word2VecTransformer(input="filename"), EmbeddingVectorizer(kv, input="filename")):
+        with pytest.raises(ValueError, match=r"'.*corpus' is a directory.*glob\('\*\.txt'\)"):
+            est.fit([str(tmp_path / "corpus")])
     with pytest.raises(ValueError, match="list of paths"):
         Word2VecTransformer(input="filename").fit(str(tmp_path / "x.txt"))
     with pytest.raises(ValueError, match="input"):

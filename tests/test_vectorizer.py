@@ -107,3 +107,21 @@ def test_item_embedder_from_pretrained_items(tmp_path):
     np.testing.assert_array_equal(tuned.wv_[3], base.wv_[3])
     np.testing.assert_array_equal(tuned.wv_[1], base.wv_[1])
     assert 9 in tuned.wv_
+
+
+def test_sif_refuses_documents_without_a_common_direction_of_their_own():
+    # SIF removes the first principal direction of the training documents: of one
+    # document (or of documents all along one direction) that is the documents
+    # themselves, and every vector came out zero, silently
+    kv = KeyedVectors(["aa", "bb", "cc"], np.random.RandomState(0).randn(3, 4))
+    for docs in (["aa bb cc"], ["aa bb", "aa bb"], ["aa", "unknown words"]):
+        with pytest.raises(ValueError, match="removes the common direction.*fewer than two"):
+            EmbeddingVectorizer(kv, doc_vector="sif").fit_transform(docs)
+    # fitted with another rule, switching to SIF says why it cannot
+    mean = EmbeddingVectorizer(kv).fit(["aa bb cc"])
+    assert mean.transform(["aa bb cc"]).any()
+    with pytest.raises(ValueError, match="fewer than two documents"):
+        mean.set_params(doc_vector="sif").transform(["aa"])
+    # two documents in two directions: each keeps the part SIF does not remove
+    X = EmbeddingVectorizer(kv, doc_vector="sif").fit_transform(["aa bb", "cc"])
+    assert np.all(np.linalg.norm(X, axis=1) > 0)

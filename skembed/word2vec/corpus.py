@@ -125,9 +125,13 @@ def check_paths(X):
         paths = [os.fspath(p) for p in X]
     except TypeError:
         raise TypeError("with input='filename', X must be a list of file paths") from None
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        raise FileNotFoundError(f"no such file: {missing[0]!r}")
+    for p in paths:
+        if os.path.isdir(p):
+            raise ValueError(
+                f"{p!r} is a directory; with input='filename', X lists the files to read "
+                f"(e.g. sorted(pathlib.Path({p!r}).glob('*.txt')))")
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"no such file: {p!r}")
     return paths
 
 

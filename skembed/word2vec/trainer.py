@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba.core import event as numba_event
 
 from .._threads import prange_threads
 from . import kernels, passes
@@ -270,11 +271,16 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
         hs_pass = passes.hs_pass(options.sg, options.hs, options.negative,
                                   options.shared_negatives)
     bar = _progress_bar(n_words * config.epochs, verbose)
+    # Numba compiles a kernel on its first call (cold cache): timed apart, so that
+    # the first epoch's speed is the training's
+    compiling = numba_event.TimingListener()
+    numba_event.register("numba:compile", compiling)
     t_start = time.perf_counter()
     try:
         for epoch in range(config.epochs):
             epoch_seed = int(rng.randint(0, 2**31 - 1))
             t_epoch = time.perf_counter()
+            compiled_before = _seconds(compiling)
             loss = 0.0
             n_examples = 0
             n_tracked = 0
@@ -322,19 +328,31 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             state.effective_words.append(n_effective)
             state.examples.append(n_examples)
             if verbose > 0:
-                dt = time.perf_counter() - t_epoch
+                compiled = _seconds(compiling) - compiled_before
+                dt = time.perf_counter() - t_epoch - compiled
                 _log(
                     f"epoch {epoch + 1}/{config.epochs}: loss {mean_loss:.4f}, "
                     f"{raw_words_per_epoch / max(dt, 1e-9):,.0f} raw words/s "
                     f"({n_effective:,} effective words), "
-                    f"elapsed {time.perf_counter() - t_start:.1f}s",
+                    f"elapsed {time.perf_counter() - t_start:.1f}s"
+                    + (f" (of which {compiled:.1f}s compiling the training kernel, once: "
+                       "cached on disk for later runs)" if compiled > 0 else ""),
                     bar,
                 )
     finally:
+        numba_event.unregister("numba:compile", compiling)
         if bar is not None:
             bar.close()
-    state.timings["train"] = state.timings.get("train", 0.0) + time.perf_counter() - t_start
+    compiled = _seconds(compiling)
+    state.timings["compile"] = state.timings.get("compile", 0.0) + compiled
+    state.timings["train"] = (state.timings.get("train", 0.0) + time.perf_counter() - t_start
+                              - compiled)
     return state
+
+
+def _seconds(listener):
+    """Seconds a Numba ``TimingListener`` has measured so far."""
+    return listener.duration if listener.done else 0.0
 
 
 def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
@@ -372,8 +390,9 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
     Returns
     -------
     vocab : Vocabulary
-    state : Word2VecState, with ``timings["vocab"]`` and ``timings["train"]``
-        of this call.
+    state : Word2VecState, with ``timings["vocab"]``, ``timings["train"]`` and
+        ``timings["compile"]`` (Numba compiling kernels during training, left out
+        of ``train``) of this call.
 
     Raises
     ------
@@ -427,6 +446,7 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
               f"(min_count={vocab.min_count}); vocabulary {t_vocab:.1f}s", flush=True)
     state.timings["vocab"] = t_vocab
     state.timings.pop("train", None)
+    state.timings.pop("compile", None)
     state.examples = []
     train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose,
           words_per_epoch=known, raw_words_per_epoch=total)
@@ -437,7 +457,8 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
             "random starting values; give sequences of two or more keys",
             UserWarning, stacklevel=3)
     if verbose:
-        t = state.timings["train"]
+        t, compiled = state.timings["train"], state.timings["compile"]
         print(f"[{name}] trained in {t:.1f}s ({total * config.epochs / max(t, 1e-9):,.0f} "
-              "raw words/s)", flush=True)
+              "raw words/s)" + (f", after {compiled:.1f}s compiling kernels on first use"
+                                if compiled > 0 else ""), flush=True)
     return vocab, state
