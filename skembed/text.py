@@ -139,7 +139,8 @@ class Word2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     sif_component_ : ndarray of shape (vector_size,)
         Principal direction removed from SIF document vectors (used by
         ``doc_vector="sif"``; absent after a streamed fit with another
-        ``doc_vector``).
+        ``doc_vector``, and when the training documents have no common
+        direction of their own: fewer than two with known words).
     effective_min_count_ : int
         The count threshold applied (raised by ``max_final_vocab``).
     corpus_word_count_ : int

@@ -162,6 +162,9 @@ def exact_top_k(queries, items, k, exclude=None, n_threads=1):
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     items = np.ascontiguousarray(items, dtype=np.float32)
+    if items.flags.writeable:  # one compiled signature, whoever calls: KeyedVectors'
+        items = items.view()   # tables are read-only, the recommenders' writable
+        items.flags.writeable = False
     n_q = queries.shape[0]
     if exclude is None:
         exclude = (np.zeros(n_q + 1, np.int64), np.zeros(0, np.int64))

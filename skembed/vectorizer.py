@@ -60,7 +60,9 @@ class EmbeddingVectorizer(DocumentVectorsMixin, BaseEstimator):
         Smooth inverse document frequency of each word in the training
         documents (words they never contain get the largest value).
     sif_component_ : ndarray of shape (vector_size,)
-        The SIF component of the training documents.
+        The SIF component of the training documents (absent when they have
+        none of their own: fewer than two with known words, or all along one
+        direction; ``doc_vector="sif"`` then refuses to fit).
 
     Notes
     -----

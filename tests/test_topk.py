@@ -44,3 +44,31 @@ def test_many_queries_span_several_blocks():
     idx, _ = exact_top_k(queries, items, 3)
     expected = np.argsort(-(queries @ items.T), axis=1)[:, :3]
     np.testing.assert_array_equal(idx, expected)
+
+
+
+def test_read_only_and_writable_tables_share_one_compiled_kernel(monkeypatch):
+    # KeyedVectors.most_similar searches a read-only table, the recommenders and
+    # the entity search writable ones: the kernel must see one type (each
+    # signature is another compilation, about 1.2 s on a cold cache)
+    from numba import typeof
+
+    from skembed import topk
+
+    real, seen = topk._top_k_queries, []
+
+    def spy(queries, items, *args):
+        seen.append((typeof(queries), typeof(items)))
+        return real(queries, items, *args)
+
+    monkeypatch.setattr(topk, "_top_k_queries", spy)
+    rng = np.random.RandomState(0)
+    items = rng.randn(50, 4).astype(np.float32)
+    frozen = items.copy()
+    frozen.setflags(write=False)
+    queries = rng.randn(3, 4).astype(np.float32)
+    expected = exact_top_k(queries, frozen, 5)
+    got = exact_top_k(queries, items, 5)
+    assert len(seen) == 2 and seen[0] == seen[1]
+    np.testing.assert_array_equal(got[0], expected[0])
+    assert items.flags.writeable  # the caller's array is left as it was
