@@ -40,7 +40,7 @@ def _sift_down(vals, idx, k):
 
 
 @njit(nogil=True, cache=True)
-def _merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_val,
+def merge_tile(tile, n_rows, n_cols, q0, i0, excl_indptr, excl_indices, heap_val,
                 heap_idx, last):
     """Push the scores of a tile into the per-query min-heaps of size k.
 
@@ -119,13 +119,13 @@ def _top_k_queries(queries, items, q_begin, q_end, excl_indptr, excl_indices, he
             i1 = min(i0 + _ITEM_BLOCK, n_items)
             if i1 - i0 == _ITEM_BLOCK:
                 np.dot(qb, items[i0:i1].T, tile)
-                _merge_tile(tile, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
+                merge_tile(tile, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
                             heap_val, heap_idx, i1 == n_items)
             else:
                 rest = np.dot(qb, items[i0:i1].T)
                 # i1 == n_items holds here; a literal True would compile one
-                # more specialisation of _merge_tile
-                _merge_tile(rest, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
+                # more specialisation of merge_tile
+                merge_tile(rest, q1 - q0, i1 - i0, q0, i0, excl_indptr, excl_indices,
                             heap_val, heap_idx, i1 == n_items)
 
 

@@ -15,7 +15,7 @@ from numba import njit  # noqa: E402
 from skembed import KeyedVectors, sequences_from_events  # noqa: E402
 from skembed._ragged import IndexedSequences, Ragged  # noqa: E402
 from skembed.entity.categories import ColumnCategories  # noqa: E402
-from skembed.recommend.kernels import _best_positions, _most_recent_sessions  # noqa: E402
+from skembed.recommend.knn_kernels import _best_positions, _most_recent_sessions  # noqa: E402
 from skembed.word2vec.vocab import count_keys  # noqa: E402
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -221,10 +221,8 @@ def test_recent_items_are_the_last_known_items_newest_first(histories, max_histo
                                                             half_life):
     from skembed.recommend.kernels import recent_items
 
-    ids = np.array([i for h in histories for i in h], np.int32)
-    starts = np.concatenate(([0], np.cumsum([len(h) for h in histories]))).astype(np.int64)
-    indptr, items, weights = recent_items(ids, starts, 0, len(histories), max_history,
-                                          half_life)
+    data = Ragged.from_arrays([np.array(h, np.int32) for h in histories], np.int32)
+    indptr, items, weights = recent_items(data, 0, len(histories), max_history, half_life)
     for r, h in enumerate(histories):
         expected = [i for i in reversed(h) if i >= 0][:max_history]
         got = slice(indptr[r], indptr[r + 1])

@@ -371,7 +371,7 @@ def test_nndescent_similar_items_match_exact():
     exact = NearestNeighborRecommender(algorithm="brute", **kwargs).fit(X, y)
     ann = NearestNeighborRecommender(algorithm="nndescent", epsilon=0.3,
                                      nndescent_kwargs={"n_neighbors": 7}, **kwargs).fit(X, y)
-    assert ann.algorithm_ == "nndescent" and ann._ann.n_neighbors == 7
+    assert ann.algorithm_ == "nndescent" and ann._items.ann.n_neighbors == 7
     items = exact.items_[:20].tolist()
     a, _ = exact.similar_items(items, n=5)
     b, _ = ann.similar_items(items, n=5)

@@ -161,8 +161,8 @@ def test_default_fits_compile_each_kernel_once():
     got = json.loads(out.strip().splitlines()[-1])
     assert got["chunk"] == ["cbow_ns", "sg_ns"]
     compiled = got["compiled"]
-    assert {"skembed.pooling._pool", "skembed.topk._merge_tile",  # the scan sees them
-            "skembed.recommend.kernels._session_knn_neighbours",
+    assert {"skembed.pooling._pool", "skembed.topk.merge_tile",  # the scan sees them
+            "skembed.recommend.knn_kernels._session_knn_neighbours",
             "skembed.entity.kernels.sparse_adam"} <= set(compiled)
     assert not [name for name, (_, parallel) in compiled.items() if parallel]
     assert {name: n for name, (n, _) in compiled.items() if n > 1} == {}

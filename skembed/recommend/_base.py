@@ -176,7 +176,7 @@ class BaseRecommender(BaseEstimator):
         self._catalogue, data = Catalogue.from_sequences(sequences)
         self.items_ = id_array(self._catalogue.keys)
         self.item_counts_ = self._catalogue.counts
-        self.repeat_share_ = float(repeat_share(data.ids, data.starts, len(self._catalogue)))
+        self.repeat_share_ = float(repeat_share(data, len(self._catalogue)))
         if self.exclude_seen == "auto":
             self.exclude_seen_ = self.repeat_share_ < REPEAT_THRESHOLD
         else:

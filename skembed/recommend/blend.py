@@ -1,8 +1,10 @@
-"""Choosing blend weights on a validation split (no kernels, no estimators).
+"""Choosing blend weights on a validation split (numpy; no kernels, no
+estimators).
 
-The validation rows arrive as candidate lists: for each row, its target
-item first, then the other candidates (the union of every component's best
-items and the row's history), with each component's scaled score.  A weight
+The validation rows arrive as candidate lists (:func:`gather_candidates`):
+for each row, its target item first, then the other candidates (the union
+of every component's best items and the row's history), with each
+component's scaled score.  A weight
 vector ranks the candidates by ``scores @ weights``; ties go to the lower
 catalogue index (the more popular item), as when recommending.
 """
@@ -82,3 +84,40 @@ def tune_weights(cand, vals, in_history, start, tunable, k, exclude_seen, max_ro
             break
     hit, _ = hits_and_ranks(cand, vals, in_history, weights, k, exclude_seen)
     return weights, float(hit.mean()) if len(hit) else 0.0
+
+
+def gather_candidates(mats, tops, histories, q0, targets):
+    """Candidate items of each row for weight tuning and their scores.
+
+    The candidates of row ``r`` are its target, its history (row ``q0 + r``
+    of the Ragged ``histories``) and the items
+    of ``tops[r]`` (each component's best items, -1 skipped), without
+    repeats, in that order; ``mats`` is ``(n_components, n_rows, n_items)``
+    of scaled scores.  Returns the candidate indices ``(n_rows, width)``
+    (-1 pads) and their scores ``(n_rows, width, n_components)``.  (numpy:
+    it runs once per validation block in ``fit``.)
+    """
+    n_comp, n_rows = mats.shape[:2]
+    block = histories.rows(q0, q0 + n_rows)
+    lengths = block.lengths
+    max_hist = int(lengths.max()) if n_rows else 0
+    hist = np.full((n_rows, max_hist), -1, np.int64)
+    row_of = block.row_index()
+    col_of = np.arange(len(row_of)) - block.starts[:-1][row_of]
+    hist[row_of, col_of] = block.ids
+    raw = np.concatenate([np.asarray(targets, np.int64)[:, None], hist,
+                          tops.astype(np.int64, copy=False)], axis=1)
+    # later occurrences of an item in a row: equal to their predecessor
+    # in a stable sort of the row
+    order = np.argsort(raw, axis=1, kind="stable")
+    ranked = np.take_along_axis(raw, order, axis=1)
+    repeat = np.zeros(raw.shape, bool)
+    np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+    keep = (raw >= 0) & ~repeat
+    # kept candidates to the front of each row, in their order
+    front = np.argsort(~keep, axis=1, kind="stable")
+    cand = np.take_along_axis(np.where(keep, raw, -1), front, axis=1)
+    vals = np.zeros(cand.shape + (n_comp,), np.float32)
+    r, j = np.nonzero(cand >= 0)
+    vals[r, j] = mats[:, r, cand[r, j]].T
+    return cand, vals

@@ -11,20 +11,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._ragged import IndexedSequences, Ragged
+from .._ragged import IndexedSequences
 from .._threads import resolve_n_threads
-from ..pooling import pool_vectors
 from ..sequences import ItemSequenceEmbedder
-from ..topk import exact_top_k
 from ._base import BaseRecommender
-from .blend import tune_weights
-from .kernels import (
-    add_history_scores,
-    add_minmax_scaled,
-    gather_candidates,
-    minmax_scale_rows,
-    top_k_rows,
-)
+from .blend import gather_candidates, tune_weights
+from .item_vectors import ItemVectors
+from .kernels import add_history_scores, add_minmax_scaled, minmax_scale_rows, top_k_rows
 from .rules import SequentialRulesRecommender
 from .session_knn import SessionKNNRecommender
 
@@ -244,7 +237,6 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         self.rules_ = self._parts["rules"]
         self.session_knn_ = self._parts["session_knn"]
         self.algorithm_ = self._choose_algorithm()
-        self._ann = None
         if self.algorithm_ == "nndescent":
             self._build_index()
 
@@ -298,23 +290,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                              "set output_weight=0 for this embedder")
         # item vectors aligned with the catalogue; items the embedder dropped
         # (min_count) get zero rows and no weight in profiles
-        k2i = kv.key_to_index
-        rows = np.fromiter((k2i.get(k, -1) for k in self._catalogue.keys), np.int64,
-                           count=len(self._catalogue))
-        known = rows >= 0
-        dim = kv.vectors.shape[1]
-        vectors = np.zeros((len(rows), dim), np.float32)
-        vectors[known] = kv.vectors[rows[known]]
-        norms = np.linalg.norm(vectors, axis=1)
-        unit = np.zeros_like(vectors)
-        unit[norms > 0] = vectors[norms > 0] / norms[norms > 0, None]
-        self._vectors, self._unit = vectors, unit
-        self._known = known.astype(np.float32)
-        self._output = None
-        if out is not None:
-            output = np.zeros((len(rows), dim), np.float32)
-            output[known] = np.asarray(out, np.float32)[rows[known]]
-            self._output = output
+        self._items = ItemVectors(kv, out, self._catalogue.keys)
         return embedder
 
     def _validation_split(self, data, sequences, rng):
@@ -386,8 +362,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             tops = np.concatenate(
                 [top_k_rows(mats[c], min(n_top, n_items), no_ptr, no_idx, n_threads)[0]
                  for c in range(len(active))], axis=1)
-            cand, val = gather_candidates(mats, tops, queries.ids, queries.starts, q0,
-                                          targets[q0:q1])
+            cand, val = gather_candidates(mats, tops, queries, q0, targets[q0:q1])
             in_hist = np.zeros(cand.shape, bool)
             for r in range(q1 - q0):
                 seen = queries.ids[queries.starts[q0 + r]:queries.starts[q0 + r + 1]]
@@ -407,11 +382,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         return pad(cands, -1), pad(vals, 0.0), pad(hist, False)
 
     # -- scoring ----------------------------------------------------------------
-    def _profiles(self, data, q0, n_rows, n_threads):
-        rows = data.rows(q0, q0 + n_rows)
-        half_life = 0.0 if self.profile_half_life is None else float(self.profile_half_life)
-        return pool_vectors(rows.ids, rows.starts, self._known, self._vectors, True,
-                            half_life, n_threads=n_threads)
+    def _half_life(self):
+        return 0.0 if self.profile_half_life is None else float(self.profile_half_life)
 
     def _component_scores(self, name, data, q0, buf, n_threads, self_rows=None):
         """Raw scores of one component for histories ``q0 ..`` into the
@@ -419,21 +391,16 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         if name in ("rules", "session_knn"):
             self._parts[name]._add_scores(data, q0, buf, n_threads, self_rows)
         elif name == "cosine":
-            np.dot(self._unit_profiles(data, q0, buf.shape[0], n_threads), self._unit.T,
-                   out=buf)
+            np.dot(self._items.unit_profiles(data, q0, buf.shape[0], self._half_life(),
+                                             n_threads), self._items.unit.T, out=buf)
         elif name == "output":
-            np.dot(self._profiles(data, q0, buf.shape[0], n_threads), self._output.T, out=buf)
+            np.dot(self._items.profiles(data, q0, buf.shape[0], self._half_life(), n_threads),
+                   self._items.output.T, out=buf)
         elif name == "popularity":
             buf += self._popularity
         elif name == "repeat":
-            add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
+            add_history_scores(data, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
                                buf, np.float32(1.0), False)
-
-    def _unit_profiles(self, data, q0, n_rows, n_threads, profiles=None):
-        q = self._profiles(data, q0, n_rows, n_threads) if profiles is None else profiles.copy()
-        norms = np.linalg.norm(q, axis=1, keepdims=True)
-        np.divide(q, norms, out=q, where=norms > 0)
-        return q
 
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         """The blend: each component scaled to [0, 1] per row and weighted.
@@ -447,17 +414,18 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                 self._parts[name]._add_scores(data, q0, out, n_threads, self_rows, w[name],
                                               True)
         if w["repeat"] and not self.exclude_seen_:
-            add_history_scores(data.ids, data.starts, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
+            add_history_scores(data, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
                                out, w["repeat"], True)
         if w["cosine"] or w["output"]:
-            profiles = self._profiles(data, q0, out.shape[0], n_threads)
+            items, half_life = self._items, self._half_life()
+            profiles = items.profiles(data, q0, out.shape[0], half_life, n_threads)
             buf = np.empty_like(out)
             if w["cosine"]:
-                np.dot(self._unit_profiles(data, q0, out.shape[0], n_threads, profiles),
-                       self._unit.T, out=buf)
+                np.dot(items.unit_profiles(data, q0, out.shape[0], half_life, n_threads,
+                                           profiles), items.unit.T, out=buf)
                 add_minmax_scaled(out, buf, w["cosine"], n_threads)
             if w["output"]:
-                np.dot(profiles, self._output.T, out=buf)
+                np.dot(profiles, items.output.T, out=buf)
                 add_minmax_scaled(out, buf, w["output"], n_threads)
 
     # -- related items ----------------------------------------------------------
@@ -474,34 +442,9 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         return "nndescent"
 
     def _build_index(self):
-        from pynndescent import NNDescent
-
-        kwargs = {"n_jobs": resolve_n_threads(self.n_jobs),
-                  "random_state": self._embedder_seed, **(self.nndescent_kwargs or {})}
-        self._indexed = np.flatnonzero(self._known)
-        self._ann = NNDescent(self._unit[self._indexed], metric="cosine", **kwargs)
-        self._ann.prepare()
-
-    def _nearest(self, queries, k, exclude, n_threads):
-        """Top-k items by cosine to unit ``queries``; ``exclude`` a list of
-        catalogue-index arrays per query."""
-        if self._ann is None:
-            excluded = Ragged.from_arrays(exclude, np.int64)
-            return exact_top_k(queries, self._unit, k, (excluded.starts, excluded.ids),
-                               n_threads)
-        longest = max((len(e) for e in exclude), default=0)
-        cand, dist = self._ann.query(queries, k=min(k + longest, len(self._indexed)),
-                                     epsilon=float(self.epsilon))
-        out_idx = np.full((len(queries), k), -1, np.int64)
-        out_val = np.full((len(queries), k), np.nan, np.float32)
-        for i in range(len(queries)):
-            banned = set(np.asarray(exclude[i]).tolist())
-            keep = [(self._indexed[c], 1.0 - d) for c, d in zip(cand[i], dist[i], strict=True)
-                    if c >= 0 and self._indexed[c] not in banned][:k]
-            for j, (c, s) in enumerate(keep):
-                out_idx[i, j] = c
-                out_val[i, j] = s
-        return out_idx, out_val
+        self._items.build_index(n_jobs=resolve_n_threads(self.n_jobs),
+                                random_state=self._embedder_seed,
+                                **(self.nndescent_kwargs or {}))
 
     def similar_items(self, items, n=10):
         """The ``n`` items whose item2vec vectors are closest (cosine) to each item.
@@ -537,11 +480,11 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                 row = k2i[item]
             except (KeyError, TypeError):
                 raise KeyError(f"item {item!r} is not in the catalogue") from None
-            if not self._known[row]:
+            if not self._items.known[row]:
                 raise KeyError(f"item {item!r} has no vector (dropped by the embedder's "
                                "min_count)")
             rows.append(row)
-        n_others = int(self._known.sum()) - 1
+        n_others = int(self._items.known.sum()) - 1
         if n_others < 1:
             raise ValueError("only one item has a vector; nothing is similar to it")
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n < 1:
@@ -551,7 +494,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                           f"returning {n_others} per item", UserWarning, stacklevel=2)
             n = n_others
         rows = np.asarray(rows, np.int64)
-        exclude = [np.concatenate(([r], np.flatnonzero(self._known == 0))) for r in rows]
-        idx, scores = self._nearest(self._unit[rows], int(n), exclude,
-                                    resolve_n_threads(self.n_jobs))
+        exclude = [np.concatenate(([r], np.flatnonzero(self._items.known == 0))) for r in rows]
+        idx, scores = self._items.nearest(self._items.unit[rows], int(n), exclude,
+                                          resolve_n_threads(self.n_jobs), self.epsilon)
         return self._ids(idx), scores

@@ -28,7 +28,7 @@ def rule_matrix(data, n_items, window, weighting, symmetric):
     total = sp.csr_matrix((n_items, n_items), dtype=np.float32)
     for q0, q1 in zip(edges[:-1], edges[1:], strict=True):
         rows = data.rows(int(q0), int(q1))
-        r, c, v = transition_pairs(rows.ids, rows.starts, window, code)
+        r, c, v = transition_pairs(rows, window, code)
         total = total + sp.csr_matrix((v, (r, c)), shape=(n_items, n_items))
     if symmetric:
         total = total + total.T
@@ -118,6 +118,6 @@ class SequentialRulesRecommender(BaseRecommender):
                                   self.weighting, bool(self.symmetric))
 
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
-        add_rule_scores(data.ids, data.starts, q0, int(self.max_history),
+        add_rule_scores(data, q0, int(self.max_history),
                         float(self.half_life), self.rules_, out, np.float32(weight), scaled,
                         n_threads)

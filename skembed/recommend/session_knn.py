@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseRecommender
-from .kernels import add_session_knn_scores, distinct_items
+from .kernels import distinct_items
+from .knn_kernels import KnnIndex, add_session_knn_scores, knn_options
 
 
 class SessionKNNRecommender(BaseRecommender):
@@ -77,7 +78,7 @@ class SessionKNNRecommender(BaseRecommender):
 
     def _fit_interactions(self, data, sequences, n_threads):
         n_items = len(self._catalogue)
-        self._sessions = distinct_items(data.ids, data.starts, n_items)  # sequences x items
+        self._sessions = distinct_items(data, n_items)  # sequences x items
         indptr = self._sessions.indptr
         self._session_norm = np.sqrt(np.diff(indptr)).astype(np.float32)
         by_item = self._sessions.tocsc()
@@ -88,8 +89,7 @@ class SessionKNNRecommender(BaseRecommender):
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         if self_rows is None:
             self_rows = np.full(out.shape[0], -1, np.int64)
-        add_session_knn_scores(data.ids, data.starts, q0, int(self.max_history),
-                               bool(self.position_weighting), self._sessions,
-                               self._session_norm, self._postings[0],
-                               self._postings[1], int(self.k), int(self.sample_size),
-                               self_rows, out, np.float32(weight), scaled, n_threads)
+        index = KnnIndex(self._session_norm, *self._postings)
+        opt = knn_options(self.max_history, self.position_weighting, self.k, self.sample_size)
+        add_session_knn_scores(data, q0, self._sessions, index, opt, self_rows, out,
+                               np.float32(weight), scaled, n_threads)

@@ -1,0 +1,278 @@
+"""Session-kNN's neighbour search: the one recommender kernel that stays in
+Numba (its selections would need sorts in numpy), and the sparse product
+that turns neighbours into item scores.
+
+The kernel takes named bundles: :data:`KnnIndex` (the training sequences'
+norms and each item's posting list of sequences), :data:`KnnOptions` (the
+query rule) and :data:`KnnScratch` (per-thread buffers from numpy).
+Nothing here knows scikit-learn.
+"""
+
+import threading
+from collections import namedtuple
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+from .._ragged import offsets
+from .._threads import in_row_blocks
+from .._variants import inner
+from .kernels import add_sparse_scores
+
+# ``sess_norm``: sqrt of each training sequence's number of distinct items;
+# ``item_indptr``, ``item_sessions``: the sequences holding each item, ascending
+# (CSC of the sequences x items matrix)
+KnnIndex = namedtuple("KnnIndex", ["sess_norm", "item_indptr", "item_sessions"])
+# the query: the last ``max_history`` distinct items (weighted linearly by
+# recency if ``linear``), ``k`` neighbours among the ``sample_size`` most
+# recent candidate sequences
+KnnOptions = namedtuple("KnnOptions", ["max_history", "linear", "k", "sample_size"])
+
+
+def knn_options(max_history, linear, k, sample_size):
+    """:data:`KnnOptions` with the types the kernel is compiled for."""
+    return KnnOptions(int(max_history), bool(linear), int(k), int(sample_size))
+
+
+# Hand-written selection: numpy's sort and argsort cost seconds of
+# compilation on a cold cache; these are a few lines each.
+
+# an int64 constant for calls of compiled helpers: a literal argument
+# (``f(a, 0)``) makes Numba compile one more specialisation of ``f``
+_ZERO = np.int64(0)
+
+
+@inner()
+def _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size, self_row,
+                          q_ptr, out):
+    """The ``sample_size`` most recent (highest) distinct sessions in the last
+    ``sample_size`` entries of the posting lists of ``q_items[:n_q]`` (each
+    ascending), ``self_row`` left out: merged from the ends of the lists into
+    ``out``, ascending.  Returns how many (fewer when the lists hold fewer).
+    O(sample_size * n_q), no sort; ``q_ptr`` is scratch of ``n_q`` ints."""
+    for a in range(n_q):
+        q_ptr[a] = item_indptr[q_items[a] + 1]
+    m = 0
+    while m < sample_size:
+        best = -1
+        for a in range(n_q):
+            it = q_items[a]
+            lo = item_indptr[it + 1] - sample_size
+            if lo < item_indptr[it]:
+                lo = item_indptr[it]
+            p = q_ptr[a]
+            if p > lo and item_sessions[p - 1] == self_row:
+                p -= 1
+                q_ptr[a] = p
+            if p > lo and item_sessions[p - 1] > best:
+                best = item_sessions[p - 1]
+        if best < 0:
+            break
+        out[m] = best
+        m += 1
+        for a in range(n_q):
+            p = q_ptr[a]
+            if p > item_indptr[q_items[a]] and item_sessions[p - 1] == best:
+                q_ptr[a] = p - 1
+    for c in range(m // 2):  # newest first -> ascending
+        out[c], out[m - 1 - c] = out[m - 1 - c], out[c]
+    return m
+
+
+@inner()
+def _worse(vals, a, b):
+    """Position ``a`` ranks below ``b``: lower value, or equal and later."""
+    return vals[a] < vals[b] or (vals[a] == vals[b] and a > b)
+
+
+@inner()
+def _sift_worst(vals, heap, i, n):
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
+        if child + 1 < n and _worse(vals, heap[child + 1], heap[child]):
+            child += 1
+        if not _worse(vals, heap[child], heap[i]):
+            return
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+
+
+@inner()
+def _best_positions(vals, heap):
+    """Positions of the ``len(heap)`` largest ``vals`` into ``heap``, largest
+    first, ties in position order (as a stable argsort of ``-vals``, cut at
+    ``len(heap)``): a heap whose root is the worst kept position."""
+    k = heap.shape[0]
+    if k <= 0:
+        return
+    for c in range(k if k < vals.shape[0] else vals.shape[0]):
+        heap[c] = c
+    for start in range(k // 2 - 1, -1, -1):
+        _sift_worst(vals, heap, start, k)
+    for c in range(k, vals.shape[0]):
+        if _worse(vals, heap[0], c):
+            heap[0] = c
+            _sift_worst(vals, heap, _ZERO, k)
+    for end in range(k - 1, 0, -1):  # pop the worst to the back
+        heap[0], heap[end] = heap[end], heap[0]
+        _sift_worst(vals, heap, _ZERO, end)
+
+
+@inner()
+def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim):
+    """The ``opt.k`` nearest sessions of history ``ids[s:e]`` into
+    ``nb_sess``, their similarities into ``nb_sim``, most similar first;
+    returns how many.  ``index``: :data:`KnnIndex`; ``opt``:
+    :data:`KnnOptions`; ``scr``: :data:`KnnScratch` (``mark``: this row's
+    mark of its query items)."""
+    max_history, linear, k, sample_size = opt
+    sess_norm, item_indptr, item_sessions = index
+    sess_acc, sess_touched, sess_top, sims, best = scr.acc, scr.touched, scr.top, scr.sims, \
+        scr.best
+    q_items, q_weight, q_ptr, q_mark = scr.q_items, scr.q_weight, scr.q_ptr, scr.q_mark
+    # query items: the last max_history distinct known items, most recent first
+    n_q = 0
+    p = e - 1
+    while p >= s and n_q < max_history:
+        it = ids[p]
+        p -= 1
+        if it < 0 or q_mark[it] == mark:
+            continue
+        q_mark[it] = mark
+        q_items[n_q] = it
+        n_q += 1
+    if n_q == 0:
+        return 0
+    for a in range(n_q):
+        # linear position weighting: the most recent item weighs 1
+        q_weight[a] = (n_q - a) / n_q if linear else 1.0
+    # overlaps with the sessions holding each query item; only the
+    # sample_size most recent sessions of a posting list can be among the
+    # sample_size most recent of their union
+    n_s = 0
+    for a in range(n_q):
+        it = q_items[a]
+        lo = item_indptr[it + 1] - sample_size
+        if lo < item_indptr[it]:
+            lo = item_indptr[it]
+        for t in range(lo, item_indptr[it + 1]):
+            sess = item_sessions[t]
+            if sess == self_row:
+                continue
+            if sess_acc[sess] == 0.0:
+                sess_touched[n_s] = sess
+                n_s += 1
+            sess_acc[sess] += q_weight[a]
+    cand = sess_touched[:n_s]
+    if n_s > sample_size:  # the most recent (highest index), ascending
+        m = _most_recent_sessions(q_items, n_q, item_indptr, item_sessions, sample_size,
+                                  self_row, q_ptr, sess_top)
+        cand = sess_top[:m]
+    n_c = cand.shape[0]
+    q_norm = np.sqrt(n_q)
+    for c in range(n_c):
+        sess = cand[c]
+        sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
+    for c in range(n_s):
+        sess_acc[sess_touched[c]] = 0.0
+    n_nb = k if k < n_c else n_c
+    _best_positions(sims[:n_c], best[:n_nb])
+    for c in range(n_nb):
+        nb_sess[c] = cand[best[c]]
+        nb_sim[c] = sims[best[c]]
+    return n_nb
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _session_knn_neighbours(ids, starts, q0, index, opt, self_rows, scr, nb_sess, nb_sim,
+                            nb_count):
+    for r in range(nb_sess.shape[0]):
+        nb_count[r] = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], index, opt,
+                                       self_rows[r], scr, q0 + r, nb_sess[r], nb_sim[r])
+
+
+# Session-kNN's scratch, allocated by numpy (nothing to compile) and kept
+# per thread (``thread_scratch``): ``acc`` one zero per training sequence (the
+# rows leave it zero), ``q_mark`` -1 per item (a row marks its query items
+# with its own index)
+KnnScratch = namedtuple("KnnScratch", ["acc", "touched", "top", "sims", "best", "q_items",
+                                       "q_weight", "q_ptr", "q_mark"])
+
+
+def _padded(n, dtype, fill=None):
+    # 128 bytes on both sides: another thread's arrays never share a cache line
+    a = np.empty(n + 32, dtype)[16:16 + n]
+    if fill is not None:
+        a[:] = fill
+    return a
+
+
+def knn_scratch(n_sequences, n_items, max_history, sample_size):
+    """Fresh scratch for session-kNN's neighbour kernel."""
+    return KnnScratch(np.zeros(n_sequences, np.float32),
+                      _padded(max(max_history * sample_size, 1), np.int64),
+                      _padded(sample_size, np.int64), _padded(sample_size, np.float32),
+                      _padded(sample_size, np.int64), _padded(max_history, np.int64),
+                      _padded(max_history, np.float32), _padded(max_history, np.int64),
+                      _padded(n_items, np.int64, -1))
+
+
+_HELD = threading.local()  # per thread: session-kNN's scratch, of the last shape used
+
+
+def thread_scratch(n_sequences, n_items, max_history, sample_size):
+    """This thread's scratch for session-kNN's neighbour kernel, kept between
+    blocks and calls (zeroing a fresh float per training sequence for every
+    block of rows costs throughput on millions of sequences,
+    docs/benchmarks.md).  The rows leave ``acc`` zero, so the scratch holds
+    nothing of a model; the item marks are reset here (a mark is a row index,
+    of one call).  A thread holds one scratch, of the last shape it used."""
+    key = (n_sequences, n_items, max_history, sample_size)
+    held = getattr(_HELD, "scratch", None)
+    if held is None or held[0] != key:
+        scr = knn_scratch(*key)
+        _HELD.scratch = (key, scr)
+        return scr
+    scr = held[1]
+    scr.q_mark.fill(-1)
+    return scr
+
+
+def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weight, scaled,
+                           n_threads):
+    """Session-kNN scores of histories ``q0 .. q0 + len(out)`` of ``data`` (a
+    Ragged of catalogue indices): item ``i`` of history ``r`` scores the
+    summed similarity of the ``opt.k`` most similar training sequences
+    (among the ``opt.sample_size`` most recent that share an item with the
+    history) that contain it.
+
+    Similarity is the cosine between the history's last ``opt.max_history``
+    distinct items (linearly decaying weights if ``opt.linear``) and a
+    sequence's distinct items (``sessions``: CSR, sequences x items, ones;
+    ``index``: their :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
+    training sequence that history ``r`` must not match (itself, in
+    validation).  The neighbours come from a kernel (rows split over
+    ``n_threads``); their items' scores are a sparse product.  ``scaled`` as
+    in :func:`~skembed.recommend.kernels.add_rule_scores`.
+    """
+    n_items = out.shape[1]
+    max_history, _, k, sample_size = opt
+    sess_norm = index.sess_norm
+    width = max(min(k, sample_size), 1)
+
+    def block(r0, r1):
+        nb_sess = np.empty((r1 - r0, width), np.int64)
+        nb_sim = np.empty((r1 - r0, width), np.float32)
+        nb_count = np.zeros(r1 - r0, np.int64)
+        scr = thread_scratch(sess_norm.shape[0], n_items, max_history, sample_size)
+        _session_knn_neighbours(data.ids, data.starts, q0 + r0, index, opt, self_rows[r0:r1],
+                                scr, nb_sess, nb_sim, nb_count)
+        found = np.arange(width) < nb_count[:, None]
+        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
+                                   shape=(r1 - r0, sessions.shape[0]))
+        add_sparse_scores(neighbours @ sessions, out[r0:r1], weight, scaled)
+
+    in_row_blocks(out.shape[0], block, n_threads)
