@@ -12,6 +12,7 @@ import functools
 import re
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
@@ -42,6 +43,9 @@ SIF_NEEDS_DOCUMENTS = (
 
 def _as_documents(X):
     """Return X as a list of documents, rejecting the common mistakes."""
+    if sp.issparse(X):
+        raise TypeError("X is a sparse matrix: sparse input is not supported; give "
+                        "documents (strings or lists of tokens)")
     if isinstance(X, (str, bytes)):
         raise ValueError(
             "Iterable over documents expected, a single string was given; "

@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import (
     Interval,
@@ -43,6 +44,9 @@ def as_sequences(X, name="X"):
     """
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be a sequence of item sequences, got {type(X).__name__}")
+    if sp.issparse(X):
+        raise TypeError(f"{name} is a sparse matrix: sparse input is not supported; give "
+                        "sequences of item ids")
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
             raise ValueError(f"{name} has {X.shape[1]} columns; pass one column of sequences")
@@ -141,6 +145,13 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Negative-sampling output layer, rows aligned with ``wv_`` (``None``
         when ``negative=0``).  ``profile @ output_vectors_.T`` scores how
         likely each item is in the context of a sequence.
+    effective_min_count_ : int
+        The count threshold applied.
+    corpus_word_count_ : int
+        Number of interactions seen in ``fit`` (and ``partial_fit``).
+    timings_ : dict
+        Seconds spent in ``tokenize`` (reading X), ``vocab``, ``train`` and
+        ``compile`` (Numba compiling the training kernel on first use).
 
     Examples
     --------

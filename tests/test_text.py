@@ -464,7 +464,7 @@ def test_failure_in_a_training_thread_stops_the_fit(monkeypatch):
     words = np.array([f"w{i}" for i in range(300)])
     texts = [" ".join(rng.choice(words, 100)) for _ in range(3000)]  # 30 chunks an epoch
     real = kernels.chunk_kernel
-    calls, threads = [], set()
+    calls, threads, raised = [], set(), []
 
     def failing_kernel(*args, **kwargs):
         chunk = real(*args, **kwargs)
@@ -472,7 +472,10 @@ def test_failure_in_a_training_thread_stops_the_fit(monkeypatch):
         def run(*a):
             calls.append(1)
             threads.add(threading.get_ident())
-            if len(calls) == 4:
+            # once both threads train (on a loaded machine the worker may
+            # start late), the fourth call or the first after it fails
+            if len(threads) == 2 and len(calls) >= 4 and not raised:
+                raised.append(len(calls))
                 raise KeyboardInterrupt
             return chunk(*a)
         return run
@@ -482,7 +485,8 @@ def test_failure_in_a_training_thread_stops_the_fit(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         est.fit(texts)
     assert len(threads) == 2  # the caller and a worker thread
-    assert len(calls) <= 8  # of 60: stopped, not run to the end of the pass
+    # of 60: the other thread stopped after its current chunk
+    assert len(calls) <= raised[0] + 2
     with pytest.raises(NotFittedError):
         est.transform(texts[:2])
     monkeypatch.undo()

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import IndexedSequences
@@ -166,7 +166,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         **{f"{name}_weight": _WEIGHT for name in COMPONENTS},
         "profile_half_life": [Interval(Real, 0, None, closed="neither"), None],
         "validation_size": [Interval(Integral, 1, None, closed="left"),
-                            Interval(Real, 0, 1, closed="neither")],
+                            Interval(RealNotInt, 0, 1, closed="neither")],
         "algorithm": [StrOptions({"auto", "brute", "nndescent"})],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "nndescent_kwargs": [dict, None],
