@@ -187,6 +187,15 @@ class BaseRecommender(BaseEstimator):
     def _fit_interactions(self, data, sequences, n_threads):
         raise NotImplementedError
 
+    def _fit_as_part_of(self, owner, data, sequences, n_threads):
+        """Fit as a component of the recommender ``owner`` (a blend): its
+        catalogue, counts and exclusion rule, on its encoded ``data``."""
+        self._catalogue = owner._catalogue
+        self.items_, self.item_counts_ = owner.items_, owner.item_counts_
+        self.exclude_seen_ = owner.exclude_seen_
+        self._fit_interactions(data, sequences, n_threads)
+        return self
+
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         raise NotImplementedError
 

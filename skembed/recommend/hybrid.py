@@ -247,12 +247,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         for name, default in (("rules", SequentialRulesRecommender),
                               ("session_knn", SessionKNNRecommender)):
             if weights[name] != 0:
-                part = clone(getattr(self, name) or default())
-                part._catalogue = self._catalogue
-                part.items_, part.item_counts_ = self.items_, self.item_counts_
-                part.exclude_seen_ = self.exclude_seen_
-                part._fit_interactions(data, sequences, n_threads)
-                parts[name] = part
+                parts[name] = clone(getattr(self, name) or default())._fit_as_part_of(
+                    self, data, sequences, n_threads)
         embedder_off = all(getattr(self, f"{n}_weight") == 0 for n in ("cosine", "output"))
         if (weights["cosine"] != 0 or weights["output"] != 0) or (final and not embedder_off):
             parts["embedder"] = self._fit_embedder(data, sequences,
