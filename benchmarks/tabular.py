@@ -1,0 +1,253 @@
+"""Categorical encoders on public tables: skembed against what practitioners pick.
+
+For each table, 5-fold cross-validation (time-ordered folds where rows have a
+time order) of, every pipeline at its defaults:
+
+- ``skrub``: ``skrub.tabular_pipeline(HistGradientBoosting*())`` (skrub's
+  TableVectorizer: native categories below 40 values, ``StringEncoder`` above,
+  dates to numbers);
+- ``target+hgb``: ``TargetEncoder`` on the categorical columns, the rest passed
+  through, ``HistGradientBoosting*``;
+- ``onehot+linear``: one-hot (categories seen at least 5 times) on the
+  categorical columns, imputed and scaled numbers, ``RidgeCV`` or
+  ``LogisticRegression``;
+- ``entity+hgb``: ``EntityEmbeddingEncoder()`` in place of the ``TargetEncoder``;
+- ``entity``: ``EntityEmbeddingRegressor()`` / ``EntityEmbeddingClassifier()``
+  alone on the same frame.
+
+Scores: R² (regression), ROC AUC (binary), accuracy (multiclass); seconds are
+the whole cross-validation (fit and predict of all folds).
+
+Tables (``--tables``; names from ``TABLES`` or folders):
+
+- ``videogame_sales``: global sales of a video game from its name, platform,
+  year, genre and publisher (regression; regional sales and rank dropped).
+- ``bike_sharing``: hourly rentals from calendar categories (hour, weekday,
+  month, year, holiday, weather) and weather numbers (regression, time order).
+- ``credit_fraud``: fraud flag of a basket from its product lines aggregated
+  per basket (the item, make, model and goods code of its dearest line, the
+  number of lines, total price and quantity; binary).
+- ``rossmann``: a store-day's sales from Guo & Berkhahn's features
+  (regression, time order; ``--rossmann-rows`` keeps the last N rows).
+- any folder holding one CSV and skrub's ``metadata.json`` naming the
+  ``target`` (e.g. the other tables of github skrub-data/skrub-data-files):
+  every string column is categorical, every other one numeric; the task is
+  read off the target.
+
+Usage::
+
+    python benchmarks/tabular.py [--data DIR] [--tables videogame_sales,bike_sharing,...]
+        [--pipelines skrub,target+hgb,onehot+linear,entity+hgb,entity]
+        [--folds 5] [--seed 0]
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+
+from skembed import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
+from skembed.datasets import data_home
+
+SCORING = {"regression": "r2", "binary": "roc_auc", "multiclass": "accuracy"}
+
+
+class Table:
+    def __init__(self, name, X, y, task, time_ordered=False):
+        self.name, self.X, self.y, self.task = name, X, y, task
+        self.time_ordered = time_ordered
+        self.categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        self.numeric = [c for c in X.columns if c not in self.categorical]
+
+    def cv(self, folds, seed):
+        if self.time_ordered:
+            return TimeSeriesSplit(folds)
+        if self.task == "regression":
+            return KFold(folds, shuffle=True, random_state=seed)
+        return StratifiedKFold(folds, shuffle=True, random_state=seed)
+
+
+def _strings(df):
+    """Categorical columns as object columns of str (missing stays missing)."""
+    return df.astype(object).where(df.notna(), None)
+
+
+def videogame_sales(home):
+    df = pd.read_csv(home / "tabular" / "videogame_sales" / "videogame_sales.csv")
+    X = df[["Name", "Platform", "Year", "Genre", "Publisher"]].copy()
+    X[["Name", "Platform", "Genre", "Publisher"]] = _strings(
+        X[["Name", "Platform", "Genre", "Publisher"]])
+    return Table("videogame_sales", X, df.Global_Sales.to_numpy(float), "regression")
+
+
+def bike_sharing(home):
+    df = pd.read_csv(home / "tabular" / "bike_sharing" / "bike_sharing.csv")
+    date = pd.to_datetime(df.date)
+    order = np.argsort(date.to_numpy(), kind="stable")
+    df, date = df.iloc[order].reset_index(drop=True), date.iloc[order].reset_index(drop=True)
+    X = pd.DataFrame({
+        "hour": date.dt.hour.astype(str), "weekday": date.dt.day_name(),
+        "month": date.dt.month_name(), "year": date.dt.year.astype(str),
+        "holiday": df.holiday.astype(str), "weather": df.weathersit.astype(str),
+        "temp": df.temp, "atemp": df.atemp, "hum": df.hum, "windspeed": df.windspeed})
+    X[["hour", "weekday", "month", "year", "holiday", "weather"]] = _strings(
+        X[["hour", "weekday", "month", "year", "holiday", "weather"]])
+    return Table("bike_sharing", X, df.cnt.to_numpy(float), "regression", time_ordered=True)
+
+
+def credit_fraud(home):
+    root = home / "tabular" / "credit_fraud"
+    baskets = pd.read_csv(root / "baskets.csv.gz")
+    products = pd.read_csv(root / "products.csv.gz")
+    products["value"] = products.cash_price * products.Nbr_of_prod_purchas
+    dearest = products.sort_values("value", ascending=False, kind="stable").drop_duplicates(
+        "basket_ID")
+    agg = products.groupby("basket_ID").agg(
+        n_lines=("item", "size"), total_price=("value", "sum"),
+        n_products=("Nbr_of_prod_purchas", "sum"))
+    top = dearest.set_index("basket_ID")[["item", "make", "model", "goods_code"]]
+    df = baskets.join(agg, on="ID").join(top, on="ID")
+    X = df[["item", "make", "model", "goods_code", "n_lines", "total_price", "n_products"]].copy()
+    X[["item", "make", "model", "goods_code"]] = _strings(
+        X[["item", "make", "model", "goods_code"]].astype(str).where(
+            X[["item", "make", "model", "goods_code"]].notna()))
+    return Table("credit_fraud", X, df.fraud_flag.to_numpy(int), "binary")
+
+
+def rossmann(home, rows):
+    from skembed.datasets import ROSSMANN_FEATURES, load_rossmann
+
+    df = load_rossmann(home).sort_values("Date", kind="stable").reset_index(drop=True)
+    if rows:
+        df = df.iloc[-rows:].reset_index(drop=True)
+    X = _strings(df[ROSSMANN_FEATURES].astype(str))
+    return Table("rossmann", X, df.Sales.to_numpy(float), "regression", time_ordered=True)
+
+
+def skrub_folder(path):
+    meta = json.loads((path / "metadata.json").read_text())
+    csv = sorted(path.glob("*.csv"))
+    if len(csv) != 1:
+        raise ValueError(f"{path} must hold one CSV file, found {[c.name for c in csv]}")
+    df = pd.read_csv(csv[0])
+    y = df.pop(meta["target"])
+    strings = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    df[strings] = _strings(df[strings])
+    if pd.api.types.is_numeric_dtype(y) and y.nunique() > 10:
+        return Table(path.name, df, y.to_numpy(float), "regression")
+    task = "binary" if y.nunique() == 2 else "multiclass"
+    return Table(path.name, df, y.astype(str).to_numpy(), task)
+
+
+TABLES = {"videogame_sales": videogame_sales, "bike_sharing": bike_sharing,
+          "credit_fraud": credit_fraud}
+
+
+def load_table(name, home, rossmann_rows):
+    if name in TABLES:
+        return TABLES[name](home)
+    if name == "rossmann":
+        return rossmann(home, rossmann_rows)
+    path = Path(name)
+    if path.is_dir():
+        return skrub_folder(path)
+    raise ValueError(f"unknown table {name!r}: one of {[*TABLES, 'rossmann']} or a folder")
+
+
+def pipelines(table, seed):
+    reg = table.task == "regression"
+    hgb = HistGradientBoostingRegressor() if reg else HistGradientBoostingClassifier()
+    cat, num = table.categorical, table.numeric
+
+    def encoded(encoder):
+        return make_pipeline(ColumnTransformer([("cat", encoder, cat)],
+                                               remainder="passthrough"), clone(hgb))
+
+    out = {}
+    try:
+        import skrub
+
+        out["skrub"] = skrub.tabular_pipeline(clone(hgb))
+    except ImportError:
+        pass
+    out["target+hgb"] = encoded(TargetEncoder(random_state=seed))
+    linear = RidgeCV() if reg else LogisticRegression(max_iter=1000)
+    out["onehot+linear"] = make_pipeline(ColumnTransformer([
+        ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                              OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                            min_frequency=5)), cat),
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), num)]), linear)
+    out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed))
+    est = EntityEmbeddingRegressor if reg else EntityEmbeddingClassifier
+    out["entity"] = est(categorical_features=cat, random_state=seed)
+    return out
+
+
+def run(table, names, folds, seed):
+    models = pipelines(table, seed)
+    rows = []
+    for name in names:
+        if name not in models:
+            continue
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = cross_validate(models[name], table.X, table.y, cv=table.cv(folds, seed),
+                                 scoring=SCORING[table.task], error_score="raise")
+        seconds = time.perf_counter() - t0
+        rows.append({"table": table.name, "pipeline": name,
+                     "metric": SCORING[table.task], "score": res["test_score"].mean(),
+                     "std": res["test_score"].std(), "seconds": seconds})
+        print(f"  {table.name:<18} {name:<14} {rows[-1]['score']:.4f} "
+              f"(+-{rows[-1]['std']:.3f})  {seconds:7.1f} s", flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=None, help="data folder (default: SKEMBED_DATA "
+                        "or ../shared/data)")
+    parser.add_argument("--tables", default="videogame_sales,bike_sharing,credit_fraud,rossmann")
+    parser.add_argument("--pipelines", default="skrub,target+hgb,onehot+linear,entity+hgb,entity")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rossmann-rows", type=int, default=200_000,
+                        help="keep the last N rows of Rossmann (0: all 844,338)")
+    parser.add_argument("--out", default=None, help="write the rows as CSV here")
+    args = parser.parse_args(argv)
+    home = data_home(args.data)
+    names = args.pipelines.split(",")
+    rows = []
+    for name in args.tables.split(","):
+        table = load_table(name, home, args.rossmann_rows)
+        print(f"{table.name}: {table.X.shape[0]} rows, {len(table.categorical)} categorical "
+              f"+ {len(table.numeric)} numeric columns, {table.task}"
+              f"{', time-ordered folds' if table.time_ordered else ''}", flush=True)
+        rows += run(table, names, args.folds, args.seed)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return
+    best = df[df.pipeline.isin(["skrub", "target+hgb"])].groupby("table").score.max()
+    te = df[df.pipeline == "target+hgb"].set_index("table").seconds
+    df["vs_best"] = df.score - df.table.map(best)
+    df["time_vs_te"] = df.seconds / df.table.map(te)
+    print()
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        df.to_csv(args.out, index=False)
+
+
+if __name__ == "__main__":
+    main()
