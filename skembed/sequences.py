@@ -21,6 +21,7 @@ from ._validation import WORD2VEC_PARAMETERS
 from ._word2vec_estimator import Word2VecEstimator
 from .events import sequences_from_events
 from .pooling import pool_vectors
+from .topk import exact_top_k
 from .word2vec.vocab import MAX_SENTENCE_LEN
 
 __all__ = ["ItemSequenceEmbedder", "as_sequences", "check_item_ids",
@@ -75,6 +76,18 @@ def as_sequences(X, name="X"):
                 "sequence of item ids (wrap a single history in a list: [history])"
             )
     return out
+
+
+# list length of ItemSequenceEmbedder.score
+_SCORE_K = 10
+
+
+def _hashable(key):
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
 
 
 @dask_aware(methods=("transform", "fit_transform"))
@@ -289,6 +302,61 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     def _after_fit(self, corpus, vocab, state, update):
         self.item_counts_ = vocab.counts
+
+    def score(self, X, y=None):
+        """Held-out next-item hit rate at 10 of the item vectors.
+
+        Each history's profile (as in :meth:`transform`, ``profile`` and
+        ``half_life`` included) queries the item vectors by cosine; a row
+        scores 1 when its next item is among the 10 nearest items (the
+        history's own items included: a repeat can be the next item).  Larger is better, so ``GridSearchCV`` can tune an
+        embedder alone on sequences: ``GridSearchCV(ItemSequenceEmbedder(),
+        {"window": [2, 5]}).fit(sequences)`` fits on the training folds and
+        scores the last item of each held-out sequence.
+
+        Parameters
+        ----------
+        X : sequence of sequences of hashable
+            Histories (with ``y``), or whole sequences whose last item is
+            held out (without ``y``; sequences shorter than 2 are skipped).
+        y : sequence of hashable, optional
+            The next item of each history.
+
+        Returns
+        -------
+        float
+            Share of rows whose next item is among the 10 nearest; an item
+            without a vector, or a history without a known item, is a miss.
+        """
+        check_is_fitted(self, "wv_")
+        sequences = as_sequences(X)
+        if y is None:
+            rows = [s for s in sequences if len(s) >= 2]
+            histories, targets = [s[:-1] for s in rows], [s[-1] for s in rows]
+        else:
+            if isinstance(y, (str, bytes)):
+                raise TypeError("y must be a sequence of next items, one per history")
+            histories, targets = sequences, list(y)
+            if len(targets) != len(histories):
+                raise ValueError(f"X has {len(histories)} histories but y has "
+                                 f"{len(targets)} items")
+        if not histories:
+            raise ValueError("score needs at least one history with a next item (a "
+                             "sequence of two or more items without y)")
+        k2i = self.wv_.key_to_index
+        target_rows = np.array([k2i.get(t, -1) if _hashable(t) else -1 for t in targets],
+                               np.int64)
+        queries = self.transform(histories)
+        norms = np.linalg.norm(queries, axis=1, keepdims=True)
+        np.divide(queries, norms, out=queries, where=norms > 0)
+        vectors = self.wv_.vectors
+        lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+        k = min(_SCORE_K, len(k2i))
+        top, _ = exact_top_k(queries, unit, k, n_threads=resolve_n_threads(self.n_jobs))
+        hits = (top == target_rows[:, None]).any(axis=1) & (target_rows >= 0)
+        hits &= norms[:, 0] > 0
+        return float(hits.mean())
 
     def transform(self, X):
         """Profile vector of each sequence (zero row if no item is known).

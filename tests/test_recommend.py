@@ -416,3 +416,22 @@ def test_serial_and_parallel_kernels_agree(monkeypatch):
         ids2, s2 = est.set_params(n_jobs=2).recommend(X[:40], return_scores=True)
         np.testing.assert_array_equal(ids1, ids2)
         np.testing.assert_array_equal(s1, s2)
+
+
+def test_set_params_on_the_default_embedder_keeps_seed_and_threads():
+    X, y = chain_sessions(n_sessions=200)
+    a = NearestNeighborRecommender(random_state=0, n_jobs=2).set_params(embedder__window=3)
+    b = NearestNeighborRecommender(random_state=0, n_jobs=2).set_params(embedder__window=3)
+    a.fit(X, y)
+    b.fit(X, y)
+    assert a.embedder_.window == 3 and a.embedder_.n_jobs == 2
+    assert a.embedder_.random_state is not None
+    assert a.embedder.random_state is None  # the parameter itself is not changed
+    assert a.embedder_.random_state == b.embedder_.random_state
+    one = [NearestNeighborRecommender(random_state=0).set_params(embedder__window=3).fit(X, y)
+           for _ in range(2)]
+    np.testing.assert_array_equal(one[0].embedder_.wv_.vectors, one[1].embedder_.wv_.vectors)
+    # an embedder's own seed and n_jobs win
+    own = NearestNeighborRecommender(ItemSequenceEmbedder(random_state=5, n_jobs=1),
+                                     random_state=0, n_jobs=2).fit(X, y)
+    assert own.embedder_.random_state == 5 and own.embedder_.n_jobs == 1

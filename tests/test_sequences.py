@@ -213,3 +213,29 @@ def test_polars_event_log():
         [["a", "b"], ["d"], ["c"]], [(1, 0), (1, 1), (2, 0)])
     with pytest.raises(TypeError, match="pandas"):
         sequences_from_events([[1, "a"]], "user", "item")
+
+
+def test_score_is_the_next_item_hit_rate_of_the_vectors():
+    sessions = planted_sessions(n_groups=6, items_per_group=8, n_sessions=600)
+    emb = ItemSequenceEmbedder(vector_size=16, epochs=5, random_state=0).fit(sessions)
+    # the held-out item is in the history's group of 8: among the 10 nearest
+    assert emb.score(sessions[:200]) > 0.95
+    X, y = [s[:-1] for s in sessions[:50]], [s[-1] for s in sessions[:50]]
+    assert emb.score(X, y) == emb.score(sessions[:50])
+    # a next item from another group, or unknown, is a miss
+    other = [(t + 8) % 48 for t in y]
+    assert emb.score(X, other) < 0.3
+    assert emb.score(X, ["nope"] * 50) == 0.0
+    with pytest.raises(ValueError, match="at least one"):
+        emb.score([["g0_1"]])
+    with pytest.raises(ValueError, match="histories"):
+        emb.score(X, y[:3])
+
+
+def test_embedder_alone_in_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    sessions = planted_sessions(n_groups=4, n_sessions=300)
+    grid = GridSearchCV(ItemSequenceEmbedder(vector_size=8, epochs=3, random_state=0),
+                        {"window": [1, 5]}, cv=2).fit(sessions)
+    assert set(grid.cv_results_["mean_test_score"]) and grid.best_score_ > 0.5

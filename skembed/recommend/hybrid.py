@@ -74,7 +74,9 @@ class NearestNeighborRecommender(BaseRecommender):
         estimator whose ``fit(sequences)`` sets ``wv_`` (a
         :class:`~skembed.KeyedVectors` keyed by item id) works; the
         ``output`` component also needs ``output_vectors_`` (rows aligned
-        with ``wv_``).  Cloned in fit.
+        with ``wv_``).  Cloned in fit; a ``random_state`` or ``n_jobs`` of
+        the embedder left at None takes this recommender's (seed drawn from
+        ``random_state``), also after ``set_params(embedder__window=3)``.
     rules : SequentialRulesRecommender, default=None
         The rules component and its parameters (``rules__window`` ...);
         ``None`` means ``SequentialRulesRecommender()``.
@@ -261,9 +263,18 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         self._parts = parts
 
     def _new_embedder(self):
-        if self.embedder is None:
-            return ItemSequenceEmbedder(n_jobs=self.n_jobs, random_state=self._embedder_seed)
-        return clone(self.embedder)
+        """The embedder to fit: a clone of ``embedder`` (or a default
+        ``ItemSequenceEmbedder()``) whose ``random_state`` and ``n_jobs``, when
+        it has them and they are None, are this recommender's (so that
+        ``set_params(embedder__window=3)`` on the default keeps the seed)."""
+        embedder = ItemSequenceEmbedder() if self.embedder is None else clone(self.embedder)
+        params = embedder.get_params(deep=False)
+        inherited = {}
+        if "random_state" in params and params["random_state"] is None:
+            inherited["random_state"] = self._embedder_seed
+        if "n_jobs" in params and params["n_jobs"] is None:
+            inherited["n_jobs"] = self.n_jobs
+        return embedder.set_params(**inherited) if inherited else embedder
 
     def _fit_embedder(self, data, sequences, need_output):
         """Fit the embedder on the histories ``data`` (catalogue indices): an
