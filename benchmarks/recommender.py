@@ -24,6 +24,14 @@ with only threads and seed set (median of 3 seeds), and tuned by
 item; YooChoose: last item of the training sessions), refitted on the
 training data and scored on the test split.
 
+Protocol (``--part protocol``): the session-based protocol of Ludewig et
+al. (2021, session-rec) on YooChoose 1/64 (train + valid sessions for
+training; every prefix of each test session predicts its next item and the
+rest of the session; :func:`skembed.model_selection.evaluate_next_items`):
+HR / MRR / P / R / MAP at 5, 10, 20, coverage and popularity at 20, for
+most-popular (beside its published figure), session popularity (S-POP),
+item-kNN on the last item, and skembed's recommenders with their defaults.
+
 Throughput (``--part throughput``): recommendations per second of each
 recommender over a synthetic catalogue of 100,000 items.
 
@@ -40,6 +48,7 @@ Usage::
 
     pip install -e ".[bench]"      # gensim, implicit
     python benchmarks/recommender.py --data ../shared/data --part quality
+    python benchmarks/recommender.py --data ../shared/data --part protocol
     python benchmarks/recommender.py --part throughput
     python benchmarks/recommender.py --part speed [--ann]
     python benchmarks/recommender.py --part ann [--ann-items 200000]
@@ -338,6 +347,99 @@ def quality(args):
                 exclude_seen=False)
 
 
+# Wu et al. 2019 (SR-GNN), Table 2, YooChoose 1/64, every prefix of the test
+# sessions: most popular P@20 (= HR@20) 6.71 %, MRR@20 1.65 %
+PUBLISHED_POP = {"HR@20": 0.0671, "MRR@20": 0.0165}
+
+
+class ListRecommender:
+    """A baseline as a recommender for ``evaluate_next_items``: ``rank(h)``
+    gives a history's list."""
+
+    def __init__(self, train, rank):
+        from collections import Counter
+
+        self.counts = Counter(i for s in train for i in s)
+        self.items_ = np.array(list(self.counts))
+        self.item_counts_ = np.array(list(self.counts.values()))
+        self.rank = rank
+
+    def fit(self, train):
+        return self
+
+    def recommend(self, X, n):
+        return [self.rank(self, h, n) for h in X]
+
+
+def popular_fill(model, head, n):
+    if not hasattr(model, "popular"):
+        model.popular = [i for i, _ in model.counts.most_common()]
+    seen = set(head)
+    return head + [i for i in model.popular[:n + len(head)] if i not in seen][:n - len(head)]
+
+
+def spop(model, h, n):
+    """Session popularity: the history's items by their count in it (ties:
+    training count), then the most popular."""
+    from collections import Counter
+
+    c = Counter(h)
+    return popular_fill(model, sorted(c, key=lambda i: (-c[i], -model.counts[i]))[:n], n)
+
+
+def item_knn(train):
+    """Item-kNN: cosine of the last item to every item over training sessions."""
+    model = ListRecommender(train, None)
+    index = {i: n for n, i in enumerate(model.items_.tolist())}
+    rows = np.repeat(np.arange(len(train)), [len(set(s)) for s in train])
+    cols = np.concatenate([[index[i] for i in set(s)] for s in train])
+    b = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(train), len(index)))
+    c = (b.T @ b).tocsr()
+    d = 1 / np.sqrt(c.diagonal())
+    c.setdiag(0)
+    sim = (sp.diags(d) @ c @ sp.diags(d)).tocsr()
+
+    def rank(m, h, n):
+        if not h or h[-1] not in index:
+            return popular_fill(m, [], n)
+        row = sim[index[h[-1]]]
+        order = np.argsort(-row.data, kind="stable")[:n]
+        return popular_fill(m, m.items_[row.indices[order]].tolist(), n)
+
+    model.rank = rank
+    return model
+
+
+def protocol(args):
+    from skembed.model_selection import evaluate_next_items
+
+    train, _ = load_yoochoose(args.data, "train")
+    valid, _ = load_yoochoose(args.data, "valid")
+    test, _ = load_yoochoose(args.data, "test")
+    train = [s for s in train + valid if s]
+    print(f"\nprotocol: YooChoose 1/64, {len(train):,} training sessions, {len(test):,} test "
+          f"sessions, every prefix predicts its next item and the rest; {N_JOBS} threads")
+    rows = [("most popular", ListRecommender(train, lambda m, h, n: popular_fill(m, [], n))),
+            ("S-POP (session popularity)", ListRecommender(train, spop)),
+            ("item-kNN (cosine, last item)", item_knn(train))]
+    rows += [(f"skembed {type(e).__name__}()", e.set_params(n_jobs=N_JOBS))
+             for e in (PopularityRecommender(), SequentialRulesRecommender(),
+                       SessionKNNRecommender())]
+    rows.append(("skembed NearestNeighborRecommender()",
+                 NearestNeighborRecommender(n_jobs=N_JOBS, random_state=0)))
+    names = ["HR@5", "HR@10", "HR@20", "MRR@10", "MRR@20", "P@20", "R@20", "MAP@20",
+             "coverage@20", "popularity@20"]
+    print(f"{'method':40s} " + " ".join(f"{n:>9s}" for n in names) + "    s")
+    for label, est in rows:
+        t0 = time.perf_counter()
+        m = evaluate_next_items(est, train, test, k=(5, 10, 20))
+        print(f"{label:40s} " + " ".join(f"{m[n]:9.4f}" for n in names)
+              + f" {time.perf_counter() - t0:5.1f}", flush=True)
+        if label == "most popular":
+            print(f"{'  published (SR-GNN, Table 2)':40s} {'':9s} {'':9s} "
+                  f"{PUBLISHED_POP['HR@20']:9.4f} {'':9s} {PUBLISHED_POP['MRR@20']:9.4f}")
+
+
 def synthetic_sessions(n_sessions, n_items=100_000, cluster_size=100, seed=0):
     """Sessions over ``n_items`` items in clusters of ``cluster_size``: a
     session picks a cluster (Zipf-like popularity) and walks through items of
@@ -498,7 +600,8 @@ def ann(args, rng):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=None)
-    p.add_argument("--part", choices=["quality", "throughput", "speed", "ann", "all"],
+    p.add_argument("--part", choices=["quality", "protocol", "throughput", "speed", "ann",
+                                      "all"],
                    default="all")
     p.add_argument("--sessions", type=int, default=300_000,
                    help="training sessions of the throughput part")
@@ -523,6 +626,8 @@ def main():
         throughput(args)
     if args.part in ("quality", "all"):
         quality(args)
+    if args.part in ("protocol", "all"):
+        protocol(args)
 
 
 if __name__ == "__main__":

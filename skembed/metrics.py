@@ -20,6 +20,7 @@ __all__ = [
     "hit_rate_at_k",
     "mrr",
     "ndcg_at_k",
+    "next_item_metrics",
     "popularity_bias",
     "precision_at_k",
     "recall_at_k",
@@ -243,3 +244,109 @@ def popularity_bias(recommendations, item_counts, k=None):
     per_row = [np.mean([item_counts.get(i, 0) for i in items])
                for items in (_ranked(row, k) for row in recommendations) if items]
     return float(np.mean(per_row) / mean_count) if per_row else 0.0
+
+
+def next_item_metrics(y_next, recommendations, y_rest=None, k=(5, 10, 20), *,
+                      catalogue=None, item_counts=None):
+    """The session-based recommendation protocol's metrics in one pass.
+
+    The protocol of Ludewig et al. (2021, session-rec): every prefix of a
+    test session predicts its next item (``y_next``: hit rate ``HR@k`` and
+    mean reciprocal rank ``MRR@k``) and the rest of the session
+    (``y_rest``: precision ``P@k``, recall ``R@k`` and ``MAP@k``, as
+    :func:`precision_at_k`, :func:`recall_at_k` and
+    :func:`average_precision_at_k` with the rest as the relevant items);
+    over all lists, ``coverage@k`` (:func:`catalogue_coverage`) and the
+    popularity of what is recommended: ``popularity@k`` as session-rec
+    measures it (mean over lists of the mean training count of their items
+    divided by the largest count) and ``popularity_bias@k``
+    (:func:`popularity_bias`, relative to a mean catalogue item).
+
+    Parameters
+    ----------
+    y_next : sequence of hashable
+        The next item of each prefix.
+    recommendations : sequence of ranked item-id sequences
+        At least ``max(k)`` long to measure every ``k``.
+    y_rest : sequence of collections, optional
+        The remaining items of each session (the next one included); without
+        it P, R and MAP are left out.
+    k : int or sequence of int, default=(5, 10, 20)
+    catalogue : collection or int, optional
+        The recommendable items (or their number), for coverage.
+    item_counts : mapping, optional
+        Training count of each item, for the popularity figures.
+
+    Returns
+    -------
+    dict
+        ``{"HR@5": ..., "MRR@5": ..., "P@5": ..., ...}``, floats.
+
+    Examples
+    --------
+    >>> from skembed.metrics import next_item_metrics
+    >>> m = next_item_metrics(["b", "c"], [["b", "x"], ["x", "c"]], [["b", "c"], ["c"]], k=2)
+    >>> m["HR@2"], m["MRR@2"], m["P@2"], m["R@2"]
+    (1.0, 0.75, 0.5, 0.75)
+    """
+    ks = [k] if isinstance(k, (int, np.integer)) else list(k)
+    for value in ks:
+        _check_k(value)
+        if value is None:
+            raise ValueError("next_item_metrics needs list lengths k")
+    y_next = list(y_next)
+    recs = [_ranked(row, None) for row in recommendations]
+    if len(recs) != len(y_next):
+        raise ValueError(f"y_next has {len(y_next)} entries but recommendations has "
+                         f"{len(recs)} rows")
+    if y_rest is not None:
+        y_rest = [_relevant(r) for r in y_rest]
+        if len(y_rest) != len(y_next):
+            raise ValueError(f"y_rest has {len(y_rest)} entries but y_next has "
+                             f"{len(y_next)}")
+    n = len(y_next)
+    top = max(ks)
+    rank = np.full(n, top + 1, np.int64)
+    rest_hits = np.zeros((n, top), bool)
+    for r, (target, row) in enumerate(zip(y_next, recs, strict=True)):
+        seen = set()
+        relevant = y_rest[r] if y_rest is not None else ()
+        for j, item in enumerate(row[:top]):
+            if item in seen:
+                continue
+            seen.add(item)
+            if rank[r] > top and item == target:
+                rank[r] = j + 1
+            if item in relevant:
+                rest_hits[r, j] = True
+    out = {}
+    denominator = np.maximum(n, 1)
+    for value in ks:
+        hit = rank <= value
+        out[f"HR@{value}"] = float(hit.sum() / denominator)
+        out[f"MRR@{value}"] = float(np.where(hit, 1.0 / rank, 0.0).sum() / denominator)
+        if y_rest is not None:
+            h = rest_hits[:, :value]
+            n_rel = np.array([len(rel) for rel in y_rest], np.float64)
+            found = h.sum(axis=1)
+            out[f"P@{value}"] = float(found.sum() / value / denominator)
+            out[f"R@{value}"] = float(np.divide(found, n_rel, out=np.zeros(n),
+                                                where=n_rel > 0).sum() / denominator)
+            precision = np.cumsum(h, axis=1) / np.arange(1, value + 1)
+            ap = np.where(h, precision, 0.0).sum(axis=1)
+            out[f"MAP@{value}"] = float(np.divide(ap, np.minimum(n_rel, value),
+                                                  out=np.zeros(n), where=n_rel > 0).sum()
+                                        / denominator)
+        if catalogue is not None:
+            out[f"coverage@{value}"] = catalogue_coverage(recs, catalogue, value)
+        if item_counts is not None:
+            if isinstance(item_counts, pd.Series):
+                item_counts = item_counts.to_dict()
+            largest = max(item_counts.values()) if item_counts else 0
+            if largest > 0:
+                lists = [row[:value] for row in recs if row[:value]]
+                out[f"popularity@{value}"] = float(np.mean(
+                    [np.mean([item_counts.get(i, 0) for i in set(row)]) / largest
+                     for row in lists])) if lists else 0.0
+            out[f"popularity_bias@{value}"] = popularity_bias(recs, item_counts, value)
+    return out
