@@ -435,3 +435,35 @@ def test_set_params_on_the_default_embedder_keeps_seed_and_threads():
     own = NearestNeighborRecommender(ItemSequenceEmbedder(random_state=5, n_jobs=1),
                                      random_state=0, n_jobs=2).fit(X, y)
     assert own.embedder_.random_state == 5 and own.embedder_.n_jobs == 1
+
+
+def test_blend_falls_back_to_popularity_when_components_add_nothing():
+    """Baskets of independent items drawn by popularity: co-occurrence and
+    neighbours only fit noise, so the weight search keeps popularity alone
+    and the blend recommends exactly what PopularityRecommender does."""
+    rng = np.random.RandomState(0)
+    p = 1.0 / np.arange(1, 301)
+    baskets = [rng.choice(300, 4, replace=False, p=p / p.sum()).tolist() for _ in range(3000)]
+    rec = NearestNeighborRecommender(clone(EMB), random_state=0).fit(baskets)
+    assert {n for n, w in rec.weights_.items() if w} == {"popularity"}
+    pop = PopularityRecommender().fit(baskets)
+    np.testing.assert_array_equal(rec.predict(baskets[:50]), pop.predict(baskets[:50]))
+
+
+def test_weight_search_needs_a_significant_gain():
+    from skembed.recommend.blend import better, tune_weights
+
+    rng = np.random.RandomState(0)
+    noise = rng.rand(400)
+    assert not better(noise + rng.normal(0, 0.5, 400) * 0.01, noise)
+    assert better(noise + 0.2, noise)
+    # two components, the second a noisy copy of the first plus nothing: the
+    # first alone is kept
+    n, width = 300, 20
+    cand = np.tile(np.arange(width), (n, 1))
+    first = rng.rand(n, width).astype(np.float32)
+    first[:, 0] += 0.5  # the target (first candidate) tends to score high
+    vals = np.stack([first, rng.rand(n, width).astype(np.float32)], axis=2)
+    weights, _ = tune_weights(cand, vals, np.zeros((n, width), bool), np.array([1.0, 1.0]),
+                              np.array([True, True]), 5, False)
+    assert weights[1] == 0 and weights[0] > 0

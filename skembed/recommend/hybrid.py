@@ -61,7 +61,12 @@ class NearestNeighborRecommender(BaseRecommender):
     histories is held out, the components are fitted on the rest, the
     weights maximising the hit rate plus the NDCG at ``n_recommendations``
     of the held-out items are kept (coordinate ascent), and the components
-    are refitted on all data.  Components whose weight ends at 0 are not
+    are refitted on all data.  The search starts from the best single
+    component and keeps a change of weights only when it beats the current
+    ones by more than a standard error of the per-history difference: where
+    the other components add nothing (baskets of independent popular items)
+    the blend stays that component, e.g. popularity, and a small validation
+    split cannot be overfitted.  Components whose weight ends at 0 are not
     refitted (the embedder always is, for :meth:`similar_items`).  Fixed
     weights skip the validation fit; all weights are tunable with
     ``GridSearchCV``.
