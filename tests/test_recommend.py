@@ -467,3 +467,26 @@ def test_weight_search_needs_a_significant_gain():
     weights, _ = tune_weights(cand, vals, np.zeros((n, width), bool), np.array([1.0, 1.0]),
                               np.array([True, True]), 5, False)
     assert weights[1] == 0 and weights[0] > 0
+
+
+def test_session_knn_refinements_of_the_literature():
+    def top(X, query, **kw):
+        rec = SessionKNNRecommender(n_recommendations=1, exclude_seen=True, **kw).fit(X)
+        return rec.predict([query])[0, 0]
+
+    # match weighting: a neighbour holding only an older history item votes less
+    X = [["a", "x"]] * 3 + [["b", "y"]] * 2
+    assert top(X, ["a", "b"], position_weighting="same", match_weighting="same") == "x"
+    assert top(X, ["a", "b"], position_weighting="same", match_weighting="quadratic") == "y"
+    assert top(X, ["a", "b"], position_weighting="same", match_weighting="div") == "y"
+    # idf: equal votes, the rarer item wins (ties otherwise go to the popular one)
+    X = [["a", "p"]] * 2 + [["a", "r"]] * 2 + [["p", "z"]] * 20
+    assert top(X, ["a"]) == "p" and top(X, ["a"], idf_weight=1.0) == "r"
+    # recency of neighbours: the last sequences weigh more
+    X = [["a", "old"]] * 5 + [["a", "new"]] * 3
+    assert top(X, ["a"]) == "old" and top(X, ["a"], recency_half_life=1.0) == "new"
+    # "vec": long neighbours are not penalised as by the cosine
+    X = [["a", "x"]] * 2 + [["a", "y"] + [f"q{i}" for i in range(7)]] * 3
+    assert top(X, ["a"]) == "x" and top(X, ["a"], similarity="vec") == "y"
+    with pytest.raises(ValueError, match="match_weighting"):
+        SessionKNNRecommender(match_weighting="bogus").fit(X)

@@ -24,15 +24,28 @@ from .kernels import add_sparse_scores
 # ``item_indptr``, ``item_sessions``: the sequences holding each item, ascending
 # (CSC of the sequences x items matrix)
 KnnIndex = namedtuple("KnnIndex", ["sess_norm", "item_indptr", "item_sessions"])
-# the query: the last ``max_history`` distinct items (weighted linearly by
-# recency if ``linear``), ``k`` neighbours among the ``sample_size`` most
-# recent candidate sequences
-KnnOptions = namedtuple("KnnOptions", ["max_history", "linear", "k", "sample_size"])
+# the query: the last ``max_history`` distinct items, weighted by their
+# recency (``position``: a code of POSITION), ``k`` neighbours among the
+# ``sample_size`` most recent candidate sequences; similarity cosine, or
+# (``vec``) the query's weight in the overlap over the query's size, as
+# V-SKNN; a neighbour's weight times its recency (halving every ``recency``
+# later training sequences; 0: off) and divided by the step back to the most
+# recent query item it holds (``match``: a code of MATCH)
+KnnOptions = namedtuple("KnnOptions", ["max_history", "position", "k", "sample_size", "vec",
+                                       "match", "recency"])
+# weight of the query item ``a`` steps back (0: the last) of ``n`` items
+POSITION = {"same": 0, "linear": 1, "quadratic": 2}
+# a neighbour's weight over ``step``, the step back (1: the last item) to the
+# most recent query item it holds: 1, 1 / step, 1 / step ** 2
+MATCH = {"same": 0, "div": 1, "quadratic": 2}
 
 
-def knn_options(max_history, linear, k, sample_size):
-    """:data:`KnnOptions` with the types the kernel is compiled for."""
-    return KnnOptions(int(max_history), bool(linear), int(k), int(sample_size))
+def knn_options(max_history, position, k, sample_size, vec=False, match="same",
+                recency=0.0):
+    """:data:`KnnOptions` with the types the kernel is compiled for
+    (``position``, ``match``: names of :data:`POSITION`, :data:`MATCH`)."""
+    return KnnOptions(int(max_history), np.int64(POSITION[position]), int(k),
+                      int(sample_size), bool(vec), np.int64(MATCH[match]), float(recency))
 
 
 # Hand-written selection: numpy's sort and argsort cost seconds of
@@ -128,10 +141,11 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
     returns how many.  ``index``: :data:`KnnIndex`; ``opt``:
     :data:`KnnOptions`; ``scr``: :data:`KnnScratch` (``mark``: this row's
     mark of its query items)."""
-    max_history, linear, k, sample_size = opt
+    max_history, position, k, sample_size, vec, match, recency = opt
     sess_norm, item_indptr, item_sessions = index
     sess_acc, sess_touched, sess_top, sims, best = scr.acc, scr.touched, scr.top, scr.sims, \
         scr.best
+    sess_step = scr.step
     q_items, q_weight, q_ptr, q_mark = scr.q_items, scr.q_weight, scr.q_ptr, scr.q_mark
     # query items: the last max_history distinct known items, most recent first
     n_q = 0
@@ -146,9 +160,12 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
         n_q += 1
     if n_q == 0:
         return 0
+    q_sq = 0.0
     for a in range(n_q):
-        # linear position weighting: the most recent item weighs 1
-        q_weight[a] = (n_q - a) / n_q if linear else 1.0
+        # position weighting: the most recent item weighs 1
+        w = (n_q - a) / n_q if position != 0 else 1.0
+        q_weight[a] = w * w if position == 2 else w
+        q_sq += q_weight[a] * q_weight[a]
     # overlaps with the sessions holding each query item; only the
     # sample_size most recent sessions of a posting list can be among the
     # sample_size most recent of their union
@@ -164,6 +181,7 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
                 continue
             if sess_acc[sess] == 0.0:
                 sess_touched[n_s] = sess
+                sess_step[sess] = a + 1  # query items come most recent first
                 n_s += 1
             sess_acc[sess] += q_weight[a]
     cand = sess_touched[:n_s]
@@ -172,17 +190,30 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
                                   self_row, q_ptr, sess_top)
         cand = sess_top[:m]
     n_c = cand.shape[0]
-    q_norm = np.sqrt(n_q)
+    q_norm = np.sqrt(q_sq)  # cosine: the norm of the query's weights
+    last = sess_norm.shape[0] - 1
     for c in range(n_c):
         sess = cand[c]
-        sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
+        if vec:
+            sims[c] = sess_acc[sess] / n_q
+        else:
+            sims[c] = sess_acc[sess] / (sess_norm[sess] * q_norm)
+        if recency > 0.0:
+            sims[c] *= 0.5 ** ((last - sess) / recency)
     for c in range(n_s):
         sess_acc[sess_touched[c]] = 0.0
     n_nb = k if k < n_c else n_c
     _best_positions(sims[:n_c], best[:n_nb])
     for c in range(n_nb):
-        nb_sess[c] = cand[best[c]]
-        nb_sim[c] = sims[best[c]]
+        sess = cand[best[c]]
+        nb_sess[c] = sess
+        step = sess_step[sess]
+        if match == 1:
+            nb_sim[c] = sims[best[c]] / step
+        elif match == 2:
+            nb_sim[c] = sims[best[c]] / (step * step)
+        else:
+            nb_sim[c] = sims[best[c]]
     return n_nb
 
 
@@ -198,8 +229,8 @@ def _session_knn_neighbours(ids, starts, q0, index, opt, self_rows, scr, nb_sess
 # per thread (``thread_scratch``): ``acc`` one zero per training sequence (the
 # rows leave it zero), ``q_mark`` -1 per item (a row marks its query items
 # with its own index)
-KnnScratch = namedtuple("KnnScratch", ["acc", "touched", "top", "sims", "best", "q_items",
-                                       "q_weight", "q_ptr", "q_mark"])
+KnnScratch = namedtuple("KnnScratch", ["acc", "step", "touched", "top", "sims", "best",
+                                       "q_items", "q_weight", "q_ptr", "q_mark"])
 
 
 def _padded(n, dtype, fill=None):
@@ -212,7 +243,7 @@ def _padded(n, dtype, fill=None):
 
 def knn_scratch(n_sequences, n_items, max_history, sample_size):
     """Fresh scratch for session-kNN's neighbour kernel."""
-    return KnnScratch(np.zeros(n_sequences, np.float32),
+    return KnnScratch(np.zeros(n_sequences, np.float32), np.zeros(n_sequences, np.int64),
                       _padded(max(max_history * sample_size, 1), np.int64),
                       _padded(sample_size, np.int64), _padded(sample_size, np.float32),
                       _padded(sample_size, np.int64), _padded(max_history, np.int64),
@@ -250,8 +281,8 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
     history) that contain it.
 
     Similarity is the cosine between the history's last ``opt.max_history``
-    distinct items (linearly decaying weights if ``opt.linear``) and a
-    sequence's distinct items (``sessions``: CSR, sequences x items, ones;
+    distinct items (weighted by recency as ``opt.position`` says; or V-SKNN's
+    overlap over the query's size) and a sequence's distinct items (``sessions``: CSR, sequences x items, ones;
     ``index``: their :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
     training sequence that history ``r`` must not match (itself, in
     validation).  The neighbours come from a kernel (rows split over
@@ -259,7 +290,7 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
     in :func:`~skembed.recommend.kernels.add_rule_scores`.
     """
     n_items = out.shape[1]
-    max_history, _, k, sample_size = opt
+    max_history, k, sample_size = opt.max_history, opt.k, opt.sample_size
     sess_norm = index.sess_norm
     width = max(min(k, sample_size), 1)
 
