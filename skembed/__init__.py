@@ -1,6 +1,7 @@
 """skembed: scikit-learn compatible embedding estimators with Numba kernels."""
 
 from . import metrics
+from .doc2vec import Doc2VecTransformer
 from .entity import (
     EntityEmbeddingClassifier,
     EntityEmbeddingEncoder,
@@ -22,6 +23,7 @@ from .vectorizer import EmbeddingVectorizer
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Doc2VecTransformer",
     "EmbeddingVectorizer",
     "EntityEmbeddingClassifier",
     "EntityEmbeddingEncoder",

@@ -23,9 +23,11 @@ A subclass supplies its corpus and its key checks:
 - ``_empty_error(n_sequences)``: the error of a corpus without any key;
 
 and may override ``_config_overrides(corpus)`` (parameters resolved from
-the data), ``_vectors(vocab, state, config)`` (the published
-KeyedVectors) and ``_after_fit(corpus, vocab, state, update)`` (more
-fitted attributes).  Parameters: those of
+the data), ``_fit_arguments(X, corpus, **fit_params)`` (more arguments of
+the engine's ``fit_corpus``: doc2vec's document rows, from a ``fit``
+parameter such as ``tags``), ``_vectors(vocab, state, config)`` (the
+published KeyedVectors) and ``_after_fit(corpus, vocab, state, update)``
+(more fitted attributes).  Parameters: those of
 :data:`~skembed._validation.WORD2VEC_PARAMETERS`, plus ``max_vocab_size``
 and ``max_final_vocab`` when the subclass has them.
 """
@@ -105,6 +107,11 @@ class Word2VecEstimator(BaseEstimator):
                           "sequence with an item")
 
     def _config_overrides(self, corpus):
+        return {}
+
+    def _fit_arguments(self, X, corpus, **fit_params):
+        """More keyword arguments of the engine's ``fit_corpus`` (from the
+        ``fit_params`` a subclass's ``fit`` passes to ``_fit``)."""
         return {}
 
     def _vectors(self, vocab, state, config):
@@ -202,13 +209,14 @@ class Word2VecEstimator(BaseEstimator):
         return as_keyed_vectors(self.init_vectors)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit(self, X, update):
+    def _fit(self, X, update, **fit_params):
         t0 = time.perf_counter()
         corpus = self._corpus(X)
         timings = {"tokenize": time.perf_counter() - t0}
         try:
             config = Word2VecConfig.from_params(self.get_params(),
                                                 **self._config_overrides(corpus))
+            arguments = self._fit_arguments(X, corpus, **fit_params)
             rng = self._rng if update else check_random_state(self.random_state)
             try:
                 vocab, state = fit_corpus(
@@ -220,7 +228,8 @@ class Word2VecEstimator(BaseEstimator):
                     vocab=self._vocab if update else None,
                     state=self._state if update else None,
                     n_threads=resolve_n_threads(self.n_jobs), verbose=self.verbose,
-                    name=type(self).__name__, check_keys=self._key_check(corpus))
+                    name=type(self).__name__, check_keys=self._key_check(corpus),
+                    **arguments)
             except EmptyCorpusError as exc:
                 raise self._empty_error(exc.n_sequences) from None
             except TypeError as exc:

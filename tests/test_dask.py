@@ -24,6 +24,7 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from skembed import (  # noqa: E402
+    Doc2VecTransformer,
     EmbeddingVectorizer,
     ItemSequenceEmbedder,
     KeyedVectors,
@@ -109,6 +110,23 @@ def test_item_embedder_fit_from_dask_equals_in_memory(client):
         assert fitted.wv_.index_to_key == memory.wv_.index_to_key
         np.testing.assert_array_equal(fitted.wv_.vectors, memory.wv_.vectors)
         np.testing.assert_array_equal(fitted.output_vectors_, memory.output_vectors_)
+
+
+def test_doc2vec_from_dask_equals_in_memory(client):
+    """Document vectors trained from a Bag (tags: the positions) and inferred
+    block-wise from a Series: those of the in-memory documents."""
+    docs = _texts()
+    params = dict(vector_size=8, epochs=3, min_count=2, n_jobs=1, random_state=0)
+    memory = Doc2VecTransformer(**params)
+    expected = memory.fit_transform(docs)
+    fitted = Doc2VecTransformer(**params)
+    out = fitted.fit_transform(db.from_sequence(docs, npartitions=5))
+    assert fitted.dv_.index_to_key == list(range(len(docs)))
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(fitted.wv_.vectors, memory.wv_.vectors)
+    np.testing.assert_array_equal(out[[7, 30]], 0.0)  # no token: a zero vector
+    inferred = fitted.transform(_series(docs, 4))
+    np.testing.assert_array_equal(inferred.compute(), memory.transform(docs))
 
 
 def test_fit_rejects_bad_dask_input(client):

@@ -79,7 +79,11 @@ def _hs_dots(l1, table, lo, target, points, d0, d1, fbuf):
 
 
 @njit(inline="always")
-def _hs_updates(l1, table, lo, target, codes, points, d0, d1, fbuf, alpha, work, track):
+def _hs_updates(l1, table, lo, target, codes, points, d0, d1, fbuf, alpha, work, track,
+                learn):
+    """Gradients of Huffman path nodes ``d0..d1`` into ``work``; the nodes
+    learn too when ``learn`` (a compile-time constant of the caller: frozen
+    for inference)."""
     loss = 0.0
     dim = l1.shape[0]
     for d in range(d0, d1):
@@ -91,9 +95,13 @@ def _hs_updates(l1, table, lo, target, codes, points, d0, d1, fbuf, alpha, work,
             continue  # saturated: the C tool skips the update
         g = (np.float32(1.0) - code - sigmoid(f)) * alpha
         row = points[target, d] - lo
-        for k in range(dim):
-            work[k] += g * table[row, k]
-            table[row, k] += clip_step(g * l1[k])
+        if learn:
+            for k in range(dim):
+                work[k] += g * table[row, k]
+                table[row, k] += clip_step(g * l1[k])
+        else:
+            for k in range(dim):
+                work[k] += g * table[row, k]
     return loss
 
 
@@ -118,6 +126,9 @@ def output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
     Returns the loss, computed only when ``track`` (a sample of the
     examples: computing it for every example costs about a third of the
     training time).
+
+    With ``LEARN_OUTPUT`` off (a compiled variant for inference) the output
+    rows stay as they are: only ``work`` is computed.
     """
     dim = l1.shape[0]
     loss = 0.0
@@ -125,7 +136,7 @@ def output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
         n_nodes = code_lens[target]
         _hs_dots(l1, syn1, 0, target, points, 0, n_nodes, fbuf)
         loss += _hs_updates(l1, syn1, 0, target, codes, points, 0, n_nodes, fbuf,
-                            alpha, work, track)
+                            alpha, work, track, LEARN_OUTPUT)
     elif HS_CODE and hs:
         n_nodes = code_lens[target]
         n_top = 0
@@ -134,9 +145,9 @@ def output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
         _hs_dots(l1, hot1, hot1_lo, target, points, 0, n_top, fbuf)
         _hs_dots(l1, syn1, 0, target, points, n_top, n_nodes, fbuf)
         loss += _hs_updates(l1, hot1, hot1_lo, target, codes, points, 0, n_top, fbuf,
-                            alpha, work, track)
+                            alpha, work, track, LEARN_OUTPUT)
         loss += _hs_updates(l1, syn1, 0, target, codes, points, n_top, n_nodes, fbuf,
-                            alpha, work, track)
+                            alpha, work, track, LEARN_OUTPUT)
     if NS_CODE and negative > 0:
         for d in range(negative + 1):
             row = target if d == 0 else negs[d - 1]
@@ -156,9 +167,13 @@ def output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
             if f <= -MAX_EXP or f >= MAX_EXP:
                 continue  # saturated: no update (as gensim; acts as a regulariser)
             g = (label - sigmoid(f)) * alpha
-            for k in range(dim):
-                work[k] += g * syn1neg[row, k]
-                syn1neg[row, k] += clip_step(g * l1[k])
+            if LEARN_OUTPUT:
+                for k in range(dim):
+                    work[k] += g * syn1neg[row, k]
+                    syn1neg[row, k] += clip_step(g * l1[k])
+            else:
+                for k in range(dim):
+                    work[k] += g * syn1neg[row, k]
     return loss
 
 
@@ -167,6 +182,7 @@ def output_layer(l1, target, alpha, work, syn1, syn1neg, hs, negative,
 # Numba before it is typed.  Here everything is on (the generic layer).
 HS_CODE = True
 NS_CODE = True
+LEARN_OUTPUT = True  # off: the output rows are frozen (document-vector inference)
 
 # The subword path calls the generic output layer as a function instead of
 # inlining it: inlining it there doubled the kernels' compile time (17 s more

@@ -16,14 +16,14 @@ from numba import njit, prange
 
 from .._threads import in_threads
 from .._variants import variant
-from .kernels import chunk_kernel
 from .memory import HOT_ROWS
 
 # a piece of an epoch ready to train: ``tokens`` cut into sentences
-# (``starts``), sentences into chunks (``chunk_starts``), and the chunks'
+# (``starts``), each sentence's document-vector row (``tags``; doc2vec, else
+# empty), sentences into chunks (``chunk_starts``), and the chunks'
 # training order (slot -> chunk, -1 for padding) and schedule positions
 # (``offsets``, :func:`~skembed.word2vec.chunks.stripe_order`)
-Plan = namedtuple("Plan", ["tokens", "starts", "chunk_starts", "order", "offsets"])
+Plan = namedtuple("Plan", ["tokens", "starts", "tags", "chunk_starts", "order", "offsets"])
 
 # Bound per compiled variant by hs_pass (the chunk kernel of its mode).
 TRAIN_CHUNK = None
@@ -54,8 +54,11 @@ def train_chunks(chunk, w, plan, t, opt, c_begin, c_end, word_offset, seed, chun
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words) as arrays.
     """
-    n_hot = min(HOT_ROWS, w.syn1.shape[0]) if n_threads > 1 and opt.hs else 0
-    tokens, starts, chunk_starts, order, offsets = plan
+    # per-thread copies of the tree's top rows, for training (inference
+    # leaves the tree as it is)
+    n_hot = (min(HOT_ROWS, w.syn1.shape[0])
+             if n_threads > 1 and opt.hs and opt.infer_epochs == 0 else 0)
+    tokens, starts, tags, chunk_starts, order, offsets = plan
 
     def share(th, stop):  # stop: set when another thread failed or was interrupted
         loss, n_tr, n_ex, n_eff = 0.0, 0, 0, 0
@@ -66,8 +69,9 @@ def train_chunks(chunk, w, plan, t, opt, c_begin, c_end, word_offset, seed, chun
             if stop.is_set():
                 break
             offset = word_offset + float(offsets[c] - starts[chunk_starts[c]])
-            cl, nt, ne, nw = chunk(w, tokens, starts, chunk_starts[c], chunk_starts[c + 1], t,
-                                   opt, offset, seed, chunk_base + c, max_len, n_hot)
+            cl, nt, ne, nw = chunk(w, tokens, starts, tags, chunk_starts[c],
+                                   chunk_starts[c + 1], t, opt, offset, seed, chunk_base + c,
+                                   max_len, n_hot)
             loss += cl
             n_tr += nt
             n_ex += ne
@@ -88,7 +92,7 @@ def _hs_pass(w, plan, t, opt, c_begin, c_end, word_offset, seed, chunk_base, n_t
     Returns per-thread (sampled loss, sampled examples, examples, effective
     words)."""
     n_hot = min(HOT_ROWS, w.syn1.shape[0])
-    tokens, starts, chunk_starts, order, offsets = plan
+    tokens, starts, tags, chunk_starts, order, offsets = plan
     losses = np.zeros(n_threads, np.float64)
     tracked = np.zeros(n_threads, np.int64)
     examples = np.zeros(n_threads, np.int64)
@@ -99,7 +103,7 @@ def _hs_pass(w, plan, t, opt, c_begin, c_end, word_offset, seed, chunk_base, n_t
             if c < 0:
                 continue
             offset = word_offset + offsets[c] - starts[chunk_starts[c]]
-            cl, nt, ne, nw = TRAIN_CHUNK(w, tokens, starts, chunk_starts[c],
+            cl, nt, ne, nw = TRAIN_CHUNK(w, tokens, starts, tags, chunk_starts[c],
                                          chunk_starts[c + 1], t, opt, offset, seed,
                                          chunk_base + c, max_len, n_hot)
             losses[th] += cl
@@ -112,9 +116,9 @@ def _hs_pass(w, plan, t, opt, c_begin, c_end, word_offset, seed, chunk_base, n_t
 _PASS = {}  # mode -> compiled prange pass (hierarchical softmax, several threads)
 
 
-def hs_pass(sg, hs, negative, shared):
-    """The compiled :func:`_hs_pass` of a hierarchical-softmax mode."""
-    chunk = chunk_kernel(sg, hs, negative, False, shared)
+def hs_pass(chunk):
+    """The compiled :func:`_hs_pass` around the chunk kernel ``chunk`` of a
+    hierarchical-softmax mode (:func:`~skembed.word2vec.kernels.chunk_kernel`)."""
     mode = chunk.py_func.__name__[len("train_chunk_"):]
     if mode not in _PASS:
         _PASS[mode] = njit(nogil=True, fastmath=True, cache=True, parallel=True)(

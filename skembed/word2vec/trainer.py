@@ -5,6 +5,7 @@ items); it takes an :class:`~skembed.word2vec.vocab.EncodedCorpus` and the
 vocabulary counts and knows nothing of scikit-learn.
 """
 
+import collections
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -63,10 +64,24 @@ class Word2VecConfig:
     min_n: int = 3
     max_n: int = 0
     bucket: int = 2_000_000
+    # paragraph vectors (doc2vec): a vector per document tag, trained with the
+    # words (skip-gram's path: PV-DBOW, the window's word pairs too with
+    # ``dbow_words``; CBOW's: PV-DM, its input concatenated with ``dm_concat``)
+    doc_vectors: bool = False
+    dbow_words: bool = False
+    dm_concat: bool = False
 
     @property
     def subwords(self):
         return self.max_n > 0
+
+    @property
+    def layer_width(self):
+        """Width of the output layers: the input's (``vector_size``; PV-DM
+        concatenated: the document vector and ``2 * window`` word vectors)."""
+        if self.doc_vectors and self.dm_concat and not self.sg:
+            return (1 + 2 * self.window) * self.vector_size
+        return self.vector_size
 
     @classmethod
     def from_params(cls, params, **overrides):
@@ -86,6 +101,10 @@ class Word2VecConfig:
         config.cbow_mean = bool(config.cbow_mean)
         config.shrink_windows = bool(config.shrink_windows)
         config.shared_negatives = bool(config.shared_negatives)
+        for name in ("doc_vectors", "dbow_words", "dm_concat"):
+            setattr(config, name, bool(getattr(config, name)))
+        if config.doc_vectors and config.dm_concat and not config.sg:
+            config.shrink_windows = False  # every window position has its own slot
         for name in ("vector_size", "window", "negative", "epochs", "min_n", "max_n", "bucket"):
             setattr(config, name, int(getattr(config, name)))
         for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
@@ -116,6 +135,9 @@ class Word2VecState:
     ngrams: np.ndarray = None
     sub_indptr: np.ndarray = None
     sub_ids: np.ndarray = None
+    # doc2vec: a vector per document tag, and which tags had any known word
+    docvecs: np.ndarray = None
+    trained_docs: np.ndarray = None
     loss_history: list = field(default_factory=list)
     effective_words: list = field(default_factory=list)
     examples: list = field(default_factory=list)
@@ -151,6 +173,25 @@ def init_state(n_keys, vector_size, rng, bucket=0):
         sub_indptr=np.zeros(n_keys + 1, np.int64),
         sub_ids=np.zeros(0, np.int64),
     )
+
+
+def add_documents(state, n_tags, config, rng):
+    """Give ``state`` (new) a document vector per tag, uniform in
+    [-1, 1) / dim as the word vectors; for PV-DM with a concatenated input,
+    a padding row after the words (the context beyond a sentence's ends,
+    gensim's null word) and output layers as wide as that input."""
+    docvecs = rng.random_sample((n_tags, config.vector_size)).astype(np.float32)
+    docvecs = docvecs * np.float32(2.0) - np.float32(1.0)
+    docvecs /= np.float32(config.vector_size)
+    state.docvecs = np.ascontiguousarray(docvecs)
+    width = config.layer_width
+    if width != config.vector_size:
+        pad = init_state(1, config.vector_size, rng).syn0
+        state.syn0 = np.ascontiguousarray(np.vstack([state.syn0, pad]))
+        state.lockf = np.append(state.lockf, np.float32(1.0))
+        state.syn1 = np.zeros((state.syn1.shape[0], width), np.float32)
+        state.syn1neg = np.zeros((state.syn1neg.shape[0], width), np.float32)
+    return state
 
 
 def grow_state(state, n_new, rng):
@@ -202,7 +243,8 @@ def _output_tables(counts, config):
 
 
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
-          alpha_start=None, alpha_end=None, words_per_epoch=None, raw_words_per_epoch=None):
+          alpha_start=None, alpha_end=None, words_per_epoch=None, raw_words_per_epoch=None,
+          doc_rows=None):
     """Run ``config.epochs`` epochs over ``corpus``, updating ``state`` in place.
 
     Parameters
@@ -224,6 +266,10 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     words_per_epoch, raw_words_per_epoch : int, optional
         Known (in-vocabulary) and raw tokens per epoch; required with a
         corpus object, since they set the learning-rate schedule.
+    doc_rows : ndarray of int64, optional
+        Doc2vec (``config.doc_vectors``): the row of ``state.docvecs`` of each
+        document of the corpus (several documents may share one);
+        ``state.trained_docs`` marks the rows of documents with a known word.
 
     Returns
     -------
@@ -254,22 +300,21 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     alpha_end = config.min_alpha if alpha_end is None else alpha_end
     tables = kernels.Tables(*_output_tables(counts, config))
     n_words = int(words_per_epoch)
-    options = kernels.Options(
-        sg=bool(config.sg), hs=bool(config.hs), negative=int(config.negative),
-        cbow_mean=bool(config.cbow_mean), window=int(config.window),
-        shrink_windows=bool(config.shrink_windows),
-        shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
-        alpha_end=float(alpha_end), schedule_words=float(max(n_words * config.epochs, 1)),
-        locked=bool(np.any(state.lockf != 1.0)), subwords=bool(len(state.sub_ids)))
-    weights = kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf,
-                              state.ngrams, state.sub_indptr, state.sub_ids)
-
+    options = _options(config, state, alpha_start, alpha_end,
+                       schedule_words=float(max(n_words * config.epochs, 1)))
+    documents = bool(config.doc_vectors)
+    if documents:
+        if doc_rows is None or state.docvecs is None:
+            raise ValueError("document vectors need doc_rows and state.docvecs")
+        state.trained_docs = np.zeros(len(state.docvecs), bool)
+    weights = _weights(state)
     chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
-                                 options.shared_negatives)
+                                 options.shared_negatives, documents, config.dbow_words,
+                                 config.dm_concat)
     hs_pass = None  # hierarchical softmax with several threads: a prange pass
     if n_threads > 1 and options.hs and not options.subwords:
-        hs_pass = passes.hs_pass(options.sg, options.hs, options.negative,
-                                  options.shared_negatives)
+        hs_pass = passes.hs_pass(chunk)
+    no_tags = np.zeros(0, np.int64)
     bar = _progress_bar(n_words * config.epochs, verbose)
     # Numba compiles a kernel on its first call (cold cache): timed apart, so that
     # the first epoch's speed is the training's
@@ -288,11 +333,20 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
             # distinct random streams per (epoch, chunk of the epoch)
             seed = (epoch_seed * 2654435761) % (2**63)
             chunk_base = 0  # chunks of this epoch in earlier pieces
-            for piece, offset in aligned_pieces(pieces(epoch)):
+            tag_queue = collections.deque()  # doc2vec: tags of the pieces read so far
+            source = pieces(epoch)
+            if documents:
+                source = _tagged(source, doc_rows, tag_queue)
+            for piece, offset in aligned_pieces(source):
                 # offset: known words of this epoch before the piece
+                tags = no_tags
+                if documents:
+                    tags = _take(tag_queue, piece.n_rows)
+                    if epoch == 0:
+                        state.trained_docs[tags] = True
                 chunk_starts = chunk_boundaries(piece.starts, CHUNK_WORDS, offset)
                 order, offsets = stripe_order(piece.starts, chunk_starts, n_threads)
-                plan = passes.Plan(piece.ids, piece.starts, chunk_starts, order, offsets)
+                plan = passes.Plan(piece.ids, piece.starts, tags, chunk_starts, order, offsets)
                 n_rows = len(order) // n_threads
                 max_len = max(min(int(np.max(np.diff(piece.starts))), MAX_SENTENCE_LEN), 1)
                 # a few calls per piece when reporting progress, one otherwise
@@ -350,6 +404,108 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     return state
 
 
+def _options(config, state, alpha_start, alpha_end, schedule_words=1.0, infer_epochs=0):
+    return kernels.Options(
+        sg=bool(config.sg), hs=bool(config.hs), negative=int(config.negative),
+        cbow_mean=bool(config.cbow_mean), window=int(config.window),
+        shrink_windows=bool(config.shrink_windows),
+        shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
+        alpha_end=float(alpha_end), schedule_words=float(schedule_words),
+        locked=bool(np.any(state.lockf != 1.0)), subwords=bool(len(state.sub_ids)),
+        infer_epochs=int(infer_epochs))
+
+
+def _weights(state, docvecs=None):
+    if docvecs is None:
+        docvecs = state.docvecs
+    if docvecs is None:
+        docvecs = np.zeros((0, state.syn0.shape[1]), np.float32)
+    return kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf, state.ngrams,
+                           state.sub_indptr, state.sub_ids, docvecs)
+
+
+def _tagged(pieces, doc_rows, queue):
+    """``pieces`` unchanged, the document-vector row of each of their
+    sentences appended to ``queue`` as each piece is read: a piece's
+    sentences belong to its file (streamed files: one document per file) or
+    to its documents, numbered on from the documents of earlier pieces."""
+    first_document = 0
+    for piece in pieces:
+        if piece.file_index is not None:
+            documents = np.full(piece.n_rows, piece.file_index, np.int64)
+        else:
+            documents = piece.doc_of_sentence + first_document
+            first_document += piece.n_documents
+        queue.append(doc_rows[documents])
+        yield piece
+
+
+def _take(queue, n):
+    """The next ``n`` tags of ``queue`` (arrays in reading order): the pieces
+    of :func:`~skembed.word2vec.chunks.aligned_pieces` are the input pieces'
+    sentences in order, re-cut."""
+    parts, needed = [], n
+    while needed > 0:
+        head = queue.popleft()
+        if len(head) > needed:
+            queue.appendleft(head[needed:])
+            head = head[:needed]
+        parts.append(head)
+        needed -= len(head)
+    return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+
+def infer_documents(documents, counts, config, state, seed, epochs, alpha, min_alpha,
+                    n_threads=1):
+    """Document vectors of new ``documents`` (doc2vec inference), trained by
+    the chunk kernel's inference variant with everything else frozen.
+
+    Each document is one sentence (never split: its vector must not be
+    trained by two threads at once), starting from zero and trained
+    ``epochs`` times in a row with the rate falling linearly from ``alpha``
+    to ``min_alpha``, on a random stream seeded by ``seed`` and its words.
+    A document's vector therefore depends on nothing else in the batch, nor
+    on the number of threads.
+
+    Parameters
+    ----------
+    documents : Ragged
+        One row per document, vocabulary indices (negative: unknown, skipped).
+    counts : ndarray of int64, the vocabulary's counts (sampling tables).
+    config : Word2VecConfig, of the fit.
+    state : Word2VecState, the fitted weights (not changed).
+    seed : int
+    epochs : int
+    alpha, min_alpha : float
+    n_threads : int
+
+    Returns
+    -------
+    ndarray of float32, shape (n_documents, vector_size); zero rows for
+    documents without a known word.
+    """
+    known = documents.known()
+    out = np.zeros((known.n_rows, config.vector_size), np.float32)
+    rows = np.flatnonzero(known.lengths)
+    if len(rows) == 0:
+        return out
+    sentences = known.take(rows)
+    tokens = np.ascontiguousarray(sentences.ids, np.int32)
+    tables = kernels.Tables(*_output_tables(counts, config))
+    options = _options(config, state, alpha, min_alpha, infer_epochs=epochs)
+    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, False,
+                                 options.shared_negatives, True, config.dbow_words,
+                                 config.dm_concat, infer=True)
+    chunk_starts = chunk_boundaries(sentences.starts, max(CHUNK_WORDS // max(epochs, 1), 1))
+    order, offsets = stripe_order(sentences.starts, chunk_starts, n_threads)
+    plan = passes.Plan(tokens, sentences.starts, rows.astype(np.int64), chunk_starts, order,
+                       offsets)
+    max_len = max(int(np.max(sentences.lengths)), 1)
+    passes.train_chunks(chunk, _weights(state, out), plan, tables, options, 0, len(order), 0.0,
+                        int(seed), 0, n_threads, max_len)
+    return out
+
+
 def _seconds(listener):
     """Seconds a Numba ``TimingListener`` has measured so far."""
     return listener.duration if listener.done else 0.0
@@ -357,7 +513,8 @@ def _seconds(listener):
 
 def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
                max_final_vocab=None, vocab=None, state=None, init_vectors=None,
-               lock_factor=1.0, n_threads=1, verbose=0, name="word2vec", check_keys=None):
+               lock_factor=1.0, n_threads=1, verbose=0, name="word2vec", check_keys=None,
+               doc_rows=None):
     """Count, build the vocabulary, encode and train: the one fit path of
     every word2vec-style estimator.
 
@@ -386,6 +543,11 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
     check_keys : callable, optional
         Called with the counted keys before anything is trained (input
         validation at O(vocabulary) cost).
+    doc_rows : callable, optional
+        Doc2vec (``config.doc_vectors``, new vocabulary only):
+        ``doc_rows(n_documents)`` gives the document-vector row of each
+        document of the corpus (called once counted); the state gets a vector
+        per row (:func:`add_documents`).
 
     Returns
     -------
@@ -425,6 +587,9 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
                                np.int64, count=len(init_vectors))
             state.syn0[rows] = init_vectors.vectors
             state.lockf[rows] = np.float32(lock_factor)
+        if config.doc_vectors:
+            doc_rows = np.asarray(doc_rows(n_seq), np.int64)
+            add_documents(state, int(doc_rows.max()) + 1 if len(doc_rows) else 0, config, rng)
     else:
         if config.vector_size != state.syn0.shape[1]:
             raise ValueError(f"vector_size={config.vector_size} differs from the "
@@ -449,7 +614,7 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
     state.timings.pop("compile", None)
     state.examples = []
     train(corpus, vocab.counts, config, state, rng, n_threads=n_threads, verbose=verbose,
-          words_per_epoch=known, raw_words_per_epoch=total)
+          words_per_epoch=known, raw_words_per_epoch=total, doc_rows=doc_rows)
     if not any(state.examples):
         warnings.warn(
             f"[{name}] nothing was trained: no key ever had a context (every sequence "
