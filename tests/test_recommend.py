@@ -178,7 +178,14 @@ def test_fixed_weights_skip_validation_and_match_the_component():
     assert rec.validation_score_ is None and rec.embedder_ is None
     assert rec.session_knn_ is None and rec.rules_ is not None
     rules = SequentialRulesRecommender(exclude_seen=True).fit(X, y)
-    np.testing.assert_array_equal(rec.predict(X[:50]), rules.predict(X[:50]))
+    np.testing.assert_array_equal(rec.set_params(scoring="exact").predict(X[:50]),
+                                  rules.predict(X[:50]))
+    # two-stage: the same items wherever the rules score (the zero-score fill
+    # of the dense top-k breaks its ties in another order)
+    ids, scores = rec.set_params(scoring="candidates").recommend(X[:50], return_scores=True)
+    ref, ref_scores = rules.recommend(X[:50], return_scores=True)
+    np.testing.assert_array_equal(np.where(ref_scores > 0, ids, -1),
+                                  np.where(ref_scores > 0, ref, -1))
     with pytest.raises(ValueError, match="all blend weights are 0"):
         NearestNeighborRecommender(**{**fixed, "rules_weight": 0}).fit(X, y)
 
@@ -490,3 +497,29 @@ def test_session_knn_refinements_of_the_literature():
     assert top(X, ["a"]) == "x" and top(X, ["a"], similarity="vec") == "y"
     with pytest.raises(ValueError, match="match_weighting"):
         SessionKNNRecommender(match_weighting="bogus").fit(X)
+
+
+def test_two_stage_serving_matches_the_exact_blend():
+    """Candidates from the sparse scorers and popularity, blended over them:
+    the same lists as scoring every item when the item vectors are off, and
+    nearly so with them; exclusions and allow/deny lists hold."""
+    X, y = group_sessions(n_sessions=400)
+    X = [h + h[:1] for h in X]
+    sparse = NearestNeighborRecommender(clone(EMB), exclude_seen=False, rules_weight=0.7,
+                                        session_knn_weight=1.3, cosine_weight=0,
+                                        output_weight=0, popularity_weight=0.2,
+                                        repeat_weight=0.6).fit(X, y)
+    queries = X[:60] + [[], [123456]]
+    fast = sparse.recommend(queries, n=5, return_scores=True)
+    exact = clone(sparse).set_params(scoring="exact").fit(X, y).recommend(queries, n=5,
+                                                                          return_scores=True)
+    np.testing.assert_array_equal(fast[0], exact[0])
+    np.testing.assert_allclose(fast[1], exact[1], rtol=1e-5)
+    full = NearestNeighborRecommender(clone(EMB), random_state=0).fit(X, y)
+    a = full.predict(queries)
+    b = clone(full).set_params(scoring="exact").fit(X, y).predict(queries)
+    assert np.mean([set(r) == set(s) for r, s in zip(a, b, strict=True)]) > 0.9
+    ids = full.recommend(X[:30], n=5, exclude_seen=True, deny=[X[0][0]])
+    assert not any(set(r) & set(h) for r, h in zip(ids, X[:30], strict=True))
+    allowed = full.items_[:7].tolist()
+    assert set(full.recommend(X[:30], n=5, allow=allowed).ravel()) <= set(allowed)

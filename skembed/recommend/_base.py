@@ -199,6 +199,34 @@ class BaseRecommender(BaseEstimator):
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         raise NotImplementedError
 
+    # -- the scorer protocol (what a blend composes) ------------------------------
+    def encode(self, X):
+        """Histories as catalogue indices (a Ragged; -1: unknown item), the
+        input of :meth:`candidate_scores`."""
+        check_is_fitted(self, "items_")
+        return self._encode(X)
+
+    def candidate_scores(self, histories, start=0, stop=None, n_threads=1, self_rows=None):
+        """Raw scores of each history's candidate items (the scorer protocol).
+
+        Parameters
+        ----------
+        histories : Ragged
+            From :meth:`encode` (or a blend's encoding over the same catalogue).
+        start, stop : int
+            The rows of ``histories`` to score.
+        n_threads : int
+        self_rows : int64 array, optional
+            Per row, a training sequence it must not use (-1: none).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of float32, shape (stop - start, len(items_))
+            Non-negative scores; items not stored score 0 (the candidates are
+            the stored items).  Sparse scorers only (rules, session-kNN).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no sparse candidates")
+
     # -- recommending -------------------------------------------------------
     def _encode(self, X):
         return self._catalogue.encode(as_sequences(X))

@@ -6,18 +6,35 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import IndexedSequences
-from .._threads import resolve_n_threads
+from .._threads import blas_threads, in_row_blocks, resolve_n_threads
 from ..sequences import ItemSequenceEmbedder
 from ._base import BaseRecommender
 from .blend import gather_candidates, tune_weights
 from .item_vectors import ItemVectors
-from .kernels import add_history_scores, add_minmax_scaled, minmax_scale_rows, top_k_rows
+from .candidates import (
+    add_vector_scores,
+    drop_entries,
+    popular_candidates,
+    sample_items,
+    scale_rows,
+    top_k_entries,
+)
+from .kernels import (
+    add_history_scores,
+    add_minmax_scaled,
+    add_sparse_scores,
+    history_scores,
+    minmax_scale_rows,
+    recent_items,
+    top_k_rows,
+)
 from .rules import SequentialRulesRecommender
 from .session_knn import SessionKNNRecommender
 
@@ -33,6 +50,15 @@ _REPEAT_HISTORY = 10
 _REPEAT_HALF_LIFE = 1.0
 # above this many items "auto" uses approximate search when pynndescent exists
 _ANN_THRESHOLD = 200_000
+# histories served at once by the two-stage path (per thread)
+_SERVE_BLOCK = 256
+# two-stage candidates of the item-vector scores: the _VECTOR_NEIGHBOURS
+# nearest items of each of a history's last _VECTOR_QUERY known items
+_VECTOR_NEIGHBOURS = 20
+_VECTOR_QUERY = 3
+# and the most popular items (at least; a list of any length up to it has the
+# same candidates)
+_POPULAR = 50
 
 _WEIGHT = [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})]
 
@@ -117,6 +143,16 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
     nndescent_kwargs : dict or None, default=None
         Extra arguments of ``pynndescent.NNDescent`` (not ``data`` or
         ``metric``, which is cosine).
+    scoring : {"candidates", "exact"}, default="candidates"
+        How :meth:`recommend` blends.  ``"candidates"`` (two-stage): each
+        history's candidates are the items its rules, session neighbours and
+        own recent items (repeats) score, the nearest items (item2vec) of
+        its last three items and the most popular allowed items; the blend
+        is computed for them alone, the item2vec scores
+        scaled over the candidates instead of the whole catalogue (the one
+        difference: the same lists as ``"exact"`` on most rows, see
+        docs/benchmarks.md).  ``"exact"`` scores every catalogue item for
+        every history (dense blocks: cost grows with the catalogue).
     n_jobs : int or None, default=None
         Threads for fitting and scoring; ``None`` means 1 unless a joblib
         ``parallel_config`` context sets ``n_jobs``, ``-1`` all cores the
@@ -177,6 +213,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         "algorithm": [StrOptions({"auto", "brute", "nndescent"})],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "nndescent_kwargs": [dict, None],
+        "scoring": [StrOptions({"candidates", "exact"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -185,8 +222,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
                  rules_weight="auto", session_knn_weight="auto", cosine_weight="auto",
                  output_weight="auto", popularity_weight="auto", repeat_weight="auto",
                  exclude_seen="auto", profile_half_life=5.0, validation_size=5000,
-                 algorithm="auto", epsilon=0.2, nndescent_kwargs=None, n_jobs=None,
-                 random_state=None, verbose=0):
+                 algorithm="auto", epsilon=0.2, nndescent_kwargs=None,
+                 scoring="candidates", n_jobs=None, random_state=None, verbose=0):
         self.embedder = embedder
         self.rules = rules
         self.session_knn = session_knn
@@ -203,6 +240,7 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         self.algorithm = algorithm
         self.epsilon = epsilon
         self.nndescent_kwargs = nndescent_kwargs
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -246,6 +284,11 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         self.algorithm_ = self._choose_algorithm()
         if self.algorithm_ == "nndescent":
             self._build_index()
+        self._neighbours = None
+        if self.scoring == "candidates" and (weights["cosine"] or weights["output"]):
+            # candidates of the item-vector scores: the nearest items of a
+            # history's last items
+            self._neighbours = self._items.neighbour_table(_VECTOR_NEIGHBOURS, n_threads)
 
     def _fit_parts(self, data, sequences, weights, n_threads, final):
         """Fit the components with a non-zero weight on ``data`` (into ``_parts``)."""
@@ -401,7 +444,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         """Raw scores of one component for histories ``q0 ..`` into the
         zeroed ``buf`` (weight tuning)."""
         if name in ("rules", "session_knn"):
-            self._parts[name]._add_scores(data, q0, buf, n_threads, self_rows)
+            add_sparse_scores(self._parts[name].candidate_scores(
+                data, q0, q0 + buf.shape[0], n_threads, self_rows), buf, 1.0, False)
         elif name == "cosine":
             np.dot(self._items.unit_profiles(data, q0, buf.shape[0], self._half_life(),
                                              n_threads), self._items.unit.T, out=buf)
@@ -423,8 +467,8 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             out += w["popularity"] * self._popularity_scaled
         for name in ("rules", "session_knn"):
             if w[name]:
-                self._parts[name]._add_scores(data, q0, out, n_threads, self_rows, w[name],
-                                              True)
+                add_sparse_scores(self._parts[name].candidate_scores(
+                    data, q0, q0 + out.shape[0], n_threads, self_rows), out, w[name], True)
         if w["repeat"] and not self.exclude_seen_:
             add_history_scores(data, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
                                out, w["repeat"], True)
@@ -439,6 +483,102 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             if w["output"]:
                 np.dot(profiles, items.output.T, out=buf)
                 add_minmax_scaled(out, buf, w["output"], n_threads)
+
+    # -- two-stage serving -------------------------------------------------------
+    def _top_k(self, data, k, exclude, mask, n_threads):
+        if self.scoring == "exact":
+            return super()._top_k(data, k, exclude, mask, n_threads)
+        n_rows = data.n_rows
+        idx = np.full((n_rows, k), -1, np.int64)
+        val = np.full((n_rows, k), np.nan, np.float32)
+        allowed = np.arange(len(self._catalogue)) if mask is None else np.flatnonzero(mask)
+
+        def block(r0, r1):
+            for q0 in range(r0, r1, _SERVE_BLOCK):
+                q1 = min(q0 + _SERVE_BLOCK, r1)
+                idx[q0:q1], val[q0:q1] = self._serve(data, q0, q1, k, exclude, mask,
+                                                     allowed)
+
+        with blas_threads(1):  # the row blocks' products: one BLAS thread each
+            in_row_blocks(n_rows, block, n_threads)
+        return idx, val
+
+    def _sampled(self, name):
+        """Rows of the item table ``name`` ("unit" or "output") at
+        :func:`~skembed.recommend.candidates.sample_items`, kept once built."""
+        held = self._items.__dict__.setdefault("sampled", {})
+        if name not in held:
+            table = getattr(self._items, name)
+            held[name] = np.ascontiguousarray(table[sample_items(len(table))])
+        return held[name]
+
+    def _serve(self, data, q0, q1, k, exclude, mask, allowed):
+        """Top-``k`` of histories ``q0 .. q1`` from their candidates
+        (:mod:`~skembed.recommend.candidates`), on the calling thread."""
+        n_rows, n_items = q1 - q0, len(self._catalogue)
+        w = {name: np.float32(v) for name, v in self.weights_.items()}
+        parts = []
+        for name in ("rules", "session_knn"):
+            if w[name]:
+                m = scale_rows(self._parts[name].candidate_scores(data, q0, q1, 1), n_items)
+                m.data *= w[name]
+                parts.append(m)
+        if w["repeat"] and not self.exclude_seen_:
+            m = scale_rows(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
+                                          _REPEAT_HALF_LIFE, n_items), n_items)
+            m.data *= w["repeat"]
+            parts.append(m)
+        if (w["cosine"] or w["output"]) and getattr(self, "_neighbours", None) is not None:
+            indptr, last, _ = recent_items(data, q0, n_rows, _VECTOR_QUERY, 0.0)
+            near = self._neighbours[last]
+            counts = np.diff(indptr) * near.shape[1]
+            cols = near.ravel()
+            found = cols >= 0
+            row = np.repeat(np.arange(n_rows), counts)[found]
+            m = sp.csr_matrix((np.zeros(int(found.sum()), np.float32), (row, cols[found])),
+                              shape=(n_rows, n_items))
+            parts.append(m)
+        # the most popular allowed items keep a row full even when the
+        # history's own items are excluded
+        longest = int(data.lengths[q0:q1].max()) if exclude and n_rows else 0
+        parts.append(popular_candidates(n_rows, allowed[:max(k, _POPULAR) + longest],
+                                        n_items))
+        # summed as entries: scipy's sum of matrices would drop the explicit
+        # zeros that hold the popular and the nearest items as candidates
+        entries = [m.tocoo() for m in parts]
+        total = sp.csr_matrix((np.concatenate([m.data for m in entries]),
+                               (np.concatenate([m.row for m in entries]),
+                                np.concatenate([m.col for m in entries]))),
+                              shape=(n_rows, n_items), dtype=np.float32)
+        total.sum_duplicates()
+        rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
+        cols = total.indices
+        keep = np.ones(len(cols), bool)
+        if mask is not None:
+            keep &= mask[cols]
+        if exclude:
+            seen = data.rows(q0, q1)
+            seen_keys = np.repeat(np.arange(n_rows, dtype=np.int64), seen.lengths) * n_items \
+                + seen.ids
+            keep &= ~np.isin(rows.astype(np.int64) * n_items + cols, seen_keys[seen.ids >= 0])
+        if not keep.all():
+            total = drop_entries(total, keep)
+            rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
+            cols = total.indices
+        values = total.data.astype(np.float64)
+        if w["popularity"]:
+            values += w["popularity"] * self._popularity_scaled[cols]
+        if w["cosine"] or w["output"]:
+            items, half_life = self._items, self._half_life()
+            profiles = items.profiles(data, q0, n_rows, half_life, 1)
+            if w["cosine"]:
+                unit = items.unit_profiles(data, q0, n_rows, half_life, 1, profiles)
+                add_vector_scores(values, rows, cols, total.indptr, unit, items.unit,
+                                  float(w["cosine"]), self._sampled("unit"))
+            if w["output"]:
+                add_vector_scores(values, rows, cols, total.indptr, profiles, items.output,
+                                  float(w["output"]), self._sampled("output"))
+        return top_k_entries(total.indptr, cols, values, k)
 
     # -- related items ----------------------------------------------------------
     def _choose_algorithm(self):

@@ -57,6 +57,28 @@ class ItemVectors:
         np.divide(q, norms, out=q, where=norms > 0)
         return q
 
+    def neighbour_table(self, m, n_threads):
+        """The ``m`` nearest items (cosine) of every item, ``(n_items, m)``
+        catalogue indices (-1: none; items without a vector have none): from
+        the pynndescent index's graph when there is one, else exact."""
+        n = len(self.known)
+        m = int(min(m, max(int(self.known.sum()) - 1, 0)))
+        table = np.full((n, max(m, 0)), -1, np.int64)
+        if m == 0:
+            return table
+        rows = np.flatnonzero(self.known)
+        if self.ann is not None:
+            graph = self.ann.neighbor_graph[0][:, 1:m + 1]
+            found = graph >= 0
+            mapped = np.where(found, self.indexed[np.maximum(graph, 0)], -1)
+            table[self.indexed, :mapped.shape[1]] = mapped
+            return table
+        known = self.unit[rows]
+        exclude = (np.arange(len(rows) + 1, dtype=np.int64), np.arange(len(rows), dtype=np.int64))
+        idx, _ = exact_top_k(known, known, m, exclude, n_threads)
+        table[rows] = np.where(idx >= 0, rows[np.maximum(idx, 0)], -1)
+        return table
+
     def build_index(self, **kwargs):
         """A pynndescent index (cosine) over the unit vectors of the items
         that have one; ``kwargs`` go to ``NNDescent``."""

@@ -149,6 +149,32 @@ def _divided(rows, lo, spread, weight):
     return weight * ((rows - lo) / spread)
 
 
+def rule_scores(data, q0, n_rows, max_history, half_life, rules, n_threads):
+    """Sequential-rule scores of histories ``q0 .. q0 + n_rows`` of ``data``
+    as a CSR matrix (rows x items; see :func:`add_rule_scores`); heavy
+    blocks split over ``n_threads``."""
+    indptr, items, weights = recent_items(data, q0, n_rows, max_history, half_life)
+    query = sp.csr_matrix((weights, items, indptr), shape=(n_rows, rules.shape[0]))
+    if n_threads < 2 or n_rows < 2 or int(
+            np.sum(rules.indptr[items + 1] - rules.indptr[items])) < _SPLIT_WORK:
+        return query @ rules
+    parts = {}
+
+    def block(r0, r1):
+        parts[r0] = query[r0:r1] @ rules
+
+    in_row_blocks(n_rows, block, n_threads)
+    return sp.vstack([parts[r] for r in sorted(parts)], format="csr")
+
+
+def history_scores(data, q0, n_rows, max_history, half_life, n_items):
+    """The repeat signal as CSR (see :func:`add_history_scores`)."""
+    indptr, items, weights = recent_items(data, q0, n_rows, max_history, half_life)
+    history = sp.csr_matrix((weights, items, indptr), shape=(n_rows, n_items))
+    history.sum_duplicates()
+    return history
+
+
 def add_rule_scores(data, q0, max_history, half_life, rules, out, weight, scaled, n_threads):
     """Sequential-rule scores of histories ``q0 .. q0 + len(out)`` of ``data``:
     ``sum_h w_h * rules[h]`` over the last ``max_history`` known items ``h``

@@ -272,6 +272,36 @@ def thread_scratch(n_sequences, n_items, max_history, sample_size):
     return scr
 
 
+def _neighbours(data, q0, r0, r1, n_items, index, opt, self_rows):
+    """The neighbours of histories ``q0 + r0 .. q0 + r1`` as a CSR matrix
+    (rows x training sequences) of their weights."""
+    width = max(min(opt.k, opt.sample_size), 1)
+    nb_sess = np.empty((r1 - r0, width), np.int64)
+    nb_sim = np.empty((r1 - r0, width), np.float32)
+    nb_count = np.zeros(r1 - r0, np.int64)
+    scr = thread_scratch(index.sess_norm.shape[0], n_items, opt.max_history, opt.sample_size)
+    _session_knn_neighbours(data.ids, data.starts, q0 + r0, index, opt, self_rows[r0:r1],
+                            scr, nb_sess, nb_sim, nb_count)
+    found = np.arange(width) < nb_count[:, None]
+    return sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
+                         shape=(r1 - r0, index.sess_norm.shape[0]))
+
+
+def session_knn_scores(data, q0, n_rows, sessions, index, opt, self_rows, n_threads):
+    """Session-kNN scores of histories ``q0 .. q0 + n_rows`` as a CSR matrix
+    (rows x items; see :func:`add_session_knn_scores`)."""
+    parts = {}
+
+    def block(r0, r1):
+        parts[r0] = _neighbours(data, q0, r0, r1, sessions.shape[1], index, opt,
+                                self_rows) @ sessions
+
+    in_row_blocks(n_rows, block, n_threads)
+    if len(parts) == 1:
+        return parts[0].tocsr()
+    return sp.vstack([parts[r] for r in sorted(parts)], format="csr")
+
+
 def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weight, scaled,
                            n_threads):
     """Session-kNN scores of histories ``q0 .. q0 + len(out)`` of ``data`` (a
@@ -289,21 +319,8 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
     ``n_threads``); their items' scores are a sparse product.  ``scaled`` as
     in :func:`~skembed.recommend.kernels.add_rule_scores`.
     """
-    n_items = out.shape[1]
-    max_history, k, sample_size = opt.max_history, opt.k, opt.sample_size
-    sess_norm = index.sess_norm
-    width = max(min(k, sample_size), 1)
-
     def block(r0, r1):
-        nb_sess = np.empty((r1 - r0, width), np.int64)
-        nb_sim = np.empty((r1 - r0, width), np.float32)
-        nb_count = np.zeros(r1 - r0, np.int64)
-        scr = thread_scratch(sess_norm.shape[0], n_items, max_history, sample_size)
-        _session_knn_neighbours(data.ids, data.starts, q0 + r0, index, opt, self_rows[r0:r1],
-                                scr, nb_sess, nb_sim, nb_count)
-        found = np.arange(width) < nb_count[:, None]
-        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
-                                   shape=(r1 - r0, sessions.shape[0]))
+        neighbours = _neighbours(data, q0, r0, r1, out.shape[1], index, opt, self_rows)
         add_sparse_scores(neighbours @ sessions, out[r0:r1], weight, scaled)
 
     in_row_blocks(out.shape[0], block, n_threads)

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseRecommender
-from .kernels import WEIGHTING, add_rule_scores, transition_pairs
+from .kernels import WEIGHTING, add_rule_scores, rule_scores, transition_pairs
 
 # pairs materialised at once while counting rules (bounds fit memory)
 _PAIRS_PER_CHUNK = 1 << 24
@@ -121,3 +121,8 @@ class SequentialRulesRecommender(BaseRecommender):
         add_rule_scores(data, q0, int(self.max_history),
                         float(self.half_life), self.rules_, out, np.float32(weight), scaled,
                         n_threads)
+
+    def candidate_scores(self, histories, start=0, stop=None, n_threads=1, self_rows=None):
+        stop = histories.n_rows if stop is None else stop
+        return rule_scores(histories, start, stop - start, int(self.max_history),
+                           float(self.half_life), self.rules_, n_threads)

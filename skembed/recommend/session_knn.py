@@ -8,7 +8,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseRecommender
 from .kernels import distinct_items
-from .knn_kernels import MATCH, POSITION, KnnIndex, add_session_knn_scores, knn_options
+from .knn_kernels import (
+    MATCH,
+    POSITION,
+    KnnIndex,
+    add_session_knn_scores,
+    knn_options,
+    session_knn_scores,
+)
 
 
 class SessionKNNRecommender(BaseRecommender):
@@ -135,3 +142,11 @@ class SessionKNNRecommender(BaseRecommender):
         index = KnnIndex(self._session_norm, *self._postings)
         add_session_knn_scores(data, q0, self._votes, index, self._options(), self_rows, out,
                                np.float32(weight), scaled, n_threads)
+
+    def candidate_scores(self, histories, start=0, stop=None, n_threads=1, self_rows=None):
+        stop = histories.n_rows if stop is None else stop
+        if self_rows is None:
+            self_rows = np.full(stop - start, -1, np.int64)
+        index = KnnIndex(self._session_norm, *self._postings)
+        return session_knn_scores(histories, start, stop - start, self._votes, index,
+                                  self._options(), np.asarray(self_rows, np.int64), n_threads)
