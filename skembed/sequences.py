@@ -309,8 +309,9 @@ class ItemSequenceEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Each history's profile (as in :meth:`transform`, ``profile`` and
         ``half_life`` included) queries the item vectors by cosine; a row
         scores 1 when its next item is among the 10 nearest items (the
-        history's own items included: a repeat can be the next item).  Larger is better, so ``GridSearchCV`` can tune an
-        embedder alone on sequences: ``GridSearchCV(ItemSequenceEmbedder(),
+        history's own items included: a repeat can be the next item).
+        Larger is better, so ``GridSearchCV`` can tune an embedder alone on
+        sequences: ``GridSearchCV(ItemSequenceEmbedder(),
         {"window": [2, 5]}).fit(sequences)`` fits on the training folds and
         scores the last item of each held-out sequence.
 

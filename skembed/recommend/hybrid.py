@@ -17,7 +17,6 @@ from .._threads import blas_threads, in_row_blocks, resolve_n_threads
 from ..sequences import ItemSequenceEmbedder
 from ._base import BaseRecommender
 from .blend import gather_candidates, tune_weights
-from .item_vectors import ItemVectors
 from .candidates import (
     add_vector_scores,
     drop_entries,
@@ -26,6 +25,7 @@ from .candidates import (
     scale_rows,
     top_k_entries,
 )
+from .item_vectors import ItemVectors
 from .kernels import (
     add_history_scores,
     add_minmax_scaled,

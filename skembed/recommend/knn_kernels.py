@@ -312,8 +312,9 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
 
     Similarity is the cosine between the history's last ``opt.max_history``
     distinct items (weighted by recency as ``opt.position`` says; or V-SKNN's
-    overlap over the query's size) and a sequence's distinct items (``sessions``: CSR, sequences x items, ones;
-    ``index``: their :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
+    overlap over the query's size) and a sequence's distinct items
+    (``sessions``: CSR, sequences x items, each item's vote; ``index``: their
+    :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
     training sequence that history ``r`` must not match (itself, in
     validation).  The neighbours come from a kernel (rows split over
     ``n_threads``); their items' scores are a sparse product.  ``scaled`` as
