@@ -33,7 +33,9 @@ most-popular (beside its published figure), session popularity (S-POP),
 item-kNN on the last item, and skembed's recommenders with their defaults.
 
 Throughput (``--part throughput``): recommendations per second of each
-recommender over a synthetic catalogue of 100,000 items.
+recommender over a synthetic catalogue of ``--items`` items (100,000;
+``--exact`` adds the blend's dense ``scoring="exact"`` and the share of
+rows with the same lists).
 
 Speed (``--part speed``): 10,000 queries top-10 over 100,000 random items x
 64 dims, skembed's exact kernel vs ``sklearn.neighbors.NearestNeighbors(
@@ -456,8 +458,11 @@ def synthetic_sessions(n_sessions, n_items=100_000, cluster_size=100, seed=0):
 
 
 def throughput(args):
-    """Recommendations per second over a 100,000-item catalogue."""
-    sessions = synthetic_sessions(args.sessions + 10_000, cluster_size=args.cluster_size)
+    """Recommendations per second over a catalogue of ``--items`` items (the
+    blend both two-stage, its default, and exact, with the share of rows
+    whose lists are the same)."""
+    sessions = synthetic_sessions(args.sessions + 10_000, n_items=args.items,
+                                  cluster_size=args.cluster_size)
     train, queries = sessions[:args.sessions], [s[:-1] for s in sessions[args.sessions:]]
     n_items = len({i for s in train for i in s})
     print(f"\nthroughput: {len(train):,} synthetic sessions "
@@ -475,6 +480,17 @@ def throughput(args):
         est.predict(queries[:10])
         times = [timed(est.predict, queries)[1] for _ in range(3)]
         print(f"{label:40s} {fit_s:7.1f} {len(queries) / statistics.median(times):9,.0f}",
+              flush=True)
+    if args.exact:
+        fast = est.predict(queries)
+        est.set_params(scoring="exact")
+        est.predict(queries[:10])
+        times = [timed(est.predict, queries)[1] for _ in range(3)]
+        exact = est.predict(queries)
+        label = '  scoring="exact"'
+        print(f"{label:40s} {'':7s} "
+              f"{len(queries) / statistics.median(times):9,.0f}   same lists on "
+              f"{np.mean((fast == exact).all(axis=1)):.1%} of rows; weights {est.weights_}",
               flush=True)
 
 
@@ -605,6 +621,10 @@ def main():
                    default="all")
     p.add_argument("--sessions", type=int, default=300_000,
                    help="training sessions of the throughput part")
+    p.add_argument("--items", type=int, default=100_000,
+                   help="catalogue size of the throughput part's sessions")
+    p.add_argument("--exact", action="store_true",
+                   help="throughput: also the blend with scoring='exact' (dense)")
     p.add_argument("--cluster-size", type=int, default=100,
                    help="items per cluster of the throughput part's sessions (100,000: "
                         "one Zipf catalogue, where popular items co-occur with thousands)")
