@@ -10,6 +10,7 @@ from .entity import (
 )
 from .events import sequences_from_events
 from .keyed_vectors import KeyedVectors
+from .phrases import PhraseTransformer
 from .recommend import (
     NearestNeighborRecommender,
     PopularityRecommender,
@@ -32,6 +33,7 @@ __all__ = [
     "ItemSequenceEmbedder",
     "KeyedVectors",
     "NearestNeighborRecommender",
+    "PhraseTransformer",
     "PopularityRecommender",
     "SequentialRulesRecommender",
     "SessionKNNRecommender",

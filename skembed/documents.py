@@ -32,7 +32,8 @@ from .pooling import (
 from .word2vec import DaskCorpus, TextFileCorpus
 from .word2vec.corpus import check_paths
 
-__all__ = ["SIF_NEEDS_DOCUMENTS", "DocumentVectorsMixin"]
+__all__ = ["SIF_NEEDS_DOCUMENTS", "DocumentVectorsMixin", "as_documents", "make_tokenizer",
+           "check_string_tokens"]
 
 SIF_NEEDS_DOCUMENTS = (
     "doc_vector='sif' removes the common direction of the training documents, and these "
@@ -41,7 +42,7 @@ SIF_NEEDS_DOCUMENTS = (
     "or use doc_vector='mean' or 'tfidf'")
 
 
-def _as_documents(X):
+def as_documents(X):
     """Return X as a list of documents, rejecting the common mistakes."""
     if sp.issparse(X):
         raise TypeError("X is a sparse matrix: sparse input is not supported; give "
@@ -69,10 +70,41 @@ def _as_documents(X):
     return docs
 
 
+def make_tokenizer(token_pattern, lowercase):
+    """``tokenize(doc, i)``: a string document's tokens (``token_pattern``,
+    after lowercasing if ``lowercase``), a token list as a list, anything
+    else a TypeError naming document ``i``; ``tokenize.text(text)``
+    tokenizes a text (a line of a file)."""
+    try:
+        pattern = re.compile(token_pattern)
+    except (re.error, TypeError) as exc:
+        raise ValueError(f"token_pattern {token_pattern!r} is not a valid "
+                         f"regular expression: {exc}") from None
+    lowercase = bool(lowercase)
+    findall = pattern.findall
+
+    def tokenize_text(text):
+        return findall(text.lower() if lowercase else text)
+
+    def tokenize(doc, i):
+        if isinstance(doc, str):
+            return findall(doc.lower() if lowercase else doc)
+        if isinstance(doc, (list, tuple, np.ndarray)):
+            return doc if isinstance(doc, list) else list(doc)
+        raise TypeError(
+            f"document {i} is a {type(doc).__name__}; each document must be a "
+            "string or a list of string tokens (fill missing texts, e.g. "
+            "Series.fillna(''))"
+        )
+
+    tokenize.text = tokenize_text
+    return tokenize
+
+
 def tokenize_partition(partition, tokenize):
     """The documents of one partition of a Dask collection as token lists
     (runs on the workers; ``tokenize`` from ``_tokenizer()``)."""
-    return [tokenize(doc, i) for i, doc in enumerate(_as_documents(partition))]
+    return [tokenize(doc, i) for i, doc in enumerate(as_documents(partition))]
 
 
 @dask_aware(methods=("transform", "fit_transform"))
@@ -84,30 +116,7 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     (:mod:`skembed._dask`)."""
 
     def _tokenizer(self):
-        try:
-            pattern = re.compile(self.token_pattern)
-        except (re.error, TypeError) as exc:
-            raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid "
-                             f"regular expression: {exc}") from None
-        lowercase = bool(self.lowercase)
-        findall = pattern.findall
-
-        def tokenize_text(text):
-            return findall(text.lower() if lowercase else text)
-
-        def tokenize(doc, i):
-            if isinstance(doc, str):
-                return findall(doc.lower() if lowercase else doc)
-            if isinstance(doc, (list, tuple, np.ndarray)):
-                return doc if isinstance(doc, list) else list(doc)
-            raise TypeError(
-                f"document {i} is a {type(doc).__name__}; each document must be a "
-                "string or a list of string tokens (fill missing texts, e.g. "
-                "Series.fillna(''))"
-            )
-
-        tokenize.text = tokenize_text
-        return tokenize
+        return make_tokenizer(self.token_pattern, self.lowercase)
 
     def _partition_reader(self):
         """The documents of a partition of a Dask collection as token lists
@@ -128,11 +137,11 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                                           track_documents=True)
 
     def _tokenize(self, X, check_tokens):
-        docs = _as_documents(X)
+        docs = as_documents(X)
         tokenize = self._tokenizer()
         tokenized = [tokenize(doc, i) for i, doc in enumerate(docs)]
         if check_tokens:
-            _check_tokens(tokenized)
+            check_string_tokens(tokenized)
         return tokenized
 
     # -- the checks of an estimator that learns its table (Word2VecEstimator) --
@@ -153,7 +162,7 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         def check(keys):
             if not all(isinstance(k, str) for k in keys):
                 if getattr(corpus, "sequences", None) is not None:
-                    _check_tokens(corpus.sequences)  # names the document
+                    check_string_tokens(corpus.sequences)  # names the document
                 bad = next(k for k in keys if not isinstance(k, str))
                 raise TypeError(f"a document contains a token of type {type(bad).__name__} "
                                 f"({bad!r}); tokens must be strings")
@@ -163,7 +172,7 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     def _key_type_error(self, corpus, exc):
         """An unhashable token: name its document (in memory)."""
         if getattr(corpus, "sequences", None) is not None:
-            _check_tokens(corpus.sequences)
+            check_string_tokens(corpus.sequences)
         return None
 
     # -- fitting ------------------------------------------------------------
@@ -289,7 +298,7 @@ class DocumentVectorsMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return self._table().vector_size
 
 
-def _check_tokens(docs):
+def check_string_tokens(docs):
     for i, doc in enumerate(docs):
         for t in doc:
             if not isinstance(t, str):

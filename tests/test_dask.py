@@ -29,6 +29,7 @@ from skembed import (  # noqa: E402
     ItemSequenceEmbedder,
     KeyedVectors,
     NearestNeighborRecommender,
+    PhraseTransformer,
     PopularityRecommender,
     SequentialRulesRecommender,
     SessionKNNRecommender,
@@ -129,6 +130,19 @@ def test_doc2vec_from_dask_equals_in_memory(client):
     np.testing.assert_array_equal(inferred.compute(), memory.transform(docs))
 
 
+def test_phrases_counted_on_the_workers(client):
+    """Each partition counted where it lives, merged here in partition order:
+    the phrases of the in-memory fit (two levels); transform block-wise."""
+    docs = _texts()
+    params = dict(min_count=2, threshold=1.0, connector_words="english", passes=2)
+    memory = PhraseTransformer(**params).fit(docs)
+    fitted = PhraseTransformer(**params).fit(db.from_sequence(docs, npartitions=5))
+    assert fitted.phrases_per_pass_ == memory.phrases_per_pass_ and memory.phrases_
+    assert fitted.corpus_word_count_ == memory.corpus_word_count_
+    out = fitted.transform(db.from_sequence(docs, npartitions=3))
+    assert out.compute() == memory.transform(docs)
+
+
 def test_fit_rejects_bad_dask_input(client):
     frame = dd.from_pandas(pd.DataFrame({"a": ["x y"] * 4, "b": ["z"] * 4}), npartitions=2)
     with pytest.raises(ValueError, match="2 columns.*one column"):
@@ -141,8 +155,8 @@ def test_fit_rejects_bad_dask_input(client):
         ItemSequenceEmbedder().fit(stringified)
     with pytest.raises(ValueError, match="empty after tokenizing"):
         Word2VecTransformer().fit(db.from_sequence(["!!", "?"], npartitions=2))
-    with pytest.raises(TypeError, match="in memory"):
-        PopularityRecommender().fit(_series(_item_sequences(20), 2))
+    with pytest.raises(TypeError, match="y is not supported"):
+        PopularityRecommender().fit(_series(_item_sequences(20), 2), [1] * 20)
 
 
 # -- inference --------------------------------------------------------------------
