@@ -36,7 +36,8 @@ from .._threads import resolve_n_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
 from ..sequences import as_sequences, check_item_ids
-from .kernels import repeat_share, top_k_rows
+from .dask_fit import dask_sequences, fit_statistics
+from .kernels import distinct_items, repeat_share, top_k_rows
 
 # a block of dense scores holds about this many floats (16 MB)
 _BLOCK_FLOATS = 1 << 22
@@ -150,28 +151,44 @@ class BaseRecommender(BaseEstimator):
 
     @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, user_col=None, item_col=None, time_col=None,
+            session_gap=None):
         """Learn from interaction histories.
 
         Parameters
         ----------
-        X : sequence of sequences of hashable
+        X : sequence of sequences of hashable, or Dask collection
             Interaction histories, oldest item first (lists, tuples, arrays
             or a pandas Series of them).  Later histories count as more
-            recent where recency matters (session-kNN sampling).
+            recent where recency matters (session-kNN sampling).  A Dask Bag
+            or Series of histories, or a Dask DataFrame event log (with
+            ``user_col`` and ``item_col``), is counted on the workers: the
+            same fitted model as the in-memory fit of the computed
+            histories, without bringing them here
+            (:mod:`skembed.recommend.dask_fit`).
         y : sequence of hashable, optional
             The next item of each history; each history is extended with it
             for training, so the model sees every interaction of the fold.
+            Not with Dask collections.
+        user_col, item_col, time_col, session_gap : optional
+            A Dask DataFrame event log's columns and session cut, as in
+            :func:`skembed.sequences_from_events` (done on the workers).
 
         Returns
         -------
         self
         """
-        if dask_kind(X) is not None or dask_kind(y) is not None:
-            raise TypeError(f"{type(self).__name__}.fit takes histories in memory (their "
-                            "catalogue and co-occurrence tables are built in one process); "
-                            "compute the Dask collection first (X.compute()).  predict and "
-                            "recommend take Dask collections.")
+        if dask_kind(X) is not None:
+            if y is not None:
+                raise TypeError("y is not supported with Dask collections: extend the "
+                                "histories with their next items first")
+            return self._fit_dask(dask_sequences(X, user_col, item_col, time_col,
+                                                 session_gap))
+        if dask_kind(y) is not None:
+            raise TypeError("y is a Dask collection but X is not: compute y first")
+        if item_col is not None or user_col is not None:
+            raise TypeError("user_col and item_col name the columns of a Dask DataFrame "
+                            "event log; for an in-memory log use sequences_from_events")
         sequences = training_sequences(X, y)
         self._catalogue, data = Catalogue.from_sequences(sequences)
         self.items_ = id_array(self._catalogue.keys)
@@ -186,6 +203,38 @@ class BaseRecommender(BaseEstimator):
 
     def _fit_interactions(self, data, sequences, n_threads):
         raise NotImplementedError
+
+    # -- fitting from Dask: statistics per partition, merged here -----------------
+    def _fit_dask(self, X):
+        keys, counts, stats = fit_statistics(self, X)
+        self._catalogue = Catalogue(keys, counts, {k: i for i, k in enumerate(keys.tolist())})
+        self.items_ = id_array(keys)
+        self.item_counts_ = counts
+        n_known, n_distinct, n_filled = stats["repeat"]
+        total = n_known - n_filled
+        self.repeat_share_ = float((n_known - n_distinct) / total if total else 0.0)
+        if self.exclude_seen == "auto":
+            self.exclude_seen_ = self.repeat_share_ < REPEAT_THRESHOLD
+        else:
+            self.exclude_seen_ = bool(self.exclude_seen)
+        self._fit_statistics(stats, resolve_n_threads(self.n_jobs))
+        return self
+
+    def _partition_statistics(self, data, n_items):
+        """What one partition of encoded histories (a Ragged over the
+        catalogue) contributes to the fit (runs on a worker): here the counts
+        behind ``repeat_share_``; subclasses add theirs."""
+        distinct = distinct_items(data, n_items)
+        return {"repeat": (int(np.count_nonzero(data.ids >= 0)), int(distinct.nnz),
+                           int(np.count_nonzero(np.diff(distinct.indptr))))}
+
+    def _merge_statistics(self, stats, n_items):
+        """The partitions' statistics (a list, in partition order) added up."""
+        return {"repeat": tuple(int(sum(s["repeat"][j] for s in stats)) for j in range(3))}
+
+    def _fit_statistics(self, stats, n_threads):
+        """Fit from merged statistics (the Dask fit)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be fitted from Dask")
 
     def _fit_as_part_of(self, owner, data, sequences, n_threads):
         """Fit as a component of the recommender ``owner`` (a blend): its

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._ragged import IndexedSequences
+from .._ragged import IndexedSequences, Ragged
 from .._threads import blas_threads, in_row_blocks, resolve_n_threads
 from ..sequences import ItemSequenceEmbedder
 from ._base import BaseRecommender
@@ -289,6 +289,23 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
             # candidates of the item-vector scores: the nearest items of a
             # history's last items
             self._neighbours = self._items.neighbour_table(_VECTOR_NEIGHBOURS, n_threads)
+
+    # the Dask fit: the histories come here encoded over the catalogue (the
+    # validation split and the embedder need them), the raw log does not
+    def _partition_statistics(self, data, n_items):
+        stats = super()._partition_statistics(data, n_items)
+        stats["histories"] = data
+        return stats
+
+    def _merge_statistics(self, stats, n_items):
+        merged = super()._merge_statistics(stats, n_items)
+        merged["histories"] = Ragged.concatenate([s["histories"] for s in stats])
+        return merged
+
+    def _fit_statistics(self, stats, n_threads):
+        data = stats["histories"]
+        keys = self._catalogue.keys
+        self._fit_interactions(data, lambda: data.to_lists(keys), n_threads)
 
     def _fit_parts(self, data, sequences, weights, n_threads, final):
         """Fit the components with a non-zero weight on ``data`` (into ``_parts``)."""

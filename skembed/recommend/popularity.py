@@ -53,5 +53,8 @@ class PopularityRecommender(BaseRecommender):
     def _fit_interactions(self, data, sequences, n_threads):
         self._log_counts = np.log1p(self.item_counts_).astype(np.float32)
 
+    def _fit_statistics(self, stats, n_threads):
+        self._fit_interactions(None, None, n_threads)
+
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         out += self._log_counts

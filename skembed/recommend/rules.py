@@ -13,10 +13,11 @@ from .kernels import WEIGHTING, add_rule_scores, rule_scores, transition_pairs
 _PAIRS_PER_CHUNK = 1 << 24
 
 
-def rule_matrix(data, n_items, window, weighting, symmetric):
+def rule_matrix(data, n_items, window, weighting, symmetric, finish=True):
     """Sparse ``(n_items, n_items)`` matrix: entry ``(a, b)`` sums the weights
     of ``b`` following ``a`` within ``window`` positions (both directions if
-    ``symmetric``)."""
+    ``symmetric``); ``finish=False`` leaves the float64 sums of one
+    direction (:func:`finished_rules` finishes them)."""
     code = WEIGHTING[weighting]
     lengths = np.diff(data.starts)
     pairs = np.where(lengths <= window, lengths * (lengths - 1) // 2,
@@ -25,14 +26,23 @@ def rule_matrix(data, n_items, window, weighting, symmetric):
     cuts = np.searchsorted(cum, np.arange(_PAIRS_PER_CHUNK, cum[-1], _PAIRS_PER_CHUNK),
                            side="right")
     edges = np.unique(np.concatenate(([0], cuts, [data.n_rows])))
-    total = sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    total = sp.csr_matrix((n_items, n_items), dtype=np.float64)
     for q0, q1 in zip(edges[:-1], edges[1:], strict=True):
         rows = data.rows(int(q0), int(q1))
         r, c, v = transition_pairs(rows, window, code)
-        total = total + sp.csr_matrix((v, (r, c)), shape=(n_items, n_items))
+        total = total + sp.csr_matrix((v.astype(np.float64), (r, c)),
+                                      shape=(n_items, n_items))
+    return total if not finish else finished_rules(total, symmetric)
+
+
+def finished_rules(total, symmetric):
+    """Summed pair weights (float64) as the fitted rule matrix: both
+    directions if ``symmetric``, float32, sorted CSR.  (Sums are float64 so
+    that adding partitions in another grouping, as a Dask fit does, gives
+    the same float32 rules.)"""
     if symmetric:
         total = total + total.T
-    total = total.tocsr()
+    total = sp.csr_matrix(total, dtype=np.float32)
     total.sum_duplicates()
     total.sort_indices()
     return total
@@ -116,6 +126,24 @@ class SequentialRulesRecommender(BaseRecommender):
     def _fit_interactions(self, data, sequences, n_threads):
         self.rules_ = rule_matrix(data, len(self._catalogue), int(self.window),
                                   self.weighting, bool(self.symmetric))
+
+    def _partition_statistics(self, data, n_items):
+        stats = super()._partition_statistics(data, n_items)
+        stats["rules"] = rule_matrix(data, n_items, int(self.window), self.weighting, False,
+                                     finish=False) if data.n_rows else None
+        return stats
+
+    def _merge_statistics(self, stats, n_items):
+        merged = super()._merge_statistics(stats, n_items)
+        total = sp.csr_matrix((n_items, n_items), dtype=np.float64)
+        for s in stats:
+            if s["rules"] is not None:
+                total = total + s["rules"]
+        merged["rules"] = total
+        return merged
+
+    def _fit_statistics(self, stats, n_threads):
+        self.rules_ = finished_rules(stats["rules"], bool(self.symmetric))
 
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         add_rule_scores(data, q0, int(self.max_history),

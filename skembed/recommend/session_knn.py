@@ -113,8 +113,26 @@ class SessionKNNRecommender(BaseRecommender):
         self.n_jobs = n_jobs
 
     def _fit_interactions(self, data, sequences, n_threads):
-        n_items = len(self._catalogue)
-        self._sessions = distinct_items(data, n_items)  # sequences x items
+        self._index(distinct_items(data, len(self._catalogue)))
+
+    def _partition_statistics(self, data, n_items):
+        stats = super()._partition_statistics(data, n_items)
+        stats["sessions"] = distinct_items(data, n_items)
+        return stats
+
+    def _merge_statistics(self, stats, n_items):
+        merged = super()._merge_statistics(stats, n_items)
+        merged["sessions"] = sp.vstack([s["sessions"] for s in stats], format="csr",
+                                       dtype=np.float32)
+        return merged
+
+    def _fit_statistics(self, stats, n_threads):
+        self._index(stats["sessions"])
+
+    def _index(self, sessions):
+        """The neighbour index of the training sequences' distinct items
+        (CSR, sequences x items, ones)."""
+        self._sessions = sessions
         indptr = self._sessions.indptr
         self._session_norm = np.sqrt(np.diff(indptr)).astype(np.float32)
         by_item = self._sessions.tocsc()
