@@ -120,19 +120,16 @@ def choose_phrases(occ_a, occ_b, is_phrase):
 
 def candidate_strings(keys, ids, first_a, first_b, delimiter):
     """The joined text of each candidate (``keys[ids[a]] + delimiter + ...``);
-    ``keys`` an object array."""
+    ``keys`` an object array.  Candidates of one length are joined together
+    (``str.join`` mapped over columns of words)."""
     a = first_a.astype(np.int64)
-    b = first_b.astype(np.int64)
+    lengths = first_b.astype(np.int64) - a + 1
     out = np.empty(len(a), dtype=object)
-    plain = b == a + 1  # most candidates: no connector between
-    out[plain] = list(map(delimiter.join, zip(keys[ids[a[plain]]].tolist(),
-                                              keys[ids[b[plain]]].tolist(), strict=True)))
-    rest = np.flatnonzero(~plain)
-    if len(rest):
-        words = keys.tolist()
-        ids_list = ids.tolist()
-        out[rest] = [delimiter.join([words[i] for i in ids_list[x:y + 1]])
-                     for x, y in zip(a[rest].tolist(), b[rest].tolist(), strict=True)]
+    join = delimiter.join
+    for length in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == length)
+        columns = [keys[ids[a[rows] + k]].tolist() for k in range(length)]
+        out[rows] = list(map(join, zip(*columns, strict=True)))
     return out.tolist()
 
 
