@@ -19,6 +19,18 @@ directory:
   partition at a time for ``--epochs`` passes, and ``predict`` block-wise on
   the workers (gathered here).
 
+- ``recommender``: an event log of ``--sessions`` (300,000) synthetic
+  sessions (``benchmarks/recommender.py``'s ``synthetic_sessions``, 100,000
+  items; columns session, item, time) written as ``--partitions`` Parquet
+  files.  In memory: ``pandas.read_parquet``, ``sequences_from_events``, then
+  ``SequentialRulesRecommender().fit`` and ``SessionKNNRecommender().fit``
+  and ``recommend`` for the first 20,000 sessions.  Dask:
+  ``dask.dataframe.read_parquet`` and the same ``fit(log, user_col=...,
+  item_col=..., time_col=...)`` on the Dask DataFrame (sessions cut and
+  rules, counts and the session index counted on the workers), then
+  ``recommend`` block-wise on the first 20,000 sessions of the Dask
+  sequences.
+
 Each configuration (in memory; Dask with a ``LocalCluster`` of 1 and of 2
 worker processes, one thread each) runs in a fresh process.  Reported per
 phase: wall seconds (reading included) and the peak resident memory of
@@ -30,7 +42,7 @@ Worker processes are not counted: that is the point of Dask.
 Usage::
 
     pip install -e ".[dask]"
-    python benchmarks/dask_scaling.py [--data DIR] [--part text,rossmann]
+    python benchmarks/dask_scaling.py [--data DIR] [--part text,rossmann,recommender]
         [--workers 1,2] [--max-tokens N] [--max-rows N] [--epochs 5]
     python benchmarks/dask_scaling.py --max-tokens 200000 --max-rows 20000 --epochs 1
         # a quick check
@@ -218,11 +230,70 @@ def run_rossmann(args, workers):
     return result
 
 
+def write_event_log(out, n_sessions, n_partitions):
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from recommender import synthetic_sessions
+
+    sessions = synthetic_sessions(n_sessions)
+    lengths = np.array([len(x) for x in sessions])
+    log = pd.DataFrame({"session": np.repeat(np.arange(len(sessions)), lengths),
+                        "item": np.concatenate(sessions),
+                        "t": np.arange(int(lengths.sum()), dtype=np.int64)})
+    out.mkdir(parents=True, exist_ok=True)
+    bounds = np.linspace(0, len(log), n_partitions + 1).astype(int)
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        log.iloc[a:b].to_parquet(out / f"part-{i:03d}.parquet", index=False)
+    return len(log), len(sessions)
+
+
+def run_recommender(args, workers):
+    import pandas as pd
+
+    from skembed import SequentialRulesRecommender, SessionKNNRecommender, sequences_from_events
+
+    path = Path(args.dir, "recommender")
+    cols = dict(user_col="session", item_col="item", time_col="t")
+    makers = (SequentialRulesRecommender, SessionKNNRecommender)
+    result = {}
+    if workers == 0:
+        with PeakRSS() as fit:
+            log = pd.read_parquet(path)
+            sequences, _ = sequences_from_events(log, "session", "item", "t")
+            del log
+            models = [m(n_jobs=args.n_jobs).fit(sequences) for m in makers]
+        with PeakRSS() as infer:
+            for m in models:
+                m.recommend(sequences[:20_000])
+    else:
+        import dask.dataframe as dd
+
+        t0 = time.perf_counter()
+        cluster, client = _cluster(workers)
+        result["cluster_s"] = time.perf_counter() - t0
+        with PeakRSS() as fit:
+            log = dd.read_parquet(path)
+            models = [m(n_jobs=args.n_jobs).fit(log, **cols) for m in makers]
+        with PeakRSS() as infer:
+            sequences, _ = sequences_from_events(log, "session", "item", "t")
+            first = sequences.partitions[:max(1, sequences.npartitions // 15)]
+            for m in models:
+                m.recommend(first).compute()
+        client.close()
+        cluster.close()
+    result.update(fit_s=fit.seconds, fit_mb=fit.mb, infer_s=infer.seconds, infer_mb=infer.mb)
+    return result
+
+
 # -- driver ------------------------------------------------------------------------
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=None, help="data directory (default: $SKEMBED_DATA)")
-    p.add_argument("--part", default="text,rossmann", help="comma list of text, rossmann")
+    p.add_argument("--part", default="text,rossmann",
+                   help="comma list of text, rossmann, recommender")
+    p.add_argument("--sessions", type=int, default=300_000,
+                   help="synthetic sessions of the recommender part")
     p.add_argument("--workers", default="1,2", help="LocalCluster sizes (comma list)")
     p.add_argument("--max-tokens", type=int, default=None, help="text8 slice (tokens)")
     p.add_argument("--max-rows", type=int, default=None, help="Rossmann slice (rows)")
@@ -237,7 +308,8 @@ def main():
     args = p.parse_args()
 
     if args.child:  # one configuration, result as a JSON line
-        run = {"text": run_text, "rossmann": run_rossmann}[args.child]
+        run = {"text": run_text, "rossmann": run_rossmann,
+               "recommender": run_recommender}[args.child]
         print("RESULT " + json.dumps(run(args, args.n_workers)), flush=True)
         return
 
@@ -254,6 +326,11 @@ def main():
             n_rows = write_rossmann_parquet(args.data, Path(tmp, "rossmann"), args.partitions,
                                             args.max_rows)
             sizes["rossmann"] = f"{n_rows:,} rows, {args.partitions} Parquet partitions"
+        if "recommender" in parts:
+            n_events, n_sessions = write_event_log(Path(tmp, "recommender"), args.sessions,
+                                                   args.partitions)
+            sizes["recommender"] = (f"{n_events:,} events of {n_sessions:,} sessions, "
+                                    f"{args.partitions} Parquet partitions")
         for part in parts:
             print(f"{part}: {sizes[part]}", flush=True)
             for n in [0] + workers:

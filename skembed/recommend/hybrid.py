@@ -146,9 +146,11 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
     scoring : {"candidates", "exact"}, default="candidates"
         How :meth:`recommend` blends.  ``"candidates"`` (two-stage): each
         history's candidates are the items its rules, session neighbours and
-        own recent items (repeats) score, the nearest items (item2vec) of
-        its last three items and the most popular allowed items; the blend
-        is computed for them alone, the item2vec scores
+        own recent items (repeats) score, the 20 nearest items (item2vec)
+        of its last three items (computed in ``fit``: exactly up to 200,000
+        items, from the pynndescent index above, none above without it) and
+        the 50 most popular allowed items; the blend is computed for them
+        alone, the item2vec scores
         scaled over the candidates instead of the whole catalogue (the one
         difference: the same lists as ``"exact"`` on most rows, see
         docs/benchmarks.md).  ``"exact"`` scores every catalogue item for
@@ -285,9 +287,11 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         if self.algorithm_ == "nndescent":
             self._build_index()
         self._neighbours = None
-        if self.scoring == "candidates" and (weights["cosine"] or weights["output"]):
+        if self.scoring == "candidates" and (weights["cosine"] or weights["output"]) and (
+                self._items.ann is not None or len(self._catalogue) <= _ANN_THRESHOLD):
             # candidates of the item-vector scores: the nearest items of a
-            # history's last items
+            # history's last items (exact up to 200,000 items, from the
+            # pynndescent graph above; none above without pynndescent)
             self._neighbours = self._items.neighbour_table(_VECTOR_NEIGHBOURS, n_threads)
 
     # the Dask fit: the histories come here encoded over the catalogue (the
