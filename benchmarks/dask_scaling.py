@@ -24,12 +24,11 @@ directory:
   items; columns session, item, time) written as ``--partitions`` Parquet
   files.  In memory: ``pandas.read_parquet``, ``sequences_from_events``, then
   ``SequentialRulesRecommender().fit`` and ``SessionKNNRecommender().fit``
-  and ``recommend`` for the first 20,000 sessions.  Dask:
+  and ``recommend`` for as many sessions as one partition holds.  Dask:
   ``dask.dataframe.read_parquet`` and the same ``fit(log, user_col=...,
   item_col=..., time_col=...)`` on the Dask DataFrame (sessions cut and
   rules, counts and the session index counted on the workers), then
-  ``recommend`` block-wise on the first 20,000 sessions of the Dask
-  sequences.
+  ``recommend`` block-wise on the first partition of the Dask sequences.
 
 Each configuration (in memory; Dask with a ``LocalCluster`` of 1 and of 2
 worker processes, one thread each) runs in a fresh process.  Reported per
@@ -265,7 +264,7 @@ def run_recommender(args, workers):
             models = [m(n_jobs=args.n_jobs).fit(sequences) for m in makers]
         with PeakRSS() as infer:
             for m in models:
-                m.recommend(sequences[:20_000])
+                m.recommend(sequences[:len(sequences) // args.partitions])
     else:
         import dask.dataframe as dd
 
@@ -277,7 +276,7 @@ def run_recommender(args, workers):
             models = [m(n_jobs=args.n_jobs).fit(log, **cols) for m in makers]
         with PeakRSS() as infer:
             sequences, _ = sequences_from_events(log, "session", "item", "t")
-            first = sequences.partitions[:max(1, sequences.npartitions // 15)]
+            first = sequences.partitions[:1]
             for m in models:
                 m.recommend(first).compute()
         client.close()
@@ -336,7 +335,7 @@ def main():
             for n in [0] + workers:
                 cmd = [sys.executable, __file__, "--child", part, "--dir", tmp,
                        "--n-workers", str(n), "--epochs", str(args.epochs),
-                       "--n-jobs", str(args.n_jobs)]
+                       "--n-jobs", str(args.n_jobs), "--partitions", str(args.partitions)]
                 out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
                 lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
                 if out.returncode or not lines:
