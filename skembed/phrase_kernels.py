@@ -133,35 +133,35 @@ def candidate_strings(keys, ids, first_a, first_b, delimiter):
     return out.tolist()
 
 
-def score_phrases(vocab, delimiter, min_count, threshold, scoring, corpus_word_count):
-    """The phrases of ``vocab`` (word and phrase counts, one dict as gensim's)
-    whose score exceeds ``threshold``, with their scores.
+def score_phrases(counts, delimiter, min_count, threshold, scoring, corpus_word_count):
+    """The phrases among the ``counts`` (a :class:`PhraseCounts`: word and
+    phrase counts, one table as gensim's vocabulary) whose score exceeds
+    ``threshold``, with their scores.
 
     ``scoring="default"``: ``(count(ab) - min_count) * len(vocab) / (count(a)
     count(b))`` (Mikolov et al. 2013, with gensim's vocabulary size);
     ``"npmi"``: the normalized pointwise mutual information of a and b (Bouma
-    2009), for phrases counted at least ``min_count`` times.  ``a`` and
-    ``b`` are the first and last words of the phrase (connector words
-    between).  Scores are computed in the same floating-point operations as
-    gensim's, so a phrase at the threshold is decided the same way.
+    2009), for phrases counted at least ``min_count`` times.  As gensim's
+    ``export_phrases``, every key holding the delimiter is scored, ``a`` and
+    ``b`` its first and last parts.  Scores are computed in the same
+    floating-point operations as gensim's, so a phrase at the threshold is
+    decided the same way.
     """
-    len_vocab = len(vocab)
+    len_vocab = len(counts)
     # counts that cannot score above the threshold (> 0 for the default
     # score) are skipped unread
     lowest = min_count if scoring == "npmi" else min_count + 1
     total = float(corpus_word_count)
-    get = vocab.get
+    get = dict(counts.items(words=True)).get
     out = {}
-    for phrase, count in vocab.items():
-        if count < lowest or delimiter not in phrase:
+    for phrase, count in counts.items(min_count=lowest):
+        if delimiter not in phrase:
             continue
         parts = phrase.split(delimiter)
         count_a, count_b = get(parts[0], 0), get(parts[-1], 0)
         if count_a <= 0 or count_b <= 0:
             continue
         if scoring == "npmi":
-            if count < min_count:
-                continue
             pa, pb, pab = count_a / total, count_b / total, count / total
             if pab >= 1.0:
                 continue
@@ -171,3 +171,224 @@ def score_phrases(vocab, delimiter, min_count, threshold, scoring, corpus_word_c
         if score > threshold:
             out[phrase] = score
     return out
+
+
+# -- the counts of one pass: words and phrases in one exact hash table -----------
+# gensim keeps one dict of words and joined phrases; here its keys are the
+# UTF-8 bytes of those strings, in an arena, hashed (FNV-1a) and compared byte
+# for byte, so a token that holds the delimiter counts together with the
+# phrase it spells, exactly as in gensim, and no phrase string is built in
+# Python while counting.
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _fnv(h, data, lo, hi):
+    for i in range(lo, hi):
+        h = (h ^ np.uint64(data[i])) * _FNV_PRIME
+    return h
+
+
+# an entry: its bytes' start in the arena, their length, its count; a slot:
+# the entry's index << 32 | the high 32 bits of its hash (-1: empty), so a
+# probe reads one slot and, when the tag matches, one entry row
+_START, _LENGTH, _COUNT = 0, 1, 2
+_LOW32 = np.int64(0xFFFFFFFF)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, word_offsets,
+                 key_tokens, key_starts, key_counts, n_words, delimiter):
+    """Add the counts of a block's keys to the table: key ``c`` is the words
+    ``key_tokens[key_starts[c]:key_starts[c + 1]]`` joined by ``delimiter``
+    (bytes of word ``w``: ``word_bytes[word_offsets[w]:word_offsets[w + 1]]``);
+    the first ``n_words`` keys are words.  Returns ``(n_entries, used)``."""
+    mask = np.uint64(slots.shape[0] - 1)
+    n_delim = delimiter.shape[0]
+    for c in range(key_counts.shape[0]):
+        count = key_counts[c]
+        if count <= 0:
+            continue
+        t0, t1 = key_starts[c], key_starts[c + 1]
+        h = _FNV_OFFSET
+        length = 0
+        for t in range(t0, t1):
+            if t > t0:
+                h = _fnv(h, delimiter, 0, n_delim)
+                length += n_delim
+            w = key_tokens[t]
+            h = _fnv(h, word_bytes, word_offsets[w], word_offsets[w + 1])
+            length += word_offsets[w + 1] - word_offsets[w]
+        h = (h ^ (h >> _U31)) * _MIX
+        tag = np.int64(h >> _U32)
+        slot = np.int64(h & mask)
+        found = -1
+        while True:
+            packed = slots[slot]
+            if packed < 0:
+                break
+            e = packed >> 32
+            if (packed & _LOW32) == tag and entries[e, _LENGTH] == length:
+                at = entries[e, _START]
+                same = True
+                for t in range(t0, t1):
+                    if t > t0:
+                        for k in range(n_delim):
+                            if arena[at] != delimiter[k]:
+                                same = False
+                                break
+                            at += 1
+                        if not same:
+                            break
+                    w = key_tokens[t]
+                    for i in range(word_offsets[w], word_offsets[w + 1]):
+                        if arena[at] != word_bytes[i]:
+                            same = False
+                            break
+                        at += 1
+                    if not same:
+                        break
+                if same:
+                    found = e
+                    break
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        if found < 0:
+            found = n_entries
+            n_entries += 1
+            slots[slot] = (found << 32) | tag
+            entries[found, _START] = used
+            entries[found, _LENGTH] = length
+            entries[found, _COUNT] = 0
+            is_word[found] = False
+            for t in range(t0, t1):
+                if t > t0:
+                    for k in range(n_delim):
+                        arena[used] = delimiter[k]
+                        used += 1
+                w = key_tokens[t]
+                for i in range(word_offsets[w], word_offsets[w + 1]):
+                    arena[used] = word_bytes[i]
+                    used += 1
+        entries[found, _COUNT] += count
+        if c < n_words:
+            is_word[found] = True
+    return n_entries, used
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _rehash(entries, arena, n_entries, size):
+    """The slots of the first ``n_entries`` entries in a table of ``size``."""
+    slots = np.full(size, -1, np.int64)
+    mask = np.uint64(size - 1)
+    for e in range(n_entries):
+        h = _fnv(_FNV_OFFSET, arena, entries[e, _START],
+                 entries[e, _START] + entries[e, _LENGTH])
+        h = (h ^ (h >> _U31)) * _MIX
+        slot = np.int64(h & mask)
+        while slots[slot] >= 0:
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        slots[slot] = (np.int64(e) << 32) | np.int64(h >> _U32)
+    return slots
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _compact(entries, is_word, arena, n_entries, min_count):
+    """Keep the entries counted at least ``min_count`` times (moved to the
+    front, their bytes too); returns the new ``(n_entries, used)``."""
+    kept = 0
+    used = 0
+    for e in range(n_entries):
+        if entries[e, _COUNT] < min_count:
+            continue
+        start, length = entries[e, _START], entries[e, _LENGTH]
+        for i in range(length):
+            arena[used + i] = arena[start + i]
+        entries[kept, _START] = used
+        entries[kept, _LENGTH] = length
+        entries[kept, _COUNT] = entries[e, _COUNT]
+        is_word[kept] = is_word[e]
+        used += length
+        kept += 1
+    return kept, used
+
+
+class PhraseCounts:
+    """The word and phrase counts of one pass, as gensim's vocabulary dict:
+    one exact hash table of UTF-8 strings (an arena of bytes), merged block
+    by block (:meth:`add`), pruned (:meth:`prune`), read back as strings
+    (:meth:`items`)."""
+
+    def __init__(self, delimiter):
+        self.delimiter = np.frombuffer(delimiter.encode("utf-8", "surrogatepass"), np.uint8)
+        self.n_entries, self.used = 0, 0
+        self.slots = np.full(1024, -1, np.int64)
+        self.entries = np.empty((256, 3), np.int64)
+        self.is_word = np.empty(256, np.bool_)
+        self.arena = np.empty(4096, np.uint8)
+
+    def __len__(self):
+        return self.n_entries
+
+    def add(self, words, word_counts, cand_tokens, cand_starts, cand_counts):
+        """Add a block: its distinct ``words`` (str) with their counts (0:
+        not counted, e.g. connector words) and its distinct candidates
+        (word indices ``cand_tokens[cand_starts[c]:cand_starts[c + 1]]``)
+        with theirs."""
+        encoded = [w.encode("utf-8", "surrogatepass") for w in words]
+        word_bytes = np.frombuffer(b"".join(encoded), np.uint8)
+        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+        word_offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum(lengths, out=word_offsets[1:])
+        # the keys: the words (one token each), then the candidates
+        n_words = len(words)
+        key_tokens = np.concatenate([np.arange(n_words, dtype=np.int64),
+                                     np.asarray(cand_tokens, np.int64)])
+        key_starts = np.concatenate([np.arange(n_words, dtype=np.int64),
+                                     n_words + np.asarray(cand_starts, np.int64)])
+        key_counts = np.concatenate([np.asarray(word_counts, np.int64),
+                                     np.asarray(cand_counts, np.int64)])
+        # room for every key of the block being new
+        n_new = int(np.count_nonzero(key_counts))
+        n_bytes = int(lengths[key_tokens].sum()) + len(self.delimiter) * (
+            len(cand_tokens) - len(cand_counts))
+        if self.n_entries + n_new > len(self.entries):
+            entries = np.empty((2 * (self.n_entries + n_new), 3), np.int64)
+            entries[:self.n_entries] = self.entries[:self.n_entries]
+            is_word = np.empty(len(entries), np.bool_)
+            is_word[:self.n_entries] = self.is_word[:self.n_entries]
+            self.entries, self.is_word = entries, is_word
+        if self.used + n_bytes > len(self.arena):
+            arena = np.empty(2 * (self.used + n_bytes), np.uint8)
+            arena[:self.used] = self.arena[:self.used]
+            self.arena = arena
+        size = len(self.slots)
+        while 2 * (self.n_entries + n_new) > size:
+            size *= 2
+        if size != len(self.slots):
+            self.slots = _rehash(self.entries, self.arena, self.n_entries, size)
+        self.n_entries, self.used = _merge_block(
+            self.slots, self.entries, self.is_word, self.arena, self.n_entries, self.used,
+            word_bytes, word_offsets, key_tokens, key_starts, key_counts, n_words,
+            self.delimiter)
+
+    def prune(self, min_count):
+        """Drop the entries counted fewer than ``min_count`` times."""
+        self.n_entries, self.used = _compact(self.entries, self.is_word, self.arena,
+                                             self.n_entries, min_count)
+        self.slots = _rehash(self.entries, self.arena, self.n_entries, len(self.slots))
+
+    def items(self, min_count=1, words=False):
+        """``(string, count)`` of the entries counted at least ``min_count``
+        times (``words``: only those counted as words)."""
+        entries = self.entries[:self.n_entries]
+        keep = entries[:, _COUNT] >= min_count
+        if words:
+            keep &= self.is_word[:self.n_entries]
+        rows = entries[keep]
+        arena = self.arena[:self.used].tobytes()
+        starts = rows[:, _START].tolist()
+        ends = (rows[:, _START] + rows[:, _LENGTH]).tolist()
+        strings = [arena[a:b].decode("utf-8", "surrogatepass")
+                   for a, b in zip(starts, ends, strict=True)]
+        return list(zip(strings, rows[:, _COUNT].tolist(), strict=True))

@@ -10,9 +10,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dask import dask_aware, document_partitions, get_client, is_dask_collection
 from ._fitting import clear_fitted, unfitted_on_error
-from ._ragged import IndexedSequences, Ragged
+from ._ragged import IndexedSequences, Ragged, offsets
 from .documents import as_documents, check_string_tokens, make_tokenizer
-from .phrase_kernels import candidate_strings, choose_phrases, phrase_candidates, score_phrases
+from .phrase_kernels import (
+    PhraseCounts,
+    candidate_strings,
+    choose_phrases,
+    phrase_candidates,
+    score_phrases,
+)
 
 __all__ = ["ENGLISH_CONNECTOR_WORDS", "PhraseTransformer"]
 
@@ -74,24 +80,30 @@ def _candidates(index, connectors, occurrences):
 
 def count_block(docs, levels, connectors, delimiter):
     """Word and candidate-phrase counts of a block of token lists (after the
-    phrases of earlier ``levels`` are joined): ``(words, word_counts,
-    phrases, phrase_counts, n_tokens)``,
-    as gensim's ``Phrases`` counts them (connector words are not counted as
-    words, but are part of the phrases they sit in)."""
+    phrases of earlier ``levels`` are joined), as gensim's ``Phrases`` counts
+    them (connector words are not counted as words, but are part of the
+    phrases they sit in): ``(words, word_counts, cand_tokens, cand_starts,
+    cand_counts, n_tokens)``, the block's distinct words with their counts
+    (0 for connector words), and its distinct candidates as runs of word
+    indices with theirs."""
     for level in levels:
         docs = level.apply(docs)
     if not docs:
-        return [], np.zeros(0, np.int64), [], np.zeros(0, np.int64), 0
+        empty = np.zeros(0, np.int64)
+        return [], empty, empty, np.zeros(1, np.int64), empty, 0
     index = _index(docs)
-    first_a, first_b, counts, _, _, _ = _candidates(index, connectors, False)
-    phrases = candidate_strings(index.keys, index.codes.ids, first_a, first_b, delimiter)
-    keys = index.keys.tolist()
+    first_a, first_b, cand_counts, _, _, _ = _candidates(index, connectors, False)
+    words = index.keys.tolist()
+    word_counts = index.counts
     if connectors:
-        words = np.fromiter((k not in connectors for k in keys), bool, len(keys))
-        keys, word_counts = index.keys[words].tolist(), index.counts[words]
-    else:
-        word_counts = index.counts
-    return keys, word_counts, phrases, counts, index.total
+        word_counts = np.where(np.fromiter((k in connectors for k in words), bool,
+                                           len(words)), 0, word_counts)
+    lengths = first_b.astype(np.int64) - first_a + 1
+    cand_starts = offsets(lengths)
+    positions = (np.arange(int(cand_starts[-1]), dtype=np.int64)
+                 - np.repeat(cand_starts[:-1] - first_a, lengths))
+    return (words, word_counts, index.codes.ids[positions], cand_starts, cand_counts,
+            index.total)
 
 
 def _count_partition(partition, tokenize, levels, connectors, delimiter):
@@ -101,33 +113,24 @@ def _count_partition(partition, tokenize, levels, connectors, delimiter):
 
 
 class _Counts:
-    """gensim's vocabulary of one pass: words and phrases in one dict, pruned
-    (counts below ``min_reduce`` dropped, ``min_reduce`` raised) whenever it
-    holds more than ``max_vocab_size`` entries."""
+    """gensim's vocabulary of one pass (words and phrases, one exact table:
+    :class:`~skembed.phrase_kernels.PhraseCounts`), pruned (counts below
+    ``min_reduce`` dropped, ``min_reduce`` raised) whenever it holds more
+    than ``max_vocab_size`` entries."""
 
-    def __init__(self, max_vocab_size):
-        self.vocab, self.max_vocab_size, self.min_reduce = {}, max_vocab_size, 1
+    def __init__(self, max_vocab_size, delimiter):
+        self.table = PhraseCounts(delimiter)
+        self.max_vocab_size, self.min_reduce = max_vocab_size, 1
         self.total = self.n_documents = 0
 
-    def add(self, words, word_counts, phrases, phrase_counts, total, n_documents):
-        """Add a block's counts (a word and a phrase may be one string: a
-        token that holds the delimiter; gensim adds their counts)."""
-        vocab = self.vocab
-        if not vocab:  # the distinct phrases of the block, at C speed
-            vocab.update(zip(phrases, phrase_counts.tolist(), strict=True))
-        else:
-            get = vocab.get
-            for key, count in zip(phrases, phrase_counts.tolist(), strict=True):
-                vocab[key] = get(key, 0) + count
-        get = vocab.get
-        for key, count in zip(words, word_counts.tolist(), strict=True):
-            vocab[key] = get(key, 0) + count
+    def add(self, words, word_counts, cand_tokens, cand_starts, cand_counts, total,
+            n_documents):
+        self.table.add(words, word_counts, cand_tokens, cand_starts, cand_counts)
         self.total += total
         self.n_documents += n_documents
-        while len(vocab) > self.max_vocab_size:
-            vocab = {k: c for k, c in vocab.items() if c >= self.min_reduce}
+        while len(self.table) > self.max_vocab_size:
+            self.table.prune(self.min_reduce)
             self.min_reduce += 1
-        self.vocab = vocab
 
 
 @dask_aware(methods=("transform",))
@@ -304,7 +307,7 @@ class PhraseTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                                      f"tokenizing: check the input or "
                                      f"token_pattern={self.token_pattern!r}")
                 self.corpus_word_count_ = counts.total
-            phrases = score_phrases(counts.vocab, self.delimiter, self.min_count,
+            phrases = score_phrases(counts.table, self.delimiter, self.min_count,
                                     self.threshold, self.scoring, counts.total)
             del counts
             levels.append(_Level(phrases, connectors, self.delimiter))
@@ -314,7 +317,7 @@ class PhraseTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
     def _memory_passes(self, docs, tokenize, connectors):
         def count(levels):
-            counts = _Counts(self.max_vocab_size)
+            counts = _Counts(self.max_vocab_size, self.delimiter)
             for block in _blocks(docs, tokenize):
                 counts.add(*count_block(block, levels, connectors, self.delimiter), len(block))
             return counts
@@ -327,7 +330,7 @@ class PhraseTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         partitions = document_partitions(X, what="documents (strings or token lists)")
 
         def count(levels):
-            counts = _Counts(self.max_vocab_size)
+            counts = _Counts(self.max_vocab_size, self.delimiter)
             task = dask.delayed(functools.partial(
                 _count_partition, tokenize=tokenize, levels=levels, connectors=connectors,
                 delimiter=self.delimiter), pure=False)

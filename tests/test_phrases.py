@@ -107,7 +107,7 @@ def test_counting_memory_is_bounded(docs, monkeypatch):
 
     def add(self, *args):
         real(self, *args)
-        sizes.append(len(self.vocab))
+        sizes.append(len(self.table))
 
     monkeypatch.setattr(phrases_module._Counts, "add", add)
     model = PhraseTransformer(max_vocab_size=1000, threshold=1.0).fit(docs)
