@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 
@@ -27,3 +28,21 @@ def neighbour_purity(kv, topn=5):
 @pytest.fixture(scope="session")
 def topic_corpus():
     return planted_topic_corpus()
+
+
+# -- entity embeddings ----------------------------------------------------------------
+FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate=1e-2, max_iter=15,
+            weight_decay=0.1)
+
+
+def planted(n=1200, n_cats=12, seed=0):
+    """Shops whose effects fall in two groups (+2 / -2), plus a numeric feature."""
+    rng = np.random.RandomState(seed)
+    shops = np.array([f"s{i:02d}" for i in range(n_cats)], dtype=object)
+    group = {s: i % 2 for i, s in enumerate(shops)}
+    shop = rng.choice(shops, n)
+    num = rng.normal(size=n)
+    effect = np.where([group[s] for s in shop], 2.0, -2.0)
+    y = effect + 0.5 * num + rng.normal(0, 0.1, n)
+    X = pd.DataFrame({"shop": shop, "num": num})
+    return X, y, group

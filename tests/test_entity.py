@@ -1,35 +1,17 @@
-"""Entity embeddings: network maths, planted structure, API and bad input."""
+"""Entity-embedding regressor and classifier: planted structure, training, API, bad input."""
 
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FAST, planted
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
+from sklearn.compose import TransformedTargetRegressor
 
 from skembed import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
-from skembed.entity.kernels import scatter_add, sparse_adam
-from skembed.entity.network import EmbeddingNetwork, auto_embedding_dim, train_network
-
-FAST = dict(hidden_layer_sizes=(16,), batch_size=32, learning_rate=1e-2, max_iter=15,
-            weight_decay=0.1)
-
-
-def planted(n=1200, n_cats=12, seed=0):
-    """Shops whose effects fall in two groups (+2 / -2), plus a numeric feature."""
-    rng = np.random.RandomState(seed)
-    shops = np.array([f"s{i:02d}" for i in range(n_cats)], dtype=object)
-    group = {s: i % 2 for i, s in enumerate(shops)}
-    shop = rng.choice(shops, n)
-    num = rng.normal(size=n)
-    effect = np.where([group[s] for s in shop], 2.0, -2.0)
-    y = effect + 0.5 * num + rng.normal(0, 0.1, n)
-    X = pd.DataFrame({"shop": shop, "num": num})
-    return X, y, group
+from skembed.entity.categories import ColumnCategories
+from skembed.entity.network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 
 
 @pytest.fixture(scope="module")
@@ -37,92 +19,6 @@ def planted_fit():
     X, y, group = planted()
     reg = EntityEmbeddingRegressor(random_state=0, **FAST).fit(X, y)
     return reg, X, y, group
-
-
-# -- network maths ------------------------------------------------------------------
-@pytest.mark.parametrize("task,n_out", [("regression", 1), ("binary", 1), ("multiclass", 3)])
-def test_gradients_match_finite_differences(task, n_out):
-    rng = np.random.RandomState(0)
-    net = EmbeddingNetwork([4, 3], [3, 2], 2, (5, 4), n_out, task, 0.0, rng,
-                           dtype=np.float64)
-    n = 7
-    codes = np.column_stack([rng.randint(0, 4, n), rng.randint(0, 3, n)]).astype(np.int32)
-    xnum = rng.normal(size=(n, 2))
-    y = {"regression": rng.normal(size=n), "binary": rng.randint(0, 2, n).astype(float),
-         "multiclass": rng.randint(0, 3, n)}[task]
-    w = rng.uniform(0.5, 2.0, n)
-    net.compute_gradients(codes, xnum, y, w)
-    analytic = [net.grad_table.copy(), *[g.copy() for g in net.gW],
-                *[g.copy() for g in net.gb]]
-    net.clear_table_gradient()
-
-    def loss():
-        out, _ = net.forward(codes, xnum)
-        from skembed.entity.network import loss_and_output_grad
-
-        return loss_and_output_grad(out, y, w, task)[0]
-
-    h = 1e-6
-    for param, grad in zip(net.parameters(), analytic, strict=True):
-        flat, gflat = param.reshape(-1), grad.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + h
-            up = loss()
-            flat[i] = old - h
-            down = loss()
-            flat[i] = old
-            assert (up - down) / (2 * h) == pytest.approx(gflat[i], abs=1e-7, rel=1e-5)
-    # rows never used by the batch get no gradient
-    used = np.zeros(7, bool)
-    used[codes[:, 0]] = True
-    used[4 + codes[:, 1]] = True
-    for r in np.flatnonzero(~used):
-        s = net.row_start[r]
-        assert not analytic[0][s:s + net.row_dim[r]].any()
-
-
-def test_sparse_adam_updates_only_touched_rows():
-    dims = np.array([2, 3], np.int64)
-    n_rows = np.array([3, 2], np.int64)
-    row_offset = np.array([0, 3, 5], np.int64)
-    row_dim = np.repeat(dims, n_rows)
-    row_start = np.concatenate(([0], np.cumsum(row_dim)))[:-1].astype(np.int64)
-    col_offset = np.array([0, 2], np.int64)
-    size = int(row_dim.sum())
-    table = np.arange(size, dtype=np.float64)
-    before = table.copy()
-    grad, m, v = np.zeros(size), np.zeros(size), np.zeros(size)
-    steps = np.zeros(5, np.int64)
-    touched = np.zeros(5, np.bool_)
-    touched_rows = np.zeros(4, np.int64)
-    codes = np.array([[1, 0], [1, 0]], np.int32)
-    g_in = np.ones((2, 5))
-    nt = scatter_add(g_in, codes, row_start, row_offset, col_offset, dims, grad,
-                     touched, touched_rows, 0)
-    assert nt == 2 and sorted(touched_rows[:nt]) == [1, 3]
-    np.testing.assert_array_equal(grad[row_start[1]:row_start[1] + 2], [2, 2])
-    sparse_adam(table, grad, m, v, steps, touched, touched_rows, nt, row_start, row_dim,
-                0.1, 0.9, 0.999, 1e-8)
-    changed = table != before
-    expected = np.zeros(size, bool)
-    for r in (1, 3):
-        expected[row_start[r]:row_start[r] + row_dim[r]] = True
-    np.testing.assert_array_equal(changed, expected)
-    # first Adam step moves every touched coordinate by the learning rate
-    np.testing.assert_allclose(before[expected] - table[expected], 0.1, rtol=1e-6)
-    assert not grad.any() and not touched.any()
-    np.testing.assert_array_equal(steps, [0, 1, 0, 1, 0])
-
-
-def test_auto_embedding_dim_rules():
-    assert auto_embedding_dim(1, "half") == 1
-    assert auto_embedding_dim(7, "half") == 4
-    assert auto_embedding_dim(1115, "half") == 50
-    assert auto_embedding_dim(1115) == auto_embedding_dim(1115, "fastai") == 81
-    assert auto_embedding_dim(2) == 2 and auto_embedding_dim(10**9) == 600
-    with pytest.raises(ValueError):
-        auto_embedding_dim(3, "nope")
 
 
 # -- planted structure ----------------------------------------------------------------
@@ -135,23 +31,6 @@ def test_regressor_beats_mean_and_embeddings_cluster_by_group(planted_fit):
         assert len(near) == 3
         assert all(group[s] == group[shop] for s, _ in near)
         assert all(-1 - 1e-9 <= score <= 1 + 1e-9 for _, score in near)
-
-
-def test_encoder_embeddings_separate_groups():
-    X, y, group = planted()
-    enc = EntityEmbeddingEncoder(embedding_dims=3, random_state=0, **FAST)
-    Z = enc.fit(X[["shop"]], y).transform(X[["shop"]])
-    assert Z.shape == (len(X), 3) and Z.dtype == np.float32
-    emb = enc.embeddings_[0]
-    labels = np.array([group[s] for s in enc.categories_[0]])
-    centroids = np.array([emb[labels == g].mean(axis=0) for g in (0, 1)])
-    within = np.mean([np.linalg.norm(e - centroids[g]) for e, g in zip(emb, labels,
-                                                                        strict=True)])
-    between = np.linalg.norm(centroids[0] - centroids[1])
-    assert between > 3 * within
-    # transform is the lookup of embeddings_
-    rows = np.searchsorted(enc.categories_[0], X["shop"])
-    np.testing.assert_allclose(Z, emb[rows])
 
 
 def test_classifier_binary_and_multiclass():
@@ -167,72 +46,6 @@ def test_classifier_binary_and_multiclass():
     assert set(clf3.classes_) == {"low", "mid", "high"}
     assert clf3.predict_proba(X).shape == (len(X), 3)
     assert clf3.score(X, labels) > 0.8
-
-
-def _leaky_data(n, seed):
-    """An identifier with ~5 rows per category and no effect, beside a real
-    effect: in-sample embeddings of the identifier memorise its noise."""
-    rng = np.random.RandomState(seed)
-    X = pd.DataFrame({"id": rng.randint(0, n // 5, n).astype(str),
-                      "kind": rng.choice(list("abcd"), n)})
-    y = X["kind"].map(dict(a=0.0, b=1.0, c=2.0, d=3.0)).to_numpy() + rng.normal(0, 1, n)
-    return X, y
-
-
-def test_cross_fitted_encoding_does_not_leak_into_a_stacked_model():
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    X, y = _leaky_data(3000, 0)
-    X_new, y_new = _leaky_data(3000, 1)
-    X_new["id"] = X["id"].to_numpy()  # same ids, fresh noise
-    scores = {}
-    for cv in (None, 5):
-        enc = EntityEmbeddingEncoder(cv=cv, random_state=0, **FAST)
-        head = HistGradientBoostingRegressor(max_iter=100, random_state=0)
-        pipe = Pipeline([("enc", enc), ("hgb", head)]).fit(X, y)
-        scores[cv] = pipe.score(X_new, y_new)
-    # the true R^2 ceiling is ~0.55 (kind explains 1.25 of 2.25 variance)
-    assert scores[5] > scores[None] + 0.05
-    assert scores[5] > 0.45
-
-
-def test_cross_fitted_encoding_shapes_and_transform():
-    X, y = _leaky_data(600, 0)
-    enc = EntityEmbeddingEncoder(cv=3, embedding_dims=3, random_state=0, **FAST)
-    oof = enc.fit_transform(X, y)
-    full = enc.transform(X)
-    assert oof.shape == full.shape == (600, 6)
-    assert not np.allclose(oof, full)  # out of fold
-    # one coordinate system (the frozen head's): each row's out-of-fold vector
-    # is nearer its full-fit vector than the full-fit vectors are to their
-    # mean (independently trained networks: ~1.4 times)
-    kind = slice(3, 6)
-    dist = np.linalg.norm(oof[:, kind] - full[:, kind], axis=1).mean()
-    spread = np.linalg.norm(full[:, kind] - full[:, kind].mean(axis=0), axis=1).mean()
-    assert dist < 0.6 * spread
-    # transform after fit equals transform after fit_transform (same refit)
-    np.testing.assert_array_equal(clone(enc).fit(X, y).transform(X), full)
-    none = clone(enc).set_params(cv=None)
-    np.testing.assert_array_equal(none.fit_transform(X, y), none.transform(X))
-    # a splitter or explicit folds work too; classification is stratified
-    from sklearn.model_selection import KFold
-
-    enc.set_params(cv=KFold(2)).fit_transform(X, y)
-    folds = [(np.arange(300, 600), np.arange(300)), (np.arange(300), np.arange(300, 600))]
-    enc.set_params(cv=folds).fit_transform(X, y)
-    enc.set_params(cv=3).fit_transform(X, (y > 1.5).astype(int))
-
-
-def test_encoder_task_auto():
-    X, y, _ = planted(n=300)
-    kw = dict(FAST, max_iter=1)
-    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y).task_ == "regression"
-    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y > 0).task_ == "binary"
-    y3 = np.digitize(y, [-1, 1])
-    enc = EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y3)
-    assert enc.task_ == "multiclass" and list(enc.classes_) == [0, 1, 2]
-    with pytest.raises(ValueError, match="binary"):
-        EntityEmbeddingEncoder(task="binary", **kw).fit(X[["shop"]], y3)
 
 
 # -- categories -----------------------------------------------------------------------
@@ -473,10 +286,12 @@ def test_learning_rate_schedule(schedule):
     steps = []
     adam_step = net.adam_step
     net.adam_step = lambda lr, wd=0.0, **kw: (steps.append(lr), adam_step(lr, wd, **kw))
-    codes = rng.randint(0, 5, (100, 1)).astype(np.int32)
+    values = rng.randint(0, 4, 100)
+    cats = ColumnCategories(values, 0)
+    codes = cats.encode(values, "infrequent", "x")[0].reshape(-1, 1)
     train_network(net, codes, np.zeros((100, 0), np.float32), rng.normal(size=100),
-                  np.ones(100), max_iter=4, batch_size=10, learning_rate=0.01, rng=rng,
-                  schedule=schedule)
+                  np.ones(100), compose([cats.known_entities], net.row_offset), max_iter=4,
+                  batch_size=10, learning_rate=0.01, rng=rng, schedule=schedule)
     assert len(steps) == 40 and steps[0] == pytest.approx(0.01)
     if schedule == "constant":
         assert steps == pytest.approx([0.01] * 40)
@@ -545,34 +360,6 @@ def test_pickle_clone_and_encoder_sharing(planted_fit):
     assert list(enc.feature_names_in_) == ["shop"] and enc.n_features_in_ == 1
 
 
-def test_set_output_pandas():
-    X, y, _ = planted(n=300)
-    enc = EntityEmbeddingEncoder(embedding_dims={"shop": 2}, **dict(FAST, max_iter=1))
-    enc.set_output(transform="pandas")
-    out = enc.fit(X[["shop"]], y).transform(X[["shop"]])
-    assert isinstance(out, pd.DataFrame)
-    assert list(out.columns) == ["shop_emb0", "shop_emb1"]
-    plain = EntityEmbeddingEncoder(embedding_dims=2, **dict(FAST, max_iter=1)).fit(
-        X[["shop"]].to_numpy(), y)
-    assert list(plain.get_feature_names_out()) == ["x0_emb0", "x0_emb1"]
-    assert list(plain.get_feature_names_out(["store"])) == ["store_emb0", "store_emb1"]
-
-
-def test_column_transformer_pipeline_grid_search():
-    X, y, _ = planted(n=500)
-    pipe = Pipeline([
-        ("pre", ColumnTransformer([
-            ("emb", EntityEmbeddingEncoder(random_state=0, **dict(FAST, max_iter=5)),
-             ["shop"]),
-            ("num", "passthrough", ["num"]),
-        ])),
-        ("ridge", Ridge()),
-    ])
-    grid = GridSearchCV(pipe, {"pre__emb__embedding_dims": [1, 3]}, cv=2).fit(X, y)
-    assert grid.best_score_ > 0.9
-    assert list(grid.best_estimator_[:-1].get_feature_names_out())[-1] == "num__num"
-
-
 def test_transformed_target_regressor():
     X, y, _ = planted(n=500)
     ttr = TransformedTargetRegressor(EntityEmbeddingRegressor(random_state=0, **FAST),
@@ -633,8 +420,8 @@ def test_bad_columns():
     with pytest.raises(ValueError, match="not numeric"):
         EntityEmbeddingRegressor(categorical_features=None, **kw).fit(X, y)
     Xn = X.copy()
-    Xn.loc[0, "num"] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    Xn.loc[0, "num"] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
         EntityEmbeddingRegressor(**kw).fit(Xn, y)
     with pytest.raises(ValueError, match="not columns"):
         EntityEmbeddingRegressor(categorical_features=["nope"], **kw).fit(X, y)
@@ -732,12 +519,34 @@ def test_task_auto_integer_targets_and_constants():
 def test_numeric_column_problems_name_the_column():
     X = pd.DataFrame({"shop": list("abcd") * 25, "dist": np.arange(100.0)})
     y = np.arange(100.0)
-    X.loc[3, "dist"] = np.nan
-    with pytest.raises(ValueError, match="column dist holds NaN"):
+    X.loc[3, "dist"] = np.inf
+    with pytest.raises(ValueError, match="column dist holds infinite"):
         EntityEmbeddingRegressor(max_iter=1).fit(X, y)
     X["dist"] = pd.date_range("2024-01-01", periods=100)
     with pytest.raises(ValueError, match="column dist holds dates"):
         EntityEmbeddingRegressor(max_iter=1).fit(X, y)
+
+
+def test_missing_numbers_are_imputed_and_flagged():
+    """A NaN of a numeric column becomes the column's mean plus a flag input,
+    so that a planted "missing means high" effect is learned."""
+    rng = np.random.RandomState(0)
+    n = 1500
+    X = pd.DataFrame({"shop": rng.choice(list("abc"), n), "dist": rng.normal(size=n),
+                      "other": rng.normal(size=n)})
+    gone = rng.rand(n) < 0.3
+    y = X["dist"].to_numpy() + 3.0 * gone + rng.normal(0, 0.1, n)
+    X.loc[gone, "dist"] = np.nan
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X, y)
+    assert reg._net.n_numeric == 3  # two columns, one flag
+    pred = reg.predict(X)
+    assert np.isfinite(pred).all() and reg.score(X, y) > 0.9
+    assert pred[gone].mean() > pred[~gone].mean() + 2
+    # unseen missing values in a column without them in training: the mean
+    X2 = X.copy()
+    X2.loc[:9, "other"] = np.nan
+    assert np.isfinite(reg.predict(X2)).all()
+    assert reg.embed(X.iloc[:5], representation="hidden").shape == (5, 32)
 
 
 def test_polars_frames_like_pandas():
@@ -792,122 +601,6 @@ def test_several_targets():
         EntityEmbeddingRegressor(warm_start=True, **kw).fit(X, Y).fit(X, Y[:, :1].repeat(3, 1))
 
 
-def test_similar_entities_find_the_planted_kind():
-    """Products of four kinds, each kind selling differently; a new product
-    (unseen id) of a known kind and brand finds known products of its kind."""
-    rng = np.random.RandomState(0)
-    products = pd.DataFrame({"product": [f"p{i}" for i in range(40)],
-                             "kind": [f"k{i % 4}" for i in range(40)],
-                             "brand": [f"b{i % 5}" for i in range(40)]})
-    rows = products.sample(3000, replace=True, random_state=0).reset_index(drop=True)
-    rows["day"] = rng.choice(list("MTWRF"), 3000)
-    y = rows["kind"].map(dict(k0=1.0, k1=4.0, k2=8.0, k3=12.0)) + rng.normal(0, 0.2, 3000)
-    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), max_iter=20, batch_size=64,
-                                   embedding_dims=3, learning_rate=1e-2,
-                                   random_state=0).fit(rows, y)
-    known = products.set_index("product")
-    new = pd.DataFrame({"kind": ["k2", "k0"], "brand": ["b1", "b3"]})
-    ids, sims = reg.similar_entities(new, known[["kind", "brand"]], n=5)
-    assert ids.shape == sims.shape == (2, 5) and np.all(np.diff(sims, axis=1) <= 1e-6)
-    assert all(known.loc[i, "kind"] == "k2" for i in ids[0])
-    assert all(known.loc[i, "kind"] == "k0" for i in ids[1])
-    vec = reg.embed(new)
-    assert vec.shape == (2, 6)
-    np.testing.assert_array_equal(vec[:, :3], reg.embeddings_[reg._cat_names.index("kind")][
-        [list(reg.categories_[reg._cat_names.index("kind")]).index("k2"),
-         list(reg.categories_[reg._cat_names.index("kind")]).index("k0")]])
-    with pytest.raises(ValueError, match="not a categorical feature"):
-        reg.embed(new, columns=["color"])
-
-
-def _products(seed=0, n=3000):
-    """Products of four kinds (kind sets the sales level), rows by day."""
-    rng = np.random.RandomState(seed)
-    products = pd.DataFrame({"product": [f"p{i}" for i in range(40)],
-                             "kind": [f"k{i % 4}" for i in range(40)],
-                             "brand": [f"b{i % 5}" for i in range(40)]})
-    rows = products.sample(n, replace=True, random_state=seed).reset_index(drop=True)
-    rows["day"] = rng.choice(list("MTWRF"), n)
-    level = rows["kind"].map(dict(k0=1.0, k1=4.0, k2=8.0, k3=12.0))
-    y = level + (rows["day"] == "F") + rng.normal(0, 0.2, n)
-    return products, rows, y.to_numpy()
-
-
-def test_hidden_representation_finds_the_planted_kind():
-    products, rows, y = _products()
-    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), max_iter=20, batch_size=64,
-                                   embedding_dims=3, learning_rate=1e-2,
-                                   random_state=0).fit(rows, y)
-    known = products.set_index("product")[["kind", "brand"]]
-    new = pd.DataFrame({"kind": ["k2", "k0"], "brand": ["b1", "b3"]})
-    hidden = reg.embed(new, representation="hidden")
-    assert hidden.shape == (2, 16)
-    # the day column is absent: it is filled as "unknown" (row 0), same for every entity
-    ids, _ = reg.similar_entities(new, known, n=5, representation="hidden")
-    assert all(known.loc[i, "kind"] == "k2" for i in ids[0])
-    assert all(known.loc[i, "kind"] == "k0" for i in ids[1])
-    with pytest.raises(ValueError, match="representation"):
-        reg.embed(new, representation="last")
-
-
-def test_neighbor_features_forecast_new_entities_from_their_kind():
-    from skembed import EntityNeighborFeatures
-
-    products, rows, y = _products()
-    model = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), max_iter=20, batch_size=64,
-                                     embedding_dims=3, learning_rate=1e-2, random_state=0)
-    nf = EntityNeighborFeatures(model, entity="product", attributes=["kind", "brand"],
-                                n_neighbors=4).fit(rows, y)
-    assert list(nf.get_feature_names_out()) == ["neighbor_forecast", "neighbor_target_mean"]
-    # known entities never count themselves among their neighbours
-    assert not np.any(nf.neighbors_ == np.arange(len(nf.entities_))[:, None])
-    known_nb = nf.neighbors(rows.iloc[:50])
-    assert not np.any(known_nb == rows["product"].to_numpy()[:50, None])
-    # a new product of kind k3 (level 12) sold on a Friday: neighbours of kind k3
-    new = pd.DataFrame({"product": ["new1", "new2"], "kind": ["k3", "k0"],
-                        "brand": ["b2", "b4"], "day": ["F", "M"]})
-    nb = nf.neighbors(new)
-    kinds = products.set_index("product")["kind"]
-    assert all(kinds[p] == "k3" for p in nb[0]) and all(kinds[p] == "k0" for p in nb[1])
-    feats = nf.transform(new)
-    assert feats.shape == (2, 2)
-    assert abs(feats[0, 0] - 13.0) < 1.0 and abs(feats[1, 0] - 1.0) < 1.0  # forecast, day-aware
-    assert abs(feats[0, 1] - 12.2) < 0.5 and abs(feats[1, 1] - 1.2) < 0.5  # neighbours' mean
-    # prefit reuses the model; the same neighbours come out
-    prefit = EntityNeighborFeatures(nf.estimator_, entity="product",
-                                    attributes=["kind", "brand"], n_neighbors=4,
-                                    prefit=True).fit(rows, y)
-    np.testing.assert_array_equal(prefit.neighbors(new), nb)
-    # inside a pipeline a second model uses the features
-    pipe = Pipeline([("nf", clone(nf)), ("ridge", Ridge())]).fit(rows, y)
-    assert pipe.score(rows, y) > 0.9
-
-
-def test_neighbor_features_bad_input():
-    from skembed import EntityNeighborFeatures
-
-    products, rows, y = _products(n=600)
-    nf = EntityNeighborFeatures(EntityEmbeddingRegressor(**FAST, random_state=0),
-                                entity="product", attributes=["kind"])
-    with pytest.raises(ValueError, match=r"columns \['colour'\] are not in X"):
-        clone(nf).set_params(attributes=["colour"]).fit(rows, y)
-    with pytest.raises(TypeError, match="needs a DataFrame"):
-        nf.fit(rows.to_numpy(), y)
-    with pytest.raises(ValueError, match="one value per row"):
-        nf.fit(rows, y[:10])
-    with pytest.raises(TypeError, match="holds no entity-embedding model"):
-        EntityNeighborFeatures(Ridge(), entity="product", attributes=["kind"]).fit(
-            pd.get_dummies(rows, dtype=float).assign(product=rows["product"],
-                                                     kind=rows["kind"]), y)
-    with pytest.raises(ValueError, match="at least two known entities"):
-        one = rows[rows["product"] == "p0"]
-        nf.fit(one, y[one.index])
-    fitted = nf.fit(rows, y)
-    with pytest.raises(ValueError, match="not in X"):
-        fitted.transform(rows.drop(columns="kind"))
-
-
-# -- partial_fit -----------------------------------------------------------------
 def test_partial_fit_learns_over_chunks_with_declared_categories():
     X, y, group = planted(n=4000)
     shops = sorted(X["shop"].unique())
@@ -979,32 +672,19 @@ def test_partial_fit_over_dask_partitions():
     assert reg.score(X, y) > 0.9
 
 
-def test_training_the_tables_only_keeps_the_head():
-    """train_dense=False (the encoder's cross fitting): the dense layers stay
-    bit-identical while the embedding tables learn."""
-    rng = np.random.RandomState(0)
-    net = EmbeddingNetwork([6], [3], 0, (8,), 1, "regression", 0.0, rng)
-    W, b, table = [w.copy() for w in net.W], [v.copy() for v in net.b], net.table.copy()
-    codes = rng.randint(0, 6, (200, 1)).astype(np.int32)
-    y = codes[:, 0].astype(float)
-    train_network(net, codes, np.zeros((200, 0), np.float32), y, np.ones(200), max_iter=3,
-                  batch_size=20, learning_rate=0.05, rng=rng, weight_decay=1.0,
-                  train_dense=False)
-    for before, after in zip(W + b, net.W + net.b, strict=True):
-        np.testing.assert_array_equal(before, after)
-    assert not np.allclose(table, net.table)
+def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
+    """n_jobs=None is one thread (unless a joblib context says otherwise),
+    -1 every available one, 0 is refused; training gets the count."""
+    import joblib
 
-
-def test_default_threads_follow_random_state(monkeypatch):
-    """n_jobs=None: every available core unless a seed asks for a
-    reproducible fit; an explicit n_jobs wins."""
     import skembed.entity._base as ebase
 
-    monkeypatch.setattr(ebase, "available_threads", lambda: 2)
-    assert EntityEmbeddingRegressor()._training_threads() == 2
-    assert EntityEmbeddingRegressor(random_state=0)._training_threads() == 1
-    assert EntityEmbeddingRegressor(random_state=0, n_jobs=2)._training_threads() == 2
-    assert EntityEmbeddingRegressor(n_jobs=1)._training_threads() == 1
+    assert EntityEmbeddingRegressor()._training_threads() == 1
+    assert EntityEmbeddingRegressor(n_jobs=2)._training_threads() == 2
+    with joblib.parallel_config(n_jobs=2):
+        assert EntityEmbeddingRegressor()._training_threads() == 2
+    with pytest.raises(ValueError, match="n_jobs"):
+        EntityEmbeddingRegressor(n_jobs=0).fit(*planted(n=60)[:2])
     seen = []
     real = ebase.train_network
 
@@ -1015,5 +695,5 @@ def test_default_threads_follow_random_state(monkeypatch):
     monkeypatch.setattr(ebase, "train_network", spy)
     X, y, _ = planted(n=300)
     EntityEmbeddingRegressor(**dict(FAST, max_iter=2)).fit(X, y)
-    EntityEmbeddingRegressor(random_state=0, **dict(FAST, max_iter=2)).fit(X, y)
-    assert seen == [2, 1]
+    EntityEmbeddingRegressor(n_jobs=2, **dict(FAST, max_iter=2)).fit(X, y)
+    assert seen == [1, 2]

@@ -122,12 +122,12 @@ category = st.one_of(st.text(max_size=3), st.integers(-3, 3), st.none(),
 
 @SETTINGS
 @given(st.lists(category, min_size=1, max_size=30), st.lists(category, max_size=10),
-       st.integers(1, 3))
-def test_categories_encode_consistently(train, new, min_count):
+       st.integers(1, 3), st.booleans())
+def test_categories_encode_consistently(train, new, min_count, substrings):
     col = pd.Series(train, dtype=object)
-    cats = ColumnCategories(col, min_count)
-    rows = cats.encode(col, "infrequent", "x")
-    assert rows.min() >= 0 and rows.max() < cats.n_rows
+    cats = ColumnCategories(col, min_count, substrings=substrings)
+    codes, (ptr, rows, weights) = cats.encode(col, "infrequent", "x")
+    assert codes.min() >= 0 and codes.max() < len(ptr) - 1
 
     def same(a, b):
         missing_a = a is None or (isinstance(a, float) and math.isnan(a))
@@ -135,12 +135,19 @@ def test_categories_encode_consistently(train, new, min_count):
         return (missing_a and missing_b) or (not missing_a and not missing_b and a == b
                                              and type(a) is type(b))
 
-    for i, a in enumerate(train):  # equal values share a row
+    for i, a in enumerate(train):  # equal values share an entity
         for j, b in enumerate(train):
             if same(a, b):
-                assert rows[i] == rows[j]
-    encoded_new = cats.encode(pd.Series(new, dtype=object), "infrequent", "x")
-    assert encoded_new.min(initial=0) >= 0 and encoded_new.max(initial=0) < cats.n_rows
+                assert codes[i] == codes[j]
+    new_codes, (ptr, rows, weights) = cats.encode(pd.Series(new, dtype=object),
+                                                  "infrequent", "x")
+    assert new_codes.min(initial=0) >= 0 and new_codes.max(initial=0) < len(ptr) - 1
+    # every entity: its own row first, then n-gram rows whose weights sum to 1
+    assert rows.min(initial=0) >= 0 and rows.max(initial=0) < cats.n_rows
+    assert (rows[ptr[:-1]] < cats.n_own_rows).all() and (weights[ptr[:-1]] == 1).all()
+    for e in range(len(ptr) - 1):
+        grams = weights[ptr[e] + 1:ptr[e + 1]]
+        assert len(grams) == 0 or grams.sum() == pytest.approx(1, rel=1e-5)
 
 
 @SETTINGS

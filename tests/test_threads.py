@@ -74,8 +74,7 @@ def test_row_blocks_take_the_thread_count_given():
 
 def test_threads_start_only_in_the_thread_policy():
     """Every thread skembed starts comes from skembed._threads, and nothing
-    but its prange scope sets Numba's thread count (entity/network.py until
-    it switches to in_threads)."""
+    but its prange scope sets Numba's thread count."""
     import pathlib
     import re
 
@@ -84,7 +83,7 @@ def test_threads_start_only_in_the_thread_policy():
                          r"threadpool_limits\(")
     found = {str(p.relative_to(root.parent)) for p in root.rglob("*.py")
              if pattern.search(p.read_text())}
-    assert found <= {"skembed/_threads.py", "skembed/entity/network.py"}, found
+    assert found <= {"skembed/_threads.py"}, found
 
 
 def test_omp_num_threads_caps_all_cores(monkeypatch):

@@ -1,6 +1,5 @@
 """Shared fitting machinery of the entity-embedding estimators."""
 
-import copy
 import numbers
 from numbers import Integral, Real
 
@@ -8,20 +7,23 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._frames import to_pandas
-from .._threads import available_threads, blas_threads, resolve_n_threads
+from .._threads import blas_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
-from .categories import ColumnCategories
-from .network import EmbeddingNetwork, auto_embedding_dim, train_network
+from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories
+from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 from .targets import check_regression_target, encode_classes, target_scaling
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
+# max_iter="auto": epochs for about this many minibatch steps, within bounds
+AUTO_STEPS = 10_000
+AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 10, 100
 
 
 def _is_dataframe(X):
@@ -39,7 +41,7 @@ class EntityEmbeddingBase(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"cosine", "constant"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_split": [StrOptions({"random", "last"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -48,7 +50,8 @@ class EntityEmbeddingBase(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left"),
-                          Interval(Real, 0, 1, closed="neither"), None],
+                          Interval(RealNotInt, 0, 1, closed="neither"), None],
+        "substrings": [StrOptions({"auto"}), "boolean"],
         "handle_unknown": [StrOptions({"infrequent", "error"})],
         "warm_start": ["boolean"],
         "n_jobs": [Integral, None],
@@ -61,7 +64,8 @@ class EntityEmbeddingBase(BaseEstimator):
         """The parameters as the trainer uses them (each was validated by
         ``_parameter_constraints``; the layer sizes' contents are checked here)."""
         p = {name: int(getattr(self, name))
-             for name in ("batch_size", "max_iter", "n_iter_no_change")}
+             for name in ("batch_size", "n_iter_no_change")}
+        p["max_iter"] = self.max_iter if isinstance(self.max_iter, str) else int(self.max_iter)
         p.update({name: float(getattr(self, name))
                   for name in ("dropout", "learning_rate", "validation_fraction", "tol",
                                "weight_decay", "embedding_dropout")})
@@ -74,11 +78,8 @@ class EntityEmbeddingBase(BaseEstimator):
         return p
 
     def _training_threads(self):
-        """``n_jobs`` as training threads.  ``None``: every core this process
-        may use (:func:`~skembed._threads.available_threads`) when no
-        ``random_state`` asks for a reproducible fit, else one thread."""
-        if self.n_jobs is None:
-            return available_threads() if self.random_state is None else 1
+        """``n_jobs`` as training threads (scikit-learn's rule:
+        :func:`~skembed._threads.resolve_n_threads`)."""
         return resolve_n_threads(self.n_jobs)
 
     def _fit_target(self, y, task, warm, classes=None):
@@ -142,16 +143,30 @@ class EntityEmbeddingBase(BaseEstimator):
         min_count = check_min_frequency(self.min_frequency, n_samples)
         if declared and self.min_frequency is None:
             min_count = 0  # a declared category keeps its own row before it is seen
-        return [ColumnCategories(col, min_count, declared) for col in columns]
+        spec = getattr(self, "substrings", False)
+        out = []
+        for col in columns:
+            sub = bool(spec) if not isinstance(spec, str) else (
+                pd.Series(col).nunique(dropna=True) > SUBSTRING_MIN_CATEGORIES)
+            out.append(ColumnCategories(col, min_count, declared, substrings=sub))
+        return out
 
     def _encode(self, columns, n_samples):
+        """Entity codes (n_samples, n_features) and, per feature, the local
+        entities of this call (see :class:`ColumnCategories`)."""
         codes = np.zeros((n_samples, len(columns)), dtype=np.int32)
+        entities = []
         for j, (col, cats) in enumerate(zip(columns, self._categories, strict=True)):
-            codes[:, j] = cats.encode(col, self.handle_unknown, self._cat_names[j])
-        return codes
+            codes[:, j], ent = cats.encode(col, self.handle_unknown, self._cat_names[j])
+            entities.append(ent)
+        return codes, entities
+
+    def _composition(self, entities, net=None):
+        net = self._net if net is None else net
+        return compose(entities, net.row_offset)
 
     # -- training -----------------------------------------------------------------
-    def _train(self, params, codes, xnum, y, sample_weight, task, n_outputs, rng,
+    def _train(self, params, codes, entities, xnum, y, sample_weight, task, n_outputs, rng,
                stratify=None, partial=False):
         dims = self._embedding_dims(self._cat_names, self._categories)
         n_rows = [c.n_rows for c in self._categories]
@@ -173,13 +188,14 @@ class EntityEmbeddingBase(BaseEstimator):
         else:
             net = EmbeddingNetwork(n_rows, dims, xnum.shape[1], params["hidden_layer_sizes"],
                                    n_outputs, task, params["dropout"], rng)
+        comp = self._composition(entities, net)
         n = codes.shape[0]
         w = _normalised_weights(sample_weight, n)
         val = None
         idx = np.arange(n)
         early = params["early_stopping"]
         if isinstance(early, str):  # "auto": as HistGradientBoosting, on large data
-            early = n > AUTO_EARLY_STOPPING_ROWS
+            early = n > AUTO_EARLY_STOPPING_ROWS or params["max_iter"] == "auto"
         if early:
             n_val = int(round(params["validation_fraction"] * n))
             if n_val < 1 or n - n_val < 1:
@@ -199,9 +215,14 @@ class EntityEmbeddingBase(BaseEstimator):
                 tr, va = np.sort(tr), np.sort(va)
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
+        max_iter = params["max_iter"]
+        if max_iter == "auto":  # small data: more epochs, so that training sees enough steps
+            n_batches = -(-codes.shape[0] // params["batch_size"])
+            max_iter = int(np.clip(-(-AUTO_STEPS // n_batches), AUTO_MIN_EPOCHS,
+                                   AUTO_MAX_EPOCHS))
         with blas_threads(1):  # small products: threads of our own beat BLAS's
             hist = train_network(
-                net, codes, xnum, y, w, max_iter=params["max_iter"],
+                net, codes, xnum, y, w, comp, max_iter=max_iter,
                 batch_size=params["batch_size"], learning_rate=params["learning_rate"],
                 rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
                 tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
@@ -226,7 +247,7 @@ class EntityEmbeddingBase(BaseEstimator):
 
     def _publish(self, net):
         self._net = net
-        self.embeddings_ = [net.table_of(j)[c.rows].copy()
+        self.embeddings_ = [net.entity_vectors(j, c.known_entities)[1:].astype(net.dtype)
                             for j, c in enumerate(self._categories)]
 
     def _set_unknown_rows(self, net, params):
@@ -242,28 +263,6 @@ class EntityEmbeddingBase(BaseEstimator):
         cats = self._categories[j]
         cnt = cats.counts.astype(np.float64)
         return (cnt @ table[cats.rows].astype(np.float64)) / max(cnt.sum(), 1)
-
-    def _embeddings_against_frozen_head(self, params, net, codes, xnum, y, w, rng):
-        """A copy of ``net`` whose embedding tables are trained anew on these
-        rows while its dense layers (the "head") stay fixed: every row of a
-        table starts from the table's frequency-weighted mean vector and the
-        same schedule runs for ``n_iter_`` epochs.  Networks trained this way
-        on different rows share one coordinate system, the head's."""
-        net = copy.deepcopy(net)
-        for j in range(len(self._categories)):
-            table = net.table_of(j)
-            table[:] = self._mean_row(j, table)
-        net.reset_optimizer()
-        with blas_threads(1):
-            train_network(net, codes, xnum, y, w, max_iter=self.n_iter_,
-                          batch_size=params["batch_size"],
-                          learning_rate=params["learning_rate"], rng=rng,
-                          name=type(self).__name__, weight_decay=params["weight_decay"],
-                          embedding_dropout=params["embedding_dropout"],
-                          schedule=self.learning_rate_schedule, train_dense=False,
-                          n_threads=params["n_threads"])
-        self._set_unknown_rows(net, params)
-        return net
 
     # -- entities -----------------------------------------------------------------
     def _feature_index(self, feature):
@@ -347,21 +346,26 @@ class EntityEmbeddingBase(BaseEstimator):
             cols = [arr[:, k] for k in range(arr.shape[1])]
         n = len(cols[0])
         codes = np.zeros((n, len(self._cat_names)), dtype=np.int32)
-        xnum = np.zeros((n, len(numeric)), dtype=np.float32)
+        xnum = np.zeros((n, self._net.n_numeric), dtype=np.float32)  # (+ missing flags)
         used = []
+        entities = [c.known_entities for c in self._categories]
         for (kind, j), col in zip(kinds, cols, strict=True):
             if kind == "num":
                 values = np.asarray(col, dtype=np.float64)
-                xnum[:, j] = (values - self._x_mean[j]) / self._x_scale[j]
+                xnum[:, j] = np.nan_to_num((values - self._x_mean[j]) / self._x_scale[j])
+                flags = np.flatnonzero(getattr(self, "_x_flagged", []) == j)
+                if len(flags):
+                    xnum[:, len(numeric) + flags[0]] = np.isnan(values)
             else:
-                codes[:, j] = self._categories[j].encode(col, "infrequent",
-                                                         self._cat_names[j])
+                codes[:, j], entities[j] = self._categories[j].encode(
+                    col, "infrequent", self._cat_names[j])
                 used.append(j)
         if representation == "hidden":
             with blas_threads(resolve_n_threads(self.n_jobs)):
-                return self._net.hidden(codes, xnum).astype(np.float32)
-        return np.hstack([self._net.table_of(j)[codes[:, j]] for j in used]).astype(
-            np.float32)
+                return self._net.hidden(codes, xnum,
+                                        self._composition(entities)).astype(np.float32)
+        return np.hstack([self._net.entity_vectors(j, entities[j])[codes[:, j]]
+                          for j in used]).astype(np.float32)
 
     def _numeric_names(self):
         mask = getattr(self, "is_categorical_", None)

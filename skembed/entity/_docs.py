@@ -10,8 +10,11 @@ PARAMETERS = {
     ``None``: none.  Otherwise names, positions or a boolean mask (as
     :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).  Integer
     columns listed here are treated as categories, not magnitudes.  All other
-    columns must be numeric (finite); they are standardised and concatenated
-    with the embeddings.''',
+    columns must be numeric; they are standardised and concatenated with the
+    embeddings.  A missing value (NaN) of a numeric column becomes the
+    column's training mean, and each column with missing values in training
+    gets one more input that flags them (as
+    :class:`~sklearn.impute.SimpleImputer` with ``add_indicator=True``).''',
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
@@ -72,6 +75,16 @@ default="cosine"
     "min_frequency": '''min_frequency : int, float or None, default=None
     Categories seen fewer times (a float is a fraction of the samples) share
     one embedding row with the categories unseen in training.''',
+    "substrings": '''substrings : "auto" or bool, default="auto"
+    Whether the categories of a column of strings share what their
+    spelling shares: each character n-gram (2 to 4 characters within word
+    boundaries, as fastText's subwords) that several categories contain gets
+    an embedding row, and a category's embedding is its own row plus the
+    mean of its n-grams' rows.  Rare categories then borrow from similar
+    ones ("Police Officer III" from "Police Officer II"; ZIP codes from
+    their prefix), and a category unseen in training is placed by its
+    n-grams instead of getting the shared row alone.  ``"auto"``: columns of
+    strings with more than 40 distinct values.''',
     "handle_unknown": '''handle_unknown : {"infrequent", "error"}, default="infrequent"
     Categories unseen in training (a new store) get the shared row, so the
     prediction rests on the other features; or raise a ``ValueError``.  When
@@ -155,6 +168,9 @@ def section(entries, names):
 
 def fill(doc, parameters, attributes):
     """Put the ``parameters`` and ``attributes`` sections into ``doc`` at the
-    ``{parameters}`` and ``{attributes}`` marks."""
+    ``{parameters}`` and ``{attributes}`` marks (None under ``python -OO``,
+    which strips docstrings)."""
+    if doc is None:
+        return None
     return doc.replace("{parameters}", section(PARAMETERS, parameters)).replace(
         "{attributes}", section(ATTRIBUTES, attributes))

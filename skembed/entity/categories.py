@@ -1,16 +1,40 @@
 """Categories of one column: learning them, grouping rare ones, encoding rows.
 
-Each categorical feature gets an embedding table whose row 0 is shared by
+Each categorical feature gets an embedding table.  Its row 0 is shared by
 the infrequent categories (``min_frequency``) and by categories unseen in
 training (``handle_unknown="infrequent"``); each frequent category owns one
-of the rows ``1..K`` in category order.  Missing values (None, NaN, pd.NA)
-form their own category, listed last in ``categories``.
+of the rows ``1..K`` in category order; a column of strings may add one row
+per character n-gram shared by several of its categories (``substrings``).
+
+Rows encode to *entities*, each a weighted sum of table rows (see
+:mod:`.kernels`): entity 0 is the shared row alone; entity ``1 + i`` is
+category ``i``: its own row (row 0 for an infrequent one) plus the mean of
+its n-gram rows.  A value unseen in training becomes an entity of its own
+for the call that meets it, the shared row plus the mean of the rows of its
+known n-grams, so that "Police Officer IV" starts where "Police Officer
+III" is.  Missing values (None, NaN, pd.NA) form their own category, listed
+last in ``categories``.
 """
+
+import zlib
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColumnCategories"]
+__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES"]
+
+# substrings="auto": string columns with more distinct values than this get
+# n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
+SUBSTRING_MIN_CATEGORIES = 40
+# character n-grams within word boundaries, as fastText's subwords of a word
+NGRAM_RANGE = (2, 4)
+# an n-gram gets a row when this many categories share it
+NGRAM_MIN_CATEGORIES = 2
+# at most this many n-gram rows per column (the ones most categories share)
+MAX_NGRAMS = 20_000
+# a category sums at most this many n-gram rows (bottom-k MinHash: the ones
+# of smallest hash, so that similar strings keep the same ones)
+MAX_NGRAMS_PER_CATEGORY = 32
 
 
 def _as_series(col):
@@ -22,8 +46,23 @@ def _as_series(col):
     return pd.Series(col)
 
 
+def _all_strings(values):
+    return len(values) > 0 and all(isinstance(v, str) for v in values)
+
+
 class ColumnCategories:
-    """Learned categories of one column and their table rows.
+    """Learned categories of one column, their table rows and entities.
+
+    Parameters
+    ----------
+    col : array-like or Series
+    min_count : int
+        Categories seen fewer times share row 0.
+    declared : bool
+        Take every category of a pandas ``category`` dtype (partial_fit).
+    substrings : bool
+        Give the column's character n-grams rows (strings only; a column of
+        other values ignores it).
 
     Attributes
     ----------
@@ -35,9 +74,15 @@ class ColumnCategories:
     rows : ndarray of int64
         Table row of each category (0 for infrequent ones).
     infrequent : ndarray of bool
+    n_own_rows : int
+        Row 0 and the rows of the frequent categories.
+    n_rows : int
+        Rows of the table: ``n_own_rows`` plus one per n-gram.
+    ngrams : ndarray of str or None
+        The n-grams with rows (rows ``n_own_rows ..``), None without.
     """
 
-    def __init__(self, col, min_count, declared=False):
+    def __init__(self, col, min_count, declared=False, substrings=False):
         series = _as_series(col)
         missing = series.isna().to_numpy()
         present = series[~missing]
@@ -52,6 +97,7 @@ class ColumnCategories:
                 codes, uniques = pd.factorize(present, sort=False)
         cats = np.asarray(uniques)
         counts = np.bincount(codes, minlength=len(cats)).astype(np.int64)
+        known = cats
         self.has_missing = bool(missing.any())
         if self.has_missing:
             if cats.dtype.kind != "f":
@@ -64,15 +110,89 @@ class ColumnCategories:
         rows = np.zeros(len(cats), dtype=np.int64)
         rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
         self.rows = rows
-        self.n_rows = int((~self.infrequent).sum()) + 1
+        self.n_own_rows = int((~self.infrequent).sum()) + 1
+        self._vectorizer, self.ngrams = None, None
+        grams = self._fit_ngrams(known) if substrings and _all_strings(known) else None
+        self.n_rows = self.n_own_rows + (0 if self.ngrams is None else len(self.ngrams))
         self._index = None
+        self._known = self._entities(grams, self.rows)
 
-    def add_counts(self, rows):
-        """Count the table ``rows`` of more training rows (``partial_fit``):
-        each frequent category owns one row, so its count follows."""
-        per_row = np.bincount(rows, minlength=self.n_rows)
-        own = ~self.infrequent
-        self.counts[own] += per_row[self.rows[own]]
+    # -- substrings ---------------------------------------------------------------
+    def _fit_ngrams(self, strings):
+        """Learn the n-grams of ``strings`` (the known categories); returns
+        the n-gram matrix of the categories (missing one included) or None."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vec = CountVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True,
+                              min_df=NGRAM_MIN_CATEGORIES, max_features=MAX_NGRAMS,
+                              binary=True, dtype=np.float32)
+        try:
+            m = vec.fit_transform(strings)
+        except ValueError:  # no n-gram shared by enough categories
+            return None
+        self._vectorizer = vec
+        self.ngrams = vec.get_feature_names_out()
+        self._ngram_hash = np.array([zlib.crc32(g.encode("utf-8")) for g in self.ngrams],
+                                    dtype=np.int64)
+        m = self._bottom_k(m)
+        if self.has_missing:  # the missing category has no spelling
+            import scipy.sparse as sp
+
+            m = sp.vstack([m, sp.csr_matrix((1, m.shape[1]), dtype=m.dtype)], format="csr")
+        return m
+
+    def _ngram_matrix(self, strings):
+        """CSR (len(strings), n_ngrams) of the known n-grams of each string,
+        at most ``MAX_NGRAMS_PER_CATEGORY`` per string: those of smallest hash."""
+        return self._bottom_k(self._vectorizer.transform(strings))
+
+    def _bottom_k(self, m):
+        m = m.tocsr()
+        m.sort_indices()
+        counts = np.diff(m.indptr)
+        if counts.max(initial=0) <= MAX_NGRAMS_PER_CATEGORY:
+            return m
+        row = np.repeat(np.arange(m.shape[0]), counts)
+        order = np.lexsort((self._ngram_hash[m.indices], row))
+        rank = np.arange(len(order)) - np.repeat(m.indptr[:-1], counts)
+        keep = np.zeros(len(order), dtype=bool)
+        keep[order[rank < MAX_NGRAMS_PER_CATEGORY]] = True
+        import scipy.sparse as sp
+
+        kept = sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(
+            ([0], np.cumsum(np.minimum(counts, MAX_NGRAMS_PER_CATEGORY))))), shape=m.shape)
+        return kept
+
+    def _entities(self, ngram_matrix, own_rows):
+        """Entities ``[shared row] + one per own row`` as local CSR arrays
+        (ptr, rows, weights): each the own row plus the mean of its n-grams."""
+        k = len(own_rows)
+        if ngram_matrix is None:
+            ptr = np.arange(k + 2, dtype=np.int64)
+            rows = np.concatenate(([0], own_rows)).astype(np.int64)
+            return ptr, rows, np.ones(k + 1, dtype=np.float32)
+        m = ngram_matrix.tocsr()
+        n_grams = np.diff(m.indptr)
+        sizes = np.concatenate(([1], 1 + n_grams))
+        ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        rows = np.empty(ptr[-1], dtype=np.int64)
+        weights = np.empty(ptr[-1], dtype=np.float32)
+        rows[0], weights[0] = 0, 1.0
+        first = ptr[1:-1]
+        rows[first] = own_rows
+        weights[first] = 1.0
+        rest = np.ones(ptr[-1], dtype=bool)
+        rest[0] = False
+        rest[first] = False
+        rows[rest] = self.n_own_rows + m.indices
+        weights[rest] = np.repeat(1.0 / np.maximum(n_grams, 1), n_grams)
+        return ptr, rows, weights
+
+    # -- counts -------------------------------------------------------------------
+    def add_counts(self, codes):
+        """Count the entities ``codes`` of more training rows (``partial_fit``)."""
+        per_entity = np.bincount(codes[codes > 0], minlength=len(self.categories) + 1)
+        self.counts += per_entity[1:len(self.categories) + 1]
 
     @property
     def index(self):
@@ -87,17 +207,25 @@ class ColumnCategories:
         state["_index"] = None
         return state
 
+    @property
+    def known_entities(self):
+        """(ptr, rows, weights) of entity 0 and the known categories."""
+        return self._known
+
     def encode(self, col, handle_unknown, name):
-        """Table row of every value of ``col`` (int32)."""
+        """Entity of every value of ``col`` (int32) and the entities of this
+        call as local CSR arrays (the known ones, then one per distinct
+        unseen string when the column has n-grams)."""
         series = _as_series(col)
         missing = series.isna().to_numpy()
         out = np.zeros(len(series), dtype=np.int32)
         index = self.index
-        idx = index.get_indexer(np.asarray(series[~missing].to_numpy(), dtype=object)
-                                if index.dtype == object else series[~missing].to_numpy())
+        values = series[~missing].to_numpy()
+        idx = index.get_indexer(np.asarray(values, dtype=object)
+                                if index.dtype == object else values)
         unknown = idx < 0
         if handle_unknown == "error":
-            bad = list(pd.unique(series[~missing].to_numpy()[unknown]))[:5]
+            bad = list(pd.unique(values[unknown]))[:5]
             if missing.any() and not self.has_missing:
                 bad.append(None)
             if bad:
@@ -105,9 +233,22 @@ class ColumnCategories:
                     f"Found unknown categories {bad} in column {name} during "
                     "transform; set handle_unknown='infrequent' to map them to "
                     "the shared infrequent/unknown row")
-        known_rows = self.rows[np.where(unknown, 0, idx)]
-        known_rows[unknown] = 0
-        out[~missing] = known_rows
+        entities = (idx + 1).astype(np.int32)
+        entities[unknown] = 0
+        comp = self._known
+        if self._vectorizer is not None and unknown.any():
+            new = values[unknown]
+            strings = np.array([v if isinstance(v, str) else str(v) for v in new],
+                               dtype=object)
+            uniq, inverse = np.unique(strings, return_inverse=True)
+            base = len(comp[0]) - 1
+            entities[unknown] = base + inverse.ravel()
+            ptr, rows, weights = self._entities(self._ngram_matrix(uniq),
+                                                np.zeros(len(uniq), dtype=np.int64))
+            comp = (np.concatenate((comp[0], comp[0][-1] + ptr[2:] - 1)),
+                    np.concatenate((comp[1], rows[1:])),
+                    np.concatenate((comp[2], weights[1:])))
+        out[~missing] = entities
         if missing.any():
-            out[missing] = self.rows[-1] if self.has_missing else 0
-        return out
+            out[missing] = len(self.categories) if self.has_missing else 0
+        return out, comp

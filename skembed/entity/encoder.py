@@ -1,7 +1,7 @@
 """EntityEmbeddingEncoder: categorical columns -> learned entity embeddings."""
 
 import copy
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import TransformerMixin, _fit_context
@@ -18,6 +18,7 @@ from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase, _normalised_weights
 from ._docs import fill
+from .crossfit import newton_embeddings
 from .kernels import gather
 from .targets import resolve_task
 
@@ -79,8 +80,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                              "max_iter", "early_stopping", "validation_fraction",
                              "validation_split", "n_iter_no_change", "tol", "weight_decay",
                              "embedding_dropout", "min_frequency",
-                             "handle_unknown", "cv", "warm_start", "n_jobs", "random_state",
-                             "verbose"],
+                             "substrings", "handle_unknown", "cv", "warm_start", "n_jobs",
+                             "random_state", "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
                     "task_", "classes_", "loss_curve_", "validation_loss_curve_",
                     "best_validation_loss_", "n_iter_", "n_features_in_",
@@ -90,14 +91,16 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         **EntityEmbeddingBase._parameter_constraints,
         "task": [StrOptions({"auto", "regression", "binary", "multiclass", "multilabel"})],
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
+        "smoothing": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
                  task="auto", batch_size=256, learning_rate=1e-3,
-                 learning_rate_schedule="cosine", max_iter=10, early_stopping="auto",
+                 learning_rate_schedule="cosine", max_iter="auto", early_stopping="auto",
                  validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
-                 min_frequency=None, handle_unknown="infrequent", cv=5,
+                 min_frequency=None, substrings="auto", handle_unknown="infrequent", cv=5,
+                 smoothing=30.0,
                  warm_start=False, n_jobs=None, random_state=None, verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -115,8 +118,10 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.weight_decay = weight_decay
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
+        self.substrings = substrings
         self.handle_unknown = handle_unknown
         self.cv = cv
+        self.smoothing = smoothing
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -160,17 +165,46 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
         self.task_ = task
-        codes = self._encode(columns, n)
+        codes, entities = self._encode(columns, n)
         xnum = np.zeros((n, 0), np.float32)
-        self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs, rng, stratify)
-        if self.cv is not None:
-            # transform's embeddings come from the same procedure as the
-            # cross-fitted ones of fit_transform: trained against the fixed head
-            w = _normalised_weights(sample_weight, n)
-            self._publish(self._embeddings_against_frozen_head(
-                params, self._net, codes, xnum, y_fit, w, rng))
-            return params, codes, xnum, y_fit, w, rng  # for fit_transform
-        return None
+        self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
+                    rng, stratify)
+        self._entity_tables = None
+        if self.cv is None:
+            return None
+        w = _normalised_weights(sample_weight, n)
+        comp = self._composition(entities)
+        fold = self._folds(y, codes, rng)
+        oof, tables = newton_embeddings(
+            self._net, self._categories, codes, comp, xnum, y_fit, w, fold,
+            int(fold.max()) + 1, float(self.smoothing))
+        self._entity_tables = [t.astype(self._net.dtype) for t in tables]
+        self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
+        return oof.astype(self._net.dtype)
+
+    def _folds(self, y, codes, rng):
+        """Fold of each row for cross-fitting (``cv``)."""
+        from sklearn.model_selection import check_cv
+
+        classification = self.task_ in ("binary", "multiclass")
+        cv = self.cv
+        if isinstance(cv, Integral):
+            from sklearn.model_selection import KFold, StratifiedKFold
+
+            splitter = StratifiedKFold if classification else KFold
+            n_splits = cv
+            if classification:
+                n_splits = min(cv, max(2, int(np.bincount(
+                    np.unique(np.asarray(y), return_inverse=True)[1].ravel()).min())))
+            cv = splitter(n_splits=n_splits, shuffle=True,
+                          random_state=rng.randint(np.iinfo(np.int32).max))
+        cv = check_cv(cv, y, classifier=classification)
+        fold = np.full(codes.shape[0], -1, dtype=np.int64)
+        for k, (_, test) in enumerate(cv.split(codes, np.asarray(y))):
+            fold[test] = k
+        if (fold < 0).any():
+            raise ValueError("cv must assign every row to one test fold")
+        return fold
 
     @classmethod
     def _from_fitted(cls, model, task):
@@ -225,33 +259,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         -------
         ndarray of shape (n_samples, ``sum(embedding_dims_)``)
         """
-        arrays = self._fit(X, y, sample_weight)
-        if self.cv is None:
+        out = self._fit(X, y, sample_weight)
+        if out is None:
             return self.transform(X)
-        return self._cross_fitted(y, *arrays)
-
-    def _cross_fitted(self, y, params, codes, xnum, y_fit, w, rng):
-        from sklearn.model_selection import check_cv
-
-        classification = self.task_ in ("binary", "multiclass")
-        cv = self.cv
-        if isinstance(cv, Integral):
-            from sklearn.model_selection import KFold, StratifiedKFold
-
-            splitter = StratifiedKFold if classification else KFold
-            cv = splitter(n_splits=cv, shuffle=True,
-                          random_state=rng.randint(np.iinfo(np.int32).max))
-        cv = check_cv(cv, y, classifier=classification)
-        out = np.empty((codes.shape[0], self._net.emb_width), dtype=self._net.dtype)
-        for k, (train, test) in enumerate(cv.split(codes, np.asarray(y))):
-            if self.verbose:
-                print(f"[{type(self).__name__}] cross-fitting fold {k + 1}", flush=True)
-            net = self._embeddings_against_frozen_head(
-                params, self._net, codes[train], xnum[train], y_fit[train], w[train], rng)
-            part = np.empty((len(test), net.emb_width), dtype=net.dtype)
-            gather(net.table, net.row_start, net.row_offset, net.col_offset, net.dims,
-                   codes[test], part)
-            out[test] = part
         return out
 
     def _resolve_task(self, y):
@@ -273,12 +283,22 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         """
         check_is_fitted(self, "embeddings_")
         columns, n = self._columns(X, reset=False)
-        codes = self._encode(columns, n)
+        codes, entities = self._encode(columns, n)
         net = self._net
-        out = np.empty((n, net.emb_width), dtype=net.dtype)
-        gather(net.table, net.row_start, net.row_offset, net.col_offset, net.dims,
-               codes, out)
-        return out
+        tables = getattr(self, "_entity_tables", None)
+        if tables is None:
+            x = np.empty((n, net.emb_width), dtype=net.dtype)
+            gather(net.table, net.layout, self._composition(entities), codes, x)
+        else:
+            x = np.empty((n, net.emb_width), dtype=net.dtype)
+            for j, table in enumerate(tables):
+                vec = table
+                if len(entities[j][0]) - 1 > len(table):  # unseen values: their prior
+                    extra = net.entity_vectors(j, entities[j])[len(table):]
+                    vec = np.vstack([table, extra.astype(table.dtype)])
+                col = int(net.col_offset[j])
+                x[:, col:col + int(net.dims[j])] = vec[codes[:, j]]
+        return x
 
     def get_feature_names_out(self, input_features=None):
         """``<feature>_emb<k>`` for each embedding column."""

@@ -1,9 +1,11 @@
 """EntityEmbeddingRegressor and EntityEmbeddingClassifier: the forecasting network."""
 
 
+import warnings
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
@@ -21,7 +23,7 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "batch_size", "learning_rate", "learning_rate_schedule", "max_iter",
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
-               "min_frequency",
+               "min_frequency", "substrings",
                "handle_unknown", "warm_start", "n_jobs", "random_state", "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
@@ -41,11 +43,11 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
 
     def __init__(self, categorical_features="auto", embedding_dims="auto",
                  hidden_layer_sizes=(256, 128), dropout=0.0, batch_size=256,
-                 learning_rate=1e-3, learning_rate_schedule="cosine", max_iter=10,
+                 learning_rate=1e-3, learning_rate_schedule="cosine", max_iter="auto",
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
-                 min_frequency=None, handle_unknown="infrequent", warm_start=False,
-                 n_jobs=None, random_state=None, verbose=0):
+                 min_frequency=None, substrings="auto", handle_unknown="infrequent",
+                 warm_start=False, n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -62,6 +64,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.weight_decay = weight_decay
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
+        self.substrings = substrings
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
         self.n_jobs = n_jobs
@@ -132,13 +135,11 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                 raise ValueError(
                     f"column {name} is not numeric; list it in categorical_features to "
                     "embed it") from None
-            if not np.isfinite(xnum[:, k]).all():
+            if np.isinf(xnum[:, k]).any():
                 raise ValueError(
-                    f"column {name} holds NaN or infinite values; impute them (e.g. "
-                    "sklearn.impute.SimpleImputer), or list the column in "
-                    "categorical_features, where a missing value is a category")
-        return check_array(xnum, dtype=np.float64, input_name="X",
-                           ensure_min_features=0)
+                    f"column {name} holds infinite values; clip or drop them (missing "
+                    "values, NaN, are fine: they are imputed and flagged)")
+        return xnum
 
     def _prepare(self, X, fit=False, warm=False, declared=False):
         X = to_pandas(X)
@@ -147,16 +148,24 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self.is_categorical_ = self._categorical_mask(X, columns)
         cat_cols = [columns[j] for j in np.flatnonzero(self.is_categorical_)]
         xnum = self._numeric(columns, n)
+        missing = np.isnan(xnum)
         if fit and not warm:
-            self._x_mean = xnum.mean(axis=0)
-            std = xnum.std(axis=0)
-            self._x_scale = np.where(std > 0, std, 1.0)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+                mean, std = np.nanmean(xnum, axis=0), np.nanstd(xnum, axis=0)
+            self._x_mean = np.nan_to_num(mean)
+            self._x_scale = np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
+            # columns with missing values in training get an indicator input
+            self._x_flagged = np.flatnonzero(missing.any(axis=0))
             self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
                 self.is_categorical_)]
             self._categories = self._fit_categories(cat_cols, n, declared)
-        xnum = ((xnum - self._x_mean) / self._x_scale).astype(np.float32)
-        codes = self._encode(cat_cols, n)
-        return codes, xnum, n
+        xnum = (xnum - self._x_mean) / self._x_scale
+        xnum[missing] = 0.0  # the training mean
+        flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
+        xnum = np.hstack([xnum, missing[:, flagged]]).astype(np.float32)
+        codes, entities = self._encode(cat_cols, n)
+        return codes, entities, xnum, n
 
     @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -182,12 +191,12 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             check_consistent_length(X, y)
         rng = check_random_state(self.random_state)
         y_fit, n_outputs, task, stratify = self._fit_target(y, self._task, warm)
-        codes, xnum, n = self._prepare(X, fit=True, warm=warm)
+        codes, entities, xnum, n = self._prepare(X, fit=True, warm=warm)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                  ensure_non_negative=True)
-        self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs, rng,
-                    stratify)
+        self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
+                    rng, stratify)
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
@@ -243,11 +252,11 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                                  f"{list(self.classes_)}")
             y_fit, n_outputs, task, _ = self._fit_target(
                 y, self._task, warm=not first, classes=classes)
-            codes, xnum, n = self._prepare(X, fit=first, declared=True)
+            codes, entities, xnum, n = self._prepare(X, fit=first, declared=True)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                      ensure_non_negative=True)
-            self._train(params, codes, xnum, y_fit, sample_weight, task, n_outputs,
+            self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                         self._partial_rng, partial=True)
         except BaseException:
             if first:  # a failed first call leaves the estimator unfitted
@@ -261,14 +270,15 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
 
     def _raw(self, X):
         check_is_fitted(self, "_net")
-        codes, xnum, _ = self._prepare(X)
+        codes, entities, xnum, _ = self._prepare(X)
         with blas_threads(resolve_n_threads(self.n_jobs)):
-            return self._net.predict_raw(codes, xnum)
+            return self._net.predict_raw(codes, xnum, self._composition(entities))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = True  # a missing category; a flagged missing number
         tags.non_deterministic = self.random_state is None
         return tags
 

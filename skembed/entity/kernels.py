@@ -4,49 +4,100 @@ All embedding tables live in one flat array ``table``.  Feature ``j`` owns
 the global rows ``row_offset[j] .. row_offset[j + 1] - 1``; global row ``r``
 occupies ``table[row_start[r] : row_start[r] + row_dim[r]]``.  In the
 network input, feature ``j`` fills the columns
-``col_offset[j] : col_offset[j] + dims[j]``.  ``codes`` holds, per sample
-and feature, the local row index inside that feature's table.
+``col_offset[j] : col_offset[j] + dims[j]``.
+
+An *entity* (a category, or a value unseen in training) is a weighted sum of
+table rows: entity ``e`` of feature ``j`` (global entity ``ent_offset[j] +
+e``) sums the rows ``ent_rows[q]`` times ``ent_weights[q]`` for ``q`` in
+``ent_ptr[e] .. ent_ptr[e + 1] - 1``.  Its first row is its own (row 0 of the
+feature, the shared unknown row, for an entity without one); the others are
+the rows of its substrings.  ``codes`` holds, per sample and feature, the
+local entity index; a negative code ``-(e + 1)`` means entity ``e`` with its
+own row replaced by the shared unknown row (embedding dropout: an unseen
+category that keeps its spelling).  The three arrays travel as the bundle
+:class:`Composition`.
 
 Plain arrays in, plain arrays out; no scikit-learn here.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
+__all__ = ["Composition", "Layout", "accumulate_curvature", "gather", "scatter_add",
+           "sparse_adam"]
+
+# where each feature's rows and columns are (see the module docstring)
+Layout = namedtuple("Layout", "row_start row_offset col_offset dims")
+# entities as weighted sums of rows, per feature from ent_offset[j]
+Composition = namedtuple("Composition", "ent_offset ent_ptr ent_rows ent_weights")
+
 
 @njit(nogil=True, fastmath=True, cache=True)
-def gather(table, row_start, row_offset, col_offset, dims, codes, out):
-    """Write the embedding rows of ``codes`` (n, p) into ``out`` (n, >= width)."""
+def gather(table, layout, comp, codes, out):
+    """Write the embedding of each entity of ``codes`` (n, p) into ``out``
+    (n, >= width)."""
+    row_start, row_offset, col_offset, dims = layout
+    ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
     for i in range(n):
         for j in range(p):
-            s = row_start[row_offset[j] + codes[i, j]]
-            c = col_offset[j]
-            for k in range(dims[j]):
-                out[i, c + k] = table[s + k]
+            c = codes[i, j]
+            own = row_offset[j] + 0
+            if c < 0:
+                c = -c - 1
+            else:
+                own = -1
+            e = ent_offset[j] + c
+            col = col_offset[j]
+            d = dims[j]
+            for k in range(d):
+                out[i, col + k] = 0.0
+            for q in range(ent_ptr[e], ent_ptr[e + 1]):
+                r = ent_rows[q]
+                if q == ent_ptr[e] and own >= 0:
+                    r = own
+                w = ent_weights[q]
+                s = row_start[r]
+                for k in range(d):
+                    out[i, col + k] += w * table[s + k]
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def scatter_add(grad_in, codes, row_start, row_offset, col_offset, dims, grad,
-                touched, touched_rows, n_touched):
-    """Add the input gradient of each sample to the rows it used.
+def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_touched):
+    """Add the input gradient of each sample to the rows its entities use.
 
     ``grad`` is laid out like ``table``.  Rows touched for the first time are
     flagged in ``touched`` and appended to ``touched_rows``; returns the new
     number of touched rows.
     """
+    row_start, row_offset, col_offset, dims = layout
+    ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
     for i in range(n):
         for j in range(p):
-            r = row_offset[j] + codes[i, j]
-            if not touched[r]:
-                touched[r] = True
-                touched_rows[n_touched] = r
-                n_touched += 1
-            s = row_start[r]
-            c = col_offset[j]
-            for k in range(dims[j]):
-                grad[s + k] += grad_in[i, c + k]
+            c = codes[i, j]
+            own = row_offset[j] + 0
+            if c < 0:
+                c = -c - 1
+            else:
+                own = -1
+            e = ent_offset[j] + c
+            col = col_offset[j]
+            d = dims[j]
+            for q in range(ent_ptr[e], ent_ptr[e + 1]):
+                r = ent_rows[q]
+                if q == ent_ptr[e] and own >= 0:
+                    r = own
+                if not touched[r]:
+                    touched[r] = True
+                    touched_rows[n_touched] = r
+                    n_touched += 1
+                w = ent_weights[q]
+                s = row_start[r]
+                for k in range(d):
+                    grad[s + k] += w * grad_in[i, col + k]
     return n_touched
 
 
@@ -65,12 +116,55 @@ def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
         steps[r] += 1
         bc1 = 1.0 - beta1 ** steps[r]
         bc2 = 1.0 - beta2 ** steps[r]
-        step = lr * np.sqrt(bc2) / bc1
-        eps_hat = eps * np.sqrt(bc2)
+        step = lr * (bc2 ** 0.5) / bc1
+        eps_hat = eps * (bc2 ** 0.5)
         for q in range(row_start[r], row_start[r] + row_dim[r]):
             table[q] -= decay * table[q]
             g = grad[q]
             grad[q] = 0.0
             m[q] = beta1 * m[q] + (1.0 - beta1) * g
             v[q] = beta2 * v[q] + (1.0 - beta2) * g * g
-            table[q] -= step * m[q] / (np.sqrt(v[q]) + eps_hat)
+            table[q] -= step * m[q] / (v[q] ** 0.5 + eps_hat)
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def accumulate_curvature(jac, grad, hess, w, codes, fold, col_offset, dims, n_folds,
+                         stat_a, stat_b, a_offset, b_offset):
+    """Per entity and fold, the Gauss-Newton statistics of the rows' loss in
+    the entity's embedding: ``A += w J' H J`` and ``B += w J' g``.
+
+    ``jac`` (n, n_out, width) is the derivative of each row's outputs by its
+    network input, ``grad`` (n, n_out) and ``hess`` (n, n_out, n_out) the
+    first and second derivatives of its loss by the outputs, ``fold`` (n,)
+    each row's fold.  Entity ``e`` of feature ``j`` and fold ``k`` own
+    ``stat_a[a_offset[j] + ((e * n_folds + k) * d + r) * d + s]`` and
+    ``stat_b[b_offset[j] + (e * n_folds + k) * d + r]`` (``d = dims[j]``).
+    """
+    n, n_out, _ = jac.shape
+    p = codes.shape[1]
+    hj = np.empty((n_out, jac.shape[2]))
+    for i in range(n):
+        k = fold[i]
+        wi = w[i]
+        for j in range(p):
+            d = dims[j]
+            col = col_offset[j]
+            e = codes[i, j]
+            base_a = a_offset[j] + (e * n_folds + k) * d * d
+            base_b = b_offset[j] + (e * n_folds + k) * d
+            for o in range(n_out):
+                for r in range(d):
+                    acc = 0.0
+                    for q in range(n_out):
+                        acc += hess[i, o, q] * jac[i, q, col + r]
+                    hj[o, r] = acc
+            for r in range(d):
+                gb = 0.0
+                for o in range(n_out):
+                    gb += jac[i, o, col + r] * grad[i, o]
+                stat_b[base_b + r] += wi * gb
+                for s in range(d):
+                    acc = 0.0
+                    for o in range(n_out):
+                        acc += jac[i, o, col + r] * hj[o, s]
+                    stat_a[base_a + r * d + s] += wi * acc

@@ -16,15 +16,16 @@ No scikit-learn here: the estimators own validation and encoding.
 """
 
 import copy
+import functools
 import math
-import threading
 import time
 
 import numpy as np
 
-from .kernels import gather, scatter_add, sparse_adam
+from .._threads import in_threads
+from .kernels import Composition, Layout, gather, scatter_add, sparse_adam
 
-__all__ = ["EmbeddingNetwork", "auto_embedding_dim", "train_network"]
+__all__ = ["EmbeddingNetwork", "auto_embedding_dim", "compose", "train_network"]
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
@@ -76,6 +77,7 @@ class EmbeddingNetwork:
         self.col_offset = np.concatenate(([0], np.cumsum(self.dims)))[:-1].astype(np.int64)
         self.row_dim = np.repeat(self.dims, self.n_rows).astype(np.int64)
         self.row_start = np.concatenate(([0], np.cumsum(self.row_dim)))[:-1].astype(np.int64)
+        self.layout = Layout(self.row_start, self.row_offset, self.col_offset, self.dims)
         size = int(self.row_dim.sum())
         # small random embeddings; He-uniform dense layers; zero biases
         self.table = rng.uniform(-0.05, 0.05, size).astype(dt)
@@ -88,7 +90,7 @@ class EmbeddingNetwork:
             self.b.append(np.zeros(fan_out, dtype=dt))
         self.grad_table = np.zeros(size, dtype=dt)
         self.touched = np.zeros(len(self.row_dim), dtype=np.bool_)
-        self.touched_rows = np.zeros(0, dtype=np.int64)
+        self.touched_rows = np.zeros(len(self.row_dim), dtype=np.int64)
         self.n_touched = 0
         self.reset_optimizer()
 
@@ -113,7 +115,7 @@ class EmbeddingNetwork:
         w = copy.copy(self)
         w.grad_table = np.zeros_like(self.grad_table)
         w.touched = np.zeros_like(self.touched)
-        w.touched_rows = np.zeros(0, dtype=np.int64)
+        w.touched_rows = np.zeros_like(self.touched_rows)
         w.n_touched = 0
         return w
 
@@ -152,18 +154,28 @@ class EmbeddingNetwork:
             p[...] = s
 
     # -- forward / backward ----------------------------------------------------
-    def _input(self, codes, xnum):
+    def entity_vectors(self, j, entities):
+        """Vectors of the local entities ``(ptr, rows, weights)`` of feature
+        ``j`` (see :class:`~skembed.entity.categories.ColumnCategories`), in
+        float64, shape (n_entities, dims[j])."""
+        import scipy.sparse as sp
+
+        ptr, rows, weights = entities
+        m = sp.csr_matrix((weights.astype(np.float64), rows, ptr),
+                          shape=(len(ptr) - 1, int(self.n_rows[j])))
+        return np.asarray(m @ self.table_of(j).astype(np.float64))
+
+    def _input(self, codes, xnum, comp):
         x = np.empty((codes.shape[0], self.emb_width + self.n_numeric), dtype=self.dtype)
         if self.emb_width:
-            gather(self.table, self.row_start, self.row_offset, self.col_offset,
-                   self.dims, codes, x)
+            gather(self.table, self.layout, comp, codes, x)
         if self.n_numeric:
             x[:, self.emb_width:] = xnum
         return x
 
-    def forward(self, codes, xnum, dropout_rng=None):
+    def forward(self, codes, xnum, comp, dropout_rng=None):
         """Output pre-activations (and the layer activations for backward)."""
-        a = self._input(codes, xnum)
+        a = self._input(codes, xnum, comp)
         acts = [a]
         n_hidden = len(self.W) - 1
         for i in range(n_hidden):
@@ -179,7 +191,7 @@ class EmbeddingNetwork:
         out += self.b[-1]
         return out, acts
 
-    def predict_raw(self, codes, xnum, batch_size=8192):
+    def predict_raw(self, codes, xnum, comp, batch_size=8192):
         """Network output: values (regression), probabilities otherwise.
 
         Computed in float64 so that a row's prediction does not depend on the
@@ -187,40 +199,55 @@ class EmbeddingNetwork:
         """
         W, b = self.W[-1].astype(np.float64), self.b[-1].astype(np.float64)
         out = np.empty((codes.shape[0], W.shape[1]), dtype=np.float64)
-        for rows, a in self._hidden_batches(codes, xnum, batch_size):
+        for rows, a in self._hidden_batches(codes, xnum, comp, batch_size):
             out[rows] = a @ W + b
         return output_activation(out, self.task)
 
-    def hidden(self, codes, xnum, batch_size=8192):
+    def hidden(self, codes, xnum, comp, batch_size=8192):
         """Activations of the last hidden layer (the input itself without
         hidden layers), in float64: the network's own representation of a row."""
         width = self.W[-1].shape[0]
         res = np.empty((codes.shape[0], width), dtype=np.float64)
-        for rows, a in self._hidden_batches(codes, xnum, batch_size):
+        for rows, a in self._hidden_batches(codes, xnum, comp, batch_size):
             res[rows] = a
         return res
 
-    def _hidden_batches(self, codes, xnum, batch_size):
+    def _hidden_batches(self, codes, xnum, comp, batch_size):
         W = [w.astype(np.float64) for w in self.W[:-1]]
         b = [v.astype(np.float64) for v in self.b[:-1]]
         for s in range(0, codes.shape[0], batch_size):
-            a = self._input(codes[s:s + batch_size], xnum[s:s + batch_size]).astype(np.float64)
+            a = self._input(codes[s:s + batch_size], xnum[s:s + batch_size],
+                            comp).astype(np.float64)
             for i in range(len(W)):
                 a = a @ W[i]
                 a += b[i]
                 np.maximum(a, 0, out=a)
             yield slice(s, s + batch_size), a
 
-    def compute_gradients(self, codes, xnum, y, w, dropout_rng=None, dense=True):
+    def output_jacobian(self, codes, xnum, comp):
+        """Output pre-activations (n, n_out) and their derivatives by the
+        network input's embedding columns, shape (n, n_out, emb_width)."""
+        out, acts = self.forward(codes, xnum, comp)
+        n, n_out = out.shape
+        jac = np.empty((n, n_out, self.emb_width), dtype=np.float64)
+        W = [w.astype(np.float64) for w in self.W]
+        for o in range(n_out):
+            g = np.zeros((n, n_out))
+            g[:, o] = 1.0
+            for i in range(len(W) - 1, 0, -1):
+                g = g @ W[i].T
+                g *= acts[i] > 0
+            jac[:, o, :] = g @ W[0][:self.emb_width].T
+        return out.astype(np.float64), jac
+
+    def compute_gradients(self, codes, xnum, y, w, comp, dropout_rng=None):
         """Loss of one batch; fills ``gW``, ``gb`` and the table gradient.
 
         ``y`` is the float target (regression/binary) or the int class
         (multiclass); ``w`` the sample weights.  Touched table rows are
-        recorded for :meth:`adam_step`.  ``dense=False`` skips the dense
-        layers' own gradients (a third of the work) when only the tables
-        train.
+        recorded for :meth:`adam_step`.
         """
-        out, acts = self.forward(codes, xnum, dropout_rng)
+        out, acts = self.forward(codes, xnum, comp, dropout_rng)
         loss, g = loss_and_output_grad(out, y, w, self.task)
         g = g.astype(self.dtype, copy=False)
         n_layers = len(self.W)
@@ -230,9 +257,8 @@ class EmbeddingNetwork:
             and self.dropout > 0 else None
         for i in range(n_layers - 1, -1, -1):
             a = acts[i]
-            if dense:
-                self.gW[i] = a.T @ g
-                self.gb[i] = g.sum(axis=0)
+            self.gW[i] = a.T @ g
+            self.gb[i] = g.sum(axis=0)
             if i > 0:
                 g = g @ self.W[i].T
                 g *= a > 0  # ReLU (and dropout mask: dropped units are 0)
@@ -240,15 +266,9 @@ class EmbeddingNetwork:
                     g *= scale
             elif self.emb_width:
                 g_in = g @ self.W[0][:self.emb_width].T
-                need = self.n_touched + codes.size
-                if self.touched_rows.shape[0] < need:
-                    grown = np.zeros(need, dtype=np.int64)
-                    grown[:self.n_touched] = self.touched_rows[:self.n_touched]
-                    self.touched_rows = grown
                 self.n_touched = scatter_add(
-                    g_in, codes, self.row_start, self.row_offset, self.col_offset,
-                    self.dims, self.grad_table, self.touched, self.touched_rows,
-                    self.n_touched)
+                    g_in, codes, self.layout, comp, self.grad_table, self.touched,
+                    self.touched_rows, self.n_touched)
         return loss
 
     def clear_table_gradient(self):
@@ -257,7 +277,7 @@ class EmbeddingNetwork:
         self.touched[rows] = False
         self.n_touched = 0
 
-    def adam_step(self, lr, weight_decay=0.0, dense=True):
+    def adam_step(self, lr, weight_decay=0.0):
         """One Adam step: dense for the layers, lazy (touched rows) for tables.
 
         ``weight_decay`` shrinks the weights (not the biases) and the touched
@@ -265,7 +285,7 @@ class EmbeddingNetwork:
         decoupled decay)."""
         self._t[0] += 1
         t = int(self._t[0])
-        if dense and weight_decay > 0:
+        if weight_decay > 0:
             shrink = self.dtype.type(1.0 - lr * weight_decay)
             for w in self.W:
                 w *= shrink
@@ -274,7 +294,7 @@ class EmbeddingNetwork:
         step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
         eps = self.dtype.type(EPS * math.sqrt(bc2))
         for p, g, m, v in zip(self.W + self.b, self.gW + self.gb, self.mW + self.mb,
-                              self.vW + self.vb, strict=True) if dense else ():
+                              self.vW + self.vb, strict=True):
             m *= BETA1
             m += (1 - BETA1) * g
             v *= BETA2
@@ -331,25 +351,45 @@ def _tqdm(total, desc):
     return tqdm(total=total, unit="epoch", desc=desc, leave=False)
 
 
-def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate,
+def compose(entities, row_offset):
+    """The :class:`~skembed.entity.kernels.Composition` of the features'
+    local entities ``[(ptr, rows, weights), ...]`` (local rows made global
+    with ``row_offset``)."""
+    counts = [len(ptr) - 1 for ptr, _, _ in entities]
+    ent_offset = np.concatenate(([0], np.cumsum(counts)))[:-1].astype(np.int64)
+    entry_offset = np.concatenate(([0], np.cumsum([ptr[-1] for ptr, _, _ in entities])))
+    ptr = np.concatenate([p[:-1] + o for (p, _, _), o in zip(entities, entry_offset,
+                                                              strict=False)]
+                         + [np.array([entry_offset[-1]])]).astype(np.int64)
+    rows = np.concatenate([r + row_offset[j] for j, (_, r, _) in enumerate(entities)]
+                          + [np.zeros(0, np.int64)]).astype(np.int64)
+    weights = np.concatenate([w for _, _, w in entities]
+                             + [np.zeros(0, np.float32)]).astype(np.float32)
+    return Composition(ent_offset, ptr, rows, weights)
+
+
+def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learning_rate,
                   rng, val=None, n_iter_no_change=10, tol=1e-4, verbose=0,
                   name="EntityEmbedding", weight_decay=0.0, embedding_dropout=0.0,
-                  schedule="constant", train_dense=True, n_threads=1):
+                  schedule="constant", n_threads=1):
     """Minibatch Adam for ``max_iter`` epochs (reshuffled each epoch).
 
-    ``schedule`` is ``"constant"`` or ``"cosine"`` (the step size follows a
-    half cosine from ``learning_rate`` to 0 over the ``max_iter`` epochs);
-    ``weight_decay`` is AdamW's decoupled decay (see
-    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` replaces each
-    category of a training batch by the shared unknown row (row 0) with that
-    probability.  ``train_dense=False`` trains the embedding tables only.
-    ``n_threads > 1`` splits each epoch's batches among that many threads,
-    each with its own gradients, updating the shared parameters without
-    locks (Hogwild!); the caller limits BLAS to one thread per thread.
-    ``val`` is ``(codes, xnum, y, w)`` of the validation fraction or None.
-    With ``val``, training stops once the validation loss has not improved
-    by ``tol`` for ``n_iter_no_change`` epochs and the best parameters are
-    restored.  Returns a dict with ``loss_curve``, ``validation_loss_curve``,
+    ``comp`` is the :class:`~skembed.entity.kernels.Composition` of the
+    entities in ``codes``.  ``schedule`` is ``"constant"`` or ``"cosine"``
+    (the step size follows a half cosine from ``learning_rate`` to 0 over
+    the ``max_iter`` epochs); ``weight_decay`` is AdamW's decoupled decay (see
+    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` replaces the
+    own row of each category of a training batch by the shared unknown row
+    (row 0) with that probability (its substrings stay: an unseen category).
+    ``n_threads >
+    1`` splits each epoch's batches among that many threads
+    (:func:`~skembed._threads.in_threads`), each with its own gradients,
+    updating the shared parameters without locks (Hogwild!); the caller
+    limits BLAS to one thread per thread.  ``val`` is ``(codes, xnum, y, w)``
+    of the validation fraction (entities of ``comp``) or None.  With ``val``,
+    training stops once the validation loss has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs and the best parameters are restored.
+    Returns a dict with ``loss_curve``, ``validation_loss_curve``,
     ``best_validation_loss`` and ``n_iter``.
     """
     n = codes.shape[0]
@@ -365,30 +405,31 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
     epoch = 0
     n_batches = -(-n // batch_size)
     total_steps = max(max_iter * n_batches, 1)
-    stop = threading.Event()
 
-    def run_batches(worker, dropout_rng, order, batch_numbers, first_step, out):
+    def run_batches(k, stop, order, first_step, outs):
+        worker, dropout_rng = workers[k]
         total = 0.0
-        for b in batch_numbers:
+        for b in range(k, n_batches, n_threads):
             if stop.is_set():
                 return
             idx = np.sort(order[b * batch_size:(b + 1) * batch_size])
             batch = codes[idx]
-            if embedding_dropout > 0:  # some categories become "unknown" (row 0)
-                batch[dropout_rng.random(batch.shape) < embedding_dropout] = 0
+            if embedding_dropout > 0:  # some categories lose their own row
+                drop = dropout_rng.random(batch.shape) < embedding_dropout
+                batch[drop] = -batch[drop] - 1
             with np.errstate(all="ignore"):  # divergence is reported below
-                loss = worker.compute_gradients(batch, xnum[idx], y[idx], w[idx],
-                                                dropout_rng, dense=train_dense)
+                loss = worker.compute_gradients(batch, xnum[idx], y[idx], w[idx], comp,
+                                                dropout_rng)
                 if not np.isfinite(loss):
-                    out["diverged"] = loss
+                    outs[k]["diverged"] = loss
                     stop.set()
                     return
                 lr = learning_rate
                 if schedule == "cosine":  # from learning_rate to 0 at max_iter
                     lr *= 0.5 * (1.0 + math.cos(math.pi * (first_step + b) / total_steps))
-                worker.adam_step(lr, weight_decay, dense=train_dense)
+                worker.adam_step(lr, weight_decay)
             total += loss * len(idx)
-        out["total"] = total
+        outs[k]["total"] = total
 
     try:
         for epoch in range(1, max_iter + 1):
@@ -396,25 +437,8 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
             order = rng.permutation(n)
             first_step = (epoch - 1) * n_batches
             outs = [{} for _ in workers]
-            if n_threads == 1:
-                run_batches(*workers[0], order, range(n_batches), first_step, outs[0])
-            else:
-                threads = [threading.Thread(
-                    target=run_batches,
-                    args=(wk, r, order, range(k, n_batches, n_threads), first_step, outs[k]),
-                    daemon=True) for k, (wk, r) in enumerate(workers)]
-                try:
-                    for th in threads:
-                        th.start()
-                    for th in threads:
-                        while th.is_alive():  # a timed join lets Ctrl-C through
-                            th.join(0.2)
-                finally:
-                    if any(th.is_alive() for th in threads):  # interrupted: stop them
-                        stop.set()
-                    for th in threads:
-                        if th.ident is not None:
-                            th.join()
+            in_threads(n_threads, functools.partial(
+                _run_share, run_batches, order=order, first_step=first_step, outs=outs))
             for out in outs:
                 if "diverged" in out:
                     raise FloatingPointError(
@@ -424,7 +448,7 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
             loss_curve.append(total / max(wsum, 1e-300) if wsum > 0 else total / n)
             msg = f"epoch {epoch}: loss {loss_curve[-1]:.5f}"
             if val is not None:
-                vloss = evaluate_loss(net, *val)
+                vloss = evaluate_loss(net, *val, comp)
                 val_curve.append(vloss)
                 msg += f", validation loss {vloss:.5f}"
                 stall = 0 if vloss < best - tol else stall + 1
@@ -450,11 +474,15 @@ def train_network(net, codes, xnum, y, w, *, max_iter, batch_size, learning_rate
             "best_validation_loss": best if val is not None else None, "n_iter": epoch}
 
 
-def evaluate_loss(net, codes, xnum, y, w, batch_size=8192):
+def _run_share(run_batches, k, stop, *, order, first_step, outs):
+    run_batches(k, stop, order, first_step, outs)
+
+
+def evaluate_loss(net, codes, xnum, y, w, comp, batch_size=8192):
     """Weighted mean loss of the network on a data set (no dropout)."""
     total = 0.0
     for s in range(0, codes.shape[0], batch_size):
-        out, _ = net.forward(codes[s:s + batch_size], xnum[s:s + batch_size])
+        out, _ = net.forward(codes[s:s + batch_size], xnum[s:s + batch_size], comp)
         loss, _ = loss_and_output_grad(out, y[s:s + batch_size], w[s:s + batch_size],
                                        net.task)
         total += loss * out.shape[0]

@@ -1,0 +1,128 @@
+"""Out-of-fold embeddings without retraining: one Newton step per fold.
+
+A stacked model (gradient boosting on :class:`EntityEmbeddingEncoder`'s
+output) must learn from embeddings that never saw the row's target, as
+:class:`~sklearn.preprocessing.TargetEncoder` cross-fits its means.
+Retraining the network once per fold costs ``cv`` trainings.  Instead, the
+network trained once on all rows is linearised around its embeddings: for
+a category ``c`` with embedding ``e`` and prior ``p`` (its embedding without
+its own row: the shared row plus its substrings), the rows of ``c`` outside
+fold ``k`` define, to second order,
+
+    L(v) = sum_i loss_i(f_i + J_i (v - e)) + lam / 2 * |v - p|^2,
+
+whose minimiser ``v = e - (A + lam I)^-1 (B + lam (e - p))`` needs only the
+Gauss-Newton sums ``A = sum J_i' H_i J_i`` and ``B = sum J_i' g_i`` of those
+rows (``g``, ``H``: first and second derivatives of the loss by the network
+output; ``J``: the output's derivative by the category's embedding).  Sums
+per fold are gathered in one pass over the rows; leaving a fold out is a
+subtraction.  A category only seen in fold ``k`` gets its prior, as a
+target encoding gets the global mean.  Categories without an own row
+(infrequent ones, grouped by ``min_frequency``) keep their embedding.
+``lam`` is ``smoothing`` rows' worth of the feature's average curvature: a
+category with that many rows sits halfway between its prior and its own
+fit.  The same step with every fold
+gives the embeddings that ``transform`` uses.
+"""
+
+import numpy as np
+
+from .kernels import accumulate_curvature
+from .network import output_activation
+
+__all__ = ["newton_embeddings"]
+
+
+def _loss_derivatives(out, y, task):
+    """First (n, n_out) and second (n, n_out, n_out) derivatives of each
+    row's loss by the output pre-activations."""
+    n, n_out = out.shape
+    if task == "regression":
+        grad = out - y.reshape(n, -1)
+        hess = np.broadcast_to(np.eye(n_out), (n, n_out, n_out))
+    elif task in ("binary", "multilabel"):
+        p = output_activation(out, "binary")
+        grad = p - y.reshape(n, -1)
+        hess = np.zeros((n, n_out, n_out))
+        idx = np.arange(n_out)
+        hess[:, idx, idx] = p * (1 - p)
+    else:
+        p = output_activation(out, "multiclass")
+        grad = p.copy()
+        grad[np.arange(n), y] -= 1.0
+        hess = -p[:, :, None] * p[:, None, :]
+        idx = np.arange(n_out)
+        hess[:, idx, idx] += p
+    return grad, np.ascontiguousarray(hess)
+
+
+def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
+                      smoothing, batch_size=4096):
+    """Out-of-fold and full-data embeddings by a Newton step (module docstring).
+
+    Parameters
+    ----------
+    net : EmbeddingNetwork
+        Trained on all rows.
+    categories : list of ColumnCategories
+    codes, comp, xnum, y, w : the training rows (entities, numeric
+        features, target as the network learns it, weights of mean 1).
+    fold : ndarray of int (n,)
+        Fold of each row, ``0 .. n_folds - 1``.
+    smoothing : float
+        The prior's weight in rows.
+
+    Returns
+    -------
+    oof : ndarray (n, emb_width)
+        Each row's embeddings without its fold.
+    tables : list of ndarray (n_entities_j, d_j)
+        The full-data embedding of every training entity of each feature.
+    """
+    n = codes.shape[0]
+    dims = net.dims
+    n_ent = np.array([len(c.known_entities[0]) - 1 for c in categories], dtype=np.int64)
+    a_sizes = n_ent * n_folds * dims * dims
+    b_sizes = n_ent * n_folds * dims
+    a_offset = np.concatenate(([0], np.cumsum(a_sizes)))[:-1].astype(np.int64)
+    b_offset = np.concatenate(([0], np.cumsum(b_sizes)))[:-1].astype(np.int64)
+    stat_a = np.zeros(int(a_sizes.sum()))
+    stat_b = np.zeros(int(b_sizes.sum()))
+    fold = np.asarray(fold, dtype=np.int64)
+    for s in range(0, n, batch_size):
+        sl = slice(s, s + batch_size)
+        out, jac = net.output_jacobian(codes[sl], xnum[sl], comp)
+        grad, hess = _loss_derivatives(out, y[sl], net.task)
+        accumulate_curvature(jac, np.ascontiguousarray(grad), hess, w[sl].astype(np.float64),
+                             codes[sl], fold[sl], net.col_offset, dims, n_folds,
+                             stat_a, stat_b, a_offset, b_offset)
+    oof = np.empty((n, net.emb_width))
+    tables = []
+    for j, cats in enumerate(categories):
+        d = int(dims[j])
+        ptr, rows, weights = cats.known_entities
+        e = net.entity_vectors(j, (ptr, rows, weights))
+        prior_rows = rows.copy()
+        prior_rows[ptr[:-1]] = 0
+        prior = net.entity_vectors(j, (ptr, prior_rows, weights))
+        A = stat_a[a_offset[j]:a_offset[j] + a_sizes[j]].reshape(n_ent[j], n_folds, d, d)
+        B = stat_b[b_offset[j]:b_offset[j] + b_sizes[j]].reshape(n_ent[j], n_folds, d)
+        A_tot, B_tot = A.sum(axis=1), B.sum(axis=1)
+        lam = smoothing * max(np.trace(A_tot.sum(axis=0)) / max(n * d, 1), 1e-12)
+        eye = lam * np.eye(d)
+        pull = lam * (e - prior)
+        full = e - np.linalg.solve(A_tot + eye, (B_tot + pull)[:, :, None])[:, :, 0]
+        # leave each fold out: (entities, folds, d)
+        A_out = A_tot[:, None] - A + eye
+        B_out = B_tot[:, None] - B + pull[:, None]
+        v = e[:, None] - np.linalg.solve(A_out, B_out[..., None])[..., 0]
+        # entities without an own row (the shared row: unknown and infrequent
+        # categories) keep their embedding: min_frequency groups them
+        shared = rows[ptr[:-1]] == 0
+        full[shared] = e[shared]
+        v[shared] = e[shared, None]
+        col = slice(int(net.col_offset[j]), int(net.col_offset[j]) + d)
+        ent = codes[:, j]
+        oof[:, col] = v[ent, fold]
+        tables.append(full)
+    return oof, tables

@@ -1,0 +1,220 @@
+"""EntityEmbeddingEncoder: embeddings as features, cross-fitting, substrings, skrub."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST, planted
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from skembed import EntityEmbeddingEncoder, EntityEmbeddingRegressor
+
+
+def _leaky_data(n, seed):
+    """An identifier with ~5 rows per category and no effect, beside a real
+    effect: in-sample embeddings of the identifier memorise its noise."""
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({"id": rng.randint(0, n // 5, n).astype(str),
+                      "kind": rng.choice(list("abcd"), n)})
+    y = X["kind"].map(dict(a=0.0, b=1.0, c=2.0, d=3.0)).to_numpy() + rng.normal(0, 1, n)
+    return X, y
+
+
+
+def test_encoder_embeddings_separate_groups():
+    X, y, group = planted()
+    enc = EntityEmbeddingEncoder(embedding_dims=3, random_state=0, **FAST)
+    Z = enc.fit(X[["shop"]], y).transform(X[["shop"]])
+    assert Z.shape == (len(X), 3) and Z.dtype == np.float32
+    emb = enc.embeddings_[0]
+    labels = np.array([group[s] for s in enc.categories_[0]])
+    centroids = np.array([emb[labels == g].mean(axis=0) for g in (0, 1)])
+    within = np.mean([np.linalg.norm(e - centroids[g]) for e, g in zip(emb, labels,
+                                                                        strict=True)])
+    between = np.linalg.norm(centroids[0] - centroids[1])
+    assert between > 3 * within
+    # transform is the lookup of embeddings_
+    rows = np.searchsorted(enc.categories_[0], X["shop"])
+    np.testing.assert_allclose(Z, emb[rows])
+
+
+def test_cross_fitted_encoding_does_not_leak_into_a_stacked_model():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    X, y = _leaky_data(3000, 0)
+    X_new, y_new = _leaky_data(3000, 1)
+    X_new["id"] = X["id"].to_numpy()  # same ids, fresh noise
+    scores = {}
+    for cv in (None, 5):
+        enc = EntityEmbeddingEncoder(cv=cv, random_state=0, **FAST)
+        head = HistGradientBoostingRegressor(max_iter=100, random_state=0)
+        pipe = Pipeline([("enc", enc), ("hgb", head)]).fit(X, y)
+        scores[cv] = pipe.score(X_new, y_new)
+    # the true R^2 ceiling is ~0.55 (kind explains 1.25 of 2.25 variance)
+    assert scores[5] > scores[None] + 0.05
+    assert scores[5] > 0.45
+
+
+def test_cross_fitted_encoding_shapes_and_transform():
+    X, y = _leaky_data(600, 0)
+    enc = EntityEmbeddingEncoder(cv=3, embedding_dims=3, random_state=0, **FAST)
+    oof = enc.fit_transform(X, y)
+    full = enc.transform(X)
+    assert oof.shape == full.shape == (600, 6)
+    assert not np.allclose(oof, full)  # out of fold
+    # one coordinate system (the frozen head's): each row's out-of-fold vector
+    # is nearer its full-fit vector than the full-fit vectors are to their
+    # mean (independently trained networks: ~1.4 times)
+    kind = slice(3, 6)
+    dist = np.linalg.norm(oof[:, kind] - full[:, kind], axis=1).mean()
+    spread = np.linalg.norm(full[:, kind] - full[:, kind].mean(axis=0), axis=1).mean()
+    assert dist < 0.6 * spread
+    # transform after fit equals transform after fit_transform (same refit)
+    np.testing.assert_array_equal(clone(enc).fit(X, y).transform(X), full)
+    none = clone(enc).set_params(cv=None)
+    np.testing.assert_array_equal(none.fit_transform(X, y), none.transform(X))
+    # a splitter or explicit folds work too; classification is stratified
+    from sklearn.model_selection import KFold
+
+    enc.set_params(cv=KFold(2)).fit_transform(X, y)
+    folds = [(np.arange(300, 600), np.arange(300)), (np.arange(300), np.arange(300, 600))]
+    enc.set_params(cv=folds).fit_transform(X, y)
+    enc.set_params(cv=3).fit_transform(X, (y > 1.5).astype(int))
+
+
+def test_encoder_task_auto():
+    X, y, _ = planted(n=300)
+    kw = dict(FAST, max_iter=1)
+    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y).task_ == "regression"
+    assert EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y > 0).task_ == "binary"
+    y3 = np.digitize(y, [-1, 1])
+    enc = EntityEmbeddingEncoder(**kw).fit(X[["shop"]], y3)
+    assert enc.task_ == "multiclass" and list(enc.classes_) == [0, 1, 2]
+    with pytest.raises(ValueError, match="binary"):
+        EntityEmbeddingEncoder(task="binary", **kw).fit(X[["shop"]], y3)
+
+
+def test_set_output_pandas():
+    X, y, _ = planted(n=300)
+    enc = EntityEmbeddingEncoder(embedding_dims={"shop": 2}, **dict(FAST, max_iter=1))
+    enc.set_output(transform="pandas")
+    out = enc.fit(X[["shop"]], y).transform(X[["shop"]])
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["shop_emb0", "shop_emb1"]
+    plain = EntityEmbeddingEncoder(embedding_dims=2, **dict(FAST, max_iter=1)).fit(
+        X[["shop"]].to_numpy(), y)
+    assert list(plain.get_feature_names_out()) == ["x0_emb0", "x0_emb1"]
+    assert list(plain.get_feature_names_out(["store"])) == ["store_emb0", "store_emb1"]
+
+
+def test_column_transformer_pipeline_grid_search():
+    X, y, _ = planted(n=500)
+    pipe = Pipeline([
+        ("pre", ColumnTransformer([
+            ("emb", EntityEmbeddingEncoder(random_state=0, **dict(FAST, max_iter=5)),
+             ["shop"]),
+            ("num", "passthrough", ["num"]),
+        ])),
+        ("ridge", Ridge()),
+    ])
+    grid = GridSearchCV(pipe, {"pre__emb__embedding_dims": [1, 3]}, cv=2).fit(X, y)
+    assert grid.best_score_ > 0.9
+    assert list(grid.best_estimator_[:-1].get_feature_names_out())[-1] == "num__num"
+
+
+
+
+# -- substrings ---------------------------------------------------------------------
+def _titles(n, seed, n_per_family=30):
+    """Job titles of two families, one paid +2, one -2; most titles are rare,
+    so only their spelling tells their family."""
+    rng = np.random.RandomState(seed)
+    titles = np.array([f"police officer {i}" for i in range(n_per_family)]
+                      + [f"library aide {i}" for i in range(n_per_family)], dtype=object)
+    title = rng.choice(titles, n)
+    y = np.where(np.char.startswith(title.astype(str), "police"), 2.0, -2.0)
+    return pd.DataFrame({"title": title}), y + rng.normal(0, 0.3, n)
+
+
+def test_unseen_categories_are_placed_by_their_spelling():
+    """A title never seen in training lands with its family through its
+    character n-grams; without substrings it gets the shared row."""
+    X, y = _titles(600, 0)
+    new = pd.DataFrame({"title": ["police officer 77", "library aide 77"]})
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    assert reg._categories[0].ngrams is not None  # 60 titles > 40: "auto" turns them on
+    pred = reg.predict(new)
+    assert pred[0] > 1.0 and pred[1] < -1.0
+    plain = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), substrings=False,
+                                     random_state=0).fit(X, y)
+    assert plain._categories[0].ngrams is None
+    assert abs(plain.predict(new)[0] - plain.predict(new)[1]) < 1.0
+    # the encoder's unseen values too: their embeddings differ by family
+    enc = EntityEmbeddingEncoder(embedding_dims=2, random_state=0).fit(X, y)
+    Z = enc.transform(new)
+    fam = enc.transform(X.iloc[:200])
+    police = np.char.startswith(X["title"].iloc[:200].to_numpy().astype(str), "police")
+    d_police = np.linalg.norm(Z[0] - fam[police].mean(axis=0))
+    d_library = np.linalg.norm(Z[0] - fam[~police].mean(axis=0))
+    assert d_police < d_library
+
+
+def test_substrings_only_for_strings_and_many_categories():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"few": rng.choice(["red car", "red bus", "blue car"], 300),
+                      "codes": rng.randint(0, 100, 300),  # integers: no spelling
+                      "many": [f"item {i}" for i in rng.randint(0, 100, 300)]})
+    enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
+        X, rng.normal(size=300))
+    assert [c.ngrams is not None for c in enc._categories] == [False, False, True]
+    forced = clone(enc).set_params(substrings=True).fit(X, rng.normal(size=300))
+    assert [c.ngrams is not None for c in forced._categories] == [True, False, True]
+
+
+def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():
+    """Cross-fitting: rows of a category absent from the other folds are
+    encoded by the category's prior (the shared row plus its n-grams), as a
+    target encoding gives them the global mean."""
+    X, y = _titles(800, 1)
+    X.loc[:3, "title"] = "~~"  # 4 rows of one category, spelt like no other
+    folds = [(np.arange(4, 800), np.arange(0, 400)), (np.arange(0, 400), np.arange(400, 800))]
+    enc = EntityEmbeddingEncoder(embedding_dims=3, cv=folds, random_state=0)
+    oof = enc.fit_transform(X, y)
+    prior = enc.transform(pd.DataFrame({"title": ["~"]}))
+    # "~~" shares no n-gram with other titles: its prior is the shared row, the
+    # same as any other value without known n-grams
+    np.testing.assert_allclose(oof[:4], np.repeat(prior, 4, axis=0), rtol=1e-5, atol=1e-6)
+    full = enc.transform(X.iloc[:4])
+    assert not np.allclose(full[0], prior[0])  # the full fit knows it
+
+
+# -- skrub --------------------------------------------------------------------------
+def test_skrub_table_vectorizer_high_cardinality():
+    """The encoder as skrub's high-cardinality transformer: one column in,
+    named columns out, missing and unseen values handled, pandas or polars."""
+    skrub = pytest.importorskip("skrub")
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.pipeline import make_pipeline
+
+    X, y = _titles(600, 2)
+    X["title"] = X["title"].where(np.arange(600) % 50 != 0, None)
+    X["dept"] = np.random.RandomState(0).choice(list("abc"), 600)
+    X["x"] = np.random.RandomState(1).normal(size=600)
+    tv = skrub.TableVectorizer(high_cardinality=EntityEmbeddingEncoder(
+        embedding_dims=3, random_state=0))
+    out = tv.fit_transform(X, y)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[:3]) == ["title_emb0", "title_emb1", "title_emb2"]
+    assert np.isfinite(out.to_numpy(dtype=float)).all()
+    new = X.iloc[:3].assign(title=["police officer 99", None, "brand new"])
+    assert np.isfinite(tv.transform(new).to_numpy(dtype=float)).all()
+    pipe = make_pipeline(tv, HistGradientBoostingRegressor(max_iter=50)).fit(X, y)
+    Xt, yt = _titles(300, 3)
+    Xt["dept"], Xt["x"] = "a", 0.0
+    assert pipe.score(Xt, yt) > 0.8
+    pl = pytest.importorskip("polars")
+    out_pl = tv.fit_transform(pl.from_pandas(X), y)
+    assert isinstance(out_pl, pl.DataFrame) and out_pl.columns[:3] == list(out.columns[:3])

@@ -1,0 +1,173 @@
+"""The entity-embedding network's maths: compositions, gradients, Adam, Newton step."""
+
+import numpy as np
+import pytest
+
+from skembed.entity.categories import ColumnCategories
+from skembed.entity.crossfit import newton_embeddings
+from skembed.entity.kernels import Composition, Layout, gather, scatter_add, sparse_adam
+from skembed.entity.network import (
+    EmbeddingNetwork,
+    auto_embedding_dim,
+    compose,
+    loss_and_output_grad,
+    train_network,
+)
+
+
+def _entities():
+    """Feature 0: 4 rows, entities = rows (entity 0 = row 0); feature 1: 5
+    rows, 2 own + 3 n-gram rows, entities mixing them with weights."""
+    e0 = (np.arange(5, dtype=np.int64), np.array([0, 1, 2, 3]), np.ones(4, np.float32))
+    ptr = np.array([0, 1, 4, 6, 8], np.int64)
+    rows = np.array([0, 1, 2, 3, 2, 1, 0, 4])
+    weights = np.array([1, 1, .5, .5, 1, 1, 1, 1], np.float32)
+    return [e0, (ptr, rows, weights)]
+
+
+@pytest.mark.parametrize("task,n_out", [("regression", 1), ("binary", 1), ("multiclass", 3)])
+def test_gradients_match_finite_differences(task, n_out):
+    rng = np.random.RandomState(0)
+    net = EmbeddingNetwork([4, 5], [3, 2], 2, (5, 4), n_out, task, 0.0, rng,
+                           dtype=np.float64)
+    comp = compose(_entities(), net.row_offset)
+    n = 9
+    codes = np.column_stack([rng.randint(0, 4, n), rng.randint(0, 4, n)]).astype(np.int32)
+    codes[0, 1] = -3  # entity 2 with its own row replaced by the shared row
+    xnum = rng.normal(size=(n, 2))
+    y = {"regression": rng.normal(size=n), "binary": rng.randint(0, 2, n).astype(float),
+         "multiclass": rng.randint(0, 3, n)}[task]
+    w = rng.uniform(0.5, 2.0, n)
+    net.compute_gradients(codes, xnum, y, w, comp)
+    analytic = [net.grad_table.copy(), *[g.copy() for g in net.gW],
+                *[g.copy() for g in net.gb]]
+    net.clear_table_gradient()
+
+    def loss():
+        out, _ = net.forward(codes, xnum, comp)
+        return loss_and_output_grad(out, y, w, task)[0]
+
+    h = 1e-6
+    for param, grad in zip(net.parameters(), analytic, strict=True):
+        flat, gflat = param.reshape(-1), grad.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + h
+            up = loss()
+            flat[i] = old - h
+            down = loss()
+            flat[i] = old
+            assert (up - down) / (2 * h) == pytest.approx(gflat[i], abs=1e-7, rel=1e-5)
+
+
+def test_gather_sums_weighted_rows_and_dropout_swaps_the_own_row():
+    rng = np.random.RandomState(1)
+    net = EmbeddingNetwork([4, 5], [3, 2], 0, (4,), 1, "regression", 0.0, rng,
+                           dtype=np.float64)
+    comp = compose(_entities(), net.row_offset)
+    t1 = net.table_of(1)
+    codes = np.array([[2, 1], [3, 3], [0, -2]], np.int32)
+    out = np.empty((3, 5))
+    gather(net.table, net.layout, comp, codes, out)
+    np.testing.assert_allclose(out[0, :3], net.table_of(0)[2])
+    np.testing.assert_allclose(out[0, 3:], t1[1] + 0.5 * t1[2] + 0.5 * t1[3])
+    np.testing.assert_allclose(out[1, 3:], t1[0] + t1[4])
+    # -2: entity 1 (row 1 + half rows 2, 3) with row 1 swapped for row 0
+    np.testing.assert_allclose(out[2, 3:], t1[0] + 0.5 * t1[2] + 0.5 * t1[3])
+
+
+def test_sparse_adam_updates_only_touched_rows():
+    dims = np.array([2, 3], np.int64)
+    n_rows = np.array([3, 2], np.int64)
+    row_offset = np.array([0, 3, 5], np.int64)
+    row_dim = np.repeat(dims, n_rows)
+    row_start = np.concatenate(([0], np.cumsum(row_dim)))[:-1].astype(np.int64)
+    layout = Layout(row_start, row_offset, np.array([0, 2], np.int64), dims)
+    comp = Composition(np.array([0, 3], np.int64), np.arange(6, dtype=np.int64),
+                       np.arange(5, dtype=np.int64), np.ones(5, np.float32))
+    size = int(row_dim.sum())
+    table = np.arange(size, dtype=np.float64)
+    before = table.copy()
+    grad, m, v = np.zeros(size), np.zeros(size), np.zeros(size)
+    steps = np.zeros(5, np.int64)
+    touched = np.zeros(5, np.bool_)
+    touched_rows = np.zeros(5, np.int64)
+    codes = np.array([[1, 0], [1, 0]], np.int32)
+    g_in = np.ones((2, 5))
+    nt = scatter_add(g_in, codes, layout, comp, grad, touched, touched_rows, 0)
+    assert nt == 2 and sorted(touched_rows[:nt]) == [1, 3]
+    np.testing.assert_array_equal(grad[row_start[1]:row_start[1] + 2], [2, 2])
+    sparse_adam(table, grad, m, v, steps, touched, touched_rows, nt, row_start, row_dim,
+                0.1, 0.9, 0.999, 1e-8)
+    changed = table != before
+    expected = np.zeros(size, bool)
+    for r in (1, 3):
+        expected[row_start[r]:row_start[r] + row_dim[r]] = True
+    np.testing.assert_array_equal(changed, expected)
+    # first Adam step moves every touched coordinate by the learning rate
+    np.testing.assert_allclose(before[expected] - table[expected], 0.1, rtol=1e-6)
+    assert not grad.any() and not touched.any()
+    np.testing.assert_array_equal(steps, [0, 1, 0, 1, 0])
+
+
+def test_auto_embedding_dim_rules():
+    assert auto_embedding_dim(1, "half") == 1
+    assert auto_embedding_dim(7, "half") == 4
+    assert auto_embedding_dim(1000, "half") == 50
+    assert auto_embedding_dim(2, "fastai") == 2
+    assert auto_embedding_dim(1115, "fastai") == round(1.6 * 1115 ** 0.56)
+    with pytest.raises(ValueError):
+        auto_embedding_dim(3, "nope")
+
+
+def test_cosine_schedule_ends_near_zero():
+    """Cosine: the step size falls from learning_rate to ~0 over max_iter
+    epochs, so late epochs barely move the weights."""
+    rng = np.random.RandomState(0)
+    net = EmbeddingNetwork([5], [2], 0, (4,), 1, "regression", 0.0, rng)
+    cats = ColumnCategories(np.arange(1, 5).repeat(25), 0)
+    comp = compose([cats.known_entities], net.row_offset)
+    codes = cats.encode(np.arange(1, 5).repeat(25), "infrequent", "x")[0].reshape(-1, 1)
+    y = rng.normal(size=100)
+    seen = []
+    for epochs in (4, 5):
+        net2 = EmbeddingNetwork([5], [2], 0, (4,), 1, "regression", 0.0,
+                                np.random.RandomState(0))
+        train_network(net2, codes, np.zeros((100, 0), np.float32), y, np.ones(100), comp,
+                      max_iter=epochs, batch_size=10, learning_rate=0.01,
+                      rng=np.random.RandomState(0), schedule="cosine")
+        seen.append(net2.W[0].copy())
+    assert not np.allclose(seen[0], seen[1])  # the schedule depends on max_iter
+
+
+def test_newton_embeddings_leave_the_fold_out():
+    """A category seen in one fold only gets its prior out of that fold; a
+    category seen everywhere stays near its full-data embedding; the
+    linearised output of a regression equals the exact one at the new
+    embeddings for a network without hidden ReLUs in play."""
+    rng = np.random.RandomState(0)
+    n = 400
+    values = rng.choice(np.array(["a", "b", "c"], dtype=object), n)
+    values[:5] = "rare"
+    cats = ColumnCategories(values, 0)
+    net = EmbeddingNetwork([cats.n_rows], [3], 0, (8,), 1, "regression", 0.0, rng,
+                           dtype=np.float64)
+    comp = compose([cats.known_entities], net.row_offset)
+    codes = cats.encode(values, "infrequent", "x")[0].reshape(-1, 1)
+    y = np.where(values == "a", 1.0, -1.0) + rng.normal(0, 0.1, n)
+    train_network(net, codes, np.zeros((n, 0)), y, np.ones(n), comp, max_iter=20,
+                  batch_size=32, learning_rate=0.01, rng=rng)
+    fold = np.arange(n) % 4
+    fold[:5] = 0  # "rare" lives in fold 0 only
+    oof, oof_out, tables = newton_embeddings(net, [cats], codes, comp, np.zeros((n, 0)),
+                                             y, np.ones(n), fold, 4, smoothing=5.0)
+    rare = int(codes[0, 0])
+    shared = net.table_of(0)[0]  # its prior: the shared row (no substrings)
+    np.testing.assert_allclose(oof[:5], np.tile(shared, (5, 1)), atol=1e-9)
+    a = int(np.flatnonzero(values == "a")[0])
+    assert np.abs(oof[a] - tables[0][codes[a, 0]]).max() < 0.05 * np.abs(
+        tables[0][codes[a, 0]]).max() + 1e-3
+    assert tables[0].shape == (len(cats.categories) + 1, 3)
+    assert rare == list(cats.categories).index("rare") + 1
+    # out-of-fold predictions still separate the groups
+    assert np.corrcoef(oof_out[:, 0], y)[0, 1] > 0.9
