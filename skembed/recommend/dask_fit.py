@@ -91,11 +91,8 @@ def fit_statistics(estimator, X):
     order = np.argsort(-counts, kind="stable")
     keys, counts = keys[order], counts[order]
     key_to_rank = {k: i for i, k in enumerate(keys.tolist())}
-    client = get_client()
-    if client is not None:  # one copy per worker, not one per task
-        shared = client.scatter(key_to_rank, broadcast=True, hash=False)
-    else:
-        shared = dask.delayed(key_to_rank, traverse=False)
+    # one key of the graph, shipped to each worker that needs it
+    shared = dask.delayed(key_to_rank, traverse=False)
     unfitted = dask.delayed(estimator, traverse=False)
     stats = dask.compute(*[dask.delayed(_statistics)(i, shared, unfitted, len(keys))
                            for i in index])
