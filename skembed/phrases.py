@@ -213,10 +213,10 @@ class PhraseTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
     >>> docs = [["i", "live", "in", "new", "york"], ["new", "york", "is", "big"],
     ...         ["the", "bank", "of", "america"], ["bank", "of", "america", "and", "new",
     ...         "york"]] * 20
-    >>> phrases = PhraseTransformer(min_count=2, threshold=1.0,
+    >>> phrases = PhraseTransformer(min_count=2, scoring="npmi", threshold=0.9,
     ...                             connector_words="english").fit(docs)
     >>> sorted(phrases.phrases_)
-    ['bank_of_america', 'new_york']
+    ['bank_of_america', 'i_live', 'is_big', 'new_york']
     >>> phrases.transform([["a", "bank", "of", "america", "branch", "in", "new", "york"]])
     [['a', 'bank_of_america', 'branch', 'in', 'new_york']]
     """
