@@ -8,6 +8,9 @@ from .._ragged import Ragged
 from ..pooling import pool_vectors
 from ..topk import exact_top_k
 
+# item-vector neighbour tables of up to this many items are computed in numpy
+_NUMPY_TABLE = 4096
+
 
 class ItemVectors:
     """Item vectors in catalogue order.
@@ -74,8 +77,18 @@ class ItemVectors:
             table[self.indexed, :mapped.shape[1]] = mapped
             return table
         known = self.unit[rows]
-        exclude = (np.arange(len(rows) + 1, dtype=np.int64), np.arange(len(rows), dtype=np.int64))
-        idx, _ = exact_top_k(known, known, m, exclude, n_threads)
+        if len(rows) <= _NUMPY_TABLE:
+            # small catalogues in numpy: no top-k kernel to compile on a cold
+            # first fit (docs/benchmarks.md, start-up)
+            idx = np.empty((len(rows), m), np.int64)
+            for a in range(0, len(rows), 512):
+                sims = known[a:a + 512] @ known.T
+                sims[np.arange(len(sims)), np.arange(a, a + len(sims))] = -np.inf
+                idx[a:a + 512] = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        else:
+            exclude = (np.arange(len(rows) + 1, dtype=np.int64),
+                       np.arange(len(rows), dtype=np.int64))
+            idx, _ = exact_top_k(known, known, m, exclude, n_threads)
         table[rows] = np.where(idx >= 0, rows[np.maximum(idx, 0)], -1)
         return table
 
