@@ -124,11 +124,15 @@ _COMPILED = """
 import importlib, json, pkgutil
 import numba, numpy as np, pandas as pd
 import skembed
-from skembed import EntityEmbeddingRegressor, NearestNeighborRecommender, Word2VecTransformer
+from skembed import (Doc2VecTransformer, EntityEmbeddingRegressor, NearestNeighborRecommender,
+                     PhraseTransformer, Word2VecTransformer)
 from skembed.word2vec import kernels as wk
 
 docs = ["the cat sat on the mat", "the dog sat on the log"] * 20
 Word2VecTransformer(vector_size=8, min_count=1, epochs=1).fit(docs).transform(docs)
+Doc2VecTransformer(vector_size=8, min_count=1, epochs=1).fit(docs).transform(docs)
+Doc2VecTransformer(vector_size=8, min_count=1, epochs=1).fit(docs).transform(docs[:3])
+PhraseTransformer(min_count=1, max_vocab_size=5).fit(docs).transform(docs)
 seqs = [["a", "b", "c"], ["b", "c", "d"], ["c", "d", "e"]] * 20
 rec = NearestNeighborRecommender(n_recommendations=2).fit(seqs)
 rec.predict([["a", "b"]])
@@ -149,8 +153,9 @@ print(json.dumps({"chunk": sorted(m for m, d in wk._CHUNK.items() if d.signature
 
 def test_default_fits_compile_each_kernel_once():
     """Cold start: a default word2vec fit compiles the CBOW negative-sampling
-    chunk kernel only and the item2vec inside the recommender the skip-gram
-    one; no kernel is a parallel (``prange``) one, and none compiles twice
+    chunk kernel only, the item2vec inside the recommender the skip-gram
+    one, a default Doc2VecTransformer PV-DBOW's and its inference variant
+    (phrases: their own kernels); no kernel is a parallel (``prange``) one, and none compiles twice
     (a literal argument, a read-only array or another index dtype would each
     add a compilation: seconds on a cold cache)."""
     import json
@@ -158,10 +163,12 @@ def test_default_fits_compile_each_kernel_once():
     out = subprocess.run([sys.executable, "-c", _COMPILED], check=True,
                          capture_output=True, text=True).stdout
     got = json.loads(out.strip().splitlines()[-1])
-    assert got["chunk"] == ["cbow_ns", "sg_ns"]
+    assert got["chunk"] == ["cbow_ns", "dbow_ns", "dbow_ns_infer", "sg_ns"]
     compiled = got["compiled"]
     assert {"skembed.pooling._pool", "skembed.topk.merge_tile",  # the scan sees them
             "skembed.recommend.knn_kernels._session_knn_neighbours",
-            "skembed.entity.kernels.sparse_adam"} <= set(compiled)
+            "skembed.entity.kernels.sparse_adam", "skembed.phrase_kernels.phrase_candidates",
+            "skembed.phrase_kernels._merge_block", "skembed.phrase_kernels._compact"
+            } <= set(compiled)
     assert not [name for name, (_, parallel) in compiled.items() if parallel]
     assert {name: n for name, (n, _) in compiled.items() if n > 1} == {}
