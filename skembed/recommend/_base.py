@@ -270,9 +270,10 @@ class BaseRecommender(BaseEstimator):
 
         Returns
         -------
-        scipy.sparse.csr_matrix of float32, shape (stop - start, len(items_))
-            Non-negative scores; items not stored score 0 (the candidates are
-            the stored items).  Sparse scorers only (rules, session-kNN).
+        scipy.sparse.csr_matrix of float32, shape (stop - start, n_items)
+            Non-negative scores, one column per catalogue item (``items_``);
+            items not stored score 0 (the candidates are the stored items).
+            Sparse scorers only (rules, session-kNN).
         """
         raise NotImplementedError(f"{type(self).__name__} has no sparse candidates")
 
