@@ -72,3 +72,34 @@ def test_metrics_accept_arrays_and_check_lengths():
     with pytest.raises(ValueError, match="k must"):
         ndcg_at_k(y, recs, k=0)
     assert hit_rate_at_k([], []) == 0.0
+
+
+def test_next_item_metrics_agree_with_the_single_metrics():
+    from skembed.metrics import (
+        average_precision_at_k,
+        catalogue_coverage,
+        hit_rate_at_k,
+        mrr,
+        next_item_metrics,
+        popularity_bias,
+        precision_at_k,
+        recall_at_k,
+    )
+
+    rng = np.random.RandomState(0)
+    recs = [rng.choice(30, 12, replace=False).tolist() for _ in range(200)]
+    rest = [rng.choice(30, rng.randint(1, 6), replace=False).tolist() for _ in range(200)]
+    y = [r[0] for r in rest]
+    counts = {i: int(c) for i, c in enumerate(rng.randint(1, 50, 30))}
+    m = next_item_metrics(y, recs, rest, k=(5, 10), catalogue=list(range(30)),
+                          item_counts=counts)
+    for k in (5, 10):
+        assert m[f"HR@{k}"] == pytest.approx(hit_rate_at_k(y, recs, k))
+        assert m[f"MRR@{k}"] == pytest.approx(mrr(y, recs, k))
+        assert m[f"P@{k}"] == pytest.approx(precision_at_k(rest, recs, k))
+        assert m[f"R@{k}"] == pytest.approx(recall_at_k(rest, recs, k))
+        assert m[f"MAP@{k}"] == pytest.approx(average_precision_at_k(rest, recs, k))
+        assert m[f"coverage@{k}"] == catalogue_coverage(recs, list(range(30)), k)
+        assert m[f"popularity_bias@{k}"] == pytest.approx(popularity_bias(recs, counts, k))
+    with pytest.raises(ValueError, match="rows"):
+        next_item_metrics(y[:3], recs)
