@@ -277,6 +277,60 @@ def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, wo
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _find_block(slots, entries, arena, word_bytes, word_offsets, key_tokens, key_starts,
+                delimiter):
+    """Whether each key (as in :func:`_merge_block`) is in the table."""
+    mask = np.uint64(slots.shape[0] - 1)
+    n_delim = delimiter.shape[0]
+    n_keys = key_starts.shape[0] - 1
+    found = np.zeros(n_keys, np.bool_)
+    for c in range(n_keys):
+        t0, t1 = key_starts[c], key_starts[c + 1]
+        h = _FNV_OFFSET
+        length = 0
+        for t in range(t0, t1):
+            if t > t0:
+                h = _fnv(h, delimiter, 0, n_delim)
+                length += n_delim
+            w = key_tokens[t]
+            h = _fnv(h, word_bytes, word_offsets[w], word_offsets[w + 1])
+            length += word_offsets[w + 1] - word_offsets[w]
+        h = (h ^ (h >> _U31)) * _MIX
+        tag = np.int64(h >> _U32)
+        slot = np.int64(h & mask)
+        while True:
+            packed = slots[slot]
+            if packed < 0:
+                break
+            e = packed >> 32
+            if (packed & _LOW32) == tag and entries[e, _LENGTH] == length:
+                at = entries[e, _START]
+                same = True
+                for t in range(t0, t1):
+                    if t > t0:
+                        for k in range(n_delim):
+                            if arena[at] != delimiter[k]:
+                                same = False
+                                break
+                            at += 1
+                        if not same:
+                            break
+                    w = key_tokens[t]
+                    for i in range(word_offsets[w], word_offsets[w + 1]):
+                        if arena[at] != word_bytes[i]:
+                            same = False
+                            break
+                        at += 1
+                    if not same:
+                        break
+                if same:
+                    found[c] = True
+                    break
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+    return found
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def _rehash(entries, arena, n_entries, size):
     """The slots of the first ``n_entries`` entries in a table of ``size``."""
     slots = np.full(size, -1, np.int64)
@@ -335,11 +389,8 @@ class PhraseCounts:
         not counted, e.g. connector words) and its distinct candidates
         (word indices ``cand_tokens[cand_starts[c]:cand_starts[c + 1]]``)
         with theirs."""
-        encoded = [w.encode("utf-8", "surrogatepass") for w in words]
-        word_bytes = np.frombuffer(b"".join(encoded), np.uint8)
-        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-        word_offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum(lengths, out=word_offsets[1:])
+        word_bytes, word_offsets = _utf8(words)
+        lengths = np.diff(word_offsets)
         # the keys: the words (one token each), then the candidates
         n_words = len(words)
         key_tokens = np.concatenate([np.arange(n_words, dtype=np.int64),
@@ -372,6 +423,24 @@ class PhraseCounts:
             word_bytes, word_offsets, key_tokens, key_starts, key_counts, n_words,
             self.delimiter)
 
+    def find(self, words, cand_tokens, cand_starts):
+        """Whether each candidate (word indices ``cand_tokens[cand_starts[c]:
+        cand_starts[c + 1]]`` of ``words``) is a key of the table."""
+        word_bytes, word_offsets = _utf8(words)
+        return _find_block(self.slots, self.entries, self.arena, word_bytes, word_offsets,
+                           np.asarray(cand_tokens, np.int64),
+                           np.asarray(cand_starts, np.int64), self.delimiter)
+
+    @classmethod
+    def of_strings(cls, strings, delimiter):
+        """A table holding ``strings`` (count 1 each): a set to look up
+        candidates in (:meth:`find`)."""
+        table = cls(delimiter)
+        empty = np.zeros(0, np.int64)
+        table.add(list(strings), np.ones(len(strings), np.int64), empty,
+                  np.zeros(1, np.int64), empty)
+        return table
+
     def prune(self, min_count):
         """Drop the entries counted fewer than ``min_count`` times."""
         self.n_entries, self.used = _compact(self.entries, self.is_word, self.arena,
@@ -392,3 +461,11 @@ class PhraseCounts:
         strings = [arena[a:b].decode("utf-8", "surrogatepass")
                    for a, b in zip(starts, ends, strict=True)]
         return list(zip(strings, rows[:, _COUNT].tolist(), strict=True))
+
+
+def _utf8(words):
+    """The UTF-8 bytes of ``words`` (str) end to end, and each one's offsets."""
+    encoded = [w.encode("utf-8", "surrogatepass") for w in words]
+    word_offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=word_offsets[1:])
+    return np.frombuffer(b"".join(encoded), np.uint8), word_offsets

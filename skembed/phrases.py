@@ -36,30 +36,46 @@ class _Level:
 
     def __init__(self, phrases, connectors, delimiter):
         self.phrases, self.connectors, self.delimiter = phrases, connectors, delimiter
+        self._table = None
 
     def apply(self, docs):
         """``docs`` (token lists) with this level's phrases joined."""
         if not self.phrases or not docs:
             return docs
+        if self._table is None:  # the phrases as a table of bytes, to look candidates up
+            self._table = PhraseCounts.of_strings(self.phrases, self.delimiter)
         index = _index(docs)
         keys = index.keys
         ids, starts = index.codes.ids, index.codes.starts
         first_a, first_b, _, occ_a, occ_b, occ_phrase = _candidates(index, self.connectors,
                                                                     True)
-        strings = candidate_strings(keys, ids, first_a, first_b, self.delimiter)
-        known = np.fromiter((s in self.phrases for s in strings), bool, len(strings))
+        cand_tokens, cand_starts = _runs(ids, first_a, first_b)
+        known = self._table.find(keys.tolist(), cand_tokens, cand_starts)
         chosen = choose_phrases(occ_a, occ_b, known[occ_phrase])
         if not chosen.any():
             return docs
+        # strings of the phrases joined only
+        used, which = np.unique(occ_phrase[chosen], return_inverse=True)
+        strings = np.array(candidate_strings(keys, ids, first_a[used], first_b[used],
+                                             self.delimiter), dtype=object)
         flat = keys[ids]
         a, b = occ_a[chosen].astype(np.int64), occ_b[chosen].astype(np.int64)
-        flat[a] = np.array(strings, dtype=object)[occ_phrase[chosen]]
+        flat[a] = strings[which]
         inside = np.zeros(len(flat) + 1, np.int64)  # tokens joined into the one before
         np.add.at(inside, a + 1, 1)
         np.add.at(inside, b + 1, -1)
         keep = np.cumsum(inside[:-1]) == 0
         kept = np.concatenate(([0], np.cumsum(keep)))[starts]
         return Ragged(None, kept).split_list(flat[keep].tolist())
+
+
+def _runs(ids, first_a, first_b):
+    """The token ids ``ids[a..b]`` of each candidate, end to end, and offsets."""
+    lengths = first_b.astype(np.int64) - first_a + 1
+    starts = offsets(lengths)
+    positions = (np.arange(int(starts[-1]), dtype=np.int64)
+                 - np.repeat(starts[:-1] - first_a, lengths))
+    return ids[positions], starts
 
 
 def _index(docs):
@@ -98,12 +114,8 @@ def count_block(docs, levels, connectors, delimiter):
     if connectors:
         word_counts = np.where(np.fromiter((k in connectors for k in words), bool,
                                            len(words)), 0, word_counts)
-    lengths = first_b.astype(np.int64) - first_a + 1
-    cand_starts = offsets(lengths)
-    positions = (np.arange(int(cand_starts[-1]), dtype=np.int64)
-                 - np.repeat(cand_starts[:-1] - first_a, lengths))
-    return (words, word_counts, index.codes.ids[positions], cand_starts, cand_counts,
-            index.total)
+    cand_tokens, cand_starts = _runs(index.codes.ids, first_a, first_b)
+    return words, word_counts, cand_tokens, cand_starts, cand_counts, index.total
 
 
 def _count_partition(partition, tokenize, levels, connectors, delimiter):
