@@ -470,12 +470,24 @@ def throughput(args):
           f"{args.cluster_size:,}); "
           f"{len(queries):,} histories, top-10, {N_JOBS} threads, median of 3")
     print(f"{'recommender':40s} {'fit s':>7s} {'recs/s':>9s}")
-    for label, est in (("PopularityRecommender()", PopularityRecommender()),
-                       ("SequentialRulesRecommender()", SequentialRulesRecommender()),
-                       ("SessionKNNRecommender()", SessionKNNRecommender()),
-                       ("NearestNeighborRecommender()", NearestNeighborRecommender(
-                           random_state=0))):
+    blend, blend_label = NearestNeighborRecommender(random_state=0), "NearestNeighborRecommender()"
+    if args.blend_weights:
+        # fixed weights (no validation fit) and a shorter item2vec training: the
+        # serving cost depends on neither
+        weights = {f"{k}_weight": float(v) for k, v in
+                   (kv.split("=") for kv in args.blend_weights.split(","))}
+        blend.set_params(embedder=ItemSequenceEmbedder(epochs=args.blend_epochs,
+                                                       random_state=0), **weights)
+        blend_label = f"NearestNeighborRecommender(fixed weights, {args.blend_epochs} epochs)"
+    components = [("PopularityRecommender()", PopularityRecommender()),
+                  ("SequentialRulesRecommender()", SequentialRulesRecommender()),
+                  ("SessionKNNRecommender()", SessionKNNRecommender())]
+    if args.blend_only:
+        components = []
+    for label, est in components + [(blend_label, blend)]:
         est.set_params(n_jobs=N_JOBS)
+        if est is blend and args.blend_weights:
+            est.embedder.set_params(n_jobs=N_JOBS)
         _, fit_s = timed(est.fit, train)
         est.predict(queries[:10])
         times = [timed(est.predict, queries)[1] for _ in range(3)]
@@ -623,6 +635,13 @@ def main():
                    help="training sessions of the throughput part")
     p.add_argument("--items", type=int, default=100_000,
                    help="catalogue size of the throughput part's sessions")
+    p.add_argument("--blend-weights", default=None,
+                   help="throughput: fix the blend's weights (e.g. rules=0.5,session_knn=0,"
+                        "cosine=0.25,output=2,popularity=1,repeat=0) instead of tuning them")
+    p.add_argument("--blend-epochs", type=int, default=2,
+                   help="item2vec epochs of the blend with --blend-weights")
+    p.add_argument("--blend-only", action="store_true",
+                   help="throughput: the blend alone, not the single recommenders")
     p.add_argument("--exact", action="store_true",
                    help="throughput: also the blend with scoring='exact' (dense)")
     p.add_argument("--cluster-size", type=int, default=100,
