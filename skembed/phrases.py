@@ -12,7 +12,7 @@ from ._dask import dask_aware, document_partitions, get_client, is_dask_collecti
 from ._fitting import clear_fitted, unfitted_on_error
 from ._ragged import IndexedSequences, Ragged, offsets
 from .documents import as_documents, check_string_tokens, make_tokenizer
-from .phrase_kernels import (
+from .word2vec.phrases import (
     PhraseCounts,
     candidate_strings,
     choose_phrases,
@@ -126,7 +126,7 @@ def _count_partition(partition, tokenize, levels, connectors, delimiter):
 
 class _Counts:
     """gensim's vocabulary of one pass (words and phrases, one exact table:
-    :class:`~skembed.phrase_kernels.PhraseCounts`), pruned (counts below
+    :class:`~skembed.word2vec.phrases.PhraseCounts`), pruned (counts below
     ``min_reduce`` dropped, ``min_reduce`` raised) whenever it holds more
     than ``max_vocab_size`` entries."""
 

@@ -1,6 +1,8 @@
-"""Kernels of phrase detection (collocations): candidate phrases of a block of
-token ids counted in one pass, the greedy left-to-right choice of the
-phrases a sentence becomes, and gensim's two scores.
+"""Kernels of phrase detection (collocations, word2vec's word2phrase): candidate
+phrases of a block of token ids counted in one pass, the table of word and
+phrase counts of a pass (:class:`PhraseCounts`), the greedy left-to-right
+choice of the phrases a sentence becomes, and gensim's two scores; the
+estimator is :class:`skembed.PhraseTransformer`.
 
 A candidate is two consecutive non-connector tokens of a sentence with the
 connector tokens between them (``bank of america``: ``bank``, ``of``,
@@ -12,6 +14,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from .memory import prefetch_row
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(0x100000001B3)
@@ -175,19 +179,78 @@ def score_phrases(counts, delimiter, min_count, threshold, scoring, corpus_word_
 
 # -- the counts of one pass: words and phrases in one exact hash table -----------
 # gensim keeps one dict of words and joined phrases; here its keys are the
-# UTF-8 bytes of those strings, in an arena, hashed (FNV-1a) and compared byte
-# for byte, so a token that holds the delimiter counts together with the
-# phrase it spells, exactly as in gensim, and no phrase string is built in
-# Python while counting.
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+# UTF-8 bytes of those strings, in an arena, hashed and compared byte for
+# byte, so a token that holds the delimiter counts together with the phrase
+# it spells, exactly as in gensim, and no phrase string is built in Python
+# while counting.  The hash of a string is a polynomial in its bytes (mod
+# 2**64), which composes over concatenation: H(x + y) = H(x) * B**len(y) +
+# H(y), so a phrase's hash comes from its words' hashes in one step per word.
+_BASE = np.uint64(0x9E3779B97F4A7C15)
+_U29 = np.uint64(29)
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _fnv(h, data, lo, hi):
+def _poly(data, lo, hi):
+    """(H, B**n) of the bytes ``data[lo:hi]``."""
+    h = np.uint64(0)
+    power = np.uint64(1)
     for i in range(lo, hi):
-        h = (h ^ np.uint64(data[i])) * _FNV_PRIME
-    return h
+        h = h * _BASE + np.uint64(data[i]) + np.uint64(1)
+        power *= _BASE
+    return h, power
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _mixed(h):
+    h = (h ^ (h >> _U31)) * _MIX
+    return h ^ (h >> _U29)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _key_hash(word_hash, word_power, delim_hash, delim_power, key_tokens, t0, t1):
+    """The hash of the words ``key_tokens[t0:t1]`` joined by the delimiter."""
+    h = np.uint64(0)
+    for t in range(t0, t1):
+        if t > t0:
+            h = h * delim_power + delim_hash
+        w = key_tokens[t]
+        h = h * word_power[w] + word_hash[w]
+    return _mixed(h)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _key_hashes(word_bytes, word_offsets, key_tokens, key_starts, delimiter):
+    """The hash and the byte length of every key (words ``key_tokens[
+    key_starts[c]:key_starts[c + 1]]`` joined by ``delimiter``)."""
+    word_hash, word_power = _word_hashes(word_bytes, word_offsets)
+    n_delim = delimiter.shape[0]
+    delim_hash, delim_power = _poly(delimiter, 0, n_delim)
+    n_keys = key_starts.shape[0] - 1
+    hashes = np.empty(n_keys, np.uint64)
+    lengths = np.empty(n_keys, np.int64)
+    for c in range(n_keys):
+        t0, t1 = key_starts[c], key_starts[c + 1]
+        hashes[c] = _key_hash(word_hash, word_power, delim_hash, delim_power, key_tokens, t0,
+                              t1)
+        length = (t1 - t0 - 1) * n_delim
+        for t in range(t0, t1):
+            length += word_offsets[key_tokens[t] + 1] - word_offsets[key_tokens[t]]
+        lengths[c] = length
+    return hashes, lengths
+
+
+# keys hashed ahead of the one merged, for prefetching
+_AHEAD = 16
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _word_hashes(word_bytes, word_offsets):
+    n = word_offsets.shape[0] - 1
+    word_hash = np.empty(n, np.uint64)
+    word_power = np.empty(n, np.uint64)
+    for w in range(n):
+        word_hash[w], word_power[w] = _poly(word_bytes, word_offsets[w], word_offsets[w + 1])
+    return word_hash, word_power
 
 
 # an entry: its bytes' start in the arena, their length, its count; a slot:
@@ -206,21 +269,29 @@ def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, wo
     the first ``n_words`` keys are words.  Returns ``(n_entries, used)``."""
     mask = np.uint64(slots.shape[0] - 1)
     n_delim = delimiter.shape[0]
-    for c in range(key_counts.shape[0]):
+    hashes, lengths = _key_hashes(word_bytes, word_offsets, key_tokens, key_starts, delimiter)
+    # float32 views of the same memory for prefetch_row (one compiled
+    # signature, the word2vec kernels'; a prefetch needs an address only)
+    slot_rows = slots.view(np.float32).reshape((slots.shape[0], 2))
+    entry_rows = entries.view(np.float32).reshape((entries.shape[0], 6))
+    arena_rows = arena.view(np.float32).reshape((arena.shape[0] // 4, 1))
+    n_keys = key_counts.shape[0]
+    for c in range(n_keys):
+        # the table is far larger than the caches: fetch ahead the slot of a
+        # later key, and the entry and bytes its slot points to
+        if c + _AHEAD < n_keys:
+            prefetch_row(slot_rows, np.int64(hashes[c + _AHEAD] & mask))
+        if c + _AHEAD // 2 < n_keys:
+            packed = slots[np.int64(hashes[c + _AHEAD // 2] & mask)]
+            if packed >= 0:
+                prefetch_row(entry_rows, packed >> 32)
+                prefetch_row(arena_rows, entries[packed >> 32, _START] // 4)
         count = key_counts[c]
         if count <= 0:
             continue
         t0, t1 = key_starts[c], key_starts[c + 1]
-        h = _FNV_OFFSET
-        length = 0
-        for t in range(t0, t1):
-            if t > t0:
-                h = _fnv(h, delimiter, 0, n_delim)
-                length += n_delim
-            w = key_tokens[t]
-            h = _fnv(h, word_bytes, word_offsets[w], word_offsets[w + 1])
-            length += word_offsets[w + 1] - word_offsets[w]
-        h = (h ^ (h >> _U31)) * _MIX
+        h = hashes[c]
+        length = lengths[c]
         tag = np.int64(h >> _U32)
         slot = np.int64(h & mask)
         found = -1
@@ -284,18 +355,14 @@ def _find_block(slots, entries, arena, word_bytes, word_offsets, key_tokens, key
     n_delim = delimiter.shape[0]
     n_keys = key_starts.shape[0] - 1
     found = np.zeros(n_keys, np.bool_)
+    word_hash, word_power = _word_hashes(word_bytes, word_offsets)
+    delim_hash, delim_power = _poly(delimiter, 0, n_delim)
     for c in range(n_keys):
         t0, t1 = key_starts[c], key_starts[c + 1]
-        h = _FNV_OFFSET
-        length = 0
+        h = _key_hash(word_hash, word_power, delim_hash, delim_power, key_tokens, t0, t1)
+        length = (t1 - t0 - 1) * n_delim
         for t in range(t0, t1):
-            if t > t0:
-                h = _fnv(h, delimiter, 0, n_delim)
-                length += n_delim
-            w = key_tokens[t]
-            h = _fnv(h, word_bytes, word_offsets[w], word_offsets[w + 1])
-            length += word_offsets[w + 1] - word_offsets[w]
-        h = (h ^ (h >> _U31)) * _MIX
+            length += word_offsets[key_tokens[t] + 1] - word_offsets[key_tokens[t]]
         tag = np.int64(h >> _U32)
         slot = np.int64(h & mask)
         while True:
@@ -336,9 +403,7 @@ def _rehash(entries, arena, n_entries, size):
     slots = np.full(size, -1, np.int64)
     mask = np.uint64(size - 1)
     for e in range(n_entries):
-        h = _fnv(_FNV_OFFSET, arena, entries[e, _START],
-                 entries[e, _START] + entries[e, _LENGTH])
-        h = (h ^ (h >> _U31)) * _MIX
+        h = _mixed(_poly(arena, entries[e, _START], entries[e, _START] + entries[e, _LENGTH])[0])
         slot = np.int64(h & mask)
         while slots[slot] >= 0:
             slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
@@ -410,7 +475,7 @@ class PhraseCounts:
             is_word[:self.n_entries] = self.is_word[:self.n_entries]
             self.entries, self.is_word = entries, is_word
         if self.used + n_bytes > len(self.arena):
-            arena = np.empty(2 * (self.used + n_bytes), np.uint8)
+            arena = np.empty(4 * (-(-(self.used + n_bytes) // 2)), np.uint8)  # (4 | size)
             arena[:self.used] = self.arena[:self.used]
             self.arena = arena
         size = len(self.slots)
