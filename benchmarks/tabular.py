@@ -12,6 +12,8 @@ time order) of, every pipeline at its defaults:
   categorical columns, imputed and scaled numbers, ``RidgeCV`` or
   ``LogisticRegression``;
 - ``entity+hgb``: ``EntityEmbeddingEncoder()`` in place of the ``TargetEncoder``;
+- ``skrub+entity``: skrub's pipeline with ``EntityEmbeddingEncoder()`` as its
+  ``TableVectorizer``'s high-cardinality transformer (one column at a time);
 - ``entity``: ``EntityEmbeddingRegressor()`` / ``EntityEmbeddingClassifier()``
   alone on the same frame.
 
@@ -180,6 +182,11 @@ def pipelines(table, seed):
         import skrub
 
         out["skrub"] = skrub.tabular_pipeline(clone(hgb))
+        # skrub's pipeline with the entity encoder for its high-cardinality columns
+        out["skrub+entity"] = make_pipeline(
+            skrub.TableVectorizer(low_cardinality=skrub.ToCategorical(),
+                                  high_cardinality=EntityEmbeddingEncoder(random_state=seed)),
+            clone(hgb))
     except ImportError:
         pass
     out["target+hgb"] = encoded(TargetEncoder(random_state=seed))
@@ -220,7 +227,8 @@ def main(argv=None):
     parser.add_argument("--data", default=None, help="data folder (default: SKEMBED_DATA "
                         "or ../shared/data)")
     parser.add_argument("--tables", default="videogame_sales,bike_sharing,credit_fraud,rossmann")
-    parser.add_argument("--pipelines", default="skrub,target+hgb,onehot+linear,entity+hgb,entity")
+    parser.add_argument("--pipelines", default="skrub,target+hgb,onehot+linear,entity+hgb,"
+                        "skrub+entity,entity")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rossmann-rows", type=int, default=200_000,

@@ -145,12 +145,12 @@ def test_unseen_categories_are_placed_by_their_spelling():
     X, y = _titles(600, 0)
     new = pd.DataFrame({"title": ["police officer 77", "library aide 77"]})
     reg = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
-    assert reg._categories[0].ngrams is not None  # 60 titles > 40: "auto" turns them on
+    assert reg._categories[0].n_ngrams > 0  # 60 titles > 40: "auto" turns them on
     pred = reg.predict(new)
     assert pred[0] > 1.0 and pred[1] < -1.0
     plain = EntityEmbeddingRegressor(hidden_layer_sizes=(16,), substrings=False,
                                      random_state=0).fit(X, y)
-    assert plain._categories[0].ngrams is None
+    assert plain._categories[0].n_ngrams == 0
     assert abs(plain.predict(new)[0] - plain.predict(new)[1]) < 1.0
     # the encoder's unseen values too: their embeddings differ by family
     enc = EntityEmbeddingEncoder(embedding_dims=2, random_state=0).fit(X, y)
@@ -169,9 +169,9 @@ def test_substrings_only_for_strings_and_many_categories():
                       "many": [f"item {i}" for i in rng.randint(0, 100, 300)]})
     enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
         X, rng.normal(size=300))
-    assert [c.ngrams is not None for c in enc._categories] == [False, False, True]
+    assert [c.n_ngrams > 0 for c in enc._categories] == [False, False, True]
     forced = clone(enc).set_params(substrings=True).fit(X, rng.normal(size=300))
-    assert [c.ngrams is not None for c in forced._categories] == [True, False, True]
+    assert [c.n_ngrams > 0 for c in forced._categories] == [True, False, True]
 
 
 def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():

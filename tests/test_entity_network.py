@@ -159,15 +159,37 @@ def test_newton_embeddings_leave_the_fold_out():
                   batch_size=32, learning_rate=0.01, rng=rng)
     fold = np.arange(n) % 4
     fold[:5] = 0  # "rare" lives in fold 0 only
-    oof, oof_out, tables = newton_embeddings(net, [cats], codes, comp, np.zeros((n, 0)),
-                                             y, np.ones(n), fold, 4, smoothing=5.0)
+    oof, tables, chosen, rotations = newton_embeddings(
+        net, [cats], codes, comp, np.zeros((n, 0)), y, np.ones(n), fold, 4, smoothing=5.0)
+    assert chosen == [5.0]
+    rot = rotations[0]
+    np.testing.assert_allclose(rot @ rot.T, np.eye(3), atol=1e-12)  # a rotation
     rare = int(codes[0, 0])
-    shared = net.table_of(0)[0]  # its prior: the shared row (no substrings)
+    shared = net.table_of(0)[0] @ rot.T  # its prior: the shared row (no substrings)
     np.testing.assert_allclose(oof[:5], np.tile(shared, (5, 1)), atol=1e-9)
     a = int(np.flatnonzero(values == "a")[0])
     assert np.abs(oof[a] - tables[0][codes[a, 0]]).max() < 0.05 * np.abs(
         tables[0][codes[a, 0]]).max() + 1e-3
     assert tables[0].shape == (len(cats.categories) + 1, 3)
     assert rare == list(cats.categories).index("rare") + 1
-    # out-of-fold predictions still separate the groups
-    assert np.corrcoef(oof_out[:, 0], y)[0, 1] > 0.9
+
+
+def test_auto_smoothing_collapses_a_noise_column_to_its_priors():
+    """smoothing="auto": a column of pure noise gets a large smoothing (its
+    categories at their prior), a column with an effect a small one."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    noise = rng.randint(0, 600, n).astype(str).astype(object)
+    kind = rng.choice(np.array(list("abcd"), dtype=object), n)
+    y = (kind == "a") * 2.0 + rng.normal(0, 1, n)
+    cats = [ColumnCategories(noise, 0), ColumnCategories(kind, 0)]
+    net = EmbeddingNetwork([c.n_rows for c in cats], [2, 2], 0, (8,), 1, "regression",
+                           0.0, rng, dtype=np.float64)
+    comp = compose([c.known_entities for c in cats], net.row_offset)
+    codes = np.column_stack([c.encode(v, "infrequent", "x")[0]
+                             for c, v in zip(cats, (noise, kind), strict=True)])
+    train_network(net, codes, np.zeros((n, 0)), y, np.ones(n), comp, max_iter=5,
+                  batch_size=64, learning_rate=0.01, rng=rng)
+    _, _, chosen, _ = newton_embeddings(net, cats, codes, comp, np.zeros((n, 0)), y,
+                                        np.ones(n), np.arange(n) % 5, 5, smoothing="auto")
+    assert chosen[0] >= 100 and chosen[1] <= 30

@@ -19,11 +19,11 @@ from .targets import check_regression_target, encode_classes, target_scaling
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
+# embedding_dropout="auto": a category seen n times is dropped with probability
+# DROPOUT_PSEUDO_COUNT / (DROPOUT_PSEUDO_COUNT + n)
+DROPOUT_PSEUDO_COUNT = 1.0
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
-# max_iter="auto": epochs for about this many minibatch steps, within bounds
-AUTO_STEPS = 10_000
-AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 10, 100
 
 
 def _is_dataframe(X):
@@ -32,6 +32,14 @@ def _is_dataframe(X):
 
 class EntityEmbeddingBase(BaseEstimator):
     """Parameters, input handling and training common to all entity estimators."""
+
+    # max_iter="auto": epochs for about this many minibatch steps, within
+    # (min, max) epochs (docs/benchmarks.md, "Entity embeddings on public tables")
+    _auto_steps = 10_000
+    _auto_epochs = (10, 100)
+    # embedding_dims="auto": fastai's rule, capped (the encoder's output feeds
+    # another model, for which a few columns per feature serve best)
+    _auto_max_dim = None
 
     _parameter_constraints = {
         "embedding_dims": [StrOptions({"auto"}), Interval(Integral, 1, 100_000, closed="both"),
@@ -45,7 +53,7 @@ class EntityEmbeddingBase(BaseEstimator):
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_split": [StrOptions({"random", "last"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "embedding_dropout": [Interval(Real, 0, 1, closed="left")],
+        "embedding_dropout": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -68,7 +76,9 @@ class EntityEmbeddingBase(BaseEstimator):
         p["max_iter"] = self.max_iter if isinstance(self.max_iter, str) else int(self.max_iter)
         p.update({name: float(getattr(self, name))
                   for name in ("dropout", "learning_rate", "validation_fraction", "tol",
-                               "weight_decay", "embedding_dropout")})
+                               "weight_decay")})
+        p["embedding_dropout"] = (self.embedding_dropout if isinstance(self.embedding_dropout, str)
+                                  else float(self.embedding_dropout))
         p["hidden_layer_sizes"] = check_int_sequence(self.hidden_layer_sizes,
                                                      "hidden_layer_sizes")
         p["early_stopping"] = (self.early_stopping if isinstance(self.early_stopping, str)
@@ -116,6 +126,8 @@ class EntityEmbeddingBase(BaseEstimator):
             d = spec.get(name, spec.get(j, "auto")) if isinstance(spec, dict) else spec
             if isinstance(d, str) and d == "auto":
                 d = auto_embedding_dim(len(cats.categories), AUTO_DIM_RULE)
+                if self._auto_max_dim is not None:
+                    d = min(d, self._auto_max_dim)
             if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
                 raise ValueError(f"embedding_dims[{name!r}] must be an int >= 1, got {d!r}")
             dims.append(int(d))
@@ -218,8 +230,7 @@ class EntityEmbeddingBase(BaseEstimator):
         max_iter = params["max_iter"]
         if max_iter == "auto":  # small data: more epochs, so that training sees enough steps
             n_batches = -(-codes.shape[0] // params["batch_size"])
-            max_iter = int(np.clip(-(-AUTO_STEPS // n_batches), AUTO_MIN_EPOCHS,
-                                   AUTO_MAX_EPOCHS))
+            max_iter = int(np.clip(-(-self._auto_steps // n_batches), *self._auto_epochs))
         with blas_threads(1):  # small products: threads of our own beat BLAS's
             hist = train_network(
                 net, codes, xnum, y, w, comp, max_iter=max_iter,
@@ -227,7 +238,7 @@ class EntityEmbeddingBase(BaseEstimator):
                 rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
                 tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
                 weight_decay=params["weight_decay"],
-                embedding_dropout=params["embedding_dropout"],
+                embedding_dropout=self._dropout_rates(params, entities),
                 schedule="constant" if partial else self.learning_rate_schedule,
                 n_threads=params["n_threads"])
         if partial and hasattr(self, "loss_curve_"):
@@ -249,6 +260,24 @@ class EntityEmbeddingBase(BaseEstimator):
         self._net = net
         self.embeddings_ = [net.entity_vectors(j, c.known_entities)[1:].astype(net.dtype)
                             for j, c in enumerate(self._categories)]
+
+    def _dropout_rates(self, params, entities):
+        """Embedding dropout of every entity of the call (features in order):
+        ``embedding_dropout`` for the known categories, or, for ``"auto"``,
+        ``1 / (1 + count)`` of each (rare categories learn to lean on the
+        shared row and their n-grams, frequent ones keep their own row); 0 for
+        entity 0 and 1 for values unseen in training (whose own row is row 0
+        anyway)."""
+        spec = params["embedding_dropout"]
+        rates = []
+        for (ptr, _, _), cats in zip(entities, self._categories, strict=True):
+            r = np.ones(len(ptr) - 1, dtype=np.float64)
+            r[0] = 0.0
+            k = len(cats.categories)
+            r[1:k + 1] = (DROPOUT_PSEUDO_COUNT / (DROPOUT_PSEUDO_COUNT + cats.counts)
+                          if isinstance(spec, str) else spec)
+            rates.append(r)
+        return np.concatenate(rates) if rates else np.zeros(0)
 
     def _set_unknown_rows(self, net, params):
         # categories without training rows of their own (no infrequent ones and no

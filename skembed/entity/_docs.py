@@ -51,20 +51,27 @@ default="cosine"
     weight_decay`` of themselves.  The product is what matters: the
     defaults shrink by 0.1% per step, PyTorch's ``AdamW`` defaults
     (``lr=1e-3, weight_decay=1e-2``) by 0.001%.  0 turns it off.''',
-    "embedding_dropout": '''embedding_dropout : float, default=0.0
-    Probability that a category of a training row is replaced by the
-    shared unknown row, which then learns what an unseen category (a new
-    store) should look like instead of the frequency-weighted mean.''',
+    "embedding_dropout": '''embedding_dropout : "auto" or float, default="auto"
+    Probability that a category of a training row loses its own row for the
+    shared unknown row (keeping its n-grams, ``substrings``): the shared row
+    and the n-gram rows then learn what an unseen category (a new store, a
+    new job title) should look like, instead of the frequency-weighted
+    mean.  ``"auto"``: ``1 / (1 + count)`` for a category seen ``count``
+    times, so that rare categories lean on their spelling and the shared
+    row (regularised toward them) while frequent ones keep their own row.''',
     "validation_split": '''validation_split : {"random", "last"}, default="random"
     Which rows ``early_stopping`` holds out: a random (stratified for
     classes) ``validation_fraction``, or the last rows, for data in time
     order where the model will predict later rows.''',
-    "max_iter": '''max_iter : int, default=10
-    Number of epochs.''',
+    "max_iter": '''max_iter : "auto" or int, default="auto"
+    Number of epochs.  ``"auto"``: enough epochs for about 10,000 minibatch
+    steps, at least 10 and at most 100 (small tables need many passes, large
+    ones few), with ``early_stopping`` on.''',
     "early_stopping": '''early_stopping : "auto" or bool, default="auto"
     Hold out ``validation_fraction`` of the data, stop once its loss has not
     improved by ``tol`` for ``n_iter_no_change`` epochs and keep the best
-    weights.  ``"auto"``: on when there are more than 10,000 samples (as
+    weights.  ``"auto"``: on when ``max_iter="auto"`` or when there are more
+    than 10,000 samples (as
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`).''',
     "validation_fraction": '''validation_fraction : float, default=0.1
     Share of the data held out by ``early_stopping``.''',
@@ -93,26 +100,36 @@ default="cosine"
     "cv": '''cv : int, cross-validation generator, iterable or None, default=5
     Cross-fitting of :meth:`fit_transform`: the number of folds (shuffled
     :class:`~sklearn.model_selection.KFold`, stratified for classes), a
-    splitter or an iterable of (train, test) indices.  After the network is
-    trained on all rows, its dense layers are frozen and the embedding
-    tables are trained again against them: per fold on the other folds
-    (each row's output then comes from embeddings that never saw the row,
-    so that a model stacked after the encoder does not learn from
-    embeddings that already know its targets) and once on all rows (the
-    embeddings of :meth:`transform`).  Costs about ``cv + 1`` extra trainings
-    of the tables in ``fit_transform`` and one in ``fit``.  ``None``: one
-    jointly trained network, and ``fit_transform`` is
-    ``fit(X, y).transform(X)``.''',
+    splitter or an iterable of (train, test) indices.  The network is
+    trained once, on all rows; then each category's embedding is refitted
+    by one Newton step of the network's loss, linearised around it, over
+    the category's rows outside each fold (each row's output then comes from
+    an embedding that never saw the row, so that a model stacked after the
+    encoder does not learn from embeddings that already know its targets,
+    as :class:`~sklearn.preprocessing.TargetEncoder` cross-fits its means),
+    and once over all its rows (the embeddings of :meth:`transform`).  The
+    step needs one pass over the rows and a small linear solve per category
+    and fold.  ``None``: the network's own embeddings, and
+    ``fit_transform`` is ``fit(X, y).transform(X)``.''',
+    "smoothing": '''smoothing : "auto" or float, default="auto"
+    Weight of a category's prior in the Newton step of ``cv``, in rows: a
+    category with that many rows sits halfway between its prior (its
+    embedding without its own row: the shared row plus its n-grams) and its
+    own fit, as the smoothing of a target encoding.  A category seen in one
+    fold only gets its prior out of that fold.  ``"auto"``: per feature, the
+    value (from 1 to 10,000 rows) whose out-of-fold embeddings fit the
+    held-out folds best, so that a column of noise collapses to its priors
+    (an empirical Bayes choice, as ``TargetEncoder(smooth="auto")``);
+    ``smoothing_`` reports it.''',
     "warm_start": '''warm_start : bool, default=False
     Continue training the previous network (same categories, scaling and
     architecture) instead of starting anew.''',
     "n_jobs": '''n_jobs : int or None, default=None
     Training threads.  More than one splits each epoch's minibatches among
     threads that update the shared weights without locks (Hogwild!, as
-    word2vec does): faster, but no longer bit-reproducible.  ``None``: all
-    the cores this process may use when ``random_state`` is None, and one
-    thread when ``random_state`` is set, since a seed asks for a
-    reproducible fit; an int (-1: all cores) overrides both.  BLAS runs
+    word2vec does): faster, but no longer bit-reproducible.  ``None``: one
+    thread, unless a joblib ``parallel_config`` sets ``n_jobs``; -1: all the
+    cores this process may use (scikit-learn's rule).  BLAS runs
     one thread per training thread during ``fit`` (the products are small:
     whole minibatches per thread scale better) and ``n_jobs`` threads (1 for
     None) in ``predict``/``transform``; the caller's settings come back
@@ -123,6 +140,25 @@ default="cosine"
     int makes fits reproducible.''',
     "verbose": '''verbose : int, default=0
     Per-epoch progress (a tqdm bar when tqdm is installed).''',
+}
+
+# the encoder's own defaults: a quick network whose embeddings feed another model
+ENCODER_PARAMETERS = {
+    "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
+    Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
+    ``round(1.6 * n_categories ** 0.56)`` capped at 4: a model stacked on the
+    encoder (gradient boosting) does best with a few columns per feature
+    (docs/benchmarks.md); a dict maps feature names (or positions) to
+    widths, other features use ``"auto"``.''',
+    "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(64,)
+    Dense ReLU layers after the embeddings (the network only shapes the
+    embeddings; :class:`EntityEmbeddingRegressor` predicts with a larger one).''',
+    "learning_rate": '''learning_rate : float, default=1e-2
+    Adam step size (the initial one under ``learning_rate_schedule="cosine"``).''',
+    "max_iter": '''max_iter : "auto" or int, default="auto"
+    Number of epochs.  ``"auto"``: enough epochs for about 500 minibatch
+    steps, at least 5 and at most 50, with ``early_stopping`` on: the
+    Newton step of ``cv`` finishes each category's embedding.''',
 }
 
 ATTRIBUTES = {
@@ -151,6 +187,9 @@ ATTRIBUTES = {
     Validation loss per epoch (when early stopping ran).''',
     "best_validation_loss_": '''best_validation_loss_ : float or None
     Best validation loss (when early stopping ran).''',
+    "smoothing_": '''smoothing_ : list of float
+    The smoothing of each feature's cross-fitting (``cv``; rows' worth of
+    its prior).''',
     "n_iter_": '''n_iter_ : int
     Epochs run.''',
     "n_features_in_": '''n_features_in_ : int
@@ -166,11 +205,12 @@ def section(entries, names):
     return "\n".join("    " + line if line else "" for line in text.splitlines())
 
 
-def fill(doc, parameters, attributes):
+def fill(doc, parameters, attributes, overrides=None):
     """Put the ``parameters`` and ``attributes`` sections into ``doc`` at the
     ``{parameters}`` and ``{attributes}`` marks (None under ``python -OO``,
-    which strips docstrings)."""
+    which strips docstrings); ``overrides`` replaces some parameter entries."""
     if doc is None:
         return None
-    return doc.replace("{parameters}", section(PARAMETERS, parameters)).replace(
+    entries = {**PARAMETERS, **(overrides or {})}
+    return doc.replace("{parameters}", section(entries, parameters)).replace(
         "{attributes}", section(ATTRIBUTES, attributes))

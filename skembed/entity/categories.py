@@ -16,18 +16,16 @@ III" is.  Missing values (None, NaN, pd.NA) form their own category, listed
 last in ``categories``.
 """
 
-import zlib
-
 import numpy as np
 import pandas as pd
+
+from .substrings import NGRAM_RANGE, SubstringVocabulary
 
 __all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
 SUBSTRING_MIN_CATEGORIES = 40
-# character n-grams within word boundaries, as fastText's subwords of a word
-NGRAM_RANGE = (2, 4)
 # an n-gram gets a row when this many categories share it
 NGRAM_MIN_CATEGORIES = 2
 # at most this many n-gram rows per column (the ones most categories share)
@@ -78,8 +76,8 @@ class ColumnCategories:
         Row 0 and the rows of the frequent categories.
     n_rows : int
         Rows of the table: ``n_own_rows`` plus one per n-gram.
-    ngrams : ndarray of str or None
-        The n-grams with rows (rows ``n_own_rows ..``), None without.
+    n_ngrams : int
+        Rows of n-grams (rows ``n_own_rows ..``; 0 without substrings).
     """
 
     def __init__(self, col, min_count, declared=False, substrings=False):
@@ -111,68 +109,43 @@ class ColumnCategories:
         rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
         self.rows = rows
         self.n_own_rows = int((~self.infrequent).sum()) + 1
-        self._vectorizer, self.ngrams = None, None
+        self._vocabulary, self.n_ngrams = None, 0
         grams = self._fit_ngrams(known) if substrings and _all_strings(known) else None
-        self.n_rows = self.n_own_rows + (0 if self.ngrams is None else len(self.ngrams))
+        self.n_rows = self.n_own_rows + self.n_ngrams
         self._index = None
         self._known = self._entities(grams, self.rows)
 
     # -- substrings ---------------------------------------------------------------
     def _fit_ngrams(self, strings):
         """Learn the n-grams of ``strings`` (the known categories); returns
-        the n-gram matrix of the categories (missing one included) or None."""
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        vec = CountVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=True,
-                              min_df=NGRAM_MIN_CATEGORIES, max_features=MAX_NGRAMS,
-                              binary=True, dtype=np.float32)
-        try:
-            m = vec.fit_transform(strings)
-        except ValueError:  # no n-gram shared by enough categories
+        ``(indptr, ngram rows)`` of the categories (missing one included, with
+        none) or None."""
+        vocab = SubstringVocabulary(NGRAM_RANGE, NGRAM_MIN_CATEGORIES, MAX_NGRAMS,
+                                    MAX_NGRAMS_PER_CATEGORY)
+        m = vocab.fit_matrix(list(strings))
+        if m is None:  # no n-gram shared by enough categories
             return None
-        self._vectorizer = vec
-        self.ngrams = vec.get_feature_names_out()
-        self._ngram_hash = np.array([zlib.crc32(g.encode("utf-8")) for g in self.ngrams],
-                                    dtype=np.int64)
-        m = self._bottom_k(m)
+        self._vocabulary = vocab
+        self.n_ngrams = len(vocab.hashes)
+        indptr, grams = m
         if self.has_missing:  # the missing category has no spelling
-            import scipy.sparse as sp
-
-            m = sp.vstack([m, sp.csr_matrix((1, m.shape[1]), dtype=m.dtype)], format="csr")
-        return m
+            indptr = np.append(indptr, indptr[-1])
+        return indptr, grams
 
     def _ngram_matrix(self, strings):
-        """CSR (len(strings), n_ngrams) of the known n-grams of each string,
-        at most ``MAX_NGRAMS_PER_CATEGORY`` per string: those of smallest hash."""
-        return self._bottom_k(self._vectorizer.transform(strings))
+        return self._vocabulary.matrix(list(strings))
 
-    def _bottom_k(self, m):
-        m = m.tocsr()
-        m.sort_indices()
-        counts = np.diff(m.indptr)
-        if counts.max(initial=0) <= MAX_NGRAMS_PER_CATEGORY:
-            return m
-        row = np.repeat(np.arange(m.shape[0]), counts)
-        order = np.lexsort((self._ngram_hash[m.indices], row))
-        rank = np.arange(len(order)) - np.repeat(m.indptr[:-1], counts)
-        keep = np.zeros(len(order), dtype=bool)
-        keep[order[rank < MAX_NGRAMS_PER_CATEGORY]] = True
-        import scipy.sparse as sp
-
-        kept = sp.csr_matrix((m.data[keep], m.indices[keep], np.concatenate(
-            ([0], np.cumsum(np.minimum(counts, MAX_NGRAMS_PER_CATEGORY))))), shape=m.shape)
-        return kept
-
-    def _entities(self, ngram_matrix, own_rows):
+    def _entities(self, ngrams, own_rows):
         """Entities ``[shared row] + one per own row`` as local CSR arrays
-        (ptr, rows, weights): each the own row plus the mean of its n-grams."""
+        (ptr, rows, weights): each the own row plus the mean of its n-gram
+        rows (``ngrams``: ``(indptr, ngram rows)`` per own row, or None)."""
         k = len(own_rows)
-        if ngram_matrix is None:
+        if ngrams is None:
             ptr = np.arange(k + 2, dtype=np.int64)
             rows = np.concatenate(([0], own_rows)).astype(np.int64)
             return ptr, rows, np.ones(k + 1, dtype=np.float32)
-        m = ngram_matrix.tocsr()
-        n_grams = np.diff(m.indptr)
+        indptr, grams = ngrams
+        n_grams = np.diff(indptr)
         sizes = np.concatenate(([1], 1 + n_grams))
         ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         rows = np.empty(ptr[-1], dtype=np.int64)
@@ -184,7 +157,7 @@ class ColumnCategories:
         rest = np.ones(ptr[-1], dtype=bool)
         rest[0] = False
         rest[first] = False
-        rows[rest] = self.n_own_rows + m.indices
+        rows[rest] = self.n_own_rows + grams
         weights[rest] = np.repeat(1.0 / np.maximum(n_grams, 1), n_grams)
         return ptr, rows, weights
 
@@ -236,7 +209,7 @@ class ColumnCategories:
         entities = (idx + 1).astype(np.int32)
         entities[unknown] = 0
         comp = self._known
-        if self._vectorizer is not None and unknown.any():
+        if self._vocabulary is not None and unknown.any():
             new = values[unknown]
             strings = np.array([v if isinstance(v, str) else str(v) for v in new],
                                dtype=object)

@@ -21,7 +21,11 @@ target encoding gets the global mean.  Categories without an own row
 (infrequent ones, grouped by ``min_frequency``) keep their embedding.
 ``lam`` is ``smoothing`` rows' worth of the feature's average curvature: a
 category with that many rows sits halfway between its prior and its own
-fit.  The same step with every fold
+fit.  With ``smoothing="auto"`` each feature takes the value whose
+out-of-fold embeddings fit their own fold best, in the same second-order
+expansion of the loss (``B_k' dv + dv' A_k dv / 2`` summed over categories
+and folds): a column of noise gets its categories' priors, as an empirical
+Bayes target encoding shrinks noise to the global mean.  The same step with every fold
 gives the embeddings that ``transform`` uses.
 """
 
@@ -30,7 +34,10 @@ import numpy as np
 from .kernels import accumulate_curvature
 from .network import output_activation
 
-__all__ = ["newton_embeddings"]
+__all__ = ["SMOOTHING_GRID", "newton_embeddings"]
+
+# smoothing="auto" picks one of these (rows' worth of the prior) per feature
+SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 10_000.0)
 
 
 def _loss_derivatives(out, y, task):
@@ -69,8 +76,10 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         features, target as the network learns it, weights of mean 1).
     fold : ndarray of int (n,)
         Fold of each row, ``0 .. n_folds - 1``.
-    smoothing : float
-        The prior's weight in rows.
+    smoothing : float or "auto"
+        The prior's weight in rows; ``"auto"``: per feature, the value of
+        ``SMOOTHING_GRID`` whose out-of-fold embeddings fit their own folds
+        best (to second order).
 
     Returns
     -------
@@ -78,6 +87,13 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         Each row's embeddings without its fold.
     tables : list of ndarray (n_entities_j, d_j)
         The full-data embedding of every training entity of each feature.
+    smoothing : list of float
+        The smoothing used for each feature (in rows).
+    rotations : list of ndarray (d_j, d_j)
+        The orthogonal rotation applied to each feature's embeddings (``oof``
+        and ``tables`` are rotated; apply it to other embeddings with
+        ``vectors @ rotation.T``): the first axis is the direction along
+        which the network's output moves most, on average over the rows.
     """
     n = codes.shape[0]
     dims = net.dims
@@ -89,17 +105,20 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
     stat_a = np.zeros(int(a_sizes.sum()))
     stat_b = np.zeros(int(b_sizes.sum()))
     fold = np.asarray(fold, dtype=np.int64)
+    sensitivity = np.zeros((net.W[-1].shape[1], net.emb_width))
     for s in range(0, n, batch_size):
         sl = slice(s, s + batch_size)
         out, jac = net.output_jacobian(codes[sl], xnum[sl], comp)
+        sensitivity += np.einsum("i,iok->ok", w[sl], jac)
         grad, hess = _loss_derivatives(out, y[sl], net.task)
         accumulate_curvature(jac, np.ascontiguousarray(grad), hess, w[sl].astype(np.float64),
                              codes[sl], fold[sl], net.col_offset, dims, n_folds,
                              stat_a, stat_b, a_offset, b_offset)
     oof = np.empty((n, net.emb_width))
-    tables = []
+    tables, chosen, rotations = [], [], []
     for j, cats in enumerate(categories):
         d = int(dims[j])
+        col = slice(int(net.col_offset[j]), int(net.col_offset[j]) + d)
         ptr, rows, weights = cats.known_entities
         e = net.entity_vectors(j, (ptr, rows, weights))
         prior_rows = rows.copy()
@@ -108,21 +127,39 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         A = stat_a[a_offset[j]:a_offset[j] + a_sizes[j]].reshape(n_ent[j], n_folds, d, d)
         B = stat_b[b_offset[j]:b_offset[j] + b_sizes[j]].reshape(n_ent[j], n_folds, d)
         A_tot, B_tot = A.sum(axis=1), B.sum(axis=1)
-        lam = smoothing * max(np.trace(A_tot.sum(axis=0)) / max(n * d, 1), 1e-12)
-        eye = lam * np.eye(d)
-        pull = lam * (e - prior)
-        full = e - np.linalg.solve(A_tot + eye, (B_tot + pull)[:, :, None])[:, :, 0]
-        # leave each fold out: (entities, folds, d)
-        A_out = A_tot[:, None] - A + eye
-        B_out = B_tot[:, None] - B + pull[:, None]
-        v = e[:, None] - np.linalg.solve(A_out, B_out[..., None])[..., 0]
+        unit = max(np.trace(A_tot.sum(axis=0)) / max(n * d, 1), 1e-12)  # one row's worth
         # entities without an own row (the shared row: unknown and infrequent
         # categories) keep their embedding: min_frequency groups them
         shared = rows[ptr[:-1]] == 0
+        A_out = A_tot[:, None] - A  # leave each fold out: (entities, folds, d, d)
+        B_out = B_tot[:, None] - B
+        gap = e - prior
+        best = None
+        for rows_worth in (SMOOTHING_GRID if isinstance(smoothing, str) else [smoothing]):
+            lam = rows_worth * unit
+            eye = lam * np.eye(d)
+            rhs = (B_out + lam * gap[:, None])[..., None]
+            v = e[:, None] - np.linalg.solve(A_out + eye, rhs)[..., 0]
+            v[shared] = e[shared, None]
+            # the folds' own loss at their out-of-fold embeddings, to second order
+            dv = v - e[:, None]
+            loss = (np.einsum("fkd,fkd->", B, dv)
+                    + 0.5 * np.einsum("fkd,fkde,fke->", dv, A, dv))
+            if best is None or loss < best[0]:
+                best = (loss, lam, v)
+        _, lam, v = best
+        chosen.append(lam / unit)
+        eye = lam * np.eye(d)
+        full = e - np.linalg.solve(A_tot + eye, (B_tot + lam * gap)[:, :, None])[:, :, 0]
         full[shared] = e[shared]
-        v[shared] = e[shared, None]
-        col = slice(int(net.col_offset[j]), int(net.col_offset[j]) + d)
+        # rotate the feature's space so that its first axes are those along
+        # which the output moves most on average (a model stacked on the
+        # embeddings splits one column where it would need several)
+        _, _, vt = np.linalg.svd(sensitivity[:, col], full_matrices=True)
+        rotations.append(vt)
+        v = v @ vt.T
+        full = full @ vt.T
         ent = codes[:, j]
         oof[:, col] = v[ent, fold]
         tables.append(full)
-    return oof, tables
+    return oof, tables, chosen, rotations

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase, _normalised_weights
-from ._docs import fill
+from ._docs import ENCODER_PARAMETERS, fill
 from .crossfit import newton_embeddings
 from .kernels import gather
 from .targets import resolve_task
@@ -80,28 +80,33 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                              "max_iter", "early_stopping", "validation_fraction",
                              "validation_split", "n_iter_no_change", "tol", "weight_decay",
                              "embedding_dropout", "min_frequency",
-                             "substrings", "handle_unknown", "cv", "warm_start", "n_jobs",
-                             "random_state", "verbose"],
+                             "substrings", "handle_unknown", "cv", "smoothing", "warm_start",
+                             "n_jobs", "random_state", "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
-                    "task_", "classes_", "loss_curve_", "validation_loss_curve_",
+                    "task_", "classes_", "smoothing_", "loss_curve_", "validation_loss_curve_",
                     "best_validation_loss_", "n_iter_", "n_features_in_",
-                    "feature_names_in_"])
+                    "feature_names_in_"], ENCODER_PARAMETERS)
 
     _parameter_constraints = {
         **EntityEmbeddingBase._parameter_constraints,
         "task": [StrOptions({"auto", "regression", "binary", "multiclass", "multilabel"})],
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object", None],
-        "smoothing": [Interval(Real, 0, None, closed="left")],
+        "smoothing": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, embedding_dims="auto", hidden_layer_sizes=(256, 128), dropout=0.0,
-                 task="auto", batch_size=256, learning_rate=1e-3,
+    # a quick network: its embeddings, not its predictions, are the product
+    _auto_steps = 500
+    _auto_epochs = (5, 50)
+    _auto_max_dim = 4
+
+    def __init__(self, embedding_dims="auto", hidden_layer_sizes=(64,), dropout=0.0,
+                 task="auto", batch_size=256, learning_rate=1e-2,
                  learning_rate_schedule="cosine", max_iter="auto", early_stopping="auto",
                  validation_fraction=0.1, validation_split="random",
-                 n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout=0.0,
+                 n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout="auto",
                  min_frequency=None, substrings="auto", handle_unknown="infrequent", cv=5,
-                 smoothing=30.0,
-                 warm_start=False, n_jobs=None, random_state=None, verbose=0):
+                 smoothing="auto", warm_start=False, n_jobs=None, random_state=None,
+                 verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -175,9 +180,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         w = _normalised_weights(sample_weight, n)
         comp = self._composition(entities)
         fold = self._folds(y, codes, rng)
-        oof, tables = newton_embeddings(
+        oof, tables, self.smoothing_, self._rotations = newton_embeddings(
             self._net, self._categories, codes, comp, xnum, y_fit, w, fold,
-            int(fold.max()) + 1, float(self.smoothing))
+            int(fold.max()) + 1, self.smoothing)
         self._entity_tables = [t.astype(self._net.dtype) for t in tables]
         self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
         return oof.astype(self._net.dtype)
@@ -295,6 +300,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                 vec = table
                 if len(entities[j][0]) - 1 > len(table):  # unseen values: their prior
                     extra = net.entity_vectors(j, entities[j])[len(table):]
+                    extra = extra @ self._rotations[j].T
                     vec = np.vstack([table, extra.astype(table.dtype)])
                 col = int(net.col_offset[j])
                 x[:, col:col + int(net.dims[j])] = vec[codes[:, j]]

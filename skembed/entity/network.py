@@ -378,9 +378,10 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
     entities in ``codes``.  ``schedule`` is ``"constant"`` or ``"cosine"``
     (the step size follows a half cosine from ``learning_rate`` to 0 over
     the ``max_iter`` epochs); ``weight_decay`` is AdamW's decoupled decay (see
-    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` replaces the
-    own row of each category of a training batch by the shared unknown row
-    (row 0) with that probability (its substrings stay: an unseen category).
+    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` (a float, or
+    one per entity of ``comp``) replaces the own row of each category of a
+    training batch by the shared unknown row (row 0) with that probability
+    (its substrings stay: an unseen category).
     ``n_threads >
     1`` splits each epoch's batches among that many threads
     (:func:`~skembed._threads.in_threads`), each with its own gradients,
@@ -393,6 +394,10 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
     ``best_validation_loss`` and ``n_iter``.
     """
     n = codes.shape[0]
+    rates = None  # dropout probability of each entity of comp
+    if np.ndim(embedding_dropout) or embedding_dropout > 0:
+        rates = np.broadcast_to(np.asarray(embedding_dropout, dtype=np.float64),
+                                comp.ent_ptr.shape[0] - 1)
     seed_seq = np.random.SeedSequence(rng.randint(np.iinfo(np.int32).max))
     n_threads = max(1, min(int(n_threads), -(-n // batch_size)))
     # per thread: its own network view (gradients) and random stream (dropout)
@@ -414,8 +419,8 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
                 return
             idx = np.sort(order[b * batch_size:(b + 1) * batch_size])
             batch = codes[idx]
-            if embedding_dropout > 0:  # some categories lose their own row
-                drop = dropout_rng.random(batch.shape) < embedding_dropout
+            if rates is not None:  # some categories lose their own row
+                drop = dropout_rng.random(batch.shape) < rates[comp.ent_offset + batch]
                 batch[drop] = -batch[drop] - 1
             with np.errstate(all="ignore"):  # divergence is reported below
                 loss = worker.compute_gradients(batch, xnum[idx], y[idx], w[idx], comp,

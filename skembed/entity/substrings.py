@@ -1,0 +1,150 @@
+"""Character n-grams of category names, hashed: the substrings that categories share.
+
+A category's spelling is cut into the character n-grams of its words, each
+word padded with a space on both sides (``"bank of" -> " ba", "ban", ...,
+"of "``), as fastText's subwords of a word or scikit-learn's ``char_wb``
+analyzer; letters are lower-cased first.  The n-grams are hashed (64-bit
+FNV-1a of their UTF-8 bytes) rather than kept as strings, in one compiled
+pass over all names; an n-gram earns a row when at least ``min_categories``
+categories contain it.  A category keeps at most ``max_per_category`` of its
+n-grams: those of smallest hash (a bottom-k MinHash sketch, so that similar
+names keep the same ones).
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["SubstringVocabulary"]
+
+NGRAM_RANGE = (2, 4)
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@njit(nogil=True, cache=True)
+def _is_space(b):
+    return b == 32 or b == 9 or b == 10 or b == 13 or b == 11 or b == 12
+
+
+@njit(nogil=True, cache=True)
+def _word_ngrams(buf, start, stop, n_min, n_max, out, k):
+    """Hashes of the n-grams of the padded word ``buf[start:stop]`` into
+    ``out[k:]`` (``out`` None: count only); returns the new ``k``."""
+    length = stop - start + 2  # with a space on each side
+    for n in range(n_min, n_max + 1):
+        last = length - n if length > n else 0
+        for offset in range(last + 1):
+            if out is not None:
+                h = _FNV_OFFSET
+                for q in range(offset, min(offset + n, length)):
+                    b = np.uint64(32) if q == 0 or q == length - 1 \
+                        else np.uint64(buf[start + q - 1])
+                    h = (h ^ b) * _FNV_PRIME
+                out[k] = h
+            k += 1
+        if length <= n:  # the whole padded word fits: longer n-grams repeat it
+            break
+    return k
+
+
+@njit(nogil=True, cache=True)
+def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
+    """Per string ``buf[offsets[i]:offsets[i + 1]]``: the hashes of its words'
+    n-grams into ``out`` (None: count only, into ``counts``)."""
+    k = 0
+    for i in range(len(offsets) - 1):
+        first = k
+        pos = offsets[i]
+        end = offsets[i + 1]
+        while pos < end:
+            while pos < end and _is_space(buf[pos]):
+                pos += 1
+            if pos >= end:
+                break
+            word = pos
+            while pos < end and not _is_space(buf[pos]):
+                pos += 1
+            k = _word_ngrams(buf, word, pos, n_min, n_max, out, k)
+        counts[i] = k - first
+    return k
+
+
+def ngram_hashes(strings, ngram_range=NGRAM_RANGE):
+    """``(indptr, hashes)``: the uint64 n-gram hashes of each string, CSR-like
+    (duplicates within a string kept)."""
+    encoded = [s.lower().encode("utf-8", "surrogatepass") for s in strings]
+    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    counts = np.zeros(len(encoded), dtype=np.int64)
+    n_min, n_max = (np.int64(v) for v in ngram_range)
+    total = _ngram_hashes(buf, offsets, n_min, n_max, None, counts)
+    out = np.empty(total, dtype=np.uint64)
+    _ngram_hashes(buf, offsets, n_min, n_max, out, counts)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), out
+
+
+class SubstringVocabulary:
+    """The n-grams (hashes) shared by at least ``min_categories`` of the
+    names given to :meth:`fit`, at most ``max_ngrams`` (those most names
+    share), each with a row index.
+
+    Attributes
+    ----------
+    hashes : ndarray of uint64
+        Sorted hashes of the kept n-grams; n-gram ``g`` is row ``g``.
+    """
+
+    def __init__(self, ngram_range=NGRAM_RANGE, min_categories=2, max_ngrams=20_000,
+                 max_per_category=32):
+        self.ngram_range = ngram_range
+        self.min_categories = min_categories
+        self.max_ngrams = max_ngrams
+        self.max_per_category = max_per_category
+
+    def fit_matrix(self, strings):
+        """Learn the n-grams of ``strings``; returns their matrix (see
+        :meth:`matrix`), or None when no n-gram is shared enough."""
+        indptr, hashes = ngram_hashes(strings, self.ngram_range)
+        rows = np.repeat(np.arange(len(strings)), np.diff(indptr))
+        order = np.lexsort((hashes, rows))  # distinct n-grams of each string
+        h, r = hashes[order], rows[order]
+        first = np.ones(len(h), dtype=bool)
+        first[1:] = (r[1:] != r[:-1]) | (h[1:] != h[:-1])
+        uniq, df = np.unique(h[first], return_counts=True)
+        keep = df >= self.min_categories
+        if not keep.any():
+            return None
+        uniq, df = uniq[keep], df[keep]
+        if len(uniq) > self.max_ngrams:  # the most shared ones (ties: smaller hash)
+            top = np.lexsort((uniq, -df))[:self.max_ngrams]
+            uniq = np.sort(uniq[top])
+        self.hashes = uniq
+        return self._matrix(indptr, hashes)
+
+    def matrix(self, strings):
+        """``(indptr, ngram rows)`` of each string: its distinct known n-grams,
+        at most ``max_per_category``, those of smallest hash."""
+        return self._matrix(*ngram_hashes(strings, self.ngram_range))
+
+    def _matrix(self, indptr, hashes):
+        n = len(indptr) - 1
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+        pos = np.searchsorted(self.hashes, hashes)
+        pos = np.minimum(pos, len(self.hashes) - 1)
+        known = self.hashes[pos] == hashes
+        rows, pos, h = rows[known], pos[known], hashes[known]
+        # distinct per string, ordered by (string, hash): bottom-k is a prefix
+        order = np.lexsort((h, rows))
+        rows, pos, h = rows[order], pos[order], h[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (h[1:] != h[:-1])
+        rows, pos = rows[first], pos[first]
+        counts = np.bincount(rows, minlength=n)
+        starts = np.concatenate(([0], np.cumsum(counts)))
+        rank = np.arange(len(rows)) - np.repeat(starts[:-1], counts)
+        kept = rank < self.max_per_category
+        rows, pos = rows[kept], pos[kept]
+        counts = np.bincount(rows, minlength=n)
+        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), pos
