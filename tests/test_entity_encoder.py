@@ -164,7 +164,7 @@ def test_unseen_categories_are_placed_by_their_spelling():
 
 def test_substrings_only_for_strings_and_many_categories():
     rng = np.random.RandomState(0)
-    X = pd.DataFrame({"few": rng.choice(["red car", "red bus", "blue car"], 300),
+    X = pd.DataFrame({"few": rng.choice([f"red car {i}" for i in range(20)], 300),
                       "codes": rng.randint(0, 100, 300),  # integers: no spelling
                       "many": [f"item {i}" for i in rng.randint(0, 100, 300)]})
     enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(

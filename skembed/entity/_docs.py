@@ -85,9 +85,9 @@ default="cosine"
     "substrings": '''substrings : "auto" or bool, default="auto"
     Whether the categories of a column of strings share what their
     spelling shares: each character n-gram (2 to 4 characters within word
-    boundaries, as fastText's subwords) that several categories contain gets
-    an embedding row, and a category's embedding is its own row plus the
-    mean of its n-grams' rows.  Rare categories then borrow from similar
+    boundaries, as fastText's subwords) that at least 10 categories contain
+    gets an embedding row, and a category's embedding is its own row plus
+    the mean of (up to 32 of) its n-grams' rows.  Rare categories then borrow from similar
     ones ("Police Officer III" from "Police Officer II"; ZIP codes from
     their prefix), and a category unseen in training is placed by its
     n-grams instead of getting the shared row alone.  ``"auto"``: columns of

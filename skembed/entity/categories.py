@@ -27,7 +27,7 @@ __all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES"]
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
 SUBSTRING_MIN_CATEGORIES = 40
 # an n-gram gets a row when this many categories share it
-NGRAM_MIN_CATEGORIES = 2
+NGRAM_MIN_CATEGORIES = 10
 # at most this many n-gram rows per column (the ones most categories share)
 MAX_NGRAMS = 20_000
 # a category sums at most this many n-gram rows (bottom-k MinHash: the ones
