@@ -117,8 +117,9 @@ default="cosine"
     embedding without its own row: the shared row plus its n-grams) and its
     own fit, as the smoothing of a target encoding.  A category seen in one
     fold only gets its prior out of that fold.  ``"auto"``: per feature, the
-    value (from 1 to 10,000 rows) whose out-of-fold embeddings fit the
-    held-out folds best, so that a column of noise collapses to its priors
+    value (from 1 row to infinitely many: the priors alone) whose
+    out-of-fold embeddings fit the held-out folds best, so that a column of
+    noise collapses to its priors
     (an empirical Bayes choice, as ``TargetEncoder(smooth="auto")``);
     ``smoothing_`` reports it.''',
     "warm_start": '''warm_start : bool, default=False

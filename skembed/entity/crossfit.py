@@ -24,8 +24,11 @@ category with that many rows sits halfway between its prior and its own
 fit.  With ``smoothing="auto"`` each feature takes the value whose
 out-of-fold embeddings fit their own fold best, in the same second-order
 expansion of the loss (``B_k' dv + dv' A_k dv / 2`` summed over categories
-and folds): a column of noise gets its categories' priors, as an empirical
-Bayes target encoding shrinks noise to the global mean.  The same step with every fold
+and folds): a column of noise gets its categories' priors exactly (the
+last value of the grid is infinite: a model stacked on the embeddings
+splits on the smallest differences, so a shrunk column of noise would
+still be noise to it), as an empirical Bayes target encoding shrinks noise
+to the global mean.  The same step with every fold
 gives the embeddings that ``transform`` uses.
 """
 
@@ -37,7 +40,7 @@ from .network import output_activation
 __all__ = ["SMOOTHING_GRID", "newton_embeddings"]
 
 # smoothing="auto" picks one of these (rows' worth of the prior) per feature
-SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 10_000.0)
+SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
 
 
 def _loss_derivatives(out, y, task):
@@ -137,9 +140,11 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         best = None
         for rows_worth in (SMOOTHING_GRID if isinstance(smoothing, str) else [smoothing]):
             lam = rows_worth * unit
-            eye = lam * np.eye(d)
-            rhs = (B_out + lam * gap[:, None])[..., None]
-            v = e[:, None] - np.linalg.solve(A_out + eye, rhs)[..., 0]
+            if np.isinf(lam):  # the priors themselves: the column carries nothing more
+                v = np.repeat(prior[:, None], n_folds, axis=1)
+            else:
+                rhs = (B_out + lam * gap[:, None])[..., None]
+                v = e[:, None] - np.linalg.solve(A_out + lam * np.eye(d), rhs)[..., 0]
             v[shared] = e[shared, None]
             # the folds' own loss at their out-of-fold embeddings, to second order
             dv = v - e[:, None]
@@ -149,8 +154,11 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
                 best = (loss, lam, v)
         _, lam, v = best
         chosen.append(lam / unit)
-        eye = lam * np.eye(d)
-        full = e - np.linalg.solve(A_tot + eye, (B_tot + lam * gap)[:, :, None])[:, :, 0]
+        if np.isinf(lam):
+            full = prior.copy()
+        else:
+            full = e - np.linalg.solve(A_tot + lam * np.eye(d),
+                                       (B_tot + lam * gap)[:, :, None])[:, :, 0]
         full[shared] = e[shared]
         # rotate the feature's space so that its first axes are those along
         # which the output moves most on average (a model stacked on the
