@@ -218,3 +218,13 @@ def test_skrub_table_vectorizer_high_cardinality():
     pl = pytest.importorskip("polars")
     out_pl = tv.fit_transform(pl.from_pandas(X), y)
     assert isinstance(out_pl, pl.DataFrame) and out_pl.columns[:3] == list(out.columns[:3])
+
+
+@pytest.mark.parametrize("y", [[1.5, 2.0, 3.0], ["a", "b", "c"]])
+def test_fewer_rows_than_folds_names_cv(y):
+    """Three rows and five folds: the error names the encoder's cv and the ways
+    out, not scikit-learn's KFold."""
+    X = pd.DataFrame({"c": ["x", "y", "x"]})
+    with pytest.raises(ValueError, match=r"cv=5 .* 3 rows.*cv=None"):
+        EntityEmbeddingEncoder(**FAST).fit_transform(X, y)
+    assert EntityEmbeddingEncoder(**FAST, cv=None).fit_transform(X, y).shape[0] == 3

@@ -124,3 +124,17 @@ def test_neighbor_features_bad_input():
         fitted.transform(rows.drop(columns="kind"))
 
 
+
+
+def test_similarities_stay_within_one():
+    """An entity matched against itself (and against its scaled copies) has a
+    cosine of exactly 1 at most, not float32's 1.0000001; most_similar too."""
+    rng = np.random.RandomState(1)
+    X = pd.DataFrame({"store": rng.choice([f"s{i}" for i in range(30)], 2000),
+                      "day": rng.choice(list("MTWRFSU"), 2000)})
+    y = X["store"].str[1:].astype(float) + rng.normal(0, 0.1, 2000)
+    reg = EntityEmbeddingRegressor(**FAST).fit(X, y)
+    known = X.drop_duplicates().reset_index(drop=True)
+    _, sims = reg.similar_entities(known, known, n=3)
+    assert sims.max() <= 1.0 and sims[:, 0].min() > 0.999
+    assert all(-1.0 <= s <= 1.0 for _, s in reg.most_similar("store", "s3", topn=29))

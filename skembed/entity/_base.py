@@ -450,7 +450,8 @@ class EntityEmbeddingBase(BaseEstimator):
             return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
 
         idx, sims = exact_top_k(unit(new), unit(known), k)
-        return ids[idx], sims
+        # float32 rounding may put a cosine just past +-1
+        return ids[idx], np.clip(sims, -1.0, 1.0, out=sims)
 
     # -- similarity -----------------------------------------------------------------
     def most_similar(self, feature, category, topn=10):
@@ -486,7 +487,7 @@ class EntityEmbeddingBase(BaseEstimator):
         emb = self.embeddings_[j].astype(np.float64)
         norms = np.linalg.norm(emb, axis=1)
         norms[norms == 0] = 1.0
-        scores = emb @ emb[pos] / (norms * norms[pos])
+        scores = np.clip(emb @ emb[pos] / (norms * norms[pos]), -1.0, 1.0)
         candidates = np.flatnonzero(~cats.infrequent)
         candidates = candidates[candidates != pos]
         order = candidates[np.argsort(-scores[candidates], kind="stable")][:topn]

@@ -196,14 +196,21 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         if isinstance(cv, Integral):
             from sklearn.model_selection import KFold, StratifiedKFold
 
-            splitter = StratifiedKFold if classification else KFold
-            n_splits = cv
+            n_splits, splitter = cv, KFold
             if classification:
-                n_splits = min(cv, max(2, int(np.bincount(
-                    np.unique(np.asarray(y), return_inverse=True)[1].ravel()).min())))
+                least = int(np.bincount(
+                    np.unique(np.asarray(y), return_inverse=True)[1].ravel()).min())
+                if least >= 2:  # stratify when every class can be in two folds
+                    n_splits, splitter = min(cv, least), StratifiedKFold
             cv = splitter(n_splits=n_splits, shuffle=True,
                           random_state=rng.randint(np.iinfo(np.int32).max))
         cv = check_cv(cv, y, classifier=classification)
+        n_splits = cv.get_n_splits(codes, np.asarray(y))
+        if n_splits > codes.shape[0]:
+            raise ValueError(
+                f"{type(self).__name__} cross-fits its embeddings over cv={self.cv!r} "
+                f"({n_splits} folds) but got {codes.shape[0]} rows: give at least "
+                f"{n_splits} rows, a smaller cv, or cv=None (in-sample embeddings)")
         fold = np.full(codes.shape[0], -1, dtype=np.int64)
         for k, (_, test) in enumerate(cv.split(codes, np.asarray(y))):
             fold[test] = k
