@@ -34,7 +34,7 @@ gives the embeddings that ``transform`` uses.
 
 import numpy as np
 
-from .kernels import accumulate_curvature
+from .kernels import accumulate_curvature, newton_steps
 from .network import output_activation
 
 __all__ = ["SMOOTHING_GRID", "newton_embeddings"]
@@ -134,25 +134,17 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         # entities without an own row (the shared row: unknown and infrequent
         # categories) keep their embedding: min_frequency groups them
         shared = rows[ptr[:-1]] == 0
-        A_out = A_tot[:, None] - A  # leave each fold out: (entities, folds, d, d)
-        B_out = B_tot[:, None] - B
-        gap = e - prior
+        gap = np.asarray(e - prior, dtype=np.float64)
+        dv = np.empty((n_ent[j], n_folds, d))
         best = None
         for rows_worth in (SMOOTHING_GRID if isinstance(smoothing, str) else [smoothing]):
             lam = rows_worth * unit
-            if np.isinf(lam):  # the priors themselves: the column carries nothing more
-                v = np.repeat(prior[:, None], n_folds, axis=1)
-            else:
-                rhs = (B_out + lam * gap[:, None])[..., None]
-                v = e[:, None] - np.linalg.solve(A_out + lam * np.eye(d), rhs)[..., 0]
-            v[shared] = e[shared, None]
             # the folds' own loss at their out-of-fold embeddings, to second order
-            dv = v - e[:, None]
-            loss = (np.einsum("fkd,fkd->", B, dv)
-                    + 0.5 * np.einsum("fkd,fkde,fke->", dv, A, dv))
+            loss = newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv)
             if best is None or loss < best[0]:
-                best = (loss, lam, v)
-        _, lam, v = best
+                best = (loss, lam, dv.copy())
+        _, lam, dv = best
+        v = e[:, None] + dv
         chosen.append(lam / unit)
         if np.isinf(lam):
             full = prior.copy()

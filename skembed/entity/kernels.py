@@ -25,8 +25,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Composition", "Layout", "accumulate_curvature", "gather", "scatter_add",
-           "sparse_adam"]
+__all__ = ["Composition", "Layout", "accumulate_curvature", "gather", "newton_steps",
+           "scatter_add", "sparse_adam"]
 
 # where each feature's rows and columns are (see the module docstring)
 Layout = namedtuple("Layout", "row_start row_offset col_offset dims")
@@ -168,3 +168,72 @@ def accumulate_curvature(jac, grad, hess, w, codes, fold, col_offset, dims, n_fo
                     for o in range(n_out):
                         acc += jac[i, o, col + r] * hj[o, s]
                     stat_a[base_a + r * d + s] += wi * acc
+
+
+@njit(nogil=True, cache=True)
+def _solve_small(M, r, x):
+    """``x = M^-1 r`` for one small dense matrix (Gaussian elimination with
+    partial pivoting; ``M`` and ``r`` are overwritten)."""
+    d = r.shape[0]
+    for c in range(d):
+        p = c
+        for q in range(c + 1, d):
+            if abs(M[q, c]) > abs(M[p, c]):
+                p = q
+        if p != c:
+            for q in range(d):
+                M[c, q], M[p, q] = M[p, q], M[c, q]
+            r[c], r[p] = r[p], r[c]
+        piv = M[c, c]
+        for q in range(c + 1, d):
+            f = M[q, c] / piv
+            if f != 0.0:
+                for t in range(c, d):
+                    M[q, t] -= f * M[c, t]
+                r[q] -= f * r[c]
+    for c in range(d - 1, -1, -1):
+        acc = r[c]
+        for t in range(c + 1, d):
+            acc -= M[c, t] * x[t]
+        x[c] = acc / M[c, c]
+
+
+@njit(nogil=True, cache=True)
+def newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv):
+    """Leave-fold-out Newton steps of one feature, and the folds' own loss.
+
+    For entity ``f`` and fold ``k``: ``dv[f, k] = -(A_tot[f] - A[f, k] + lam
+    I)^-1 (B_tot[f] - B[f, k] + lam gap[f])`` (``-gap[f]``, the prior, for an
+    infinite ``lam``; 0 for a ``shared`` entity).  Returns the second-order
+    loss of the folds at their steps, ``sum B[f, k] . dv + dv' A[f, k] dv / 2``.
+    Shapes: ``A`` (F, K, d, d), ``B`` (F, K, d), ``A_tot`` (F, d, d),
+    ``B_tot`` and ``gap`` (F, d), ``dv`` (F, K, d), written.
+    """
+    n_ent, n_folds, d = B.shape
+    M = np.empty((d, d))
+    r = np.empty(d)
+    x = np.empty(d)
+    loss = 0.0
+    for f in range(n_ent):
+        for k in range(n_folds):
+            if shared[f]:
+                for a in range(d):
+                    dv[f, k, a] = 0.0
+                continue
+            if np.isinf(lam):
+                for a in range(d):
+                    x[a] = gap[f, a]
+            else:
+                for a in range(d):
+                    for b in range(d):
+                        M[a, b] = A_tot[f, a, b] - A[f, k, a, b]
+                    M[a, a] += lam
+                    r[a] = B_tot[f, a] - B[f, k, a] + lam * gap[f, a]
+                _solve_small(M, r, x)
+            for a in range(d):
+                dv[f, k, a] = -x[a]
+            for a in range(d):
+                loss += B[f, k, a] * dv[f, k, a]
+                for b in range(d):
+                    loss += 0.5 * dv[f, k, a] * A[f, k, a, b] * dv[f, k, b]
+    return loss

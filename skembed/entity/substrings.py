@@ -51,7 +51,9 @@ def _word_ngrams(buf, start, stop, n_min, n_max, out, k):
 @njit(nogil=True, cache=True)
 def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
     """Per string ``buf[offsets[i]:offsets[i + 1]]``: the hashes of its words'
-    n-grams into ``out`` (None: count only, into ``counts``)."""
+    n-grams (``out`` None: count them into ``counts``, duplicates included);
+    otherwise the distinct ones, ascending, packed into ``out`` with their
+    number in ``counts``.  Returns the number written (or counted)."""
     k = 0
     for i in range(len(offsets) - 1):
         first = k
@@ -66,13 +68,23 @@ def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
             while pos < end and not _is_space(buf[pos]):
                 pos += 1
             k = _word_ngrams(buf, word, pos, n_min, n_max, out, k)
+        if out is not None and k > first:
+            # sort this string's hashes and pack the distinct ones back from
+            # `first` (earlier strings were packed, so they never overlap)
+            out[first:k] = np.sort(out[first:k])
+            w = first + 1
+            for q in range(first + 1, k):
+                if out[q] != out[w - 1]:
+                    out[w] = out[q]
+                    w += 1
+            k = w
         counts[i] = k - first
     return k
 
 
 def ngram_hashes(strings, ngram_range=NGRAM_RANGE):
-    """``(indptr, hashes)``: the uint64 n-gram hashes of each string, CSR-like
-    (duplicates within a string kept)."""
+    """``(indptr, hashes)``: the distinct uint64 n-gram hashes of each string,
+    ascending within a string, CSR-like."""
     encoded = [s.lower().encode("utf-8", "surrogatepass") for s in strings]
     lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
@@ -81,8 +93,8 @@ def ngram_hashes(strings, ngram_range=NGRAM_RANGE):
     n_min, n_max = (np.int64(v) for v in ngram_range)
     total = _ngram_hashes(buf, offsets, n_min, n_max, None, counts)
     out = np.empty(total, dtype=np.uint64)
-    _ngram_hashes(buf, offsets, n_min, n_max, out, counts)
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), out
+    total = _ngram_hashes(buf, offsets, n_min, n_max, out, counts)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), out[:total]
 
 
 class SubstringVocabulary:
@@ -107,12 +119,7 @@ class SubstringVocabulary:
         """Learn the n-grams of ``strings``; returns their matrix (see
         :meth:`matrix`), or None when no n-gram is shared enough."""
         indptr, hashes = ngram_hashes(strings, self.ngram_range)
-        rows = np.repeat(np.arange(len(strings)), np.diff(indptr))
-        order = np.lexsort((hashes, rows))  # distinct n-grams of each string
-        h, r = hashes[order], rows[order]
-        first = np.ones(len(h), dtype=bool)
-        first[1:] = (r[1:] != r[:-1]) | (h[1:] != h[:-1])
-        uniq, df = np.unique(h[first], return_counts=True)
+        uniq, df = np.unique(hashes, return_counts=True)  # distinct within a string
         keep = df >= self.min_categories
         if not keep.any():
             return None
@@ -134,13 +141,8 @@ class SubstringVocabulary:
         pos = np.searchsorted(self.hashes, hashes)
         pos = np.minimum(pos, len(self.hashes) - 1)
         known = self.hashes[pos] == hashes
-        rows, pos, h = rows[known], pos[known], hashes[known]
-        # distinct per string, ordered by (string, hash): bottom-k is a prefix
-        order = np.lexsort((h, rows))
-        rows, pos, h = rows[order], pos[order], h[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (h[1:] != h[:-1])
-        rows, pos = rows[first], pos[first]
+        rows, pos = rows[known], pos[known]
+        # each string's hashes ascend: its bottom-k is a prefix
         counts = np.bincount(rows, minlength=n)
         starts = np.concatenate(([0], np.cumsum(counts)))
         rank = np.arange(len(rows)) - np.repeat(starts[:-1], counts)
