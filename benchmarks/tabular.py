@@ -40,7 +40,16 @@ Usage::
 
     python benchmarks/tabular.py [--data DIR] [--tables videogame_sales,bike_sharing,...]
         [--pipelines skrub,target+hgb,onehot+linear,entity+hgb,entity]
-        [--folds 5] [--seed 0]
+        [--folds 5] [--seed 0] [--n-jobs 2]
+
+The 2026-12-05 run (docs/benchmarks.md) used one thread for every library
+(``OMP_NUM_THREADS=1``) on a machine shared with other jobs::
+
+    SKEMBED_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/tabular.py \\
+        --tables $T/employee_salaries,$T/midwest_survey,$T/open_payments,videogame_sales,\\
+bike_sharing,credit_fraud,rossmann
+
+where ``$T`` holds the tables of github skrub-data/skrub-data-files, unzipped.
 """
 
 import argparse
@@ -168,7 +177,7 @@ def load_table(name, home, rossmann_rows):
     raise ValueError(f"unknown table {name!r}: one of {[*TABLES, 'rossmann']} or a folder")
 
 
-def pipelines(table, seed):
+def pipelines(table, seed, n_jobs=None):
     reg = table.task == "regression"
     hgb = HistGradientBoostingRegressor() if reg else HistGradientBoostingClassifier()
     cat, num = table.categorical, table.numeric
@@ -185,7 +194,8 @@ def pipelines(table, seed):
         # skrub's pipeline with the entity encoder for its high-cardinality columns
         out["skrub+entity"] = make_pipeline(
             skrub.TableVectorizer(low_cardinality=skrub.ToCategorical(),
-                                  high_cardinality=EntityEmbeddingEncoder(random_state=seed)),
+                                  high_cardinality=EntityEmbeddingEncoder(random_state=seed,
+                                                                          n_jobs=n_jobs)),
             clone(hgb))
     except ImportError:
         pass
@@ -196,14 +206,14 @@ def pipelines(table, seed):
                               OneHotEncoder(handle_unknown="infrequent_if_exist",
                                             min_frequency=5)), cat),
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), num)]), linear)
-    out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed))
+    out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed, n_jobs=n_jobs))
     est = EntityEmbeddingRegressor if reg else EntityEmbeddingClassifier
-    out["entity"] = est(categorical_features=cat, random_state=seed)
+    out["entity"] = est(categorical_features=cat, random_state=seed, n_jobs=n_jobs)
     return out
 
 
-def run(table, names, folds, seed):
-    models = pipelines(table, seed)
+def run(table, names, folds, seed, n_jobs=None):
+    models = pipelines(table, seed, n_jobs)
     rows = []
     for name in names:
         if name not in models:
@@ -233,6 +243,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rossmann-rows", type=int, default=200_000,
                         help="keep the last N rows of Rossmann (0: all 844,338)")
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="n_jobs of skembed's estimators (default: one thread; "
+                        "HistGradientBoosting* takes OpenMP's threads, OMP_NUM_THREADS)")
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     args = parser.parse_args(argv)
     home = data_home(args.data)
@@ -243,7 +256,7 @@ def main(argv=None):
         print(f"{table.name}: {table.X.shape[0]} rows, {len(table.categorical)} categorical "
               f"+ {len(table.numeric)} numeric columns, {table.task}"
               f"{', time-ordered folds' if table.time_ordered else ''}", flush=True)
-        rows += run(table, names, args.folds, args.seed)
+        rows += run(table, names, args.folds, args.seed, args.n_jobs)
     df = pd.DataFrame(rows)
     if df.empty:
         return

@@ -17,9 +17,13 @@ cluster, minutes of training) is marked, on the line just before it, with
 - ``<!-- docs-test: skip -- <reason> -->`` in Markdown;
 
 the reason is required and shows in the test report as the skip reason.
+A block that needs an optional package is marked
+``.. docs-test: needs <module>[, <module>]`` (or the Markdown comment): it runs
+where the modules import and is skipped where they do not.
 """
 
 import doctest
+import importlib.util
 import io
 import re
 import textwrap
@@ -30,6 +34,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs" / "user_guide").glob("*.rst"))]
 SKIP = re.compile(r"^\s*(?:\.\.|<!--)\s*docs-test:\s*skip\s*--\s*(?P<reason>.*?)\s*(?:-->)?\s*$")
+NEEDS = re.compile(
+    r"^\s*(?:\.\.|<!--)\s*docs-test:\s*needs\s+(?P<modules>[\w., ]+?)\s*(?:-->)?\s*$")
 RUN_LANGUAGES = {"python", "pycon"}
 
 
@@ -47,10 +53,19 @@ class Block:
         return self.code.lstrip().startswith(">>>")
 
 
+def _missing(modules):
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
 def _skip_reason(lines, index):
-    """Reason of a skip marker on the last non-blank line before ``index``."""
+    """Reason of a skip marker on the last non-blank line before ``index``
+    (or of a ``needs`` marker whose modules are missing here)."""
     for line in reversed(lines[:index]):
         if line.strip():
+            needs = NEEDS.match(line)
+            if needs is not None:
+                missing = _missing([m.strip() for m in needs["modules"].split(",")])
+                return f"needs {', '.join(missing)}, not installed" if missing else None
             match = SKIP.match(line)
             if match is None:
                 return None
@@ -170,3 +185,10 @@ def test_the_runner_finds_blocks_and_markers(tmp_path):
                   "```pycon\n>>> 2\n2\n```\n```bash\nls\n```\n")
     assert [(b.line, b.skip, b.code) for b in markdown_blocks(md)] == [
         (3, "a GloVe file", "x = 1\n"), (7, None, ">>> 2\n2\n")]
+    # a block that needs optional modules runs only where they import
+    needs = tmp_path / "y.rst"
+    needs.write_text(".. docs-test: needs json, re\n\n.. code-block:: python\n\n   a = 1\n\n"
+                     ".. docs-test: needs json, no_such_module_here\n\n"
+                     ".. code-block:: python\n\n   b = 2\n")
+    assert [b.skip for b in rst_blocks(needs)] == [
+        None, "needs no_such_module_here, not installed"]
