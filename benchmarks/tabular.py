@@ -199,7 +199,9 @@ def pipelines(table, seed, n_jobs=None):
             clone(hgb))
     except ImportError:
         pass
-    out["target+hgb"] = encoded(TargetEncoder(random_state=seed))
+    # integer targets (counts, sales) would read as hundreds of classes to "auto"
+    out["target+hgb"] = encoded(TargetEncoder(target_type="continuous" if reg else "auto",
+                                              random_state=seed))
     linear = RidgeCV() if reg else LogisticRegression(max_iter=1000)
     out["onehot+linear"] = make_pipeline(ColumnTransformer([
         ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
