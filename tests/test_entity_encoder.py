@@ -225,6 +225,6 @@ def test_fewer_rows_than_folds_names_cv(y):
     """Three rows and five folds: the error names the encoder's cv and the ways
     out, not scikit-learn's KFold."""
     X = pd.DataFrame({"c": ["x", "y", "x"]})
-    with pytest.raises(ValueError, match=r"cv=5 .* 3 rows.*cv=None"):
+    with pytest.raises(ValueError, match=r"cv=5 .* only 3 samples.*cv=None"):
         EntityEmbeddingEncoder(**FAST).fit_transform(X, y)
     assert EntityEmbeddingEncoder(**FAST, cv=None).fit_transform(X, y).shape[0] == 3

@@ -209,8 +209,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         if n_splits > codes.shape[0]:
             raise ValueError(
                 f"{type(self).__name__} cross-fits its embeddings over cv={self.cv!r} "
-                f"({n_splits} folds) but got {codes.shape[0]} rows: give at least "
-                f"{n_splits} rows, a smaller cv, or cv=None (in-sample embeddings)")
+                f"({n_splits} folds) but X has only {codes.shape[0]} "
+                f"sample{'s' if codes.shape[0] != 1 else ''}: give at least {n_splits}, "
+                "a smaller cv, or cv=None (in-sample embeddings)")
         fold = np.full(codes.shape[0], -1, dtype=np.int64)
         for k, (_, test) in enumerate(cv.split(codes, np.asarray(y))):
             fold[test] = k
