@@ -46,8 +46,8 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     - PV-DBOW (``dm=False``, the default): the document vector predicts each
       of its words, as skip-gram's input word would; with
       ``dbow_words=True`` skip-gram word pairs are trained in the same pass
-      (interleaved), which learns word vectors too and usually better
-      document vectors (Dai, Olah & Le 2015).
+      (interleaved), which learns word vectors too (Dai, Olah & Le 2015 found
+      it gave better document vectors; for IMDB sentiment it does not).
     - PV-DM (``dm=True``): the document vector joins the context words of
       CBOW, averaged or summed with them (``dm_mean``) or concatenated
       (``dm_concat=True``: a much larger, slower model).
@@ -55,7 +55,10 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     ``fit`` learns the word and document vectors; ``fit_transform`` returns
     the trained vectors of the training documents; ``transform`` infers the
     vector of any document (new ones, or the training documents again) with
-    words and output layer frozen, ``infer_epochs`` passes over it.
+    words and output layer frozen, ``infer_epochs`` passes over it.  Both
+    return rows of unit length by default (``norm="l2"``): the length of a
+    trained vector and that of an inferred one follow different learning
+    schedules, their directions are what compares.
 
     Parameters
     ----------
@@ -99,10 +102,20 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
     min_alpha : float, default=1e-4
         Final learning rate; the rate decays linearly over all epochs (and,
         in inference, over each document's ``infer_epochs``).
-    epochs : int, default=10
-        Passes over the corpus.
-    infer_epochs : int or None, default=None
-        Passes over each document in :meth:`transform` (``None``: ``epochs``).
+    epochs : int, default=30
+        Passes over the corpus.  Each document vector is updated by its own
+        words only, so paragraph vectors need more passes than word vectors.
+    infer_epochs : int or None, default=10
+        Passes over each document in :meth:`transform` (``None``: ``epochs``,
+        as gensim's ``infer_vector``).  Fewer passes than training stop the
+        fit of a document's vector to its few words early, which
+        generalises better.
+    norm : {"l2"} or None, default="l2"
+        Scale the rows returned by :meth:`fit_transform` and
+        :meth:`transform` to unit Euclidean length (as
+        ``TfidfVectorizer``'s ``norm``); zero rows stay zero.  ``None``
+        returns the vectors as trained or inferred.  ``dv_`` always holds
+        the trained vectors unscaled.
     shrink_windows : bool, default=True
         Sample the effective window uniformly in ``[1, window]`` per target
         word (not with ``dm_concat``).
@@ -187,6 +200,7 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         "dm_mean": FLAG,
         "dm_concat": FLAG,
         "infer_epochs": [Interval(Integral, 1, 1_000_000, closed="both"), None],
+        "norm": [StrOptions({"l2"}), None],
         "max_vocab_size": [Interval(Integral, 1, 2**40, closed="both"), None],
         "max_final_vocab": [Interval(Integral, 1, 2**40, closed="both"), None],
         "lowercase": ["boolean"],
@@ -211,8 +225,9 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         max_final_vocab=None,
         alpha=0.025,
         min_alpha=1e-4,
-        epochs=10,
-        infer_epochs=None,
+        epochs=30,
+        infer_epochs=10,
+        norm="l2",
         shrink_windows=True,
         shared_negatives=True,
         lowercase=True,
@@ -241,6 +256,7 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         self.min_alpha = min_alpha
         self.epochs = epochs
         self.infer_epochs = infer_epochs
+        self.norm = norm
         self.shrink_windows = shrink_windows
         self.shared_negatives = shared_negatives
         self.lowercase = lowercase
@@ -296,14 +312,14 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         Returns
         -------
         ndarray of float32, shape (n_documents, vector_size)
-            The trained vectors (``dv_``), not inferred ones: :meth:`transform`
-            of the same documents infers new vectors, close to these but not
-            equal.
+            The trained vectors (``dv_``, scaled to unit length with
+            ``norm="l2"``), not inferred ones: :meth:`transform` of the same
+            documents infers new vectors, close to these but not equal.
         """
         clear_fitted(self)
         self._fit(X, update=False, tags=tags)
         rows = self.__dict__.pop("_doc_rows")
-        return np.array(self.dv_.vectors[rows])
+        return _scaled(self.dv_.vectors[rows], self.norm)
 
     # partial_fit would need new documents' tags and rows; not supported
     @available_if(_never)
@@ -378,16 +394,18 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         Returns
         -------
         ndarray of float32, shape (n_documents, vector_size)
-            Documents without any word of the vocabulary get a zero row.
+            Rows of unit length with ``norm="l2"``; documents without any
+            word of the vocabulary get a zero row.
         """
         check_is_fitted(self, "dv_")
         validate_parameter_constraints(
-            {"infer_epochs": self._parameter_constraints["infer_epochs"]},
-            {"infer_epochs": self.infer_epochs}, caller_name=type(self).__name__)
+            {k: self._parameter_constraints[k] for k in ("infer_epochs", "norm")},
+            {"infer_epochs": self.infer_epochs, "norm": self.norm},
+            caller_name=type(self).__name__)
         if self.input == "filename":
-            return self._infer_files(check_paths(X))
+            return _scaled(self._infer_files(check_paths(X)), self.norm)
         docs = self._tokenize(X, check_tokens=True)
-        return self._infer(Ragged.from_lists(docs, self.wv_.key_to_index))
+        return _scaled(self._infer(Ragged.from_lists(docs, self.wv_.key_to_index)), self.norm)
 
     def _infer(self, encoded):
         config = self._engine_config
@@ -421,6 +439,16 @@ class Doc2VecTransformer(DocumentVectorsMixin, Word2VecEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _scaled(vectors, norm):
+    """``vectors`` (a fresh float32 array, scaled in place) with rows of unit
+    length for ``norm="l2"``; zero rows stay zero."""
+    out = np.asarray(vectors, dtype=np.float32)
+    if norm == "l2":
+        lengths = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
+        np.divide(out, lengths, out=out, where=lengths > 0, casting="unsafe")
+    return out
 
 
 def _tag_rows(tags, n_documents):

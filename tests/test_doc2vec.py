@@ -20,6 +20,12 @@ from skembed import Doc2VecTransformer, KeyedVectors
 FAST = dict(vector_size=16, window=2, min_count=1, epochs=20, n_jobs=1, random_state=0)
 
 
+def unit(vectors):
+    """Rows scaled to unit length (zero rows stay zero)."""
+    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+
+
 def diluted_topics(n_docs, seed, n_topics=4, doc_len=40, share=0.3):
     """Documents of one planted topic each, its words diluted by common
     words: a short window mostly sees common words, so the document vector
@@ -68,8 +74,13 @@ def test_trained_and_inferred_vectors_agree(corpus):
     # each training document's inferred vector finds trained vectors of its topic
     knn = KNeighborsClassifier(5, metric="cosine").fit(trained, y_train)
     assert knn.score(inferred, y_train) > 0.95
-    np.testing.assert_array_equal(trained, model.dv_.vectors)  # tags 0..n-1
-    assert not np.array_equal(trained, inferred)  # inferred afresh, not looked up
+    np.testing.assert_allclose(trained, unit(model.dv_.vectors), rtol=1e-6)  # tags 0..n-1
+    np.testing.assert_allclose(np.linalg.norm(inferred, axis=1), 1.0, rtol=1e-6)
+    assert not np.allclose(trained, inferred)  # inferred afresh, not looked up
+    # norm=None: the trained vectors as they are, the inferred ones unscaled
+    raw = Doc2VecTransformer(**FAST, norm=None)
+    np.testing.assert_array_equal(raw.fit_transform(train), model.dv_.vectors)
+    np.testing.assert_allclose(unit(raw.transform(train)), inferred, rtol=1e-5, atol=1e-6)
 
 
 def test_dbow_words_trains_the_word_vectors(corpus):
@@ -149,7 +160,7 @@ def test_documents_sharing_a_tag_share_a_vector(corpus):
     assert len(model.dv_) == 20
     np.testing.assert_array_equal(model.dv_.counts, np.full(20, 2))
     np.testing.assert_array_equal(out[0], out[1])
-    np.testing.assert_array_equal(out[::2], model.dv_.vectors)
+    np.testing.assert_allclose(out[::2], unit(model.dv_.vectors), rtol=1e-6)
 
 
 def test_bad_tags_are_errors(corpus):
@@ -202,6 +213,8 @@ def test_bad_input_is_rejected():
     fitted = Doc2VecTransformer(**FAST).fit(["aa bb cc", "bb cc dd"])
     with pytest.raises(ValueError, match="infer_epochs"):
         fitted.set_params(infer_epochs=0).transform(["aa bb"])
+    with pytest.raises(ValueError, match="norm"):
+        fitted.set_params(infer_epochs=None, norm="l1").transform(["aa bb"])
     assert not hasattr(fitted, "partial_fit")  # new documents are inferred instead
 
 
@@ -218,7 +231,8 @@ def test_files_are_documents_tagged_by_path(corpus, tmp_path):
     memory = Doc2VecTransformer(**FAST).fit(train)
     assert streamed.dv_.index_to_key == paths
     # the same sentences: the same training, bit for bit
-    np.testing.assert_array_equal(out, memory.dv_.vectors)
+    np.testing.assert_array_equal(streamed.dv_.vectors, memory.dv_.vectors)
+    np.testing.assert_array_equal(out, memory.fit_transform(train))
     np.testing.assert_array_equal(streamed.transform(paths[:5]), memory.transform(train[:5]))
 
 
