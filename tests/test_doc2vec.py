@@ -183,9 +183,13 @@ def test_bad_tags_are_errors(corpus):
 
 
 # -- bad input ----------------------------------------------------------------------
-def test_empty_and_unknown_documents_get_zero_vectors(corpus):
+@pytest.mark.parametrize("params", [
+    dict(), dict(dbow_words=True), dict(dm=True), dict(dm=True, dm_concat=True),
+    dict(hs=True, negative=0),
+], ids=["dbow", "dbow_words", "dm_mean", "dm_concat", "dbow_hs"])
+def test_empty_and_unknown_documents_get_zero_vectors(corpus, params):
     train = [" ".join(d) for d in corpus[0][:60]] + ["", "!!", "zzzrare"]
-    model = Doc2VecTransformer(**dict(FAST, min_count=2))
+    model = Doc2VecTransformer(**dict(FAST, min_count=2), **params)
     out = model.fit_transform(train)
     assert np.isfinite(out).all()
     np.testing.assert_array_equal(out[-3:], 0.0)  # no word of the vocabulary
@@ -194,6 +198,13 @@ def test_empty_and_unknown_documents_get_zero_vectors(corpus):
     np.testing.assert_array_equal(inferred[:3], 0.0)
     assert np.abs(inferred[3]).sum() > 0
     assert model.transform([]).shape == (0, 16)
+    # a tag of empty documents only is a zero row; shared with a document of
+    # known words, that document trains it
+    tags = list(range(60)) + [0, "none", "none"]
+    shared = Doc2VecTransformer(**dict(FAST, min_count=2), **params).fit(train, tags=tags)
+    np.testing.assert_array_equal(shared.dv_["none"], 0.0)
+    assert shared.dv_.counts[shared.dv_.key_to_index["none"]] == 2
+    assert np.abs(shared.dv_[0]).sum() > 0 and np.isfinite(shared.dv_.vectors).all()
 
 
 def test_bad_input_is_rejected():
@@ -208,9 +219,13 @@ def test_bad_input_is_rejected():
         model.fit("a b c")
     with pytest.raises(TypeError, match="document 1"):
         model.fit(["a b", 3])
+    with pytest.raises(TypeError, match="document 1 is a NoneType.*fillna"):
+        model.fit(["a b", None])  # a missing text
     with pytest.raises(ValueError, match="min_count"):
         Doc2VecTransformer(min_count=5).fit(["aa bb cc"])
     fitted = Doc2VecTransformer(**FAST).fit(["aa bb cc", "bb cc dd"])
+    with pytest.raises(TypeError, match="document 1 is a float"):
+        fitted.transform(["aa bb", float("nan")])
     with pytest.raises(ValueError, match="infer_epochs"):
         fitted.set_params(infer_epochs=0).transform(["aa bb"])
     with pytest.raises(ValueError, match="norm"):

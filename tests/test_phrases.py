@@ -145,6 +145,8 @@ def test_bad_input_is_rejected(docs):
         PhraseTransformer().fit([["aa", "bb"], ["cc", 3]])
     with pytest.raises(TypeError, match="document 1 is a int"):
         PhraseTransformer().fit([["aa", "bb"], 3])
+    with pytest.raises(TypeError, match="document 1 is a NoneType.*fillna"):
+        PhraseTransformer().fit(["aa bb", None])  # a missing text
     with pytest.raises(ValueError, match="threshold"):
         PhraseTransformer(scoring="npmi", threshold=10.0).fit(docs)
     with pytest.raises(ValueError, match="threshold > 0"):
@@ -156,3 +158,9 @@ def test_bad_input_is_rejected(docs):
     model = PhraseTransformer(threshold=1.0).fit(docs)
     assert model.transform([[], ["new"], ["york", "new"]]) == [[], ["new"], ["york", "new"]]
     assert model.transform([]) == []
+    # unknown words pass through; empty documents count for nothing
+    assert model.transform([["qq", "zz"], ["qq", "new", "york", ""]]) == [
+        ["qq", "zz"], ["qq", "new_york", ""]]
+    assert model.transform(["", "!!"]) == [[], []]
+    padded = PhraseTransformer(threshold=1.0).fit([[], ""] + docs + ["!!", []])
+    assert padded.phrases_ == model.phrases_
