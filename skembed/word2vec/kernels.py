@@ -136,7 +136,7 @@ def _train_chunk(w, tokens, starts, tags, s_begin, s_end, t, opt, word_offset, s
     """
     # the chunk's own random stream, from (seed, chunk_id)
     state = mix64(mix64(np.uint64(seed) ^ (np.uint64(chunk_id) * GOLDEN)))
-    scr = NEW_SCRATCH(w, t, opt, max_len, n_hot)
+    scr = NEW_SCRATCH(w.syn0.shape[1], w.syn1neg.shape[1], t, opt, max_len, n_hot)
     syn1 = w.syn1
     hot1_lo = syn1.shape[0] - scr.hot1.shape[0]
     if HS_CODE:
@@ -194,12 +194,12 @@ def _train_chunk(w, tokens, starts, tags, s_begin, s_end, t, opt, word_offset, s
                     if PER_TARGET_CODE:
                         ahead = negs[(i + 1) & 1]
                         state = draw_negatives(ahead, buf[i + 1], t.threshold, t.alias, state)
-                        prefetch_row(w.syn1neg, buf[i + 1])
+                        prefetch_row(w.syn1neg, np.int64(buf[i + 1]))
                         for d in range(negative):
                             if ahead[d] >= 0:
-                                prefetch_row(w.syn1neg, ahead[d])
+                                prefetch_row(w.syn1neg, np.int64(ahead[d]))
                     if WORDS_CODE and i + window + 1 < n:  # the word entering the next window
-                        prefetch_row(w.syn0, buf[i + window + 1])
+                        prefetch_row(w.syn0, np.int64(buf[i + window + 1]))
                 b = 0
                 if WORDS_CODE and opt.shrink_windows:
                     state, z = next_random(state)
@@ -331,16 +331,17 @@ def _train_chunk(w, tokens, starts, tags, s_begin, s_end, t, opt, word_offset, s
     return loss, n_tracked, n_examples, n_effective
 
 
-def new_scratch(w, t, opt, max_len, n_hot):
-    """A chunk's scratch (:data:`Scratch`), ``n_hot`` rows of hot copies.
+def new_scratch(dim, width, t, opt, max_len, n_hot):
+    """A chunk's scratch (:data:`Scratch`), ``n_hot`` rows of hot copies;
+    ``dim`` is the input vectors' width, ``width`` the output layer's (``dim``,
+    but for PV-DM concatenated).  (Shapes, not the weights: the inference
+    variant's read-only weights would compile it a second time.)
 
     Each array is padded by 128 bytes on both sides: small allocations of
     different threads can otherwise share a cache line, and the cores then
     fight over it on every write (this made identical 2-thread fits take
     either 3 s or 7 s, by allocator luck).
     """
-    dim = w.syn0.shape[1]
-    width = w.syn1neg.shape[1]  # the output layer's: dim, but for PV-DM concatenated
     # (conditional expressions, not min/max: those compile per signature)
     n_neg = opt.negative if opt.negative > 1 else 1
     n_f = opt.negative + 1 if opt.negative + 1 > t.codes.shape[1] else t.codes.shape[1]
