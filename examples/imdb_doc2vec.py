@@ -19,7 +19,7 @@ Run (from the repository root; data from ``--data`` or ``$SKEMBED_DATA``)::
 
 ``--phrases`` puts a ``PhraseTransformer`` (gensim's English connector
 words) before the paragraph vectors; ``--max-reviews N`` keeps N of the
-100,000 reviews for a quick run.  The fit takes a few minutes on two cores;
+100,000 reviews for a quick run.  The run takes about two minutes on two cores;
 accuracy, time and the comparison with gensim are in docs/benchmarks.md.
 
 Data: ``text/aclImdb_v1.tar.gz`` (https://ai.stanford.edu/~amaas/data/sentiment/).
@@ -28,6 +28,7 @@ Data: ``text/aclImdb_v1.tar.gz`` (https://ai.stanford.edu/~amaas/data/sentiment/
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -73,8 +74,9 @@ def main(argv=None):
     if steps:
         steps[0].fit(corpus)
         corpus = steps[0].transform(corpus)
-        print(f"phrases: {len(steps[0].phrases_):,} found, e.g. "
-              + ", ".join(sorted(steps[0].phrases_, key=steps[0].phrases_.get)[-5:]))
+        joined = Counter(t for doc in corpus for t in doc if t in steps[0].phrases_)
+        print(f"phrases: {len(steps[0].phrases_):,} found; the most frequent: "
+              + ", ".join(p for p, _ in joined.most_common(8)))
     vectors = d2v.fit_transform(corpus)
     print(f"Doc2VecTransformer: {d2v.corpus_word_count_:,} tokens, {len(d2v.wv_):,} words, "
           f"{len(d2v.dv_):,} document vectors, fitted in {time.perf_counter() - t0:.0f} s")
