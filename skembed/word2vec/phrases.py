@@ -260,6 +260,51 @@ _START, _LENGTH, _COUNT = 0, 1, 2
 _LOW32 = np.int64(0xFFFFFFFF)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _probe(slots, entries, arena, h, length, word_bytes, word_offsets, key_tokens, t0, t1,
+           delimiter):
+    """Where the key of the words ``key_tokens[t0:t1]`` joined by
+    ``delimiter`` (hash ``h``, ``length`` bytes) is in the table:
+    ``(slot, entry)``, or the empty slot it would take and -1.  A slot's tag
+    and its entry's length are compared first, then the entry's bytes in the
+    arena one by one."""
+    mask = np.uint64(slots.shape[0] - 1)
+    n_delim = delimiter.shape[0]
+    tag = np.int64(h >> _U32)
+    slot = np.int64(h & mask)
+    found = -1
+    while True:
+        packed = slots[slot]
+        if packed < 0:
+            break
+        e = packed >> 32
+        if (packed & _LOW32) == tag and entries[e, _LENGTH] == length:
+            at = entries[e, _START]
+            same = True
+            for t in range(t0, t1):
+                if t > t0:
+                    for k in range(n_delim):
+                        if arena[at] != delimiter[k]:
+                            same = False
+                            break
+                        at += 1
+                    if not same:
+                        break
+                w = key_tokens[t]
+                for i in range(word_offsets[w], word_offsets[w + 1]):
+                    if arena[at] != word_bytes[i]:
+                        same = False
+                        break
+                    at += 1
+                if not same:
+                    break
+            if same:
+                found = e
+                break
+        slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+    return slot, found
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, word_offsets,
                  key_tokens, key_starts, key_counts, n_words, delimiter):
@@ -292,39 +337,10 @@ def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, wo
         t0, t1 = key_starts[c], key_starts[c + 1]
         h = hashes[c]
         length = lengths[c]
-        tag = np.int64(h >> _U32)
-        slot = np.int64(h & mask)
-        found = -1
-        while True:
-            packed = slots[slot]
-            if packed < 0:
-                break
-            e = packed >> 32
-            if (packed & _LOW32) == tag and entries[e, _LENGTH] == length:
-                at = entries[e, _START]
-                same = True
-                for t in range(t0, t1):
-                    if t > t0:
-                        for k in range(n_delim):
-                            if arena[at] != delimiter[k]:
-                                same = False
-                                break
-                            at += 1
-                        if not same:
-                            break
-                    w = key_tokens[t]
-                    for i in range(word_offsets[w], word_offsets[w + 1]):
-                        if arena[at] != word_bytes[i]:
-                            same = False
-                            break
-                        at += 1
-                    if not same:
-                        break
-                if same:
-                    found = e
-                    break
-            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        slot, found = _probe(slots, entries, arena, h, length, word_bytes, word_offsets,
+                             key_tokens, t0, t1, delimiter)
         if found < 0:
+            tag = np.int64(h >> _U32)
             found = n_entries
             n_entries += 1
             slots[slot] = (found << 32) | tag
@@ -351,7 +367,6 @@ def _merge_block(slots, entries, is_word, arena, n_entries, used, word_bytes, wo
 def _find_block(slots, entries, arena, word_bytes, word_offsets, key_tokens, key_starts,
                 delimiter):
     """Whether each key (as in :func:`_merge_block`) is in the table."""
-    mask = np.uint64(slots.shape[0] - 1)
     n_delim = delimiter.shape[0]
     n_keys = key_starts.shape[0] - 1
     found = np.zeros(n_keys, np.bool_)
@@ -363,37 +378,8 @@ def _find_block(slots, entries, arena, word_bytes, word_offsets, key_tokens, key
         length = (t1 - t0 - 1) * n_delim
         for t in range(t0, t1):
             length += word_offsets[key_tokens[t] + 1] - word_offsets[key_tokens[t]]
-        tag = np.int64(h >> _U32)
-        slot = np.int64(h & mask)
-        while True:
-            packed = slots[slot]
-            if packed < 0:
-                break
-            e = packed >> 32
-            if (packed & _LOW32) == tag and entries[e, _LENGTH] == length:
-                at = entries[e, _START]
-                same = True
-                for t in range(t0, t1):
-                    if t > t0:
-                        for k in range(n_delim):
-                            if arena[at] != delimiter[k]:
-                                same = False
-                                break
-                            at += 1
-                        if not same:
-                            break
-                    w = key_tokens[t]
-                    for i in range(word_offsets[w], word_offsets[w + 1]):
-                        if arena[at] != word_bytes[i]:
-                            same = False
-                            break
-                        at += 1
-                    if not same:
-                        break
-                if same:
-                    found[c] = True
-                    break
-            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        found[c] = _probe(slots, entries, arena, h, length, word_bytes, word_offsets,
+                          key_tokens, t0, t1, delimiter)[1] >= 0
     return found
 
 
