@@ -12,13 +12,8 @@ from ._dask import dask_aware, document_partitions, get_client, is_dask_collecti
 from ._fitting import clear_fitted, unfitted_on_error
 from ._ragged import IndexedSequences, Ragged, offsets
 from .documents import as_documents, check_string_tokens, make_tokenizer
-from .word2vec.phrases import (
-    PhraseCounts,
-    candidate_strings,
-    choose_phrases,
-    phrase_candidates,
-    score_phrases,
-)
+from .word2vec.phrase_kernels import choose_phrases, phrase_candidates
+from .word2vec.phrases import PhraseCounts, candidate_strings, score_phrases
 
 __all__ = ["ENGLISH_CONNECTOR_WORDS", "PhraseTransformer"]
 

@@ -167,8 +167,10 @@ def test_default_fits_compile_each_kernel_once():
     compiled = got["compiled"]
     assert {"skembed.pooling._pool", "skembed.topk.merge_tile",  # the scan sees them
             "skembed.recommend.knn_kernels._session_knn_neighbours",
-            "skembed.entity.kernels.sparse_adam", "skembed.word2vec.phrases.phrase_candidates",
-            "skembed.word2vec.phrases._merge_block", "skembed.word2vec.phrases._compact"
+            "skembed.entity.kernels.sparse_adam",
+            "skembed.word2vec.phrase_kernels.phrase_candidates",
+            "skembed.word2vec.phrase_kernels.merge_block",
+            "skembed.word2vec.phrase_kernels.compact"
             } <= set(compiled)
     assert not [name for name, (_, parallel) in compiled.items() if parallel]
     assert {name: n for name, (n, _) in compiled.items() if n > 1} == {}
