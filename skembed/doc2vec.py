@@ -19,7 +19,7 @@ from .documents import DocumentVectorsMixin
 from .keyed_vectors import KeyedVectors
 from .word2vec import Word2VecConfig
 from .word2vec.corpus import check_paths, iter_text_chunks
-from .word2vec.trainer import infer_documents
+from .word2vec.inference import infer_documents
 
 __all__ = ["Doc2VecTransformer"]
 

@@ -1,15 +1,10 @@
 """The word2vec engine shared by the word and item estimators."""
 
+from .config import Word2VecConfig
 from .corpus import SequenceCorpus, TextFileCorpus
 from .dask_corpus import DaskCorpus
-from .trainer import (
-    Word2VecConfig,
-    Word2VecState,
-    fit_corpus,
-    grow_state,
-    init_state,
-    train,
-)
+from .state import Word2VecState, grow_state, init_state
+from .trainer import fit_corpus, train
 from .vocab import (
     EncodedCorpus,
     Vocabulary,

@@ -17,7 +17,7 @@ four things, so that one fit path serves them all:
 caller's: a corpus gets token lists or a tokenize function.
 
 The engine re-cuts the pieces at its chunk boundaries
-(:func:`~skembed.word2vec.trainer.aligned_pieces`), so how a corpus cuts its
+(:func:`~skembed.word2vec.chunks.aligned_pieces`), so how a corpus cuts its
 sentences into pieces never changes what is trained.
 """
 

@@ -1,29 +1,35 @@
-"""Training driver: weights, epochs, threads, learning-rate schedule, progress.
+"""Training driver: the one fit path (:func:`fit_corpus`: count, vocabulary,
+encode, train) and the epochs over threads (:func:`train`: learning-rate
+schedule, chunks, progress).
 
 Shared by every estimator that learns word2vec-style embeddings (words,
-items); it takes an :class:`~skembed.word2vec.vocab.EncodedCorpus` and the
-vocabulary counts and knows nothing of scikit-learn.
+items, documents); it takes a corpus or an
+:class:`~skembed.word2vec.vocab.EncodedCorpus` and the vocabulary counts and
+knows nothing of scikit-learn.  The hyper-parameters are in
+:mod:`~skembed.word2vec.config`, the learned tables in
+:mod:`~skembed.word2vec.state`, the kernel's bundles built from them in
+:mod:`~skembed.word2vec.bundles`, doc2vec inference in
+:mod:`~skembed.word2vec.inference`.
 """
 
 import collections
 import time
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 from numba.core import event as numba_event
 
 from .._threads import prange_threads
 from . import kernels, passes
+from .bundles import kernel_options, kernel_tables, kernel_weights
 from .chunks import CHUNK_WORDS, aligned_pieces, chunk_boundaries, stripe_order
-from .sampling import huffman_tree, negative_sampling_table
+from .state import add_documents, grow_state, init_state
 from .subwords import ngram_buckets
 from .vocab import (
     MAX_SENTENCE_LEN,
     EncodedCorpus,
     extend_vocab,
     finalize_vocab,
-    keep_probabilities,
     update_vocab,
 )
 
@@ -34,183 +40,6 @@ class EmptyCorpusError(ValueError):
     def __init__(self, n_sequences):
         super().__init__(f"all {n_sequences} sequences are empty")
         self.n_sequences = n_sequences
-
-
-@dataclass
-class Word2VecConfig:
-    """Hyper-parameters of the engine.
-
-    The estimators validate each parameter on its own (scikit-learn's
-    ``_parameter_constraints``); :meth:`from_params` checks the rules that
-    tie several together.
-    """
-
-    vector_size: int = 100
-    window: int = 5
-    sg: bool = False
-    hs: bool = False
-    negative: int = 5
-    ns_exponent: float = 0.75
-    cbow_mean: bool = True
-    sample: float = 1e-3
-    alpha: float = 0.025
-    min_alpha: float = 1e-4
-    epochs: int = 5
-    shrink_windows: bool = True
-    # skip-gram: one set of negatives per target word, shared by its contexts
-    shared_negatives: bool = False
-    # fastText subwords: character n-grams of min_n..max_n characters hashed
-    # into bucket rows (off when max_n == 0)
-    min_n: int = 3
-    max_n: int = 0
-    bucket: int = 2_000_000
-    # paragraph vectors (doc2vec): a vector per document tag, trained with the
-    # words (skip-gram's path: PV-DBOW, the window's word pairs too with
-    # ``dbow_words``; CBOW's: PV-DM, its input concatenated with ``dm_concat``)
-    doc_vectors: bool = False
-    dbow_words: bool = False
-    dm_concat: bool = False
-
-    @property
-    def subwords(self):
-        return self.max_n > 0
-
-    @property
-    def layer_width(self):
-        """Width of the output layers: the input's (``vector_size``; PV-DM
-        concatenated: the document vector and ``2 * window`` word vectors)."""
-        if self.doc_vectors and self.dm_concat and not self.sg:
-            return (1 + 2 * self.window) * self.vector_size
-        return self.vector_size
-
-    @classmethod
-    def from_params(cls, params, **overrides):
-        """Config from an estimator's (validated) parameters, plus the rules
-        between them: an output layer must exist and ``min_alpha <= alpha``.
-
-        ``params`` is a mapping with at least the fields of this class
-        (``get_params()`` of a word2vec-style estimator); ``overrides``
-        replace some (e.g. a resolved ``window="all"``).
-        """
-        values = {name: params[name] for name in cls.__dataclass_fields__ if name in params}
-        values.update(overrides)
-        if values.get("alpha", 0.025) is None:  # the C tool's rates: CBOW 0.05, skip-gram 0.025
-            values["alpha"] = 0.025 if values.get("sg", False) else 0.05
-        config = cls(**values)
-        config.sg, config.hs = bool(config.sg), bool(config.hs)
-        config.cbow_mean = bool(config.cbow_mean)
-        config.shrink_windows = bool(config.shrink_windows)
-        config.shared_negatives = bool(config.shared_negatives)
-        for name in ("doc_vectors", "dbow_words", "dm_concat"):
-            setattr(config, name, bool(getattr(config, name)))
-        if config.doc_vectors and config.dm_concat and not config.sg:
-            config.shrink_windows = False  # every window position has its own slot
-        for name in ("vector_size", "window", "negative", "epochs", "min_n", "max_n", "bucket"):
-            setattr(config, name, int(getattr(config, name)))
-        for name in ("ns_exponent", "sample", "alpha", "min_alpha"):
-            setattr(config, name, float(getattr(config, name)))
-        if not config.hs and config.negative == 0:
-            raise ValueError(
-                "hs=False with negative=0 leaves no output layer to train: "
-                "set negative > 0 (negative sampling) or hs=True (hierarchical softmax)")
-        if config.max_n > 0 and not 1 <= config.min_n <= config.max_n:
-            raise ValueError(f"subwords need 1 <= min_n <= max_n, got min_n={config.min_n}, "
-                             f"max_n={config.max_n} (max_n=0 switches them off)")
-        if config.min_alpha > config.alpha:
-            raise ValueError(f"min_alpha={config.min_alpha} must not exceed "
-                             f"alpha={config.alpha}")
-        return config
-
-
-@dataclass
-class Word2VecState:
-    """Learned tables: input vectors and the two possible output layers."""
-
-    syn0: np.ndarray
-    syn1: np.ndarray
-    syn1neg: np.ndarray
-    # update factor of each input row (1 free, 0 frozen)
-    lockf: np.ndarray = None
-    # subwords: the n-gram table and each key's n-gram rows (CSR)
-    ngrams: np.ndarray = None
-    sub_indptr: np.ndarray = None
-    sub_ids: np.ndarray = None
-    # doc2vec: a vector per document tag, and which tags had any known word
-    docvecs: np.ndarray = None
-    trained_docs: np.ndarray = None
-    loss_history: list = field(default_factory=list)
-    effective_words: list = field(default_factory=list)
-    examples: list = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
-
-
-def _uniform_rows(n_rows, vector_size, rng):
-    """Rows uniform in [-1, 1) / dim for a large table (the n-gram buckets),
-    drawn in float32 by a generator seeded from ``rng`` (3-4x faster than
-    float64 draws, and no float64 temporary)."""
-    gen = np.random.default_rng(int(rng.randint(np.iinfo(np.int32).max)))
-    out = gen.random((n_rows, vector_size), dtype=np.float32)
-    out *= np.float32(2.0)
-    out -= np.float32(1.0)
-    out /= np.float32(vector_size)
-    return out
-
-
-def init_state(n_keys, vector_size, rng, bucket=0):
-    """Input vectors uniform in [-1, 1) / dim (as gensim 4; the C tool uses half that
-    range, which measurably hurts on small data such as short sessions); outputs zero.
-    ``bucket`` > 0 adds an n-gram table initialised the same way (subwords)."""
-    syn0 = rng.random_sample((n_keys, vector_size)).astype(np.float32)
-    syn0 = syn0 * np.float32(2.0) - np.float32(1.0)
-    syn0 /= np.float32(vector_size)
-    return Word2VecState(
-        syn0=np.ascontiguousarray(syn0),
-        syn1=np.zeros((max(n_keys - 1, 1), vector_size), np.float32),
-        syn1neg=np.zeros((n_keys, vector_size), np.float32),
-        lockf=np.ones(n_keys, np.float32),
-        ngrams=(_uniform_rows(bucket, vector_size, rng) if bucket
-                else np.zeros((0, vector_size), np.float32)),
-        sub_indptr=np.zeros(n_keys + 1, np.int64),
-        sub_ids=np.zeros(0, np.int64),
-    )
-
-
-def add_documents(state, n_tags, config, rng):
-    """Give ``state`` (new) a document vector per tag, uniform in
-    [-1, 1) / dim as the word vectors; for PV-DM with a concatenated input,
-    a padding row after the words (the context beyond a sentence's ends,
-    gensim's null word) and output layers as wide as that input."""
-    docvecs = rng.random_sample((n_tags, config.vector_size)).astype(np.float32)
-    docvecs = docvecs * np.float32(2.0) - np.float32(1.0)
-    docvecs /= np.float32(config.vector_size)
-    state.docvecs = np.ascontiguousarray(docvecs)
-    width = config.layer_width
-    if width != config.vector_size:
-        pad = init_state(1, config.vector_size, rng).syn0
-        state.syn0 = np.ascontiguousarray(np.vstack([state.syn0, pad]))
-        state.lockf = np.append(state.lockf, np.float32(1.0))
-        state.syn1 = np.zeros((state.syn1.shape[0], width), np.float32)
-        state.syn1neg = np.zeros((state.syn1neg.shape[0], width), np.float32)
-    return state
-
-
-def grow_state(state, n_new, rng):
-    """Append rows for ``n_new`` new keys (random inputs, zero outputs)."""
-    if n_new <= 0:
-        return state
-    n_keys, dim = state.syn0.shape
-    fresh = init_state(n_new + 1, dim, rng)
-    state.syn0 = np.ascontiguousarray(np.vstack([state.syn0, fresh.syn0[:n_new]]))
-    state.syn1neg = np.ascontiguousarray(
-        np.vstack([state.syn1neg, np.zeros((n_new, dim), np.float32)]))
-    state.lockf = np.concatenate([state.lockf, np.ones(n_new, np.float32)])
-    state.sub_indptr = np.concatenate(
-        [state.sub_indptr, np.full(n_new, state.sub_indptr[-1], np.int64)])
-    n_inner = max(n_keys + n_new - 1, 1)
-    syn1 = np.zeros((n_inner, dim), np.float32)
-    syn1[: state.syn1.shape[0]] = state.syn1
-    state.syn1 = syn1
-    return state
 
 
 def _progress_bar(total, verbose):
@@ -228,18 +57,6 @@ def _log(msg, bar):
         bar.write(msg)
     else:
         print(msg, flush=True)
-
-
-def _output_tables(counts, config):
-    keep = keep_probabilities(counts, config.sample)
-    threshold, alias = negative_sampling_table(counts, config.ns_exponent)
-    if config.hs:
-        codes, points, code_lens = huffman_tree(np.asarray(counts, dtype=np.int64))
-    else:
-        codes = np.zeros((1, 1), np.uint8)
-        points = np.zeros((1, 1), np.int32)
-        code_lens = np.zeros(1, np.int32)
-    return keep, threshold, alias, codes, points, code_lens
 
 
 def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
@@ -298,16 +115,16 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     raw_words_per_epoch = raw_words_per_epoch or words_per_epoch
     alpha_start = config.alpha if alpha_start is None else alpha_start
     alpha_end = config.min_alpha if alpha_end is None else alpha_end
-    tables = kernels.Tables(*_output_tables(counts, config))
+    tables = kernel_tables(counts, config)
     n_words = int(words_per_epoch)
-    options = _options(config, state, alpha_start, alpha_end,
+    options = kernel_options(config, state, alpha_start, alpha_end,
                        schedule_words=float(max(n_words * config.epochs, 1)))
     documents = bool(config.doc_vectors)
     if documents:
         if doc_rows is None or state.docvecs is None:
             raise ValueError("document vectors need doc_rows and state.docvecs")
         state.trained_docs = np.zeros(len(state.docvecs), bool)
-    weights = _weights(state)
+    weights = kernel_weights(state)
     chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, options.subwords,
                                  options.shared_negatives, documents, config.dbow_words,
                                  config.dm_concat)
@@ -404,26 +221,6 @@ def train(corpus, counts, config, state, rng, n_threads=1, verbose=0,
     return state
 
 
-def _options(config, state, alpha_start, alpha_end, schedule_words=1.0, infer_epochs=0):
-    return kernels.Options(
-        sg=bool(config.sg), hs=bool(config.hs), negative=int(config.negative),
-        cbow_mean=bool(config.cbow_mean), window=int(config.window),
-        shrink_windows=bool(config.shrink_windows),
-        shared_negatives=bool(config.shared_negatives), alpha_start=float(alpha_start),
-        alpha_end=float(alpha_end), schedule_words=float(schedule_words),
-        locked=bool(np.any(state.lockf != 1.0)), subwords=bool(len(state.sub_ids)),
-        infer_epochs=int(infer_epochs))
-
-
-def _weights(state, docvecs=None):
-    if docvecs is None:
-        docvecs = state.docvecs
-    if docvecs is None:
-        docvecs = np.zeros((0, state.syn0.shape[1]), np.float32)
-    return kernels.Weights(state.syn0, state.syn1, state.syn1neg, state.lockf, state.ngrams,
-                           state.sub_indptr, state.sub_ids, docvecs)
-
-
 def _tagged(pieces, doc_rows, queue):
     """``pieces`` unchanged, the document-vector row of each of their
     sentences appended to ``queue`` as each piece is read: a piece's
@@ -453,57 +250,6 @@ def _take(queue, n):
         parts.append(head)
         needed -= len(head)
     return np.concatenate(parts) if len(parts) != 1 else parts[0]
-
-
-def infer_documents(documents, counts, config, state, seed, epochs, alpha, min_alpha,
-                    n_threads=1):
-    """Document vectors of new ``documents`` (doc2vec inference), trained by
-    the chunk kernel's inference variant with everything else frozen.
-
-    Each document is one sentence (never split: its vector must not be
-    trained by two threads at once), starting from zero and trained
-    ``epochs`` times in a row with the rate falling linearly from ``alpha``
-    to ``min_alpha``, on a random stream seeded by ``seed`` and its words.
-    A document's vector therefore depends on nothing else in the batch, nor
-    on the number of threads.
-
-    Parameters
-    ----------
-    documents : Ragged
-        One row per document, vocabulary indices (negative: unknown, skipped).
-    counts : ndarray of int64, the vocabulary's counts (sampling tables).
-    config : Word2VecConfig, of the fit.
-    state : Word2VecState, the fitted weights (not changed).
-    seed : int
-    epochs : int
-    alpha, min_alpha : float
-    n_threads : int
-
-    Returns
-    -------
-    ndarray of float32, shape (n_documents, vector_size); zero rows for
-    documents without a known word.
-    """
-    known = documents.known()
-    out = np.zeros((known.n_rows, config.vector_size), np.float32)
-    rows = np.flatnonzero(known.lengths)
-    if len(rows) == 0:
-        return out
-    sentences = known.take(rows)
-    tokens = np.ascontiguousarray(sentences.ids, np.int32)
-    tables = kernels.Tables(*_output_tables(counts, config))
-    options = _options(config, state, alpha, min_alpha, infer_epochs=epochs)
-    chunk = kernels.chunk_kernel(options.sg, options.hs, options.negative, False,
-                                 options.shared_negatives, True, config.dbow_words,
-                                 config.dm_concat, infer=True)
-    chunk_starts = chunk_boundaries(sentences.starts, max(CHUNK_WORDS // max(epochs, 1), 1))
-    order, offsets = stripe_order(sentences.starts, chunk_starts, n_threads)
-    plan = passes.Plan(tokens, sentences.starts, rows.astype(np.int64), chunk_starts, order,
-                       offsets)
-    max_len = max(int(np.max(sentences.lengths)), 1)
-    passes.train_chunks(chunk, _weights(state, out), plan, tables, options, 0, len(order), 0.0,
-                        int(seed), 0, n_threads, max_len)
-    return out
 
 
 def _seconds(listener):
@@ -547,7 +293,7 @@ def fit_corpus(corpus, config, rng, *, min_count=5, max_vocab_size=None,
         Doc2vec (``config.doc_vectors``, new vocabulary only):
         ``doc_rows(n_documents)`` gives the document-vector row of each
         document of the corpus (called once counted); the state gets a vector
-        per row (:func:`add_documents`).
+        per row (:func:`~skembed.word2vec.state.add_documents`).
 
     Returns
     -------
