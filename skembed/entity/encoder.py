@@ -247,18 +247,18 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         """Fit on all of ``X`` and return **out-of-fold** embeddings of ``X``.
 
         With ``cv`` set (the default), each row is encoded by embeddings that
-        never saw it.  One network is trained on all rows; its dense layers
-        (the "head") are then kept fixed and only the embedding tables are
-        trained again, from each table's mean vector: once per fold on the
-        other folds (giving that fold's rows their embeddings) and once on
-        all rows (the embeddings :meth:`transform` uses).  Because every one
-        of these tables was trained against the same fixed head, they share
-        one coordinate system and no alignment is needed, and the training
-        rows of a stacked model and its new rows are encoded by the same
-        procedure.  A model stacked on the output thus learns from
-        embeddings that do not already know each row's target, as with
-        :class:`~sklearn.preprocessing.TargetEncoder`; a category absent from
-        a fold's other folds keeps the mean vector.  ``fit(X, y).transform(X)``
+        never saw it, as :class:`~sklearn.preprocessing.TargetEncoder`
+        cross-fits its means.  One network is trained on all rows; then, with
+        its dense layers kept fixed, each category's embedding is re-fitted
+        without the rows of each fold by one Newton step on the network's loss
+        (the sums it needs are gathered in one pass over the rows; leaving a
+        fold out is a subtraction), shrunk toward the category's prior (the
+        shared row plus its substrings) by ``smoothing``.  A fold's rows get
+        the embeddings fitted without them; :meth:`transform` uses the step
+        taken with every fold.  All of them live in the coordinates of the one
+        network, so the training rows of a stacked model and its new rows are
+        encoded alike.  A category seen only in one fold gets its prior there,
+        as a target encoding gets the global mean.  ``fit(X, y).transform(X)``
         therefore differs from ``fit_transform(X, y)``.  ``cv=None`` returns
         ``fit(X, y).transform(X)`` with the jointly trained embeddings.
 
