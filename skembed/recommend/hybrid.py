@@ -1,69 +1,40 @@
 """NearestNeighborRecommender: item2vec, sequential rules, session-kNN and
-popularity blended, with weights chosen on a validation split."""
+popularity blended, with weights chosen on a validation split.
+
+Its parameters, fitting and related items are here; the weight search in
+:mod:`~skembed.recommend.weight_search`, how the fitted blend scores and
+serves histories in :mod:`~skembed.recommend.blend_scoring`."""
 
 import importlib.util
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._ragged import IndexedSequences, Ragged
-from .._threads import blas_threads, in_row_blocks, resolve_n_threads
+from .._threads import resolve_n_threads
 from ..sequences import ItemSequenceEmbedder
 from ._base import BaseRecommender
-from .blend import gather_candidates, tune_weights
-from .candidates import (
-    add_vector_scores,
-    drop_entries,
-    popular_candidates,
-    sample_items,
-    scale_rows,
-    top_k_entries,
-)
+from .blend_scoring import BlendScoringMixin
 from .item_vectors import ItemVectors
-from .kernels import (
-    add_history_scores,
-    add_minmax_scaled,
-    add_sparse_scores,
-    history_scores,
-    minmax_scale_rows,
-    recent_items,
-    top_k_rows,
-)
 from .rules import SequentialRulesRecommender
 from .session_knn import SessionKNNRecommender
+from .weight_search import COMPONENTS, WeightSearchMixin
 
-COMPONENTS = ("rules", "session_knn", "cosine", "output", "popularity", "repeat")
-# starting point of the weight search, and the weights used when the
-# training data are too small to hold out a validation split
-DEFAULT_WEIGHTS = {"rules": 1.0, "session_knn": 1.0, "cosine": 0.5, "output": 0.5,
-                   "popularity": 0.1, "repeat": 1.0}
-# histories needed before weights are tuned on a validation split
-MIN_VALIDATION = 50
-# the repeat component: recency weights of the last items of a history
-_REPEAT_HISTORY = 10
-_REPEAT_HALF_LIFE = 1.0
 # above this many items "auto" uses approximate search when pynndescent exists
 _ANN_THRESHOLD = 200_000
-# histories served at once by the two-stage path (per thread)
-_SERVE_BLOCK = 256
 # two-stage candidates of the item-vector scores: the _VECTOR_NEIGHBOURS
-# nearest items of each of a history's last _VECTOR_QUERY known items
+# nearest items of each item, a table computed in fit
 _VECTOR_NEIGHBOURS = 20
-_VECTOR_QUERY = 3
-# and the most popular items (at least; a list of any length up to it has the
-# same candidates)
-_POPULAR = 50
 
 _WEIGHT = [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})]
 
 
-class NearestNeighborRecommender(BaseRecommender):
+class NearestNeighborRecommender(WeightSearchMixin, BlendScoringMixin, BaseRecommender):
     """Related and next items: item2vec neighbours, sequential rules and
     session neighbours blended with a popularity prior.
 
@@ -368,238 +339,6 @@ popularity_weight, repeat_weight : float >= 0 or "auto", default="auto"
         # (min_count) get zero rows and no weight in profiles
         self._items = ItemVectors(kv, out, self._catalogue.keys)
         return embedder
-
-    def _validation_split(self, data, sequences, rng):
-        """Hold out the last item of up to ``validation_size`` histories:
-        ``(train, train_sequences, queries, targets, rows)``, the histories
-        without them, the same as item id lists (a function: built only for
-        an embedder that needs them), the shortened histories of ``rows`` and
-        their held-out items; None when too few histories qualify."""
-        eligible = np.flatnonzero(data.lengths >= 2)
-        size = self.validation_size
-        if isinstance(size, Real) and not isinstance(size, Integral):
-            size = int(np.ceil(size * len(eligible)))
-        size = min(int(size), len(eligible))
-        if size < MIN_VALIDATION:
-            return None
-        rows = np.sort(rng.choice(eligible, size, replace=False))
-        targets = data.last(rows).copy()
-        train = data.without_last(rows)
-
-        def train_sequences():
-            out = list(sequences())
-            for r in rows:
-                out[r] = out[r][:-1]
-            return out
-
-        return train, train_sequences, train.take(rows), targets, rows
-
-    def _tune(self, data, sequences, requested, rng, n_threads):
-        split = self._validation_split(data, sequences, rng)
-        if split is None:
-            if self.verbose:
-                print("NearestNeighborRecommender: too few histories to tune weights on a "
-                      "validation split; using the default weights")
-            return {n: DEFAULT_WEIGHTS[n] if w == "auto" else float(w)
-                    for n, w in requested.items()}
-        train, train_sequences, queries, targets, rows = split
-        active = [n for n in COMPONENTS if requested[n] != 0]
-        fit_weights = {n: (1.0 if n in active else 0.0) for n in COMPONENTS}
-        self._fit_parts(train, train_sequences, fit_weights, n_threads, final=False)
-        cand, vals, in_hist = self._candidates(queries, targets, rows, active, n_threads)
-        start = np.array([DEFAULT_WEIGHTS[n] if requested[n] == "auto" else requested[n]
-                          for n in active])
-        tunable = np.array([requested[n] == "auto" for n in active])
-        best, score = tune_weights(cand, vals, in_hist, start, tunable,
-                                   int(self.n_recommendations), self.exclude_seen_)
-        self.validation_score_ = score
-        weights = {n: 0.0 for n in COMPONENTS}
-        weights.update({n: float(w) for n, w in zip(active, best, strict=True)})
-        if self.verbose:
-            shown = ", ".join(f"{n}={weights[n]:g}" for n in active)
-            print(f"NearestNeighborRecommender: {len(rows)} validation histories, weights "
-                  f"{shown}; validation HR@{self.n_recommendations} {score:.4f}")
-        return weights
-
-    def _candidates(self, queries, targets, rows, active, n_threads):
-        """Scaled component scores of each validation history's candidates."""
-        n_items = len(self._catalogue)
-        block = max(1, self._block_rows() // max(len(active), 1))
-        n_top = max(5 * int(self.n_recommendations), 50)
-        cands, vals, hist = [], [], []
-        for q0 in range(0, queries.n_rows, block):
-            q1 = min(q0 + block, queries.n_rows)
-            mats = np.zeros((len(active), q1 - q0, n_items), np.float32)
-            for c, name in enumerate(active):
-                self._component_scores(name, queries, q0, mats[c], n_threads, rows[q0:q1])
-                minmax_scale_rows(mats[c], n_threads)
-            no_ptr = np.zeros(q1 - q0 + 1, np.int64)
-            no_idx = np.zeros(0, np.int32)  # the dtype of _base's exclusions: one compilation
-            tops = np.concatenate(
-                [top_k_rows(mats[c], min(n_top, n_items), no_ptr, no_idx, n_threads)[0]
-                 for c in range(len(active))], axis=1)
-            cand, val = gather_candidates(mats, tops, queries, q0, targets[q0:q1])
-            in_hist = np.zeros(cand.shape, bool)
-            for r in range(q1 - q0):
-                seen = queries.ids[queries.starts[q0 + r]:queries.starts[q0 + r + 1]]
-                in_hist[r] = np.isin(cand[r], seen) & (cand[r] >= 0)
-            cands.append(cand)
-            vals.append(val)
-            hist.append(in_hist)
-        width = max(c.shape[1] for c in cands)
-
-        def pad(arrays, fill):
-            out = []
-            for a in arrays:
-                extra = [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
-                out.append(np.pad(a, extra, constant_values=fill))
-            return np.concatenate(out)
-
-        return pad(cands, -1), pad(vals, 0.0), pad(hist, False)
-
-    # -- scoring ----------------------------------------------------------------
-    def _half_life(self):
-        return 0.0 if self.profile_half_life is None else float(self.profile_half_life)
-
-    def _component_scores(self, name, data, q0, buf, n_threads, self_rows=None):
-        """Raw scores of one component for histories ``q0 ..`` into the
-        zeroed ``buf`` (weight tuning)."""
-        if name in ("rules", "session_knn"):
-            add_sparse_scores(self._parts[name].candidate_scores(
-                data, q0, q0 + buf.shape[0], n_threads, self_rows), buf, 1.0, False)
-        elif name == "cosine":
-            np.dot(self._items.unit_profiles(data, q0, buf.shape[0], self._half_life(),
-                                             n_threads), self._items.unit.T, out=buf)
-        elif name == "output":
-            np.dot(self._items.profiles(data, q0, buf.shape[0], self._half_life(), n_threads),
-                   self._items.output.T, out=buf)
-        elif name == "popularity":
-            buf += self._popularity
-        elif name == "repeat":
-            add_history_scores(data, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
-                               buf, np.float32(1.0), False)
-
-    def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
-        """The blend: each component scaled to [0, 1] per row and weighted.
-        Sparse components touch only their non-zero scores; the item2vec
-        components are dense (a matrix product and two passes per row)."""
-        w = {name: np.float32(v) for name, v in self.weights_.items()}
-        if w["popularity"]:
-            out += w["popularity"] * self._popularity_scaled
-        for name in ("rules", "session_knn"):
-            if w[name]:
-                add_sparse_scores(self._parts[name].candidate_scores(
-                    data, q0, q0 + out.shape[0], n_threads, self_rows), out, w[name], True)
-        if w["repeat"] and not self.exclude_seen_:
-            add_history_scores(data, q0, _REPEAT_HISTORY, _REPEAT_HALF_LIFE,
-                               out, w["repeat"], True)
-        if w["cosine"] or w["output"]:
-            items, half_life = self._items, self._half_life()
-            profiles = items.profiles(data, q0, out.shape[0], half_life, n_threads)
-            buf = np.empty_like(out)
-            if w["cosine"]:
-                np.dot(items.unit_profiles(data, q0, out.shape[0], half_life, n_threads,
-                                           profiles), items.unit.T, out=buf)
-                add_minmax_scaled(out, buf, w["cosine"], n_threads)
-            if w["output"]:
-                np.dot(profiles, items.output.T, out=buf)
-                add_minmax_scaled(out, buf, w["output"], n_threads)
-
-    # -- two-stage serving -------------------------------------------------------
-    def _top_k(self, data, k, exclude, mask, n_threads):
-        if self.scoring == "exact":
-            return super()._top_k(data, k, exclude, mask, n_threads)
-        n_rows = data.n_rows
-        idx = np.full((n_rows, k), -1, np.int64)
-        val = np.full((n_rows, k), np.nan, np.float32)
-        allowed = np.arange(len(self._catalogue)) if mask is None else np.flatnonzero(mask)
-
-        def block(r0, r1):
-            for q0 in range(r0, r1, _SERVE_BLOCK):
-                q1 = min(q0 + _SERVE_BLOCK, r1)
-                idx[q0:q1], val[q0:q1] = self._serve(data, q0, q1, k, exclude, mask,
-                                                     allowed)
-
-        with blas_threads(1):  # the row blocks' products: one BLAS thread each
-            in_row_blocks(n_rows, block, n_threads)
-        return idx, val
-
-    def _sampled(self, name):
-        """Rows of the item table ``name`` ("unit" or "output") at
-        :func:`~skembed.recommend.candidates.sample_items`, kept once built."""
-        held = self._items.__dict__.setdefault("sampled", {})
-        if name not in held:
-            table = getattr(self._items, name)
-            held[name] = np.ascontiguousarray(table[sample_items(len(table))])
-        return held[name]
-
-    def _serve(self, data, q0, q1, k, exclude, mask, allowed):
-        """Top-``k`` of histories ``q0 .. q1`` from their candidates
-        (:mod:`~skembed.recommend.candidates`), on the calling thread."""
-        n_rows, n_items = q1 - q0, len(self._catalogue)
-        w = {name: np.float32(v) for name, v in self.weights_.items()}
-        parts = []
-        for name in ("rules", "session_knn"):
-            if w[name]:
-                m = scale_rows(self._parts[name].candidate_scores(data, q0, q1, 1), n_items)
-                m.data *= w[name]
-                parts.append(m)
-        if w["repeat"] and not self.exclude_seen_:
-            m = scale_rows(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
-                                          _REPEAT_HALF_LIFE, n_items), n_items)
-            m.data *= w["repeat"]
-            parts.append(m)
-        if (w["cosine"] or w["output"]) and getattr(self, "_neighbours", None) is not None:
-            indptr, last, _ = recent_items(data, q0, n_rows, _VECTOR_QUERY, 0.0)
-            near = self._neighbours[last]
-            counts = np.diff(indptr) * near.shape[1]
-            cols = near.ravel()
-            found = cols >= 0
-            row = np.repeat(np.arange(n_rows), counts)[found]
-            m = sp.csr_matrix((np.zeros(int(found.sum()), np.float32), (row, cols[found])),
-                              shape=(n_rows, n_items))
-            parts.append(m)
-        # the most popular allowed items keep a row full even when the
-        # history's own items are excluded
-        longest = int(data.lengths[q0:q1].max()) if exclude and n_rows else 0
-        parts.append(popular_candidates(n_rows, allowed[:max(k, _POPULAR) + longest],
-                                        n_items))
-        # summed as entries: scipy's sum of matrices would drop the explicit
-        # zeros that hold the popular and the nearest items as candidates
-        entries = [m.tocoo() for m in parts]
-        total = sp.csr_matrix((np.concatenate([m.data for m in entries]),
-                               (np.concatenate([m.row for m in entries]),
-                                np.concatenate([m.col for m in entries]))),
-                              shape=(n_rows, n_items), dtype=np.float32)
-        total.sum_duplicates()
-        rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
-        cols = total.indices
-        keep = np.ones(len(cols), bool)
-        if mask is not None:
-            keep &= mask[cols]
-        if exclude:
-            seen = data.rows(q0, q1)
-            seen_keys = np.repeat(np.arange(n_rows, dtype=np.int64), seen.lengths) * n_items \
-                + seen.ids
-            keep &= ~np.isin(rows.astype(np.int64) * n_items + cols, seen_keys[seen.ids >= 0])
-        if not keep.all():
-            total = drop_entries(total, keep)
-            rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
-            cols = total.indices
-        values = total.data.astype(np.float64)
-        if w["popularity"]:
-            values += w["popularity"] * self._popularity_scaled[cols]
-        if w["cosine"] or w["output"]:
-            items, half_life = self._items, self._half_life()
-            profiles = items.profiles(data, q0, n_rows, half_life, 1)
-            if w["cosine"]:
-                unit = items.unit_profiles(data, q0, n_rows, half_life, 1, profiles)
-                add_vector_scores(values, rows, cols, total.indptr, unit, items.unit,
-                                  float(w["cosine"]), self._sampled("unit"))
-            if w["output"]:
-                add_vector_scores(values, rows, cols, total.indptr, profiles, items.output,
-                                  float(w["output"]), self._sampled("output"))
-        return top_k_entries(total.indptr, cols, values, k)
 
     # -- related items ----------------------------------------------------------
     def _choose_algorithm(self):
