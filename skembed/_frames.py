@@ -1,6 +1,11 @@
 """Data frames of other libraries, as the pandas frames skembed reads."""
 
 
+def is_dataframe(X):
+    """A 2-D frame (pandas, or anything with ``iloc`` and ``dtypes``)."""
+    return hasattr(X, "iloc") and hasattr(X, "dtypes") and getattr(X, "ndim", 0) == 2
+
+
 def to_pandas(X):
     """A polars DataFrame or Series as pandas (built column by column from
     numpy, so pyarrow is not needed); anything else unchanged.

@@ -10,12 +10,12 @@ from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._frames import to_pandas
+from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
-from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories
+from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories, category_position
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
-from .targets import check_regression_target, encode_classes, target_scaling
+from .targets import check_regression_target, encode_classes, normalised_weights, target_scaling
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
@@ -24,10 +24,6 @@ AUTO_DIM_RULE = "fastai"
 DROPOUT_PSEUDO_COUNT = 1.0
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
-
-
-def _is_dataframe(X):
-    return hasattr(X, "iloc") and hasattr(X, "dtypes") and getattr(X, "ndim", 0) == 2
 
 
 class EntityEmbeddingBase(BaseEstimator):
@@ -137,7 +133,7 @@ class EntityEmbeddingBase(BaseEstimator):
     def _columns(self, X, reset):
         """Validate X (feature names, n_features) and return its columns."""
         X = to_pandas(X)
-        if _is_dataframe(X):
+        if is_dataframe(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             for axis, what in ((0, "sample"), (1, "feature")):
                 if X.shape[axis] < 1:
@@ -202,7 +198,7 @@ class EntityEmbeddingBase(BaseEstimator):
                                    n_outputs, task, params["dropout"], rng)
         comp = self._composition(entities, net)
         n = codes.shape[0]
-        w = _normalised_weights(sample_weight, n)
+        w = normalised_weights(sample_weight, n)
         val = None
         idx = np.arange(n)
         early = params["early_stopping"]
@@ -354,7 +350,7 @@ class EntityEmbeddingBase(BaseEstimator):
         X = to_pandas(X)
         numeric = self._numeric_names() if representation == "hidden" else []
         if columns is None:
-            if not _is_dataframe(X):
+            if not is_dataframe(X):
                 raise ValueError("embed needs columns=... to know the features of an array")
             columns = [c for c in X.columns if str(c) in self._cat_names or str(c) in numeric]
             if not columns:
@@ -362,7 +358,7 @@ class EntityEmbeddingBase(BaseEstimator):
         # each column: ("num", position among numeric features) or ("cat", feature)
         kinds = [("num", numeric.index(c)) if isinstance(c, str) and c in numeric
                  else ("cat", self._feature_index(c)) for c in columns]
-        if _is_dataframe(X):
+        if is_dataframe(X):
             missing = [c for c in columns if c not in X.columns]
             if missing:
                 raise ValueError(f"columns {missing} are not columns of X")
@@ -433,10 +429,10 @@ class EntityEmbeddingBase(BaseEstimator):
 
         new = self.embed(X_new, columns, representation)
         known = self.embed(X_known, columns if columns is not None else (
-            list(to_pandas(X_new).columns) if _is_dataframe(to_pandas(X_new)) else None),
+            list(to_pandas(X_new).columns) if is_dataframe(to_pandas(X_new)) else None),
             representation)
         if ids is None:
-            ids = (np.asarray(to_pandas(X_known).index) if _is_dataframe(to_pandas(X_known))
+            ids = (np.asarray(to_pandas(X_known).index) if is_dataframe(to_pandas(X_known))
                    else np.arange(len(known)))
         ids = np.asarray(ids)
         if len(ids) != len(known):
@@ -476,7 +472,7 @@ class EntityEmbeddingBase(BaseEstimator):
         j = self._feature_index(feature)
         topn = check_scalar(topn, "topn", numbers.Integral, min_val=1)
         cats = self._categories[j]
-        pos = _position(cats.categories, category)
+        pos = category_position(cats.categories, category)
         if pos is None:
             raise KeyError(f"category {category!r} not seen in training for feature "
                            f"{names[j]!r}")
@@ -492,26 +488,3 @@ class EntityEmbeddingBase(BaseEstimator):
         candidates = candidates[candidates != pos]
         order = candidates[np.argsort(-scores[candidates], kind="stable")][:topn]
         return [(cats.categories[i], float(scores[i])) for i in order]
-
-
-def _position(categories, value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        missing = pd.isna(categories)
-        return int(np.flatnonzero(missing)[0]) if missing.any() else None
-    for i, c in enumerate(categories):
-        try:
-            if c == value:
-                return i
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
-def _normalised_weights(sample_weight, n):
-    """Sample weights of mean 1 (the learning rate keeps its meaning)."""
-    if sample_weight is None:
-        return np.ones(n)
-    w = np.asarray(sample_weight, np.float64)
-    if w.sum() <= 0:
-        raise ValueError("sample_weight has no non-zero weight: nothing to fit")
-    return w * (n / w.sum())

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
-__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES"]
+__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_position"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -225,3 +225,18 @@ class ColumnCategories:
         if missing.any():
             out[missing] = len(self.categories) if self.has_missing else 0
         return out, comp
+
+
+def category_position(categories, value):
+    """Index of ``value`` among ``categories`` (missing values match the
+    missing category), or None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        missing = pd.isna(categories)
+        return int(np.flatnonzero(missing)[0]) if missing.any() else None
+    for i, c in enumerate(categories):
+        try:
+            if c == value:
+                return i
+        except (TypeError, ValueError):
+            continue
+    return None

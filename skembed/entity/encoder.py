@@ -16,11 +16,11 @@ from sklearn.utils.validation import (
 
 from .._dask import dask_aware
 from .._fitting import unfitted_on_error
-from ._base import EntityEmbeddingBase, _normalised_weights
+from ._base import EntityEmbeddingBase
 from ._docs import ENCODER_PARAMETERS, fill
 from .crossfit import newton_embeddings
 from .kernels import gather
-from .targets import resolve_task
+from .targets import normalised_weights, resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
 
@@ -177,7 +177,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self._entity_tables = None
         if self.cv is None:
             return None
-        w = _normalised_weights(sample_weight, n)
+        w = normalised_weights(sample_weight, n)
         comp = self._composition(entities)
         fold = self._folds(y, codes, rng)
         oof, tables, self.smoothing_, self._rotations = newton_embeddings(

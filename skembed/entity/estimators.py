@@ -11,9 +11,9 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
-from .._frames import to_pandas
+from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from ._base import EntityEmbeddingBase, _is_dataframe
+from ._base import EntityEmbeddingBase
 from ._docs import fill
 from .encoder import EntityEmbeddingEncoder
 
@@ -81,7 +81,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             if spec != "auto":
                 raise ValueError("categorical_features must be 'auto', None or an "
                                  f"array-like of names, indices or booleans, got {spec!r}")
-            if _is_dataframe(X):
+            if is_dataframe(X):
                 return np.array([_is_categorical_dtype(c.dtype) for c in columns], bool)
             return np.full(p, columns[0].dtype.kind in "OUS" if p else False)
         spec = np.asarray(spec)

@@ -130,3 +130,13 @@ def _encode_multilabel(y, classes, task):
         raise ValueError(f"warm_start=True but y has {len(labels)} labels, not "
                          f"{len(classes)}")
     return y.astype(np.float64), labels, y.shape[1], "multilabel"
+
+
+def normalised_weights(sample_weight, n):
+    """Sample weights of mean 1 (the learning rate keeps its meaning)."""
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, np.float64)
+    if w.sum() <= 0:
+        raise ValueError("sample_weight has no non-zero weight: nothing to fit")
+    return w * (n / w.sum())
