@@ -34,6 +34,16 @@ Layout = namedtuple("Layout", "row_start row_offset col_offset dims")
 Composition = namedtuple("Composition", "ent_offset ent_ptr ent_rows ent_weights")
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _entity(code, j, row_offset, ent_offset):
+    """Global entity of a sample's ``code`` for feature ``j`` and the row that
+    replaces its own row (the feature's shared row for a negative code, an
+    embedding dropout; -1 for none)."""
+    if code < 0:
+        return ent_offset[j] + (-code - 1), row_offset[j] + 0
+    return ent_offset[j] + code, -1
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def gather(table, layout, comp, codes, out):
     """Write the embedding of each entity of ``codes`` (n, p) into ``out``
@@ -43,21 +53,13 @@ def gather(table, layout, comp, codes, out):
     n, p = codes.shape
     for i in range(n):
         for j in range(p):
-            c = codes[i, j]
-            own = row_offset[j] + 0
-            if c < 0:
-                c = -c - 1
-            else:
-                own = -1
-            e = ent_offset[j] + c
+            e, own = _entity(codes[i, j], j, row_offset, ent_offset)
             col = col_offset[j]
             d = dims[j]
             for k in range(d):
                 out[i, col + k] = 0.0
             for q in range(ent_ptr[e], ent_ptr[e + 1]):
-                r = ent_rows[q]
-                if q == ent_ptr[e] and own >= 0:
-                    r = own
+                r = own if q == ent_ptr[e] and own >= 0 else ent_rows[q]
                 w = ent_weights[q]
                 s = row_start[r]
                 for k in range(d):
@@ -77,19 +79,11 @@ def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_tou
     n, p = codes.shape
     for i in range(n):
         for j in range(p):
-            c = codes[i, j]
-            own = row_offset[j] + 0
-            if c < 0:
-                c = -c - 1
-            else:
-                own = -1
-            e = ent_offset[j] + c
+            e, own = _entity(codes[i, j], j, row_offset, ent_offset)
             col = col_offset[j]
             d = dims[j]
             for q in range(ent_ptr[e], ent_ptr[e + 1]):
-                r = ent_rows[q]
-                if q == ent_ptr[e] and own >= 0:
-                    r = own
+                r = own if q == ent_ptr[e] and own >= 0 else ent_rows[q]
                 if not touched[r]:
                     touched[r] = True
                     touched_rows[n_touched] = r
