@@ -493,6 +493,9 @@ def throughput(args):
         times = [timed(est.predict, queries)[1] for _ in range(3)]
         print(f"{label:40s} {fit_s:7.1f} {len(queries) / statistics.median(times):9,.0f}",
               flush=True)
+    # serving cost follows the weights the validation search chose (a zero
+    # weight skips its component's candidates)
+    print(f"  blend weights_: {blend.weights_}", flush=True)
     if args.exact:
         fast = est.predict(queries)
         est.set_params(scoring="exact")
