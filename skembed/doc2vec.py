@@ -5,6 +5,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -445,9 +446,8 @@ def _scaled(vectors, norm):
     """``vectors`` (a fresh float32 array, scaled in place) with rows of unit
     length for ``norm="l2"``; zero rows stay zero."""
     out = np.asarray(vectors, dtype=np.float32)
-    if norm == "l2":
-        lengths = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
-        np.divide(out, lengths, out=out, where=lengths > 0, casting="unsafe")
+    if norm == "l2" and out.shape[0]:  # normalize refuses an empty array
+        normalize(out, copy=False)
     return out
 
 
