@@ -5,7 +5,14 @@ import pytest
 
 from skembed.entity.categories import ColumnCategories
 from skembed.entity.crossfit import newton_embeddings
-from skembed.entity.kernels import Composition, Layout, gather, scatter_add, sparse_adam
+from skembed.entity.kernels import (
+    Composition,
+    Layout,
+    adam_corrections,
+    gather,
+    scatter_add,
+    sparse_adam,
+)
 from skembed.entity.network import (
     EmbeddingNetwork,
     auto_embedding_dim,
@@ -76,6 +83,34 @@ def test_gather_sums_weighted_rows_and_dropout_swaps_the_own_row():
     np.testing.assert_allclose(out[2, 3:], t1[0] + 0.5 * t1[2] + 0.5 * t1[3])
 
 
+def test_repeated_entities_gather_and_scatter_as_each_sample_alone():
+    """A batch whose entities repeat (and some lose their own row) gathers
+    and scatters exactly what the samples would one at a time."""
+    rng = np.random.RandomState(3)
+    net = EmbeddingNetwork([4, 5], [3, 2], 0, (4,), 1, "regression", 0.0, rng,
+                           dtype=np.float64)
+    comp = compose(_entities(), net.row_offset)
+    codes = np.column_stack([rng.randint(0, 4, 40), rng.randint(0, 4, 40)]).astype(np.int32)
+    codes[::7, 1] = -codes[::7, 1] - 1  # embedding dropout on some samples
+    out = np.empty((40, 5))
+    gather(net.table, net.layout, comp, codes, out)
+    g_in = rng.normal(size=(40, 5))
+    grad = np.zeros_like(net.table)
+    touched = np.zeros(len(net.row_dim), np.bool_)
+    rows = np.zeros(len(net.row_dim), np.int64)
+    nt = scatter_add(g_in.copy(), codes, net.layout, comp, grad, touched, rows, 0)
+    ref_grad = np.zeros_like(net.table)
+    for i in range(40):
+        one = np.empty((1, 5))
+        gather(net.table, net.layout, comp, codes[i:i + 1], one)
+        np.testing.assert_allclose(out[i], one[0], rtol=1e-12)
+        scatter_add(g_in[i:i + 1].copy(), codes[i:i + 1], net.layout, comp, ref_grad,
+                    np.zeros_like(touched), np.zeros_like(rows), 0)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-12)
+    assert set(rows[:nt]) == set(np.flatnonzero(touched))
+    assert touched.sum() == nt
+
+
 def test_sparse_adam_updates_only_touched_rows():
     dims = np.array([2, 3], np.int64)
     n_rows = np.array([3, 2], np.int64)
@@ -98,7 +133,7 @@ def test_sparse_adam_updates_only_touched_rows():
     assert nt == 2 and sorted(touched_rows[:nt]) == [1, 3]
     np.testing.assert_array_equal(grad[row_start[1]:row_start[1] + 2], [2, 2])
     sparse_adam(table, grad, m, v, steps, touched, touched_rows, nt, row_start, row_dim,
-                0.1, 0.9, 0.999, 1e-8)
+                0.1, 0.9, 0.999, 1e-8, adam_corrections(0.9, 0.999, 4))
     changed = table != before
     expected = np.zeros(size, bool)
     for r in (1, 3):

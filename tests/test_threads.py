@@ -167,7 +167,7 @@ def test_default_fits_compile_each_kernel_once():
     compiled = got["compiled"]
     assert {"skembed.pooling._pool", "skembed.topk.merge_tile",  # the scan sees them
             "skembed.recommend.knn_kernels._session_knn_neighbours",
-            "skembed.entity.kernels.sparse_adam",
+            "skembed.entity.step_kernels.train_steps",
             "skembed.word2vec.phrase_kernels.phrase_candidates",
             "skembed.word2vec.phrase_kernels.merge_block",
             "skembed.word2vec.phrase_kernels.compact"

@@ -25,8 +25,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Composition", "Layout", "accumulate_curvature", "gather", "newton_steps",
-           "scatter_add", "sparse_adam"]
+__all__ = ["Composition", "Layout", "accumulate_curvature", "adam_corrections", "gather",
+           "newton_steps", "scatter_add", "sparse_adam"]
 
 # where each feature's rows and columns are (see the module docstring)
 Layout = namedtuple("Layout", "row_start row_offset col_offset dims")
@@ -47,15 +47,27 @@ def _entity(code, j, row_offset, ent_offset):
 @njit(nogil=True, fastmath=True, cache=True)
 def gather(table, layout, comp, codes, out):
     """Write the embedding of each entity of ``codes`` (n, p) into ``out``
-    (n, >= width)."""
+    (n, >= width).
+
+    An entity that repeats in ``codes`` is summed once and copied (a long
+    name sums dozens of n-gram rows; the frequent ones recur in every batch).
+    """
     row_start, row_offset, col_offset, dims = layout
     ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
+    first = np.full(ent_ptr.shape[0] - 1, -1, np.int64)  # entity -> first sample
     for i in range(n):
         for j in range(p):
             e, own = _entity(codes[i, j], j, row_offset, ent_offset)
             col = col_offset[j]
             d = dims[j]
+            if own < 0:
+                i0 = first[e]
+                if i0 >= 0:
+                    for k in range(d):
+                        out[i, col + k] = out[i0, col + k]
+                    continue
+                first[e] = i
             for k in range(d):
                 out[i, col + k] = 0.0
             for q in range(ent_ptr[e], ent_ptr[e + 1]):
@@ -72,14 +84,31 @@ def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_tou
 
     ``grad`` is laid out like ``table``.  Rows touched for the first time are
     flagged in ``touched`` and appended to ``touched_rows``; returns the new
-    number of touched rows.
+    number of touched rows.  The samples of a repeated entity are summed
+    first (into its first sample's row of ``grad_in``, which is overwritten)
+    and scattered once.
     """
     row_start, row_offset, col_offset, dims = layout
     ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
+    first = np.full(ent_ptr.shape[0] - 1, -1, np.int64)  # entity -> first sample
     for i in range(n):
         for j in range(p):
             e, own = _entity(codes[i, j], j, row_offset, ent_offset)
+            if own >= 0:
+                continue
+            i0 = first[e]
+            if i0 < 0:
+                first[e] = i
+            else:
+                col = col_offset[j]
+                for k in range(dims[j]):
+                    grad_in[i0, col + k] += grad_in[i, col + k]
+    for i in range(n):
+        for j in range(p):
+            e, own = _entity(codes[i, j], j, row_offset, ent_offset)
+            if own < 0 and first[e] != i:  # summed into its first sample
+                continue
             col = col_offset[j]
             d = dims[j]
             for q in range(ent_ptr[e], ent_ptr[e + 1]):
@@ -97,21 +126,23 @@ def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_tou
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
-                row_start, row_dim, lr, beta1, beta2, eps, decay=0.0):
+                row_start, row_dim, lr, beta1, beta2, eps, corr, decay=0.0):
     """Adam step on the touched rows only ("lazy" Adam), then clear their gradient.
 
     Each row keeps its own step count, so its bias correction matches the
-    number of updates it has actually received.  ``decay`` (learning rate
-    times weight decay) shrinks each touched row first, as AdamW.
+    number of updates it has actually received: ``corr[s]`` holds, for a
+    row's ``s``-th update, ``sqrt(1 - beta2**s) / (1 - beta1**s)`` and
+    ``sqrt(1 - beta2**s)`` (:func:`adam_corrections`; looked up, as two
+    powers per row cost more than the row's update itself).  ``decay``
+    (learning rate times weight decay) shrinks each touched row first, as
+    AdamW.
     """
     for t in range(n_touched):
         r = touched_rows[t]
         touched[r] = False
         steps[r] += 1
-        bc1 = 1.0 - beta1 ** steps[r]
-        bc2 = 1.0 - beta2 ** steps[r]
-        step = lr * (bc2 ** 0.5) / bc1
-        eps_hat = eps * (bc2 ** 0.5)
+        step = lr * corr[steps[r], 0]
+        eps_hat = eps * corr[steps[r], 1]
         for q in range(row_start[r], row_start[r] + row_dim[r]):
             table[q] -= decay * table[q]
             g = grad[q]
@@ -119,6 +150,17 @@ def sparse_adam(table, grad, m, v, steps, touched, touched_rows, n_touched,
             m[q] = beta1 * m[q] + (1.0 - beta1) * g
             v[q] = beta2 * v[q] + (1.0 - beta2) * g * g
             table[q] -= step * m[q] / (v[q] ** 0.5 + eps_hat)
+
+
+def adam_corrections(beta1, beta2, n_steps):
+    """Adam's bias corrections for steps ``0 .. n_steps`` (see
+    :func:`sparse_adam`), shape (n_steps + 1, 2); row 0 is unused."""
+    s = np.arange(1, n_steps + 1, dtype=np.float64)
+    bc2 = np.sqrt(1.0 - beta2 ** s)
+    corr = np.zeros((n_steps + 1, 2))
+    corr[1:, 0] = bc2 / (1.0 - beta1 ** s)
+    corr[1:, 1] = bc2
+    return corr
 
 
 @njit(nogil=True, fastmath=True, cache=True)

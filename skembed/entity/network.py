@@ -2,9 +2,10 @@
 
 One embedding table per categorical feature; the looked-up rows are
 concatenated with the (already standardised) numeric features and fed to
-dense ReLU layers and a linear output layer.  The sparse parts
-(gathers, gradient scatter-adds, Adam on the touched rows) run in the Numba
-kernels of :mod:`.kernels`; the dense layers use numpy (BLAS).
+dense ReLU layers and a linear output layer.  Training runs in the
+compiled minibatch steps of :mod:`.step_kernels` (which call the sparse
+kernels of :mod:`.kernels` and BLAS); prediction, evaluation and the
+cross-fit's Jacobians use numpy here.
 
 Losses (``task``): ``"regression"`` half squared error summed over the
 outputs, ``"binary"`` logistic loss on one logit (``"multilabel"``: on one
@@ -23,11 +24,24 @@ import time
 import numpy as np
 
 from .._threads import in_threads
-from .kernels import Composition, Layout, gather, scatter_add, sparse_adam
+from .kernels import Composition, Layout, adam_corrections, gather
+from .step_kernels import (
+    BETA1,
+    BETA2,
+    Adam,
+    Grads,
+    Params,
+    Rows,
+    forward_backward,
+    train_steps,
+)
 
 __all__ = ["EmbeddingNetwork", "auto_embedding_dim", "compose", "train_network"]
 
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+TASKS = {"regression": 0, "binary": 1, "multilabel": 1, "multiclass": 2}
+# minibatch steps per compiled call: long stretches without the GIL, and a
+# stop (an error elsewhere, Ctrl-C) still seen within a fraction of a second
+STEPS_PER_CALL = 32
 
 
 def auto_embedding_dim(n_categories, rule="fastai"):
@@ -82,17 +96,47 @@ class EmbeddingNetwork:
         # small random embeddings; He-uniform dense layers; zero biases
         self.table = rng.uniform(-0.05, 0.05, size).astype(dt)
         sizes = [self.emb_width + self.n_numeric, *hidden_layer_sizes, n_outputs]
-        self.W, self.b = [], []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            gain = 6.0 if i < len(sizes) - 2 else 3.0  # ReLU layers / linear output
-            bound = math.sqrt(gain / fan_in)
-            self.W.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dt))
-            self.b.append(np.zeros(fan_out, dtype=dt))
+        # dense layers: one flat array (theta), W[l] and b[l] are views of it
+        layers, offset = [], 0
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layers.append((fan_in, fan_out, offset, offset + fan_in * fan_out))
+            offset += (fan_in + 1) * fan_out
+        self.layers = np.array(layers, dtype=np.int64).reshape(-1, 4)
+        self.theta = np.zeros(offset, dtype=dt)
+        self._views()
+        for i, w in enumerate(self.W):
+            gain = 6.0 if i < len(self.W) - 1 else 3.0  # ReLU layers / linear output
+            bound = math.sqrt(gain / w.shape[0])
+            w[...] = rng.uniform(-bound, bound, w.shape)
         self.grad_table = np.zeros(size, dtype=dt)
+        self.grad_theta = np.zeros_like(self.theta)
         self.touched = np.zeros(len(self.row_dim), dtype=np.bool_)
         self.touched_rows = np.zeros(len(self.row_dim), dtype=np.int64)
         self.n_touched = 0
+        self._corrections = None  # Adam's bias corrections by step (see corrections)
         self.reset_optimizer()
+
+    def _split(self, flat):
+        """Views of the weights and the biases of each layer in ``flat``."""
+        W = [flat[wo:wo + fi * fo].reshape(fi, fo) for fi, fo, wo, _ in self.layers]
+        b = [flat[bo:bo + fo] for _, fo, _, bo in self.layers]
+        return W, b
+
+    def _views(self):
+        self.W, self.b = self._split(self.theta)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_corrections"] = None  # a cache, rebuilt on the next step
+        for name in ("W", "b", "mW", "vW", "mb", "vb", "gW", "gb"):
+            state.pop(name, None)  # views of theta and its Adam moments
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._views()
+        self.mW, self.mb = self._split(self.m_theta)
+        self.vW, self.vb = self._split(self.v_theta)
 
     @property
     def architecture(self):
@@ -114,6 +158,7 @@ class EmbeddingNetwork:
         Hogwild!) but has its own gradient buffers."""
         w = copy.copy(self)
         w.grad_table = np.zeros_like(self.grad_table)
+        w.grad_theta = np.zeros_like(self.grad_theta)
         w.touched = np.zeros_like(self.touched)
         w.touched_rows = np.zeros_like(self.touched_rows)
         w.n_touched = 0
@@ -124,10 +169,10 @@ class EmbeddingNetwork:
         self.m_table = np.zeros_like(self.table)
         self.v_table = np.zeros_like(self.table)
         self.row_steps = np.zeros(len(self.row_dim), dtype=np.int64)
-        self.mW = [np.zeros_like(w) for w in self.W]
-        self.vW = [np.zeros_like(w) for w in self.W]
-        self.mb = [np.zeros_like(b) for b in self.b]
-        self.vb = [np.zeros_like(b) for b in self.b]
+        self.m_theta = np.zeros_like(self.theta)
+        self.v_theta = np.zeros_like(self.theta)
+        self.mW, self.mb = self._split(self.m_theta)
+        self.vW, self.vb = self._split(self.v_theta)
 
     # -- tables --------------------------------------------------------------
     def table_of(self, j):
@@ -140,8 +185,7 @@ class EmbeddingNetwork:
         return [self.table, *self.W, *self.b]
 
     def _optimizer_arrays(self):
-        return [self.m_table, self.v_table, self.row_steps, *self.mW, *self.vW, *self.mb,
-                *self.vb]
+        return [self.m_table, self.v_table, self.row_steps, self.m_theta, self.v_theta]
 
     def get_state(self):
         """Copies of the parameters and of Adam's state (moments, step
@@ -173,19 +217,14 @@ class EmbeddingNetwork:
             x[:, self.emb_width:] = xnum
         return x
 
-    def forward(self, codes, xnum, comp, dropout_rng=None):
-        """Output pre-activations (and the layer activations for backward)."""
+    def forward(self, codes, xnum, comp):
+        """Output pre-activations (and the layer activations), no dropout."""
         a = self._input(codes, xnum, comp)
         acts = [a]
-        n_hidden = len(self.W) - 1
-        for i in range(n_hidden):
+        for i in range(len(self.W) - 1):
             a = a @ self.W[i]
             a += self.b[i]
             np.maximum(a, 0, out=a)
-            if dropout_rng is not None and self.dropout > 0:
-                keep = dropout_rng.random(a.shape, dtype=self.dtype) >= self.dropout
-                a *= keep
-                a *= self.dtype.type(1.0 / (1.0 - self.dropout))
             acts.append(a)
         out = a @ self.W[-1]
         out += self.b[-1]
@@ -240,72 +279,48 @@ class EmbeddingNetwork:
             jac[:, o, :] = g @ W[0][:self.emb_width].T
         return out.astype(np.float64), jac
 
-    def compute_gradients(self, codes, xnum, y, w, comp, dropout_rng=None):
-        """Loss of one batch; fills ``gW``, ``gb`` and the table gradient.
-
-        ``y`` is the float target (regression/binary) or the int class
-        (multiclass); ``w`` the sample weights.  Touched table rows are
-        recorded for :meth:`adam_step`.
-        """
-        out, acts = self.forward(codes, xnum, comp, dropout_rng)
-        loss, g = loss_and_output_grad(out, y, w, self.task)
-        g = g.astype(self.dtype, copy=False)
-        n_layers = len(self.W)
-        self.gW = [None] * n_layers
-        self.gb = [None] * n_layers
-        scale = self.dtype.type(1.0 / (1.0 - self.dropout)) if dropout_rng is not None \
-            and self.dropout > 0 else None
-        for i in range(n_layers - 1, -1, -1):
-            a = acts[i]
-            self.gW[i] = a.T @ g
-            self.gb[i] = g.sum(axis=0)
-            if i > 0:
-                g = g @ self.W[i].T
-                g *= a > 0  # ReLU (and dropout mask: dropped units are 0)
-                if scale is not None:
-                    g *= scale
-            elif self.emb_width:
-                g_in = g @ self.W[0][:self.emb_width].T
-                self.n_touched = scatter_add(
-                    g_in, codes, self.layout, comp, self.grad_table, self.touched,
-                    self.touched_rows, self.n_touched)
+    def compute_gradients(self, codes, xnum, y, w, comp):
+        """Loss of one batch (no dropout); fills ``gW``, ``gb`` and the table
+        gradient with the training kernel's gradients (touched table rows
+        recorded)."""
+        loss, self.n_touched = forward_backward(
+            self.rows(codes, xnum, y, w), self.params(), self.layout, comp,
+            TASKS[self.task], 0.0, self.grads(), self.n_touched)
+        self.gW, self.gb = self._split(self.grad_theta)
         return loss
+
+    def rows(self, codes, xnum, y, w):
+        """The :class:`~skembed.entity.step_kernels.Rows` bundle of training
+        rows (the target as the kernels take it)."""
+        n = codes.shape[0]
+        if self.task == "multiclass":
+            y2, yc = np.zeros((n, 0)), np.asarray(y, dtype=np.int64)
+        else:
+            y2, yc = np.asarray(y, dtype=np.float64).reshape(n, -1), np.zeros(n, np.int64)
+        return Rows(np.ascontiguousarray(codes, dtype=np.int32),
+                    np.ascontiguousarray(xnum, dtype=self.dtype), y2, yc,
+                    np.asarray(w, dtype=np.float64))
+
+    def params(self):
+        return Params(self.table, self.theta, self.layers)
+
+    def grads(self):
+        return Grads(self.grad_theta, self.grad_table, self.touched, self.touched_rows)
+
+    def adam(self, n_steps):
+        """The optimizer bundle, with bias corrections for ``n_steps`` more steps."""
+        corr = getattr(self, "_corrections", None)  # absent in older pickles
+        need = self.t + n_steps
+        if corr is None or corr.shape[0] <= need:  # a row has at most t updates
+            corr = self._corrections = adam_corrections(BETA1, BETA2, max(2 * need, 1024))
+        return Adam(self.m_theta, self.v_theta, self._t, self.m_table, self.v_table,
+                    self.row_steps, corr, self.row_start, self.row_dim)
 
     def clear_table_gradient(self):
         rows = self.touched_rows[:self.n_touched]
         self.grad_table[:] = 0
         self.touched[rows] = False
         self.n_touched = 0
-
-    def adam_step(self, lr, weight_decay=0.0):
-        """One Adam step: dense for the layers, lazy (touched rows) for tables.
-
-        ``weight_decay`` shrinks the weights (not the biases) and the touched
-        embedding rows by ``lr * weight_decay`` of themselves first (AdamW's
-        decoupled decay)."""
-        self._t[0] += 1
-        t = int(self._t[0])
-        if weight_decay > 0:
-            shrink = self.dtype.type(1.0 - lr * weight_decay)
-            for w in self.W:
-                w *= shrink
-        bc1 = 1.0 - BETA1**t
-        bc2 = 1.0 - BETA2**t
-        step = self.dtype.type(lr * math.sqrt(bc2) / bc1)
-        eps = self.dtype.type(EPS * math.sqrt(bc2))
-        for p, g, m, v in zip(self.W + self.b, self.gW + self.gb, self.mW + self.mb,
-                              self.vW + self.vb, strict=True):
-            m *= BETA1
-            m += (1 - BETA1) * g
-            v *= BETA2
-            v += (1 - BETA2) * (g * g)
-            p -= step * m / (np.sqrt(v) + eps)
-        if self.n_touched:
-            sparse_adam(self.table, self.grad_table, self.m_table, self.v_table,
-                        self.row_steps, self.touched, self.touched_rows, self.n_touched,
-                        self.row_start, self.row_dim, lr, BETA1, BETA2, EPS,
-                        lr * weight_decay)
-            self.n_touched = 0
 
 
 def output_activation(out, task):
@@ -377,13 +392,15 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
     ``comp`` is the :class:`~skembed.entity.kernels.Composition` of the
     entities in ``codes``.  ``schedule`` is ``"constant"`` or ``"cosine"``
     (the step size follows a half cosine from ``learning_rate`` to 0 over
-    the ``max_iter`` epochs); ``weight_decay`` is AdamW's decoupled decay (see
-    :meth:`EmbeddingNetwork.adam_step`); ``embedding_dropout`` (a float, or
+    the ``max_iter`` epochs); ``weight_decay`` is AdamW's decoupled decay (each
+    step first shrinks the dense weights, not the biases, and the touched
+    embedding rows by ``learning rate * weight_decay`` of themselves);
+    ``embedding_dropout`` (a float, or
     one per entity of ``comp``) replaces the own row of each category of a
     training batch by the shared unknown row (row 0) with that probability
-    (its substrings stay: an unseen category).
-    ``n_threads >
-    1`` splits each epoch's batches among that many threads
+    (its substrings stay: an unseen category).  The steps run in compiled
+    stretches of ``STEPS_PER_CALL`` (:func:`~skembed.entity.step_kernels.train_steps`).
+    ``n_threads > 1`` splits each epoch's batches among that many threads
     (:func:`~skembed._threads.in_threads`), each with its own gradients,
     updating the shared parameters without locks (Hogwild!); the caller
     limits BLAS to one thread per thread.  ``val`` is ``(codes, xnum, y, w)``
@@ -394,15 +411,16 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
     ``best_validation_loss`` and ``n_iter``.
     """
     n = codes.shape[0]
-    rates = None  # dropout probability of each entity of comp
+    rates = np.zeros(0)  # dropout probability of each entity of comp
     if np.ndim(embedding_dropout) or embedding_dropout > 0:
-        rates = np.broadcast_to(np.asarray(embedding_dropout, dtype=np.float64),
-                                comp.ent_ptr.shape[0] - 1)
+        rates = np.ascontiguousarray(np.broadcast_to(
+            np.asarray(embedding_dropout, dtype=np.float64), comp.ent_ptr.shape[0] - 1))
     seed_seq = np.random.SeedSequence(rng.randint(np.iinfo(np.int32).max))
     n_threads = max(1, min(int(n_threads), -(-n // batch_size)))
     # per thread: its own network view (gradients) and random stream (dropout)
     workers = [(net if n_threads == 1 else net.worker(), np.random.default_rng(s))
                for s in seed_seq.spawn(n_threads)]
+    rows = net.rows(codes, xnum, y, w)
     loss_curve, val_curve = [], []
     best, best_state, stall = np.inf, None, 0
     wsum = float(w.sum())
@@ -410,30 +428,28 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
     epoch = 0
     n_batches = -(-n // batch_size)
     total_steps = max(max_iter * n_batches, 1)
+    task = TASKS[net.task]
 
     def run_batches(k, stop, order, first_step, outs):
-        worker, dropout_rng = workers[k]
+        worker, stream = workers[k]
+        params, grads, adam = worker.params(), worker.grads(), worker.adam(n_batches)
+        mine = np.arange(k, n_batches, n_threads, dtype=np.int64)
         total = 0.0
-        for b in range(k, n_batches, n_threads):
+        for c in range(0, len(mine), STEPS_PER_CALL):
             if stop.is_set():
                 return
-            idx = np.sort(order[b * batch_size:(b + 1) * batch_size])
-            batch = codes[idx]
-            if rates is not None:  # some categories lose their own row
-                drop = dropout_rng.random(batch.shape) < rates[comp.ent_offset + batch]
-                batch[drop] = -batch[drop] - 1
+            seed = int(stream.integers(np.iinfo(np.int32).max))
             with np.errstate(all="ignore"):  # divergence is reported below
-                loss = worker.compute_gradients(batch, xnum[idx], y[idx], w[idx], comp,
-                                                dropout_rng)
-                if not np.isfinite(loss):
-                    outs[k]["diverged"] = loss
-                    stop.set()
-                    return
-                lr = learning_rate
-                if schedule == "cosine":  # from learning_rate to 0 at max_iter
-                    lr *= 0.5 * (1.0 + math.cos(math.pi * (first_step + b) / total_steps))
-                worker.adam_step(lr, weight_decay)
-            total += loss * len(idx)
+                part = train_steps(
+                    rows, params, worker.layout, comp, grads, adam, order,
+                    mine[c:c + STEPS_PER_CALL], batch_size, task, worker.dropout, rates,
+                    seed, learning_rate, schedule == "cosine", first_step, total_steps,
+                    weight_decay)
+            total += part
+            if not np.isfinite(part):
+                outs[k]["diverged"] = part
+                stop.set()
+                return
         outs[k]["total"] = total
 
     try:
@@ -444,6 +460,7 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
             outs = [{} for _ in workers]
             in_threads(n_threads, functools.partial(
                 _run_share, run_batches, order=order, first_step=first_step, outs=outs))
+            net._t[0] += n_batches  # one Adam step per batch (the workers share _t)
             for out in outs:
                 if "diverged" in out:
                     raise FloatingPointError(
