@@ -128,10 +128,9 @@ default="cosine"
     "n_jobs": '''n_jobs : int or None, default=None
     Training threads.  More than one splits each epoch's minibatches among
     threads that update the shared weights without locks (Hogwild!, as
-    word2vec does): no longer bit-reproducible, and faster only when each
-    minibatch carries enough work (wide hidden layers, as the regressor's
-    defaults); a small network such as the encoder's default gains little or
-    nothing (see docs/benchmarks.md).  ``None``: one
+    word2vec does): faster, but no longer bit-reproducible (each thread runs
+    its minibatches in compiled stretches, so small networks such as the
+    encoder's scale too; docs/benchmarks.md).  ``None``: one
     thread, unless a joblib ``parallel_config`` sets ``n_jobs``; -1: all the
     cores this process may use (scikit-learn's rule).  BLAS runs
     one thread per training thread during ``fit`` (the products are small:
