@@ -201,6 +201,7 @@ def train_steps(rows, params, layout, comp, grads, adam, order, batches, batch_s
     b_y = np.empty((batch_size, y.shape[1]), y.dtype)
     b_yc = np.empty(batch_size, yc.dtype)
     b_w = np.empty(batch_size, w.dtype)
+    no_rows = np.int64(0)  # not the literal 0: one compiled forward_backward
     for b in batches:
         lo = b * batch_size
         m = min(lo + batch_size, n) - lo
@@ -219,7 +220,8 @@ def train_steps(rows, params, layout, comp, grads, adam, order, batches, batch_s
             b_yc[i] = yc[r]
             b_w[i] = w[r]
         sub = Rows(b_codes[:m], b_xnum[:m], b_y[:m], b_yc[:m], b_w[:m])
-        loss, n_touched = forward_backward(sub, params, layout, comp, task, dropout, grads, 0)
+        loss, n_touched = forward_backward(sub, params, layout, comp, task, dropout, grads,
+                                           no_rows)
         lr = step_size(learning_rate, cosine, first_step + b, total_steps)
         # the step's number from its batch (threads share no counter)
         _dense_adam(params.theta, grads.theta, adam.m, adam.v, adam.t[0] + b + 1,
