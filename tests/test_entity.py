@@ -687,3 +687,19 @@ def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
     EntityEmbeddingRegressor(**dict(FAST, max_iter=2)).fit(X, y)
     EntityEmbeddingRegressor(n_jobs=2, **dict(FAST, max_iter=2)).fit(X, y)
     assert seen == [1, 2]
+
+
+@pytest.mark.parametrize("labels", [[0] * 19 + [1], [0] * 12 + [1] * 6 + [2] * 2])
+def test_untrained_network_predicts_the_class_prior(labels):
+    """The output biases start at the (weighted) class prior: with a step size
+    too small to learn anything, the predicted probabilities are near the
+    class frequencies (the random hidden layer adds a little), not uniform."""
+    rng = np.random.RandomState(0)
+    y = np.array(labels * 20)
+    X = rng.choice(list("abcde"), (len(y), 2))  # categories: embeddings start near 0
+    clf = EntityEmbeddingClassifier(hidden_layer_sizes=(8,), max_iter=1, learning_rate=1e-12,
+                                    early_stopping=False, random_state=0)
+    for w in (None, np.where(y == y.max(), 3.0, 1.0)):  # weights count as repeated rows
+        clf.fit(X, y, sample_weight=w)
+        freq = np.bincount(y, weights=w) / (len(y) if w is None else w.sum())
+        np.testing.assert_allclose(clf.predict_proba(X).mean(axis=0), freq, atol=0.02)
