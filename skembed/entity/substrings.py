@@ -137,16 +137,46 @@ class SubstringVocabulary:
 
     def _matrix(self, indptr, hashes):
         n = len(indptr) - 1
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        pos = np.searchsorted(self.hashes, hashes)
-        pos = np.minimum(pos, len(self.hashes) - 1)
-        known = self.hashes[pos] == hashes
-        rows, pos = rows[known], pos[known]
-        # each string's hashes ascend: its bottom-k is a prefix
-        counts = np.bincount(rows, minlength=n)
-        starts = np.concatenate(([0], np.cumsum(counts)))
-        rank = np.arange(len(rows)) - np.repeat(starts[:-1], counts)
-        kept = rank < self.max_per_category
-        rows, pos = rows[kept], pos[kept]
-        counts = np.bincount(rows, minlength=n)
-        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), pos
+        counts = np.zeros(n, dtype=np.int64)
+        pos = np.empty(min(len(hashes), n * self.max_per_category), dtype=np.int64)
+        total = _bottom_k_rows(indptr, hashes, self.hashes, self.max_per_category, counts, pos)
+        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), pos[:total]
+
+
+@njit(nogil=True, cache=True)
+def _bottom_k_rows(indptr, hashes, vocab, k, counts, pos):
+    """Per string (its hashes ascending, ``indptr``): the rows in the sorted
+    ``vocab`` of its first ``k`` known hashes (a bottom-k sketch), packed into
+    ``pos`` with their number in ``counts``; returns the total.  A string's
+    lookups start where its previous one ended (both sides ascend), and stop
+    at ``k`` hits."""
+    total = 0
+    n_vocab = vocab.shape[0]
+    for i in range(indptr.shape[0] - 1):
+        lo = 0
+        found = 0
+        for q in range(indptr[i], indptr[i + 1]):
+            if found == k or lo >= n_vocab:
+                break
+            h = hashes[q]
+            # exponential then binary search for the first vocab entry >= h
+            step = 1
+            hi = lo
+            while hi < n_vocab and vocab[hi] < h:
+                lo = hi + 1
+                hi = lo + step
+                step *= 2
+            if hi > n_vocab:
+                hi = n_vocab
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if vocab[mid] < h:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < n_vocab and vocab[lo] == h:
+                pos[total] = lo
+                total += 1
+                found += 1
+        counts[i] = found
+    return total
