@@ -228,3 +228,25 @@ def test_fewer_rows_than_folds_names_cv(y):
     with pytest.raises(ValueError, match=r"cv=5 .* only 3 samples.*cv=None"):
         EntityEmbeddingEncoder(**FAST).fit_transform(X, y)
     assert EntityEmbeddingEncoder(**FAST, cv=None).fit_transform(X, y).shape[0] == 3
+
+
+def test_substring_rows_are_the_bottom_k_known_ngrams():
+    """Each name keeps the rows of its known n-grams of smallest hash, at most
+    ``max_per_category`` of them, in hash order: the merge of a name's
+    ascending hashes with the vocabulary agrees with a per-hash lookup."""
+    from skembed.entity.substrings import SubstringVocabulary, ngram_hashes
+
+    rng = np.random.RandomState(0)
+    words = ["".join(rng.choice(list("abcdef"), rng.randint(1, 9))) for _ in range(60)]
+    names = [" ".join(rng.choice(words, rng.randint(1, 5))) for _ in range(300)]
+    for k in (1, 4, 32):
+        voc = SubstringVocabulary(max_per_category=k)
+        fitted = voc.fit_matrix(names[:200])
+        assert np.all(np.diff(voc.hashes) > 0)
+        for part, (indptr, rows) in ((names[:200], fitted),  # fitted names, new ones
+                                     (names[200:], voc.matrix(names[200:]))):
+            ip, hashes = ngram_hashes(part)
+            for i in range(len(part)):
+                own = hashes[ip[i]:ip[i + 1]]
+                known = np.flatnonzero(np.isin(voc.hashes, own))[:k]
+                assert np.array_equal(rows[indptr[i]:indptr[i + 1]], known)
