@@ -74,6 +74,7 @@ MAKERS = [
     lambda: SequentialRulesRecommender(),
     lambda: SequentialRulesRecommender(symmetric=True, window=3),
     lambda: SessionKNNRecommender(idf_weight=1.0),
+    lambda: SessionKNNRecommender(shared_item_decay=2.0),
     lambda: NearestNeighborRecommender(ItemSequenceEmbedder(vector_size=8, epochs=2,
                                                             n_jobs=1, random_state=0),
                                        n_jobs=1, random_state=0),
@@ -93,6 +94,7 @@ def test_fit_from_an_event_log_equals_in_memory(client, make):
         assert (fitted.rules_ != memory.rules_).nnz == 0
     if isinstance(memory, SessionKNNRecommender):
         assert fitted.n_sequences_ == memory.n_sequences_
+        assert fitted.shared_item_decay_ == memory.shared_item_decay_
 
 
 @pytest.mark.parametrize("kind", ["bag", "series"])

@@ -495,8 +495,38 @@ def test_session_knn_refinements_of_the_literature():
     # "vec": long neighbours are not penalised as by the cosine
     X = [["a", "x"]] * 2 + [["a", "y"] + [f"q{i}" for i in range(7)]] * 3
     assert top(X, ["a"]) == "x" and top(X, ["a"], similarity="vec") == "y"
+    # STAN's distance to the shared item: the far item x has more votes, the
+    # item y next to the shared one wins once votes decay with distance
+    X = [["h", "y", "f1", "f2", "f3", "f4", "f5", "x"]] * 6 \
+        + [["h", "g1", "g2", "g3", "g4", "g5", "g6", "x"]] * 4
+    assert top(X, ["h"]) == "x" and top(X, ["h"], shared_item_decay=1.0) == "y"
+    # the shared item is the most recent history item a neighbour holds, at
+    # its last occurrence: "h" repeated late in the second kind makes x near
+    X = [["h", "y", "f1", "f2", "f3", "f4", "f5", "x"]] * 4 \
+        + [["h", "g1", "g2", "g3", "g4", "g5", "h", "x"]] * 6
+    assert top(X, ["h"], shared_item_decay=1.0) == "x"
     with pytest.raises(ValueError, match="match_weighting"):
         SessionKNNRecommender(match_weighting="bogus").fit(X)
+    with pytest.raises(ValueError, match="shared_item_decay"):
+        SessionKNNRecommender(shared_item_decay=0.0).fit(X)
+
+
+def test_shared_item_decay_scales_each_vote_by_at_most_one():
+    """Each neighbour's vote is multiplied by exp(-|d| / decay) <= 1: a decay
+    so slow that every factor is 1 gives session-kNN's plain scores; a fast
+    one changes them and never raises them."""
+    rng = np.random.RandomState(0)
+    X = [[f"i{v}" for v in rng.randint(0, 12, rng.randint(2, 9))] for _ in range(60)]
+    data = SessionKNNRecommender().fit(X)._encode([X[0][:3], X[5][1:], ["i3"]])
+
+    def scores(decay):
+        rec = SessionKNNRecommender(k=5, match_weighting="same", shared_item_decay=decay)
+        return rec.fit(X).candidate_scores(data).toarray()
+
+    plain = scores(None)
+    np.testing.assert_allclose(scores(1e12), plain, rtol=1e-6)
+    decayed = scores(2.0)
+    assert not np.allclose(decayed, plain) and (decayed <= plain + 1e-6).all()
 
 
 def test_two_stage_serving_matches_the_exact_blend():
@@ -523,3 +553,51 @@ def test_two_stage_serving_matches_the_exact_blend():
     assert not any(set(r) & set(h) for r, h in zip(ids, X[:30], strict=True))
     allowed = full.items_[:7].tolist()
     assert set(full.recommend(X[:30], n=5, allow=allowed).ravel()) <= set(allowed)
+
+
+def test_shared_item_decay_auto_follows_the_order_in_the_data():
+    """"auto" picks a decay where the next item sits next to the shared one
+    (a pair a_i -> b_i amid popular noise) and keeps plain votes where order
+    is noise (the same items shuffled inside each sequence)."""
+    rng = np.random.RandomState(0)
+
+    def log(ordered):
+        seqs = []
+        for _ in range(3000):
+            i = rng.randint(150)
+            noise = [f"n{v}" for v in rng.randint(0, 30, rng.randint(6, 12))]
+            pos = rng.randint(len(noise) + 1)
+            seq = noise[:pos] + [f"a{i}", f"b{i}"] + noise[pos:]
+            seqs.append(seq if ordered else list(rng.permutation(seq)))
+        return seqs
+
+    assert SessionKNNRecommender().fit(log(True)).shared_item_decay_ is not None
+    assert SessionKNNRecommender().fit(log(False)).shared_item_decay_ is None
+    plain = SessionKNNRecommender(shared_item_decay=None).fit(log(True))
+    assert plain.shared_item_decay_ is None
+
+
+def test_decay_validation_sample_is_the_sample_of_its_partitions():
+    """The "auto" validation sample of a log equals the sample merged from
+    its partitions' samples (as the Dask fit builds it), rows made global."""
+    from skembed._ragged import Ragged
+    from skembed.recommend.session_knn import _merge_samples, _validation_sample
+
+    rng = np.random.RandomState(1)
+    seqs = [rng.randint(0, 30, rng.randint(0, 6)) for _ in range(9000)]
+    seqs += seqs[:50]  # repeated sequences: equal hashes, ties by row
+    whole = Ragged.from_arrays(seqs)
+    cut = [0, 2500, 2501, 7000, len(seqs)]
+    parts = []
+    for a, b in zip(cut[:-1], cut[1:], strict=True):
+        rows, hist, targets, hashes = _validation_sample(Ragged.from_arrays(seqs[a:b]))
+        parts.append((rows + a, hist, targets, hashes))
+    merged = _merge_samples(parts)
+    direct = _validation_sample(whole)
+    assert len(direct[0]) == 2000
+    for x, y in zip(merged, direct, strict=True):
+        if isinstance(x, Ragged):
+            np.testing.assert_array_equal(x.ids, y.ids)
+            np.testing.assert_array_equal(x.starts, y.starts)
+        else:
+            np.testing.assert_array_equal(x, y)

@@ -216,6 +216,28 @@ def distinct_items(data, n_items):
     return items
 
 
+def last_positions(data, n_items):
+    """Where each distinct known item of each sequence last occurs (its
+    position among the sequence's known items, from 0): a CSR aligned
+    entry by entry with :func:`distinct_items` (float32 values)."""
+    import scipy.sparse as sp
+
+    known = data.known()
+    lengths = np.diff(known.starts)
+    rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    pos = np.arange(len(known.ids), dtype=np.int64) - np.repeat(known.starts[:-1], lengths)
+    key = rows * n_items + known.ids
+    order = np.argsort(key, kind="stable")  # within a key, positions ascend
+    key = key[order]
+    last = np.ones(len(key), bool)
+    last[:-1] = key[1:] != key[:-1]
+    order = order[last]
+    counts = np.bincount(rows[order], minlength=len(lengths))
+    return sp.csr_matrix((pos[order].astype(np.float32), known.ids[order].astype(np.int64),
+                          np.concatenate(([0], np.cumsum(counts)))),
+                         shape=(len(lengths), n_items))
+
+
 def repeat_share(data, n_items):
     """Share of the interactions after the first of each sequence that repeat
     an item seen earlier in the same sequence (from the distinct items per

@@ -135,9 +135,10 @@ def _best_positions(vals, heap):
 
 
 @inner()
-def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim):
+def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim, nb_shared):
     """The ``opt.k`` nearest sessions of history ``ids[s:e]`` into
-    ``nb_sess``, their similarities into ``nb_sim``, most similar first;
+    ``nb_sess``, their similarities into ``nb_sim`` and the most recent
+    history item each holds into ``nb_shared``, most similar first;
     returns how many.  ``index``: :data:`KnnIndex`; ``opt``:
     :data:`KnnOptions`; ``scr``: :data:`KnnScratch` (``mark``: this row's
     mark of its query items)."""
@@ -208,6 +209,7 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
         sess = cand[best[c]]
         nb_sess[c] = sess
         step = sess_step[sess]
+        nb_shared[c] = q_items[step - 1]
         if match == 1:
             nb_sim[c] = sims[best[c]] / step
         elif match == 2:
@@ -219,10 +221,53 @@ def _session_knn_row(ids, s, e, index, opt, self_row, scr, mark, nb_sess, nb_sim
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _session_knn_neighbours(ids, starts, q0, index, opt, self_rows, scr, nb_sess, nb_sim,
-                            nb_count):
+                            nb_shared, nb_count):
     for r in range(nb_sess.shape[0]):
         nb_count[r] = _session_knn_row(ids, starts[q0 + r], starts[q0 + r + 1], index, opt,
-                                       self_rows[r], scr, q0 + r, nb_sess[r], nb_sim[r])
+                                       self_rows[r], scr, q0 + r, nb_sess[r], nb_sim[r],
+                                       nb_shared[r])
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, v_data, v_pos,
+                    decay, acc, seen, out_indptr, out_indices, out_data):
+    """Item scores of each row from its neighbours, each neighbour's vote for
+    an item times ``exp(-|d| / decay)``, ``d`` the distance in positions
+    (``v_pos``, aligned with the votes ``v_*``, a CSR of sequences x items)
+    between the item and the neighbour's item shared with the history
+    (STAN's item-neighbourhood weight).  Writes a CSR (rows x items) into
+    ``out_*`` (``out_indptr`` of ``n_rows + 1``); ``acc`` (float per item,
+    zeros) and ``seen`` (bool per item, False) are scratch, left clean."""
+    total = 0
+    out_indptr[0] = 0
+    for r in range(nb_sess.shape[0]):
+        first = total
+        for c in range(nb_count[r]):
+            sess = nb_sess[r, c]
+            lo, hi = v_indptr[sess], v_indptr[sess + 1]
+            # the shared item's position: binary search in the sorted row
+            a, b = lo, hi
+            while a < b:
+                m = (a + b) // 2
+                if v_indices[m] < nb_shared[r, c]:
+                    a = m + 1
+                else:
+                    b = m
+            at = v_pos[a] if a < hi and v_indices[a] == nb_shared[r, c] else 0.0
+            sim = nb_sim[r, c]
+            for q in range(lo, hi):
+                item = v_indices[q]
+                if not seen[item]:
+                    seen[item] = True
+                    out_indices[total] = item
+                    total += 1
+                acc[item] += sim * v_data[q] * np.exp(-abs(v_pos[q] - at) / decay)
+        for q in range(first, total):
+            item = out_indices[q]
+            out_data[q] = acc[item]
+            acc[item] = 0.0
+            seen[item] = False
+        out_indptr[r + 1] = total
 
 
 # Session-kNN's scratch, allocated by numpy (nothing to compile) and kept
@@ -272,29 +317,46 @@ def thread_scratch(n_sequences, n_items, max_history, sample_size):
     return scr
 
 
-def _neighbours(data, q0, r0, r1, n_items, index, opt, self_rows):
-    """The neighbours of histories ``q0 + r0 .. q0 + r1`` as a CSR matrix
-    (rows x training sequences) of their weights."""
+def _item_scores(data, q0, r0, r1, votes, index, opt, self_rows, distance=None):
+    """Session-kNN scores of histories ``q0 + r0 .. q0 + r1`` as a CSR
+    matrix (rows x items): the neighbours' similarities times their votes
+    (``votes``: CSR, sequences x items); with ``distance`` ``(positions,
+    decay)`` (``positions`` aligned with ``votes.data``), each vote times
+    STAN's ``exp(-d / decay)`` (see :func:`_distance_votes`)."""
+    n_items = votes.shape[1]
     width = max(min(opt.k, opt.sample_size), 1)
     nb_sess = np.empty((r1 - r0, width), np.int64)
     nb_sim = np.empty((r1 - r0, width), np.float32)
+    nb_shared = np.empty((r1 - r0, width), np.int64)
     nb_count = np.zeros(r1 - r0, np.int64)
     scr = thread_scratch(index.sess_norm.shape[0], n_items, opt.max_history, opt.sample_size)
     _session_knn_neighbours(data.ids, data.starts, q0 + r0, index, opt, self_rows[r0:r1],
-                            scr, nb_sess, nb_sim, nb_count)
+                            scr, nb_sess, nb_sim, nb_shared, nb_count)
     found = np.arange(width) < nb_count[:, None]
-    return sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
-                         shape=(r1 - r0, index.sess_norm.shape[0]))
+    if distance is None:
+        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
+                                   shape=(r1 - r0, index.sess_norm.shape[0]))
+        return neighbours @ votes
+    positions, decay = distance
+    bound = int(np.diff(votes.indptr)[nb_sess[found]].sum())  # entries at most
+    indptr = np.empty(r1 - r0 + 1, np.int64)
+    indices = np.empty(bound, np.int64)
+    values = np.empty(bound, np.float32)
+    _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, votes.indptr.astype(np.int64),
+                    votes.indices.astype(np.int64), votes.data, positions, float(decay),
+                    np.zeros(n_items), np.zeros(n_items, np.bool_), indptr, indices, values)
+    return sp.csr_matrix((values[:indptr[-1]], indices[:indptr[-1]], indptr),
+                         shape=(r1 - r0, n_items))
 
 
-def session_knn_scores(data, q0, n_rows, sessions, index, opt, self_rows, n_threads):
+def session_knn_scores(data, q0, n_rows, sessions, index, opt, self_rows, n_threads,
+                       distance=None):
     """Session-kNN scores of histories ``q0 .. q0 + n_rows`` as a CSR matrix
     (rows x items; see :func:`add_session_knn_scores`)."""
     parts = {}
 
     def block(r0, r1):
-        parts[r0] = _neighbours(data, q0, r0, r1, sessions.shape[1], index, opt,
-                                self_rows) @ sessions
+        parts[r0] = _item_scores(data, q0, r0, r1, sessions, index, opt, self_rows, distance)
 
     in_row_blocks(n_rows, block, n_threads)
     if len(parts) == 1:
@@ -303,7 +365,7 @@ def session_knn_scores(data, q0, n_rows, sessions, index, opt, self_rows, n_thre
 
 
 def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weight, scaled,
-                           n_threads):
+                           n_threads, distance=None):
     """Session-kNN scores of histories ``q0 .. q0 + len(out)`` of ``data`` (a
     Ragged of catalogue indices): item ``i`` of history ``r`` scores the
     summed similarity of the ``opt.k`` most similar training sequences
@@ -317,11 +379,12 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
     :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
     training sequence that history ``r`` must not match (itself, in
     validation).  The neighbours come from a kernel (rows split over
-    ``n_threads``); their items' scores are a sparse product.  ``scaled`` as
-    in :func:`~skembed.recommend.kernels.add_rule_scores`.
+    ``n_threads``); their items' scores are a sparse product, or with
+    ``distance`` a kernel (:func:`_item_scores`).  ``scaled`` as in
+    :func:`~skembed.recommend.kernels.add_rule_scores`.
     """
     def block(r0, r1):
-        neighbours = _neighbours(data, q0, r0, r1, out.shape[1], index, opt, self_rows)
-        add_sparse_scores(neighbours @ sessions, out[r0:r1], weight, scaled)
+        add_sparse_scores(_item_scores(data, q0, r0, r1, sessions, index, opt, self_rows,
+                                       distance), out[r0:r1], weight, scaled)
 
     in_row_blocks(out.shape[0], block, n_threads)
