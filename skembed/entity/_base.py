@@ -15,7 +15,13 @@ from .._threads import blas_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories, category_position
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
-from .targets import check_regression_target, encode_classes, normalised_weights, target_scaling
+from .targets import (
+    check_regression_target,
+    encode_classes,
+    normalised_weights,
+    output_prior,
+    target_scaling,
+)
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
@@ -24,22 +30,6 @@ AUTO_DIM_RULE = "fastai"
 DROPOUT_PSEUDO_COUNT = 1.0
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
-
-
-def _output_prior(y, sample_weight, task, n_outputs):
-    """Output biases that predict the (weighted) prior before training: the
-    log-odds of each label, the log class frequencies; 0 for the
-    standardised regression target.  The first steps then learn effects
-    rather than the base rate (a rare class starts near its rate, not 0.5)."""
-    if task == "regression":
-        return np.zeros(n_outputs)
-    w = normalised_weights(sample_weight, y.shape[0])
-    if task == "multiclass":
-        freq = np.bincount(y, weights=w, minlength=n_outputs) / max(w.sum(), 1e-300)
-        logp = np.log(np.clip(freq, 1e-6, None))
-        return logp - logp.mean()
-    rate = np.clip(np.average(y.reshape(y.shape[0], -1), axis=0, weights=w), 1e-6, 1 - 1e-6)
-    return np.log(rate / (1 - rate))
 
 
 class EntityEmbeddingBase(BaseEstimator):
@@ -212,7 +202,7 @@ class EntityEmbeddingBase(BaseEstimator):
         else:
             net = EmbeddingNetwork(n_rows, dims, xnum.shape[1], params["hidden_layer_sizes"],
                                    n_outputs, task, params["dropout"], rng)
-            net.b[-1][...] = _output_prior(y, sample_weight, task, n_outputs)
+            net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
         comp = self._composition(entities, net)
         n = codes.shape[0]
         w = normalised_weights(sample_weight, n)

@@ -35,7 +35,7 @@ gives the embeddings that ``transform`` uses.
 import numpy as np
 
 from .kernels import accumulate_curvature, newton_steps
-from .network import output_activation
+from .losses import output_activation
 
 __all__ = ["SMOOTHING_GRID", "newton_embeddings"]
 

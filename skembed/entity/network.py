@@ -25,6 +25,7 @@ import numpy as np
 
 from .._threads import in_threads
 from .kernels import Composition, Layout, adam_corrections, gather
+from .losses import evaluate_loss, loss_and_output_grad, output_activation
 from .step_kernels import (
     BETA1,
     BETA2,
@@ -36,7 +37,8 @@ from .step_kernels import (
     train_steps,
 )
 
-__all__ = ["EmbeddingNetwork", "auto_embedding_dim", "compose", "train_network"]
+__all__ = ["EmbeddingNetwork", "auto_embedding_dim", "compose", "evaluate_loss",
+           "loss_and_output_grad", "output_activation", "train_network"]
 
 TASKS = {"regression": 0, "binary": 1, "multilabel": 1, "multiclass": 2}
 # minibatch steps per compiled call: long stretches without the GIL, and a
@@ -323,41 +325,6 @@ class EmbeddingNetwork:
         self.n_touched = 0
 
 
-def output_activation(out, task):
-    if task == "regression":
-        return out
-    if task in ("binary", "multilabel"):
-        return 1.0 / (1.0 + np.exp(-np.clip(out, -500, 500)))
-    out = out - out.max(axis=1, keepdims=True)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
-
-
-def loss_and_output_grad(out, y, w, task):
-    """Weighted mean loss over the batch and its gradient w.r.t. ``out``."""
-    n = out.shape[0]
-    out64 = out.astype(np.float64)
-    if task in ("regression", "binary", "multilabel"):
-        y2 = y.reshape(n, -1)  # one column per output
-        if task == "regression":
-            diff = out64 - y2
-            loss = 0.5 * np.dot(w, (diff * diff).sum(axis=1)) / n
-        else:
-            loss = np.dot(w, (np.logaddexp(0.0, out64) - y2 * out64).sum(axis=1)) / n
-            diff = output_activation(out64, "binary") - y2
-        g = diff * (w / n)[:, None]
-    else:
-        z = out64 - out64.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(z).sum(axis=1))
-        rows = np.arange(n)
-        loss = np.dot(w, log_norm - z[rows, y]) / n
-        p = np.exp(z - log_norm[:, None])
-        p[rows, y] -= 1.0
-        g = p * (w / n)[:, None]
-    return float(loss), g
-
-
 def _tqdm(total, desc):
     try:
         from tqdm.auto import tqdm
@@ -498,15 +465,3 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
 
 def _run_share(run_batches, k, stop, *, order, first_step, outs):
     run_batches(k, stop, order, first_step, outs)
-
-
-def evaluate_loss(net, codes, xnum, y, w, comp, batch_size=8192):
-    """Weighted mean loss of the network on a data set (no dropout)."""
-    total = 0.0
-    for s in range(0, codes.shape[0], batch_size):
-        out, _ = net.forward(codes[s:s + batch_size], xnum[s:s + batch_size], comp)
-        loss, _ = loss_and_output_grad(out, y[s:s + batch_size], w[s:s + batch_size],
-                                       net.task)
-        total += loss * out.shape[0]
-    wsum = float(w.sum())
-    return total / wsum if wsum > 0 else total / max(codes.shape[0], 1)

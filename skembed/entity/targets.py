@@ -1,5 +1,6 @@
-"""Targets of the entity estimators: regression scaling and class encoding,
-one implementation for the encoder and the predictors."""
+"""Targets of the entity estimators: regression scaling, class encoding and
+the output biases of the class prior, one implementation for the encoder and
+the predictors."""
 
 import numpy as np
 import pandas as pd
@@ -140,3 +141,19 @@ def normalised_weights(sample_weight, n):
     if w.sum() <= 0:
         raise ValueError("sample_weight has no non-zero weight: nothing to fit")
     return w * (n / w.sum())
+
+
+def output_prior(y, sample_weight, task, n_outputs):
+    """Output biases that predict the (weighted) prior before training: the
+    log-odds of each label, the log class frequencies; 0 for the
+    standardised regression target.  The first steps then learn effects
+    rather than the base rate (a rare class starts near its rate, not 0.5)."""
+    if task == "regression":
+        return np.zeros(n_outputs)
+    w = normalised_weights(sample_weight, y.shape[0])
+    if task == "multiclass":
+        freq = np.bincount(y, weights=w, minlength=n_outputs) / max(w.sum(), 1e-300)
+        logp = np.log(np.clip(freq, 1e-6, None))
+        return logp - logp.mean()
+    rate = np.clip(np.average(y.reshape(y.shape[0], -1), axis=0, weights=w), 1e-6, 1 - 1e-6)
+    return np.log(rate / (1 - rate))
