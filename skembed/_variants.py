@@ -42,10 +42,13 @@ def inner(**options):
 # Numba's on-disk cache of a compiled function is invalidated when the
 # function's own source file changes, not when a helper compiled into it
 # from another file does (Numba tracks no such dependency).  The word2vec
-# chunk kernel inlines helpers from several modules of skembed/word2vec, so
-# there the source stamp of every cached function covers all the package's
-# modules: editing any of them recompiles them all.
-_SHARED_STAMP_DIRS = {os.path.join(os.path.dirname(os.path.realpath(__file__)), "word2vec")}
+# chunk kernel inlines helpers from several modules of skembed/word2vec, and
+# the entity network's training steps (entity/step_kernels.py) the gathers,
+# scatters and sparse Adam of entity/kernels.py, so there the source stamp of
+# every cached function covers all the package's modules: editing any of
+# them recompiles them all.
+_SHARED_STAMP_DIRS = {os.path.join(os.path.dirname(os.path.realpath(__file__)), package)
+                      for package in ("word2vec", "entity")}
 
 
 @functools.cache

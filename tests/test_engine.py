@@ -271,8 +271,9 @@ def test_stripe_order_gives_each_thread_a_contiguous_stripe(n_threads):
 
 def test_kernel_caches_are_stamped_by_every_module_of_the_package(tmp_path):
     """The chunk kernel compiles helpers of several word2vec modules into
-    itself; Numba only re-validates a cache against the function's own file,
-    so the word2vec kernels' stamp covers all the package's modules."""
+    itself (the entity training steps those of entity/kernels.py); Numba only
+    re-validates a cache against the function's own file, so the stamp of
+    those packages' kernels covers all their modules."""
     import numba
 
     from skembed import _variants
@@ -286,3 +287,7 @@ def test_kernel_caches_are_stamped_by_every_module_of_the_package(tmp_path):
     if _variants.PackageCacheLocator is not None and not numba.config.CACHE_DIR:
         chunk = kernels.chunk_kernel(False, False, 5, False)
         assert isinstance(chunk._cache._impl.locator, _variants.PackageCacheLocator)
+        # the entity training steps compile entity/kernels.py's sparse kernels in
+        from skembed.entity.step_kernels import train_steps
+
+        assert isinstance(train_steps._cache._impl.locator, _variants.PackageCacheLocator)

@@ -9,6 +9,7 @@ from skembed.entity.kernels import (
     Composition,
     Layout,
     adam_corrections,
+    entity_scratch,
     gather,
     scatter_add,
     sparse_adam,
@@ -75,7 +76,7 @@ def test_gather_sums_weighted_rows_and_dropout_swaps_the_own_row():
     t1 = net.table_of(1)
     codes = np.array([[2, 1], [3, 3], [0, -2]], np.int32)
     out = np.empty((3, 5))
-    gather(net.table, net.layout, comp, codes, out)
+    gather(net.table, net.layout, comp, codes, out, entity_scratch(comp))
     np.testing.assert_allclose(out[0, :3], net.table_of(0)[2])
     np.testing.assert_allclose(out[0, 3:], t1[1] + 0.5 * t1[2] + 0.5 * t1[3])
     np.testing.assert_allclose(out[1, 3:], t1[0] + t1[4])
@@ -93,19 +94,22 @@ def test_repeated_entities_gather_and_scatter_as_each_sample_alone():
     codes = np.column_stack([rng.randint(0, 4, 40), rng.randint(0, 4, 40)]).astype(np.int32)
     codes[::7, 1] = -codes[::7, 1] - 1  # embedding dropout on some samples
     out = np.empty((40, 5))
-    gather(net.table, net.layout, comp, codes, out)
+    first = entity_scratch(comp)  # shared by the gather and the scatter, as in training
+    gather(net.table, net.layout, comp, codes, out, first)
+    assert (first == -1).all()  # the scratch is left clean
     g_in = rng.normal(size=(40, 5))
     grad = np.zeros_like(net.table)
     touched = np.zeros(len(net.row_dim), np.bool_)
     rows = np.zeros(len(net.row_dim), np.int64)
-    nt = scatter_add(g_in.copy(), codes, net.layout, comp, grad, touched, rows, 0)
+    nt = scatter_add(g_in.copy(), codes, net.layout, comp, grad, touched, rows, 0, first)
+    assert (first == -1).all()
     ref_grad = np.zeros_like(net.table)
     for i in range(40):
         one = np.empty((1, 5))
-        gather(net.table, net.layout, comp, codes[i:i + 1], one)
+        gather(net.table, net.layout, comp, codes[i:i + 1], one, entity_scratch(comp))
         np.testing.assert_allclose(out[i], one[0], rtol=1e-12)
         scatter_add(g_in[i:i + 1].copy(), codes[i:i + 1], net.layout, comp, ref_grad,
-                    np.zeros_like(touched), np.zeros_like(rows), 0)
+                    np.zeros_like(touched), np.zeros_like(rows), 0, entity_scratch(comp))
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-12)
     assert set(rows[:nt]) == set(np.flatnonzero(touched))
     assert touched.sum() == nt
@@ -129,7 +133,8 @@ def test_sparse_adam_updates_only_touched_rows():
     touched_rows = np.zeros(5, np.int64)
     codes = np.array([[1, 0], [1, 0]], np.int32)
     g_in = np.ones((2, 5))
-    nt = scatter_add(g_in, codes, layout, comp, grad, touched, touched_rows, 0)
+    nt = scatter_add(g_in, codes, layout, comp, grad, touched, touched_rows, 0,
+                     entity_scratch(comp))
     assert nt == 2 and sorted(touched_rows[:nt]) == [1, 3]
     np.testing.assert_array_equal(grad[row_start[1]:row_start[1] + 2], [2, 2])
     sparse_adam(table, grad, m, v, steps, touched, touched_rows, nt, row_start, row_dim,

@@ -19,7 +19,7 @@ from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase
 from ._docs import ENCODER_PARAMETERS, fill
 from .crossfit import newton_embeddings
-from .kernels import gather
+from .kernels import entity_scratch, gather
 from .targets import normalised_weights, resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
@@ -301,7 +301,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         tables = getattr(self, "_entity_tables", None)
         if tables is None:
             x = np.empty((n, net.emb_width), dtype=net.dtype)
-            gather(net.table, net.layout, self._composition(entities), codes, x)
+            comp = self._composition(entities)
+            gather(net.table, net.layout, comp, codes, x, entity_scratch(comp))
         else:
             x = np.empty((n, net.emb_width), dtype=net.dtype)
             for j, table in enumerate(tables):

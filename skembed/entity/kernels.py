@@ -25,8 +25,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Composition", "Layout", "accumulate_curvature", "adam_corrections", "gather",
-           "newton_steps", "scatter_add", "sparse_adam"]
+__all__ = ["Composition", "Layout", "accumulate_curvature", "adam_corrections",
+           "entity_scratch", "gather", "newton_steps", "scatter_add", "sparse_adam"]
+
+def entity_scratch(comp):
+    """The ``first`` scratch of :func:`gather` and :func:`scatter_add` for
+    the entities of ``comp``."""
+    return np.full(comp.ent_ptr.shape[0] - 1, -1, np.int64)
+
 
 # where each feature's rows and columns are (see the module docstring)
 Layout = namedtuple("Layout", "row_start row_offset col_offset dims")
@@ -45,17 +51,19 @@ def _entity(code, j, row_offset, ent_offset):
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def gather(table, layout, comp, codes, out):
+def gather(table, layout, comp, codes, out, first):
     """Write the embedding of each entity of ``codes`` (n, p) into ``out``
     (n, >= width).
 
     An entity that repeats in ``codes`` is summed once and copied (a long
     name sums dozens of n-gram rows; the frequent ones recur in every batch).
+    ``first`` is scratch, -1 per entity of ``comp`` (:func:`entity_scratch`),
+    left so: a training step touches only its own entities, not one int per
+    category of the table.
     """
     row_start, row_offset, col_offset, dims = layout
     ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
-    first = np.full(ent_ptr.shape[0] - 1, -1, np.int64)  # entity -> first sample
     for i in range(n):
         for j in range(p):
             e, own = _entity(codes[i, j], j, row_offset, ent_offset)
@@ -76,22 +84,25 @@ def gather(table, layout, comp, codes, out):
                 s = row_start[r]
                 for k in range(d):
                     out[i, col + k] += w * table[s + k]
+    for i in range(n):
+        for j in range(p):
+            e, own = _entity(codes[i, j], j, row_offset, ent_offset)
+            first[e] = -1
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_touched):
+def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_touched, first):
     """Add the input gradient of each sample to the rows its entities use.
 
     ``grad`` is laid out like ``table``.  Rows touched for the first time are
     flagged in ``touched`` and appended to ``touched_rows``; returns the new
     number of touched rows.  The samples of a repeated entity are summed
     first (into its first sample's row of ``grad_in``, which is overwritten)
-    and scattered once.
+    and scattered once.  ``first``: scratch as in :func:`gather`.
     """
     row_start, row_offset, col_offset, dims = layout
     ent_offset, ent_ptr, ent_rows, ent_weights = comp
     n, p = codes.shape
-    first = np.full(ent_ptr.shape[0] - 1, -1, np.int64)  # entity -> first sample
     for i in range(n):
         for j in range(p):
             e, own = _entity(codes[i, j], j, row_offset, ent_offset)
@@ -107,8 +118,10 @@ def scatter_add(grad_in, codes, layout, comp, grad, touched, touched_rows, n_tou
     for i in range(n):
         for j in range(p):
             e, own = _entity(codes[i, j], j, row_offset, ent_offset)
-            if own < 0 and first[e] != i:  # summed into its first sample
-                continue
+            if own < 0:
+                if first[e] != i:  # summed into its first sample
+                    continue
+                first[e] = -1  # (later samples of e see -1 != their index)
             col = col_offset[j]
             d = dims[j]
             for q in range(ent_ptr[e], ent_ptr[e + 1]):

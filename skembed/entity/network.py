@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from .._threads import in_threads
-from .kernels import Composition, Layout, adam_corrections, gather
+from .kernels import Composition, Layout, adam_corrections, entity_scratch, gather
 from .losses import evaluate_loss, loss_and_output_grad, output_activation
 from .step_kernels import (
     BETA1,
@@ -115,7 +115,7 @@ class EmbeddingNetwork:
         self.touched = np.zeros(len(self.row_dim), dtype=np.bool_)
         self.touched_rows = np.zeros(len(self.row_dim), dtype=np.int64)
         self.n_touched = 0
-        self._corrections = None  # Adam's bias corrections by step (see corrections)
+        self._corrections = None  # Adam's bias corrections by step (see adam)
         self.reset_optimizer()
 
     def _split(self, flat):
@@ -214,7 +214,7 @@ class EmbeddingNetwork:
     def _input(self, codes, xnum, comp):
         x = np.empty((codes.shape[0], self.emb_width + self.n_numeric), dtype=self.dtype)
         if self.emb_width:
-            gather(self.table, self.layout, comp, codes, x)
+            gather(self.table, self.layout, comp, codes, x, entity_scratch(comp))
         if self.n_numeric:
             x[:, self.emb_width:] = xnum
         return x
@@ -287,7 +287,7 @@ class EmbeddingNetwork:
         recorded)."""
         loss, self.n_touched = forward_backward(
             self.rows(codes, xnum, y, w), self.params(), self.layout, comp,
-            TASKS[self.task], 0.0, self.grads(), self.n_touched)
+            TASKS[self.task], 0.0, np.random.default_rng(0), self.grads(comp), self.n_touched)
         self.gW, self.gb = self._split(self.grad_theta)
         return loss
 
@@ -306,8 +306,11 @@ class EmbeddingNetwork:
     def params(self):
         return Params(self.table, self.theta, self.layers)
 
-    def grads(self):
-        return Grads(self.grad_theta, self.grad_table, self.touched, self.touched_rows)
+    def grads(self, comp):
+        """This network's (or worker's) gradient buffers, with the scratch of
+        the entities of ``comp``."""
+        return Grads(self.grad_theta, self.grad_table, self.touched, self.touched_rows,
+                     entity_scratch(comp))
 
     def adam(self, n_steps):
         """The optimizer bundle, with bias corrections for ``n_steps`` more steps."""
@@ -399,18 +402,17 @@ def train_network(net, codes, xnum, y, w, comp, *, max_iter, batch_size, learnin
 
     def run_batches(k, stop, order, first_step, outs):
         worker, stream = workers[k]
-        params, grads, adam = worker.params(), worker.grads(), worker.adam(n_batches)
+        params, grads, adam = worker.params(), worker.grads(comp), worker.adam(n_batches)
         mine = np.arange(k, n_batches, n_threads, dtype=np.int64)
         total = 0.0
         for c in range(0, len(mine), STEPS_PER_CALL):
             if stop.is_set():
                 return
-            seed = int(stream.integers(np.iinfo(np.int32).max))
             with np.errstate(all="ignore"):  # divergence is reported below
                 part = train_steps(
                     rows, params, worker.layout, comp, grads, adam, order,
                     mine[c:c + STEPS_PER_CALL], batch_size, task, worker.dropout, rates,
-                    seed, learning_rate, schedule == "cosine", first_step, total_steps,
+                    stream, learning_rate, schedule == "cosine", first_step, total_steps,
                     weight_decay)
             total += part
             if not np.isfinite(part):

@@ -20,7 +20,8 @@ over the batch.  Bundles (namedtuples of arrays, see
   column per output, none for softmax; ``yc`` the int class, zeros
   otherwise; ``w`` the sample weights);
 - ``Params(table, theta, layers)``: the parameters (shared by the threads);
-- ``Grads(theta, table, touched, touched_rows)``: one thread's gradients;
+- ``Grads(theta, table, touched, touched_rows, first)``: one thread's gradients
+  (``first``: the scratch of :func:`~skembed.entity.kernels.gather`);
 - ``Adam(m, v, t, m_table, v_table, row_steps, corr, row_start, row_dim)``:
   the optimizer's state (shared; ``t[0]`` the dense steps before this epoch).
 
@@ -40,7 +41,7 @@ __all__ = ["Adam", "Grads", "Params", "Rows", "forward_backward", "step_size",
 
 Rows = namedtuple("Rows", "codes xnum y yc w")
 Params = namedtuple("Params", "table theta layers")
-Grads = namedtuple("Grads", "theta table touched touched_rows")
+Grads = namedtuple("Grads", "theta table touched touched_rows first")
 Adam = namedtuple("Adam", "m v t m_table v_table row_steps corr row_start row_dim")
 
 REGRESSION, LOGISTIC, SOFTMAX = 0, 1, 2
@@ -89,11 +90,11 @@ def _loss_grad(out, y, yc, w, task, g):
 
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def forward_backward(rows, params, layout, comp, task, dropout, grads, n_touched):
+def forward_backward(rows, params, layout, comp, task, dropout, rng, grads, n_touched):
     """Loss of one batch; its gradients into ``grads`` (dense: overwritten;
     table: added, touched rows recorded).  ``dropout`` > 0 drops hidden
-    units (Numba's random stream of this thread).  Returns ``(loss,
-    n_touched)``."""
+    units, drawn from ``rng`` (a ``numpy.random.Generator``).  Returns
+    ``(loss, n_touched)``."""
     codes, xnum, y, yc, w = rows
     table, theta, layers = params
     n = codes.shape[0]
@@ -107,7 +108,7 @@ def forward_backward(rows, params, layout, comp, task, dropout, grads, n_touched
     acts = np.empty(start[n_layers], dtype=theta.dtype)
     x = acts[:start[1]].reshape((n, layers[0, 0]))
     if emb_width > 0:
-        gather(table, layout, comp, codes, x)
+        gather(table, layout, comp, codes, x, grads.first)
     for i in range(n):
         for c in range(n_num):
             x[i, emb_width + c] = xnum[i, c]
@@ -128,7 +129,7 @@ def forward_backward(rows, params, layout, comp, task, dropout, grads, n_touched
                 if v < 0:
                     v = 0.0
                 elif dropout > 0:
-                    v = 0.0 if np.random.random() < dropout else v * scale  # noqa: NPY002
+                    v = 0.0 if rng.random() < dropout else v * scale
                 nxt[i * fan_out + c] = v
     g = np.empty(z.shape, dtype=theta.dtype)
     loss = _loss_grad(z, y, yc, w, task, g)
@@ -154,7 +155,7 @@ def forward_backward(rows, params, layout, comp, task, dropout, grads, n_touched
             g = g_in
         elif emb_width > 0:
             n_touched = scatter_add(g_in, codes, layout, comp, grads.table, grads.touched,
-                                    grads.touched_rows, n_touched)
+                                    grads.touched_rows, n_touched, grads.first)
     return loss, n_touched
 
 
@@ -181,15 +182,15 @@ def _dense_adam(theta, grad, m, v, t, layers, lr, decay):
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def train_steps(rows, params, layout, comp, grads, adam, order, batches, batch_size,
-                task, dropout, rates, seed, learning_rate, cosine, first_step, total_steps,
+                task, dropout, rates, rng, learning_rate, cosine, first_step, total_steps,
                 weight_decay):
     """Minibatch steps ``batches`` (indices into the epoch's row ``order``)
     on this thread.  ``rates`` (one per entity of ``comp``, or empty) is the
     embedding dropout: a sample's category loses its own row (code ``-(e +
-    1)``) with that probability.  ``seed`` seeds this thread's random stream.
+    1)``) with that probability.  ``rng``: this thread's
+    ``numpy.random.Generator`` (no global random state is touched).
     Returns the summed weighted loss (the caller checks it is finite: under
     ``fastmath`` the kernel cannot)."""
-    np.random.seed(seed)  # noqa: NPY002  (Numba's stream of this thread)
     codes, xnum, y, yc, w = rows
     n, p = codes.shape
     ent_offset = comp.ent_offset
@@ -210,7 +211,7 @@ def train_steps(rows, params, layout, comp, grads, adam, order, batches, batch_s
             for j in range(p):
                 c = codes[r, j]
                 if rates.shape[0] > 0 and c >= 0 and \
-                        np.random.random() < rates[ent_offset[j] + c]:  # noqa: NPY002
+                        rng.random() < rates[ent_offset[j] + c]:
                     c = -c - 1
                 b_codes[i, j] = c
             for j in range(xnum.shape[1]):
@@ -220,8 +221,8 @@ def train_steps(rows, params, layout, comp, grads, adam, order, batches, batch_s
             b_yc[i] = yc[r]
             b_w[i] = w[r]
         sub = Rows(b_codes[:m], b_xnum[:m], b_y[:m], b_yc[:m], b_w[:m])
-        loss, n_touched = forward_backward(sub, params, layout, comp, task, dropout, grads,
-                                           no_rows)
+        loss, n_touched = forward_backward(sub, params, layout, comp, task, dropout, rng,
+                                           grads, no_rows)
         lr = step_size(learning_rate, cosine, first_step + b, total_steps)
         # the step's number from its batch (threads share no counter)
         _dense_adam(params.theta, grads.theta, adam.m, adam.v, adam.t[0] + b + 1,

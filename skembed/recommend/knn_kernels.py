@@ -320,9 +320,10 @@ def thread_scratch(n_sequences, n_items, max_history, sample_size):
 def _item_scores(data, q0, r0, r1, votes, index, opt, self_rows, distance=None):
     """Session-kNN scores of histories ``q0 + r0 .. q0 + r1`` as a CSR
     matrix (rows x items): the neighbours' similarities times their votes
-    (``votes``: CSR, sequences x items); with ``distance`` ``(positions,
-    decay)`` (``positions`` aligned with ``votes.data``), each vote times
-    STAN's ``exp(-d / decay)`` (see :func:`_distance_votes`)."""
+    (``votes``: CSR, sequences x items); with ``distance`` ``(indptr,
+    indices, positions, decay)`` (the votes' structure in int64 and each
+    entry's position), each vote times STAN's ``exp(-d / decay)`` (see
+    :func:`_distance_votes`)."""
     n_items = votes.shape[1]
     width = max(min(opt.k, opt.sample_size), 1)
     nb_sess = np.empty((r1 - r0, width), np.int64)
@@ -337,13 +338,13 @@ def _item_scores(data, q0, r0, r1, votes, index, opt, self_rows, distance=None):
         neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
                                    shape=(r1 - r0, index.sess_norm.shape[0]))
         return neighbours @ votes
-    positions, decay = distance
-    bound = int(np.diff(votes.indptr)[nb_sess[found]].sum())  # entries at most
+    v_indptr, v_indices, positions, decay = distance
+    bound = int(np.diff(v_indptr)[nb_sess[found]].sum())  # entries at most
     indptr = np.empty(r1 - r0 + 1, np.int64)
     indices = np.empty(bound, np.int64)
     values = np.empty(bound, np.float32)
-    _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, votes.indptr.astype(np.int64),
-                    votes.indices.astype(np.int64), votes.data, positions, float(decay),
+    _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, votes.data,
+                    positions, float(decay),
                     np.zeros(n_items), np.zeros(n_items, np.bool_), indptr, indices, values)
     return sp.csr_matrix((values[:indptr[-1]], indices[:indptr[-1]], indptr),
                          shape=(r1 - r0, n_items))

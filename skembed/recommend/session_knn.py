@@ -6,7 +6,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._ragged import Ragged
 from ._base import BaseRecommender
+from .candidates import drop_entries, top_k_entries
 from .kernels import distinct_items, last_positions
 from .knn_kernels import (
     MATCH,
@@ -17,8 +19,8 @@ from .knn_kernels import (
     session_knn_scores,
 )
 
-# shared_item_decay="auto": the decays tried, and the most recent training
-# sequences that choose among them
+# shared_item_decay="auto": the decays tried, and how many training sequences
+# (a sample by a hash of their items) choose among them
 AUTO_DECAYS = (1.0, 3.0, 10.0, 30.0)
 AUTO_HISTORIES = 2000
 
@@ -63,8 +65,6 @@ def _validation_sample(known):
 def _merge_samples(parts):
     """The sample of consecutive partitions from theirs (as
     :func:`_validation_sample` returns them, rows made global)."""
-    from .._ragged import Ragged
-
     rows = np.concatenate([p[0] for p in parts])
     hist = Ragged.concatenate([p[1] for p in parts])
     targets = np.concatenate([p[2] for p in parts])
@@ -74,23 +74,17 @@ def _merge_samples(parts):
 
 
 def _hits_at(scores, targets, k, exclude=None):
-    """Per row of the CSR ``scores``: whether ``targets[row]`` is among its
-    ``k`` highest scores (ties: the lower item), the items of row ``row`` of
-    the Ragged ``exclude`` (the history, when seen items are excluded) left
-    out."""
-    hits = np.zeros(scores.shape[0])
-    for r in range(scores.shape[0]):
-        lo, hi = scores.indptr[r], scores.indptr[r + 1]
-        items, vals = scores.indices[lo:hi], scores.data[lo:hi]
-        if exclude is not None:
-            keep = ~np.isin(items, exclude.row(r))
-            items, vals = items[keep], vals[keep]
-        at = np.flatnonzero(items == targets[r])
-        if len(at):
-            v = vals[at[0]]
-            better = np.count_nonzero((vals > v) | ((vals == v) & (items < targets[r])))
-            hits[r] = better < k
-    return hits
+    """Per row of the CSR ``scores``: 1.0 where ``targets[row]`` is among its
+    ``k`` best entries as the blend ranks them
+    (:func:`~skembed.recommend.candidates.top_k_entries`), the items of row
+    ``row`` of the Ragged ``exclude`` (the history, when seen items are
+    excluded) left out."""
+    if exclude is not None:
+        row = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
+        seen = exclude.to_csr(scores.shape[1])
+        scores = drop_entries(scores, np.asarray(seen[row, scores.indices]).ravel() == 0)
+    top, _ = top_k_entries(scores.indptr, scores.indices, scores.data, k)
+    return (top == np.asarray(targets)[:, None]).any(axis=1).astype(np.float64)
 
 
 class SessionKNNRecommender(BaseRecommender):
@@ -247,7 +241,6 @@ class SessionKNNRecommender(BaseRecommender):
         (CSR, sequences x items, ones) and, for ``shared_item_decay``, each
         item's last position (a CSR aligned with them)."""
         self._sessions = sessions
-        self._positions = None if positions is None else positions.data
         self.shared_item_decay_ = None if self.shared_item_decay in (None, "auto") \
             else float(self.shared_item_decay)
         indptr = self._sessions.indptr
@@ -260,8 +253,18 @@ class SessionKNNRecommender(BaseRecommender):
         if self.idf_weight > 0:
             holding = np.diff(by_item.indptr)
             idf = np.log(self.n_sequences_ / np.maximum(holding, 1)).astype(np.float32)
-            self._votes = self._sessions @ sp.diags(1.0 + np.float32(self.idf_weight) * idf)
-            self._votes = sp.csr_matrix(self._votes, dtype=np.float32)
+            # the same entries, in the same order, scaled (positions align with them)
+            self._votes = self._sessions.copy()
+            factor = 1.0 + np.float32(self.idf_weight) * idf
+            self._votes.data = (self._votes.data * factor[self._votes.indices]).astype(
+                np.float32)
+        # for the decay's kernel: the votes' structure in int64 and each
+        # entry's position, built once rather than per block of histories
+        self._positions = self._votes64 = None
+        if positions is not None:
+            self._positions = positions.data
+            self._votes64 = (self._votes.indptr.astype(np.int64),
+                             self._votes.indices.astype(np.int64))
 
     def _options(self):
         position = self.position_weighting
@@ -280,7 +283,9 @@ class SessionKNNRecommender(BaseRecommender):
 
     def _distance(self):
         decay = getattr(self, "shared_item_decay_", None)
-        return None if decay is None else (self._positions, decay)
+        if decay is None:
+            return None
+        return (*self._votes64, self._positions, decay)
 
     def _choose_decay(self, rows, hist, targets, hashes, n_threads):
         """``shared_item_decay="auto"``: the validation histories ``hist`` (the
@@ -303,6 +308,8 @@ class SessionKNNRecommender(BaseRecommender):
         diff = hits[best] - hits[None]
         if diff.mean() > 2.0 * diff.std(ddof=1) / np.sqrt(len(diff)):
             self.shared_item_decay_ = best
+        else:  # plain votes: the positions are not needed
+            self._positions = self._votes64 = None
 
     def candidate_scores(self, histories, start=0, stop=None, n_threads=1, self_rows=None):
         stop = histories.n_rows if stop is None else stop
