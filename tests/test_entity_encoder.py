@@ -250,3 +250,44 @@ def test_substring_rows_are_the_bottom_k_known_ngrams():
                 own = hashes[ip[i]:ip[i + 1]]
                 known = np.flatnonzero(np.isin(voc.hashes, own))[:k]
                 assert np.array_equal(rows[indptr[i]:indptr[i + 1]], known)
+
+
+def test_substrings_on_threads_equal_one_thread():
+    """Names cut into n-grams on two threads (blocks of 2,000 names) give the
+    hashes, vocabulary and rows of one thread, in the same order."""
+    from skembed.entity.substrings import SubstringVocabulary, ngram_hashes
+
+    rng = np.random.RandomState(0)
+    words = ["".join(rng.choice(list("abcdefgh"), rng.randint(1, 9))) for _ in range(300)]
+    names = [" ".join(rng.choice(words, rng.randint(1, 5))) for _ in range(5001)]
+    one, two = ngram_hashes(names), ngram_hashes(names, n_threads=2)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    a, b = SubstringVocabulary(), SubstringVocabulary()
+    rows_a, rows_b = a.fit_matrix(names), b.fit_matrix(names, n_threads=2)
+    assert np.array_equal(a.hashes, b.hashes)
+    assert np.array_equal(rows_a[0], rows_b[0]) and np.array_equal(rows_a[1], rows_b[1])
+    assert rows_a[0][-1] > 0
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_fit_reuses_the_factorisation_of_its_column(declared):
+    """The entities of the fitted column come from the fit's factorisation
+    (once; not pickled) and equal those encode gives the same column:
+    missing values, infrequent categories, mixed types, declared dtypes."""
+    import pickle
+
+    from skembed.entity.categories import ColumnCategories
+
+    cols = [pd.Series(["b", "a", None, "a", "c"]), pd.Series([3, 1, 2, 3]),
+            pd.Series([1.0, np.nan, 2.0]), pd.Series(["x", 1, "y", 1], dtype=object),
+            pd.Series(pd.Categorical(["u", "v", None], categories=["v", "w", "u"])),
+            pd.Series([f"foo bar {i % 70}" for i in range(200)] + [None])]
+    for col in cols:
+        for min_count in (0, 2):
+            cats = ColumnCategories(col, min_count, declared, substrings=len(col) > 100)
+            assert "_fit_codes" not in pickle.loads(pickle.dumps(cats)).__dict__
+            codes, known = cats.take_fit_codes()
+            again, entities = cats.encode(col, "infrequent", "x")
+            assert np.array_equal(codes, again)
+            assert all(np.array_equal(a, b) for a, b in zip(known, entities, strict=True))
+            assert cats.take_fit_codes() is None

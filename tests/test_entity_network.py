@@ -230,6 +230,12 @@ def test_auto_smoothing_collapses_a_noise_column_to_its_priors():
                              for c, v in zip(cats, (noise, kind), strict=True)])
     train_network(net, codes, np.zeros((n, 0)), y, np.ones(n), comp, max_iter=5,
                   batch_size=64, learning_rate=0.01, rng=rng)
-    _, _, chosen, _ = newton_embeddings(net, cats, codes, comp, np.zeros((n, 0)), y,
-                                        np.ones(n), np.arange(n) % 5, 5, smoothing="auto")
+    args = (net, cats, codes, comp, np.zeros((n, 0)), y, np.ones(n), np.arange(n) % 5, 5)
+    oof, tables, chosen, _ = newton_embeddings(*args, smoothing="auto")
     assert chosen[0] >= 100 and chosen[1] <= 30
+    # the grid shared out among threads: the same choice and embeddings
+    oof2, tables2, chosen2, _ = newton_embeddings(*args, smoothing="auto", n_threads=3)
+    assert chosen2 == chosen
+    np.testing.assert_array_equal(oof2, oof)
+    for t1, t2 in zip(tables, tables2, strict=True):
+        np.testing.assert_array_equal(t1, t2)

@@ -158,20 +158,26 @@ class EntityEmbeddingBase(BaseEstimator):
         if declared and self.min_frequency is None:
             min_count = 0  # a declared category keeps its own row before it is seen
         spec = getattr(self, "substrings", False)
+        n_threads = self._training_threads()
         out = []
         for col in columns:
             sub = bool(spec) if not isinstance(spec, str) else (
                 pd.Series(col).nunique(dropna=True) > SUBSTRING_MIN_CATEGORIES)
-            out.append(ColumnCategories(col, min_count, declared, substrings=sub))
+            out.append(ColumnCategories(col, min_count, declared, substrings=sub,
+                                        n_threads=n_threads))
         return out
 
-    def _encode(self, columns, n_samples):
+    def _encode(self, columns, n_samples, fresh=False):
         """Entity codes (n_samples, n_features) and, per feature, the local
-        entities of this call (see :class:`ColumnCategories`)."""
+        entities of this call (see :class:`ColumnCategories`).  ``fresh``:
+        ``columns`` are those the categories were just fitted on."""
         codes = np.zeros((n_samples, len(columns)), dtype=np.int32)
         entities = []
         for j, (col, cats) in enumerate(zip(columns, self._categories, strict=True)):
-            codes[:, j], ent = cats.encode(col, self.handle_unknown, self._cat_names[j])
+            taken = cats.take_fit_codes() if fresh else None
+            if taken is None:
+                taken = cats.encode(col, self.handle_unknown, self._cat_names[j])
+            codes[:, j], ent = taken
             entities.append(ent)
         return codes, entities
 

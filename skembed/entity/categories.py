@@ -61,6 +61,8 @@ class ColumnCategories:
     substrings : bool
         Give the column's character n-grams rows (strings only; a column of
         other values ignores it).
+    n_threads : int
+        Threads that cut the names into n-grams.
 
     Attributes
     ----------
@@ -80,7 +82,7 @@ class ColumnCategories:
         Rows of n-grams (rows ``n_own_rows ..``; 0 without substrings).
     """
 
-    def __init__(self, col, min_count, declared=False, substrings=False):
+    def __init__(self, col, min_count, declared=False, substrings=False, n_threads=1):
         series = _as_series(col)
         missing = series.isna().to_numpy()
         present = series[~missing]
@@ -104,25 +106,31 @@ class ColumnCategories:
             counts = np.append(counts, missing.sum())
         self.categories = cats
         self.counts = counts
+        # the entities of the fitted column itself, for take_fit_codes (not kept)
+        fit_codes = np.zeros(len(series), dtype=np.int32)
+        fit_codes[~missing] = codes + 1
+        fit_codes[missing] = len(cats)
+        self._fit_codes = fit_codes
         self.infrequent = counts < min_count
         rows = np.zeros(len(cats), dtype=np.int64)
         rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
         self.rows = rows
         self.n_own_rows = int((~self.infrequent).sum()) + 1
         self._vocabulary, self.n_ngrams = None, 0
-        grams = self._fit_ngrams(known) if substrings and _all_strings(known) else None
+        grams = self._fit_ngrams(known, n_threads) if substrings and _all_strings(known) \
+            else None
         self.n_rows = self.n_own_rows + self.n_ngrams
         self._index = None
         self._known = self._entities(grams, self.rows)
 
     # -- substrings ---------------------------------------------------------------
-    def _fit_ngrams(self, strings):
+    def _fit_ngrams(self, strings, n_threads=1):
         """Learn the n-grams of ``strings`` (the known categories); returns
         ``(indptr, ngram rows)`` of the categories (missing one included, with
         none) or None."""
         vocab = SubstringVocabulary(NGRAM_RANGE, NGRAM_MIN_CATEGORIES, MAX_NGRAMS,
                                     MAX_NGRAMS_PER_CATEGORY)
-        m = vocab.fit_matrix(list(strings))
+        m = vocab.fit_matrix(list(strings), n_threads)
         if m is None:  # no n-gram shared by enough categories
             return None
         self._vocabulary = vocab
@@ -178,7 +186,15 @@ class ColumnCategories:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_index"] = None
+        state.pop("_fit_codes", None)
         return state
+
+    def take_fit_codes(self):
+        """What :meth:`encode` returns for the column given to the
+        constructor, once (the factorisation of the fit is reused, not
+        repeated); None after the first call."""
+        codes = self.__dict__.pop("_fit_codes", None)
+        return None if codes is None else (codes, self._known)
 
     @property
     def known_entities(self):

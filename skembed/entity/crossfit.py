@@ -34,6 +34,7 @@ gives the embeddings that ``transform`` uses.
 
 import numpy as np
 
+from .._threads import in_threads
 from .kernels import accumulate_curvature, newton_steps
 from .losses import output_activation
 
@@ -66,8 +67,32 @@ def _loss_derivatives(out, y, task):
     return grad, np.ascontiguousarray(hess)
 
 
+def _best_smoothing(grid, unit, A, B, A_tot, B_tot, gap, shared, n_threads):
+    """``(lam, dv)`` of the grid value (rows' worth) whose steps give the
+    folds the lowest second-order loss (the first such value on ties).  The
+    grid is shared out among ``n_threads`` threads, each keeping its best."""
+    n_threads = max(1, min(int(n_threads), len(grid)))
+    results = [None] * n_threads
+
+    def run(k, stop):
+        dv = np.empty(B.shape)
+        best = None
+        for g in range(k, len(grid), n_threads):
+            if stop.is_set():
+                return
+            lam = grid[g] * unit
+            loss = newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv)
+            if best is None or loss < best[0]:
+                best = (loss, g, lam, dv.copy())
+        results[k] = best
+
+    in_threads(n_threads, run)
+    _, _, lam, dv = min(results, key=lambda r: (r[0] if r[0] == r[0] else np.inf, r[1]))
+    return lam, dv
+
+
 def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
-                      smoothing, batch_size=4096):
+                      smoothing, batch_size=4096, n_threads=1):
     """Out-of-fold and full-data embeddings by a Newton step (module docstring).
 
     Parameters
@@ -83,6 +108,8 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         The prior's weight in rows; ``"auto"``: per feature, the value of
         ``SMOOTHING_GRID`` whose out-of-fold embeddings fit their own folds
         best (to second order).
+    n_threads : int
+        Threads that share out the grid of ``smoothing="auto"``.
 
     Returns
     -------
@@ -135,15 +162,9 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         # categories) keep their embedding: min_frequency groups them
         shared = rows[ptr[:-1]] == 0
         gap = np.asarray(e - prior, dtype=np.float64)
-        dv = np.empty((n_ent[j], n_folds, d))
-        best = None
-        for rows_worth in (SMOOTHING_GRID if isinstance(smoothing, str) else [smoothing]):
-            lam = rows_worth * unit
-            # the folds' own loss at their out-of-fold embeddings, to second order
-            loss = newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv)
-            if best is None or loss < best[0]:
-                best = (loss, lam, dv.copy())
-        _, lam, dv = best
+        # the folds' own loss at their out-of-fold embeddings, to second order
+        grid = SMOOTHING_GRID if isinstance(smoothing, str) else (smoothing,)
+        lam, dv = _best_smoothing(grid, unit, A, B, A_tot, B_tot, gap, shared, n_threads)
         v = e[:, None] + dv
         chosen.append(lam / unit)
         if np.isinf(lam):

@@ -170,7 +170,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
         self.task_ = task
-        codes, entities = self._encode(columns, n)
+        codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)
         self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                     rng, stratify)
@@ -182,7 +182,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         fold = self._folds(y, codes, rng)
         oof, tables, self.smoothing_, self._rotations = newton_embeddings(
             self._net, self._categories, codes, comp, xnum, y_fit, w, fold,
-            int(fold.max()) + 1, self.smoothing)
+            int(fold.max()) + 1, self.smoothing, n_threads=self._training_threads())
         self._entity_tables = [t.astype(self._net.dtype) for t in tables]
         self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
         return oof.astype(self._net.dtype)

@@ -164,7 +164,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         xnum[missing] = 0.0  # the training mean
         flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
         xnum = np.hstack([xnum, missing[:, flagged]]).astype(np.float32)
-        codes, entities = self._encode(cat_cols, n)
+        codes, entities = self._encode(cat_cols, n, fresh=fit and not warm)
         return codes, entities, xnum, n
 
     @unfitted_on_error

@@ -14,6 +14,8 @@ names keep the same ones).
 import numpy as np
 from numba import njit
 
+from .._threads import in_threads
+
 __all__ = ["SubstringVocabulary"]
 
 NGRAM_RANGE = (2, 4)
@@ -82,19 +84,37 @@ def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
     return k
 
 
-def ngram_hashes(strings, ngram_range=NGRAM_RANGE):
+def _string_blocks(n_strings, n_threads):
+    """Contiguous ``(first, stop)`` blocks of strings, one per thread (at
+    least 2,000 strings each: below that a thread costs more than it saves)."""
+    n_blocks = max(1, min(int(n_threads), n_strings // 2000))
+    edges = np.linspace(0, n_strings, n_blocks + 1).astype(np.int64)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def ngram_hashes(strings, ngram_range=NGRAM_RANGE, n_threads=1):
     """``(indptr, hashes)``: the distinct uint64 n-gram hashes of each string,
-    ascending within a string, CSR-like."""
+    ascending within a string, CSR-like.  ``n_threads`` threads hash blocks
+    of the strings."""
     encoded = [s.lower().encode("utf-8", "surrogatepass") for s in strings]
     lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     counts = np.zeros(len(encoded), dtype=np.int64)
     n_min, n_max = (np.int64(v) for v in ngram_range)
-    total = _ngram_hashes(buf, offsets, n_min, n_max, None, counts)
-    out = np.empty(total, dtype=np.uint64)
-    total = _ngram_hashes(buf, offsets, n_min, n_max, out, counts)
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), out[:total]
+    blocks = _string_blocks(len(encoded), n_threads)
+    outs = [None] * len(blocks)
+
+    def run(k, stop):
+        a, b = blocks[k]
+        part, mine = offsets[a:b + 1], counts[a:b]
+        total = _ngram_hashes(buf, part, n_min, n_max, None, mine)
+        out = np.empty(total, dtype=np.uint64)
+        outs[k] = out[:_ngram_hashes(buf, part, n_min, n_max, out, mine)]
+
+    in_threads(len(blocks), run)
+    hashes = outs[0] if len(outs) == 1 else np.concatenate(outs)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), hashes
 
 
 class SubstringVocabulary:
@@ -115,10 +135,10 @@ class SubstringVocabulary:
         self.max_ngrams = max_ngrams
         self.max_per_category = max_per_category
 
-    def fit_matrix(self, strings):
+    def fit_matrix(self, strings, n_threads=1):
         """Learn the n-grams of ``strings``; returns their matrix (see
         :meth:`matrix`), or None when no n-gram is shared enough."""
-        indptr, hashes = ngram_hashes(strings, self.ngram_range)
+        indptr, hashes = ngram_hashes(strings, self.ngram_range, n_threads)
         uniq, df = np.unique(hashes, return_counts=True)  # distinct within a string
         keep = df >= self.min_categories
         if not keep.any():
@@ -128,19 +148,29 @@ class SubstringVocabulary:
             top = np.lexsort((uniq, -df))[:self.max_ngrams]
             uniq = np.sort(uniq[top])
         self.hashes = uniq
-        return self._matrix(indptr, hashes)
+        return self._matrix(indptr, hashes, n_threads)
 
-    def matrix(self, strings):
+    def matrix(self, strings, n_threads=1):
         """``(indptr, ngram rows)`` of each string: its distinct known n-grams,
         at most ``max_per_category``, those of smallest hash."""
-        return self._matrix(*ngram_hashes(strings, self.ngram_range))
+        return self._matrix(*ngram_hashes(strings, self.ngram_range, n_threads), n_threads)
 
-    def _matrix(self, indptr, hashes):
+    def _matrix(self, indptr, hashes, n_threads=1):
         n = len(indptr) - 1
         counts = np.zeros(n, dtype=np.int64)
-        pos = np.empty(min(len(hashes), n * self.max_per_category), dtype=np.int64)
-        total = _bottom_k_rows(indptr, hashes, self.hashes, self.max_per_category, counts, pos)
-        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), pos[:total]
+        k = self.max_per_category
+        blocks = _string_blocks(n, n_threads)
+        outs = [None] * len(blocks)
+
+        def run(t, stop):
+            a, b = blocks[t]
+            pos = np.empty(min(int(indptr[b] - indptr[a]), (b - a) * k), dtype=np.int64)
+            outs[t] = pos[:_bottom_k_rows(indptr[a:b + 1], hashes, self.hashes, k,
+                                          counts[a:b], pos)]
+
+        in_threads(len(blocks), run)
+        rows = outs[0] if len(outs) == 1 else np.concatenate(outs)
+        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), rows
 
 
 @njit(nogil=True, cache=True)
