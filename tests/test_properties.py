@@ -304,3 +304,68 @@ def test_dense_minmax_scaling_follows_its_formula(rows):
     np.testing.assert_allclose(out, 0.25 + 2.0 * unit, rtol=1e-5, atol=1e-6)
     minmax_scale_rows(rows)
     np.testing.assert_allclose(rows, unit, rtol=1e-5, atol=1e-6)
+
+
+@SETTINGS
+@given(st.integers(1, 6), st.integers(1, 9), st.integers(1, 5), st.data())
+def test_neighbour_votes_are_the_sparse_product(n_rows, n_items, n_seq, data):
+    """Session-kNN's plain votes equal scipy's product of the neighbours'
+    similarities with the votes matrix: the same entries, the same float32
+    sums (zero sums left out)."""
+    import scipy.sparse as sp
+
+    from skembed.recommend.knn_kernels import _NO_POSITIONS, _neighbour_votes
+
+    dense = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.5]),
+                                                 min_size=n_items, max_size=n_items),
+                                        min_size=n_seq, max_size=n_seq)), np.float32)
+    votes = sp.csr_matrix(dense)
+    width = 3
+    nb_sess = np.array(data.draw(st.lists(st.lists(st.integers(0, n_seq - 1), min_size=width,
+                                                   max_size=width), min_size=n_rows,
+                                          max_size=n_rows)), np.int64)
+    nb_sim = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.125, 0.3, 1.0, 1.7]),
+                                                  min_size=width, max_size=width),
+                                         min_size=n_rows, max_size=n_rows)), np.float32)
+    nb_count = np.array(data.draw(st.lists(st.integers(0, width), min_size=n_rows,
+                                           max_size=n_rows)), np.int64)
+    bound = int(np.diff(votes.indptr)[nb_sess].sum())
+    indptr, indices = np.empty(n_rows + 1, np.int64), np.empty(bound, np.int64)
+    values = np.empty(bound, np.float32)
+    _neighbour_votes(nb_sess, nb_sim, np.zeros_like(nb_sess), nb_count, votes.indptr,
+                     votes.indices, votes.data, _NO_POSITIONS, 0.0,
+                     np.zeros(n_items, np.float32), np.zeros(n_items, np.bool_), indptr,
+                     indices, values)
+    ours = sp.csr_matrix((values[:indptr[-1]], indices[:indptr[-1]], indptr),
+                         shape=(n_rows, n_items))
+    found = np.arange(width) < nb_count[:, None]
+    neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found],
+                                np.concatenate(([0], np.cumsum(nb_count)))),
+                               shape=(n_rows, n_seq))
+    theirs = neighbours @ votes
+    theirs.sort_indices()
+    ours.sort_indices()
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)
+
+
+@SETTINGS
+@given(st.integers(0, 5), st.integers(1, 6), st.integers(1, 8), st.data())
+def test_entry_dots_are_row_products(n_rows, n_items, dim, data):
+    """The two-stage blend's item-vector scores: each entry the product of
+    its row's query and its column's item vector."""
+    from skembed.recommend.kernels import entry_dots
+
+    rng = np.random.default_rng(data.draw(st.integers(0, 100)))
+    counts = np.array(data.draw(st.lists(st.integers(0, 4), min_size=n_rows,
+                                         max_size=n_rows)), np.int64)
+    indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    cols = rng.integers(0, n_items, indptr[-1]).astype(np.int64)
+    queries = rng.standard_normal((n_rows, dim)).astype(np.float32)
+    table = rng.standard_normal((n_items, dim)).astype(np.float32)
+    out = np.empty(indptr[-1], np.float32)
+    entry_dots(indptr, cols, queries, table, out)
+    rows = np.repeat(np.arange(n_rows), counts)
+    np.testing.assert_allclose(out, (queries[rows] * table[cols]).sum(axis=1), rtol=1e-5,
+                               atol=1e-5)

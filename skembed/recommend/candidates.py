@@ -1,4 +1,5 @@
-"""Two-stage serving of the blend (numpy and scipy.sparse; nothing to compile).
+"""Two-stage serving of the blend (numpy and scipy.sparse; the candidates' item-vector
+products in one small compiled kernel of :mod:`.kernels`).
 
 Stage one gathers each history's candidates: the items the sparse scorers
 (rules, session-kNN, the repeat signal) give a score, plus the most popular
@@ -14,10 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._ragged import offsets
-
-# entries gathered at once for the item-vector products (bounds memory:
-# 65,536 x 64 floats)
-_GATHER = 1 << 16
+from .kernels import entry_dots
 
 
 def scale_rows(m, n_cols):
@@ -61,9 +59,8 @@ def add_vector_scores(values, rows, cols, indptr, queries, table, weight, sample
     ``indptr``) and over ``sampled`` (the table's rows of
     :func:`sample_items`: an estimate of the whole catalogue's range)."""
     raw = np.empty(len(rows), np.float32)
-    for a in range(0, len(rows), _GATHER):
-        b = min(a + _GATHER, len(rows))
-        raw[a:b] = np.einsum("ij,ij->i", queries[rows[a:b]], table[cols[a:b]])
+    entry_dots(np.asarray(indptr, np.int64), np.asarray(cols, np.int64),
+               np.ascontiguousarray(queries, np.float32), table, raw)
     n_nz = np.diff(indptr)
     filled = np.flatnonzero(n_nz)
     if not len(filled):

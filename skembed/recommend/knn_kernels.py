@@ -1,6 +1,5 @@
-"""Session-kNN's neighbour search: the one recommender kernel that stays in
-Numba (its selections would need sorts in numpy), and the sparse product
-that turns neighbours into item scores.
+"""Session-kNN's kernels: the neighbour search (its selections would need
+sorts in numpy) and the votes that turn neighbours into item scores.
 
 The kernel takes named bundles: :data:`KnnIndex` (the training sequences'
 norms and each item's posting list of sequences), :data:`KnnOptions` (the
@@ -15,7 +14,6 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from .._ragged import offsets
 from .._threads import in_row_blocks
 from .._variants import inner
 from .kernels import add_sparse_scores
@@ -229,15 +227,18 @@ def _session_knn_neighbours(ids, starts, q0, index, opt, self_rows, scr, nb_sess
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, v_data, v_pos,
-                    decay, acc, seen, out_indptr, out_indices, out_data):
-    """Item scores of each row from its neighbours, each neighbour's vote for
-    an item times ``exp(-|d| / decay)``, ``d`` the distance in positions
-    (``v_pos``, aligned with the votes ``v_*``, a CSR of sequences x items)
-    between the item and the neighbour's item shared with the history
-    (STAN's item-neighbourhood weight).  Writes a CSR (rows x items) into
-    ``out_*`` (``out_indptr`` of ``n_rows + 1``); ``acc`` (float per item,
-    zeros) and ``seen`` (bool per item, False) are scratch, left clean."""
+def _neighbour_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, v_data, v_pos,
+                     decay, acc, seen, out_indptr, out_indices, out_data):
+    """Item scores of each row from its neighbours: the sum of each
+    neighbour's similarity times its vote for the item (``v_*``, a CSR of
+    sequences x items).  With ``decay > 0`` each vote is also weighted by
+    ``exp(-|d| / decay)``, ``d`` the distance in positions (``v_pos``,
+    aligned with the votes) between the item and the neighbour's item shared
+    with the history (STAN's item-neighbourhood weight).  Writes a CSR (rows
+    x items, an item's entry where it first appears, zero sums left out, as
+    scipy's sparse product) into ``out_*`` (``out_indptr`` of ``n_rows +
+    1``); ``acc`` (float32 per item, zeros) and ``seen`` (bool per item,
+    False) are scratch, left clean."""
     total = 0
     out_indptr[0] = 0
     for r in range(nb_sess.shape[0]):
@@ -245,28 +246,40 @@ def _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, v
         for c in range(nb_count[r]):
             sess = nb_sess[r, c]
             lo, hi = v_indptr[sess], v_indptr[sess + 1]
-            # the shared item's position: binary search in the sorted row
-            a, b = lo, hi
-            while a < b:
-                m = (a + b) // 2
-                if v_indices[m] < nb_shared[r, c]:
-                    a = m + 1
-                else:
-                    b = m
-            at = v_pos[a] if a < hi and v_indices[a] == nb_shared[r, c] else 0.0
             sim = nb_sim[r, c]
+            at = 0.0
+            if decay > 0:
+                # the shared item's position: binary search in the sorted row
+                a, b = lo, hi
+                while a < b:
+                    m = (a + b) // 2
+                    if v_indices[m] < nb_shared[r, c]:
+                        a = m + 1
+                    else:
+                        b = m
+                at = v_pos[a] if a < hi and v_indices[a] == nb_shared[r, c] else 0.0
             for q in range(lo, hi):
                 item = v_indices[q]
                 if not seen[item]:
                     seen[item] = True
                     out_indices[total] = item
                     total += 1
-                acc[item] += sim * v_data[q] * np.exp(-abs(v_pos[q] - at) / decay)
+                if decay > 0:
+                    acc[item] += sim * v_data[q] * np.float32(
+                        np.exp(-abs(v_pos[q] - at) / decay))
+                else:
+                    acc[item] += sim * v_data[q]
+        kept = first
         for q in range(first, total):
             item = out_indices[q]
-            out_data[q] = acc[item]
+            value = acc[item]
             acc[item] = 0.0
             seen[item] = False
+            if value != 0.0:
+                out_indices[kept] = item
+                out_data[kept] = value
+                kept += 1
+        total = kept
         out_indptr[r + 1] = total
 
 
@@ -318,12 +331,11 @@ def thread_scratch(n_sequences, n_items, max_history, sample_size):
 
 
 def _item_scores(data, q0, r0, r1, votes, index, opt, self_rows, distance=None):
-    """Session-kNN scores of histories ``q0 + r0 .. q0 + r1`` as a CSR
-    matrix (rows x items): the neighbours' similarities times their votes
-    (``votes``: CSR, sequences x items); with ``distance`` ``(indptr,
-    indices, positions, decay)`` (the votes' structure in int64 and each
-    entry's position), each vote times STAN's ``exp(-d / decay)`` (see
-    :func:`_distance_votes`)."""
+    """Session-kNN scores of histories ``q0 + r0 .. q0 + r1`` as a CSR matrix
+    (rows x items): the neighbours' similarities times their votes
+    (``votes``: CSR, sequences x items); with ``distance`` ``(positions,
+    decay)`` (each vote's position), each vote times STAN's ``exp(-d /
+    decay)`` (see :func:`_neighbour_votes`)."""
     n_items = votes.shape[1]
     width = max(min(opt.k, opt.sample_size), 1)
     nb_sess = np.empty((r1 - r0, width), np.int64)
@@ -333,21 +345,21 @@ def _item_scores(data, q0, r0, r1, votes, index, opt, self_rows, distance=None):
     scr = thread_scratch(index.sess_norm.shape[0], n_items, opt.max_history, opt.sample_size)
     _session_knn_neighbours(data.ids, data.starts, q0 + r0, index, opt, self_rows[r0:r1],
                             scr, nb_sess, nb_sim, nb_shared, nb_count)
+    positions, decay = (_NO_POSITIONS, 0.0) if distance is None else distance
     found = np.arange(width) < nb_count[:, None]
-    if distance is None:
-        neighbours = sp.csr_matrix((nb_sim[found], nb_sess[found], offsets(nb_count)),
-                                   shape=(r1 - r0, index.sess_norm.shape[0]))
-        return neighbours @ votes
-    v_indptr, v_indices, positions, decay = distance
-    bound = int(np.diff(v_indptr)[nb_sess[found]].sum())  # entries at most
+    bound = int(np.diff(votes.indptr)[nb_sess[found]].sum())  # entries at most
     indptr = np.empty(r1 - r0 + 1, np.int64)
     indices = np.empty(bound, np.int64)
     values = np.empty(bound, np.float32)
-    _distance_votes(nb_sess, nb_sim, nb_shared, nb_count, v_indptr, v_indices, votes.data,
-                    positions, float(decay),
-                    np.zeros(n_items), np.zeros(n_items, np.bool_), indptr, indices, values)
+    _neighbour_votes(nb_sess, nb_sim, nb_shared, nb_count, votes.indptr, votes.indices,
+                     votes.data, positions, float(decay), np.zeros(n_items, np.float32),
+                     np.zeros(n_items, np.bool_), indptr, indices, values)
     return sp.csr_matrix((values[:indptr[-1]], indices[:indptr[-1]], indptr),
                          shape=(r1 - r0, n_items))
+
+
+# the positions argument of plain votes (one dtype: one compiled kernel)
+_NO_POSITIONS = np.zeros(1, np.float32)
 
 
 def session_knn_scores(data, q0, n_rows, sessions, index, opt, self_rows, n_threads,
@@ -379,9 +391,8 @@ def add_session_knn_scores(data, q0, sessions, index, opt, self_rows, out, weigh
     (``sessions``: CSR, sequences x items, each item's vote; ``index``: their
     :data:`KnnIndex`).  ``self_rows[r] >= 0`` names a
     training sequence that history ``r`` must not match (itself, in
-    validation).  The neighbours come from a kernel (rows split over
-    ``n_threads``); their items' scores are a sparse product, or with
-    ``distance`` a kernel (:func:`_item_scores`).  ``scaled`` as in
+    validation).  The neighbours and their items' scores come from kernels
+    (rows split over ``n_threads``; :func:`_item_scores`).  ``scaled`` as in
     :func:`~skembed.recommend.kernels.add_rule_scores`.
     """
     def block(r0, r1):

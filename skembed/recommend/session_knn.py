@@ -258,13 +258,10 @@ class SessionKNNRecommender(BaseRecommender):
             factor = 1.0 + np.float32(self.idf_weight) * idf
             self._votes.data = (self._votes.data * factor[self._votes.indices]).astype(
                 np.float32)
-        # for the decay's kernel: the votes' structure in int64 and each
-        # entry's position, built once rather than per block of histories
-        self._positions = self._votes64 = None
+        # for the decay: each vote's position (float32, aligned with the votes)
+        self._positions = None
         if positions is not None:
-            self._positions = positions.data
-            self._votes64 = (self._votes.indptr.astype(np.int64),
-                             self._votes.indices.astype(np.int64))
+            self._positions = np.ascontiguousarray(positions.data, np.float32)
 
     def _options(self):
         position = self.position_weighting
@@ -285,7 +282,7 @@ class SessionKNNRecommender(BaseRecommender):
         decay = getattr(self, "shared_item_decay_", None)
         if decay is None:
             return None
-        return (*self._votes64, self._positions, decay)
+        return self._positions, decay
 
     def _choose_decay(self, rows, hist, targets, hashes, n_threads):
         """``shared_item_decay="auto"``: the validation histories ``hist`` (the
@@ -309,7 +306,7 @@ class SessionKNNRecommender(BaseRecommender):
         if diff.mean() > 2.0 * diff.std(ddof=1) / np.sqrt(len(diff)):
             self.shared_item_decay_ = best
         else:  # plain votes: the positions are not needed
-            self._positions = self._votes64 = None
+            self._positions = None
 
     def candidate_scores(self, histories, start=0, stop=None, n_threads=1, self_rows=None):
         stop = histories.n_rows if stop is None else stop
