@@ -301,7 +301,7 @@ def _padded(n, dtype, fill=None):
 
 def knn_scratch(n_sequences, n_items, max_history, sample_size):
     """Fresh scratch for session-kNN's neighbour kernel."""
-    return KnnScratch(np.zeros(n_sequences, np.float32), np.zeros(n_sequences, np.int64),
+    return KnnScratch(np.zeros(n_sequences, np.float32), np.zeros(n_sequences, np.int32),
                       _padded(max(max_history * sample_size, 1), np.int64),
                       _padded(sample_size, np.int64), _padded(sample_size, np.float32),
                       _padded(sample_size, np.int64), _padded(max_history, np.int64),
