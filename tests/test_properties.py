@@ -350,22 +350,91 @@ def test_neighbour_votes_are_the_sparse_product(n_rows, n_items, n_seq, data):
     assert np.array_equal(ours.data, theirs.data)
 
 
-@SETTINGS
-@given(st.integers(0, 5), st.integers(1, 6), st.integers(1, 8), st.data())
-def test_entry_dots_are_row_products(n_rows, n_items, dim, data):
-    """The two-stage blend's item-vector scores: each entry the product of
-    its row's query and its column's item vector."""
-    from skembed.recommend.kernels import entry_dots
+def _serve_reference(n_items, sparse, vectors, near, neighbours, popular, seen, mask,
+                     popularity, pop_weight, k):
+    """The two-stage blend's second stage for one history, written plainly."""
+    acc = {}
+    for indices, data, weight in sparse:
+        if weight == 0 or not len(indices):
+            continue
+        lo, hi = float(min(data)), float(max(data))
+        lo = 0.0 if len(indices) < n_items else lo
+        scale = 1.0 / (hi - lo) if hi - lo > 0 else 0.0
+        for item, v in zip(indices, data, strict=True):
+            acc[item] = np.float32(acc.get(item, np.float32(0))
+                                   + np.float32((float(v) - lo) * scale) * np.float32(weight))
+    cands = list(acc) + [i for j in near for i in neighbours[j] if i >= 0] + list(popular)
+    cands = [c for c in dict.fromkeys(cands)
+             if c not in set(seen) and (mask is None or mask[c])]
+    values = [float(acc.get(c, 0.0)) + float(np.float32(pop_weight * popularity[c]))
+              for c in cands]
+    for query, table, low, high, weight in vectors:
+        if weight == 0 or not cands:
+            continue
+        raw = [np.float32(query @ table[c]) for c in cands]
+        lo, hi = min([low] + [float(r) for r in raw]), max([high] + [float(r) for r in raw])
+        scale = float(weight) / (hi - lo) if hi - lo > 0 else 0.0
+        values = [v + (float(r) - lo) * scale for v, r in zip(values, raw, strict=True)]
+    ranked = sorted(zip(cands, values, strict=True),
+                    key=lambda cv: (-np.float32(max(cv[1], 0.0)), cv[0]))[:k]
+    return [c for c, _ in ranked], [np.float32(max(v, 0.0)) for _, v in ranked]
 
-    rng = np.random.default_rng(data.draw(st.integers(0, 100)))
-    counts = np.array(data.draw(st.lists(st.integers(0, 4), min_size=n_rows,
-                                         max_size=n_rows)), np.int64)
-    indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    cols = rng.integers(0, n_items, indptr[-1]).astype(np.int64)
-    queries = rng.standard_normal((n_rows, dim)).astype(np.float32)
-    table = rng.standard_normal((n_items, dim)).astype(np.float32)
-    out = np.empty(indptr[-1], np.float32)
-    entry_dots(indptr, cols, queries, table, out)
-    rows = np.repeat(np.arange(n_rows), counts)
-    np.testing.assert_allclose(out, (queries[rows] * table[cols]).sum(axis=1), rtol=1e-5,
-                               atol=1e-5)
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(1, 12), st.integers(1, 4), st.booleans(), st.data())
+def test_serve_block_is_the_plain_blend(n_rows, n_items, k, use_mask, data):
+    """serve_block's candidates, exclusions, scaling and top k (ties to the
+    lower item) equal a plain per-history implementation (exact inputs:
+    dyadic scores and integer vectors, so sums do not depend on order)."""
+    from skembed.recommend.serve_kernels import Extra, Scratch, Sparse, Vectors, serve_block
+
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    items = st.lists(st.integers(0, n_items - 1), max_size=5, unique=True)
+
+    def csr(rows):
+        indptr = np.concatenate(([0], np.cumsum([len(r) for r in rows]))).astype(np.int64)
+        flat = np.array([i for r in rows for i in r], np.int64)
+        return indptr, flat
+
+    sparse, plain = [], [[] for _ in range(n_rows)]
+    for _ in range(3):
+        rows = [data.draw(items) for _ in range(n_rows)]
+        indptr, flat = csr(rows)
+        vals = rng.integers(0, 8, len(flat)).astype(np.float32) / 4
+        weight = np.float32(data.draw(st.sampled_from([0.0, 0.5, 1.0])))
+        sparse.append(Sparse(indptr, flat, vals, weight))
+        for r in range(n_rows):
+            plain[r].append((flat[indptr[r]:indptr[r + 1]], vals[indptr[r]:indptr[r + 1]],
+                             weight))
+    neighbours = rng.integers(-1, n_items, (n_items, 2)).astype(np.int64)
+    near_rows = [data.draw(items) for _ in range(n_rows)]
+    seen_rows = [data.draw(items) for _ in range(n_rows)]
+    popular = np.array(data.draw(items), np.int64)
+    mask = rng.random(n_items) < 0.7 if use_mask else None
+    popularity = (rng.integers(0, 4, n_items) / 4).astype(np.float32)
+    vecs = []
+    for _ in range(2):
+        queries = rng.integers(-2, 3, (n_rows, 3)).astype(np.float32)
+        table = rng.integers(-2, 3, (n_items, 3)).astype(np.float32)
+        low = rng.integers(-3, 1, n_rows).astype(np.float64)
+        vecs.append(Vectors(queries, table, low, low + 2.0,
+                            np.float32(data.draw(st.sampled_from([0.0, 0.25])))))
+    extra = Extra(*csr(near_rows), neighbours, popular, *csr(seen_rows),
+                  np.zeros(0, np.bool_) if mask is None else mask, popularity,
+                  np.float32(0.5))
+    scratch = Scratch(np.zeros(n_items, np.float32), np.zeros(n_items, np.uint8),
+                      np.empty(64, np.int64), np.empty(64, np.float32))
+    idx = np.empty((n_rows, k), np.int64)
+    val = np.empty((n_rows, k), np.float32)
+    serve_block(n_rows, n_items, tuple(sparse), tuple(vecs), extra, scratch, k, idx, val)
+    for r in range(n_rows):
+        want, want_val = _serve_reference(
+            n_items, plain[r], [(v.queries[r], v.table, v.low[r], v.high[r], v.weight)
+                                for v in vecs],
+            near_rows[r], neighbours, popular, seen_rows[r], mask, popularity,
+            np.float32(0.5), k)
+        got = idx[r][idx[r] >= 0]
+        assert list(got) == want
+        np.testing.assert_array_equal(val[r][:len(want)], want_val)
+        assert np.isnan(val[r][len(want):]).all()
+    assert not scratch.acc.any() and not scratch.mark.any()  # left clean

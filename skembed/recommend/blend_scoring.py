@@ -4,18 +4,13 @@ raw scores (for the weight search), the dense blend (``scoring="exact"``)
 and two-stage serving (``scoring="candidates"``: the candidates and the
 top k of :mod:`~skembed.recommend.candidates`)."""
 
-import numpy as np
-import scipy.sparse as sp
+import threading
 
+import numpy as np
+
+from .._ragged import offsets
 from .._threads import blas_threads, in_row_blocks
-from .candidates import (
-    add_vector_scores,
-    drop_entries,
-    popular_candidates,
-    sample_items,
-    scale_rows,
-    top_k_entries,
-)
+from .candidates import sample_items
 from .kernels import (
     add_history_scores,
     add_minmax_scaled,
@@ -23,6 +18,7 @@ from .kernels import (
     history_scores,
     recent_items,
 )
+from .serve_kernels import Extra, Scratch, Sparse, Vectors, serve_block
 
 # the repeat component: recency weights of the last items of a history
 _REPEAT_HISTORY = 10
@@ -123,68 +119,93 @@ class BlendScoringMixin:
 
     def _serve(self, data, q0, q1, k, exclude, mask, allowed):
         """Top-``k`` of histories ``q0 .. q1`` from their candidates
-        (:mod:`~skembed.recommend.candidates`), on the calling thread."""
+        (:mod:`~skembed.recommend.candidates`), on the calling thread: the
+        components' scores here, the union, blend and top k in
+        :func:`~skembed.recommend.serve_kernels.serve_block`."""
         n_rows, n_items = q1 - q0, len(self._catalogue)
         w = {name: np.float32(v) for name, v in self.weights_.items()}
-        parts = []
+        no_rows = np.zeros(n_rows + 1, np.int64)
+        sparse = []
         for name in ("rules", "session_knn"):
-            if w[name]:
-                m = scale_rows(self._parts[name].candidate_scores(data, q0, q1, 1), n_items)
-                m.data *= w[name]
-                parts.append(m)
-        if w["repeat"] and not self.exclude_seen_:
-            m = scale_rows(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
-                                          _REPEAT_HALF_LIFE, n_items), n_items)
-            m.data *= w["repeat"]
-            parts.append(m)
-        if (w["cosine"] or w["output"]) and getattr(self, "_neighbours", None) is not None:
-            indptr, last, _ = recent_items(data, q0, n_rows, _VECTOR_QUERY, 0.0)
-            near = self._neighbours[last]
-            counts = np.diff(indptr) * near.shape[1]
-            cols = near.ravel()
-            found = cols >= 0
-            row = np.repeat(np.arange(n_rows), counts)[found]
-            m = sp.csr_matrix((np.zeros(int(found.sum()), np.float32), (row, cols[found])),
-                              shape=(n_rows, n_items))
-            parts.append(m)
+            m = self._parts[name].candidate_scores(data, q0, q1, 1) if w[name] else None
+            sparse.append(_sparse(m, w[name], no_rows))
+        repeat = w["repeat"] and not self.exclude_seen_
+        sparse.append(_sparse(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
+                                             _REPEAT_HALF_LIFE, n_items) if repeat else None,
+                              w["repeat"], no_rows))
+        vectors = w["cosine"] or w["output"]
+        near_indptr, last = no_rows, np.zeros(0, np.int64)
+        neighbours = getattr(self, "_neighbours", None)
+        if vectors and neighbours is not None:
+            near_indptr, last, _ = recent_items(data, q0, n_rows, _VECTOR_QUERY, 0.0)
+        else:
+            neighbours = np.zeros((0, 0), np.int64)
         # the most popular allowed items keep a row full even when the
         # history's own items are excluded
         longest = int(data.lengths[q0:q1].max()) if exclude and n_rows else 0
-        parts.append(popular_candidates(n_rows, allowed[:max(k, _POPULAR) + longest],
-                                        n_items))
-        # summed as entries: scipy's sum of matrices would drop the explicit
-        # zeros that hold the popular and the nearest items as candidates
-        entries = [m.tocoo() for m in parts]
-        total = sp.csr_matrix((np.concatenate([m.data for m in entries]),
-                               (np.concatenate([m.row for m in entries]),
-                                np.concatenate([m.col for m in entries]))),
-                              shape=(n_rows, n_items), dtype=np.float32)
-        total.sum_duplicates()
-        rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
-        cols = total.indices
-        keep = np.ones(len(cols), bool)
-        if mask is not None:
-            keep &= mask[cols]
+        popular = np.ascontiguousarray(allowed[:max(k, _POPULAR) + longest], np.int64)
+        seen_indptr, seen = no_rows, np.zeros(0, np.int64)
         if exclude:
-            seen = data.rows(q0, q1)
-            seen_keys = np.repeat(np.arange(n_rows, dtype=np.int64), seen.lengths) * n_items \
-                + seen.ids
-            keep &= ~np.isin(rows.astype(np.int64) * n_items + cols, seen_keys[seen.ids >= 0])
-        if not keep.all():
-            total = drop_entries(total, keep)
-            rows = np.repeat(np.arange(n_rows), np.diff(total.indptr))
-            cols = total.indices
-        values = total.data.astype(np.float64)
-        if w["popularity"]:
-            values += w["popularity"] * self._popularity_scaled[cols]
-        if w["cosine"] or w["output"]:
-            items, half_life = self._items, self._half_life()
-            profiles = items.profiles(data, q0, n_rows, half_life, 1)
-            if w["cosine"]:
-                unit = items.unit_profiles(data, q0, n_rows, half_life, 1, profiles)
-                add_vector_scores(values, rows, cols, total.indptr, unit, items.unit,
-                                  float(w["cosine"]), self._sampled("unit"))
-            if w["output"]:
-                add_vector_scores(values, rows, cols, total.indptr, profiles, items.output,
-                                  float(w["output"]), self._sampled("output"))
-        return top_k_entries(total.indptr, cols, values, k)
+            rows = data.rows(q0, q1)
+            seen_indptr, seen = offsets(rows.lengths), rows.ids.astype(np.int64)
+        extra = Extra(np.asarray(near_indptr, np.int64), np.asarray(last, np.int64),
+                      np.asarray(neighbours, np.int64), popular, seen_indptr, seen,
+                      np.zeros(0, np.bool_) if mask is None else mask,
+                      self._popularity_scaled, w["popularity"])
+        scored = []
+        items, half_life = getattr(self, "_items", None), self._half_life()
+        profiles = items.profiles(data, q0, n_rows, half_life, 1) if vectors else None
+        for name, table in (("cosine", "unit"), ("output", "output")):
+            if not w[name]:
+                scored.append(None)
+                continue
+            queries = profiles if name == "output" else items.unit_profiles(
+                data, q0, n_rows, half_life, 1, profiles)
+            around = queries @ self._sampled(table).T
+            scored.append(Vectors(np.ascontiguousarray(queries, np.float32),
+                                  getattr(items, table), around.min(axis=1).astype(np.float64),
+                                  around.max(axis=1).astype(np.float64), w[name]))
+        present = next((v for v in scored if v is not None), None)
+        if present is None:  # no item vectors: empty ones, zero weight
+            empty = np.zeros((0, 0), np.float32)
+            present = Vectors(empty, empty, np.zeros(0), np.zeros(0), np.float32(0))
+        scored = tuple(present._replace(weight=np.float32(0)) if v is None else v
+                       for v in scored)
+        # candidates of a row at most: its sparse entries, nearest items, popular ones
+        width = len(popular) + sum(np.diff(sp.indptr) for sp in sparse) + \
+            np.diff(extra.near_indptr) * extra.neighbours.shape[1]
+        size = int(width.max()) if n_rows else 0
+        idx = np.empty((n_rows, k), np.int64)
+        val = np.empty((n_rows, k), np.float32)
+        serve_block(n_rows, n_items, tuple(sparse), scored, extra,
+                    _serve_scratch(n_items, size), k, idx, val)
+        return idx, val
+
+
+def _sparse(m, weight, no_rows):
+    """A scorer's CSR scores as a :data:`~skembed.recommend.serve_kernels.Sparse`
+    (None: an empty one, weight 0)."""
+    if m is None:
+        return Sparse(no_rows, np.zeros(0, np.int64), np.zeros(0, np.float32),
+                      np.float32(0))
+    return Sparse(np.asarray(m.indptr, np.int64), np.asarray(m.indices, np.int64),
+                  np.asarray(m.data, np.float32), np.float32(weight))
+
+
+_HELD = threading.local()  # per thread: the item-sized scratch of serve_block
+
+
+def _serve_scratch(n_items, size):
+    """This thread's :data:`~skembed.recommend.serve_kernels.Scratch` (the
+    kernel leaves its item arrays clean, so they are kept between blocks;
+    the candidate buffers grow as needed)."""
+    held = getattr(_HELD, "scratch", None)
+    if held is None or held.acc.shape[0] != n_items or held.cand.shape[0] < size:
+        size = max(size, 1024 if held is None else 2 * held.cand.shape[0])
+        acc = held.acc if held is not None and held.acc.shape[0] == n_items else \
+            np.zeros(n_items, np.float32)
+        mark = held.mark if held is not None and held.mark.shape[0] == n_items else \
+            np.zeros(n_items, np.uint8)
+        held = Scratch(acc, mark, np.empty(size, np.int64), np.empty(size, np.float32))
+        _HELD.scratch = held
+    return held

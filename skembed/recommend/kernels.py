@@ -11,7 +11,6 @@ scikit-learn.
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
 from .._ragged import offsets
 from .._threads import in_row_blocks
@@ -302,19 +301,3 @@ def top_k_rows(scores, k, excl_indptr, excl_indices, n_threads=1):
         scores[a:b], np.int64(b - a), np.int64(scores.shape[1]), np.int64(a), _ZERO,
         excl_indptr, excl_indices, heap_val, heap_idx, True), n_threads)
     return heap_idx, heap_val
-
-
-@njit(nogil=True, fastmath=True, cache=True)
-def entry_dots(indptr, cols, queries, table, out):
-    """``out[e] = queries[r] . table[cols[e]]`` for every entry ``e`` of CSR
-    row ``r`` (``indptr``): the item-vector scores of the two-stage blend's
-    candidates, read in place (numpy would first copy a query and an item
-    row per entry: six times slower)."""
-    d = queries.shape[1]
-    for r in range(indptr.shape[0] - 1):
-        for e in range(indptr[r], indptr[r + 1]):
-            c = cols[e]
-            acc = np.float32(0.0)
-            for k in range(d):
-                acc += queries[r, k] * table[c, k]
-            out[e] = acc
