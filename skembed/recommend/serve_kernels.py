@@ -124,7 +124,7 @@ def _before(key_a, item_a, key_b, item_b):
     return key_a > key_b or (key_a == key_b and item_a < item_b)
 
 
-@inner(inline="always")
+@inner()
 def _sift(keys, items, i, n):
     """Restore the heap (its root the worst kept candidate) below ``i``."""
     while True:
