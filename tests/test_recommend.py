@@ -583,3 +583,16 @@ def test_decay_validation_sample_is_the_sample_of_its_partitions():
             np.testing.assert_array_equal(x.starts, y.starts)
         else:
             np.testing.assert_array_equal(x, y)
+
+
+def test_serving_scratch_grows_only_when_a_block_needs_it():
+    """The two-stage blend's per-thread scratch: recommenders of different
+    catalogue sizes served in turn keep one candidate buffer (it once grew
+    by doubling on every change of catalogue, to 32 GB after 22 changes)."""
+    from skembed.recommend.blend_scoring import _serve_scratch
+
+    first = _serve_scratch(10, 5)
+    for n_items in (20, 10, 30, 10) * 10:
+        scratch = _serve_scratch(n_items, 5)
+        assert scratch.acc.shape == (n_items,) and scratch.cand is first.cand
+    assert _serve_scratch(10, 5000).cand.shape[0] >= 5000

@@ -197,15 +197,20 @@ _HELD = threading.local()  # per thread: the item-sized scratch of serve_block
 
 def _serve_scratch(n_items, size):
     """This thread's :data:`~skembed.recommend.serve_kernels.Scratch` (the
-    kernel leaves its item arrays clean, so they are kept between blocks;
-    the candidate buffers grow as needed)."""
+    kernel leaves its item arrays clean, so they are kept between blocks of
+    the same catalogue size; the candidate buffers grow to the largest block
+    seen, at least doubling)."""
     held = getattr(_HELD, "scratch", None)
-    if held is None or held.acc.shape[0] != n_items or held.cand.shape[0] < size:
-        size = max(size, 1024 if held is None else 2 * held.cand.shape[0])
-        acc = held.acc if held is not None and held.acc.shape[0] == n_items else \
-            np.zeros(n_items, np.float32)
-        mark = held.mark if held is not None and held.mark.shape[0] == n_items else \
-            np.zeros(n_items, np.uint8)
-        held = Scratch(acc, mark, np.empty(size, np.int64), np.empty(size, np.float32))
-        _HELD.scratch = held
+    if held is not None and held.acc.shape[0] == n_items and held.cand.shape[0] >= size:
+        return held
+    acc, mark = np.zeros(n_items, np.float32), np.zeros(n_items, np.uint8)
+    if held is not None and held.acc.shape[0] == n_items:
+        acc, mark = held.acc, held.mark
+    if held is not None and held.cand.shape[0] >= size:
+        cand, raw = held.cand, held.raw
+    else:
+        width = max(size, 1024 if held is None else 2 * held.cand.shape[0])
+        cand, raw = np.empty(width, np.int64), np.empty(width, np.float32)
+    held = Scratch(acc, mark, cand, raw)
+    _HELD.scratch = held
     return held
