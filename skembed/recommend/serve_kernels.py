@@ -3,8 +3,8 @@
 Per history: the union of its candidates (the entries of the sparse scorers,
 the nearest items of its last items, the most popular allowed items), less
 the excluded ones (its own items, a mask); each candidate's blend score (the
-sparse scores min-max scaled per row as
-:func:`~skembed.recommend.candidates.scale_rows` does, popularity, and the
+sparse scores min-max scaled per row over their stored entries, from 0 when a
+row does not store every item, as the dense blend scales them; popularity; the
 item-vector scores computed for the candidates and scaled by their range
 and that of a sample of the catalogue); then the top k.  numpy did the same
 in a dozen passes of sparse-matrix building, summing and sorting per
