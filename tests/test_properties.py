@@ -402,7 +402,7 @@ def test_serve_block_is_the_plain_blend(n_rows, n_items, k, use_mask, data):
         indptr, flat = csr(rows)
         vals = rng.integers(0, 8, len(flat)).astype(np.float32) / 4
         weight = np.float32(data.draw(st.sampled_from([0.0, 0.5, 1.0])))
-        sparse.append(Sparse(indptr, flat, vals, weight))
+        sparse.append(Sparse(indptr, flat, vals, weight, np.bool_(True)))
         for r in range(n_rows):
             plain[r].append((flat[indptr[r]:indptr[r + 1]], vals[indptr[r]:indptr[r + 1]],
                              weight))

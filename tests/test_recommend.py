@@ -178,12 +178,13 @@ def test_fixed_weights_skip_validation_and_match_the_component():
     assert rec.validation_score_ is None and rec.embedder_ is None
     assert rec.session_knn_ is None and rec.rules_ is not None
     rules = SequentialRulesRecommender(exclude_seen=True).fit(X, y)
-    np.testing.assert_array_equal(rec.set_params(scoring="exact").predict(X[:50]),
-                                  rules.predict(X[:50]))
-    # two-stage: the same items wherever the rules score (the zero-score fill
-    # of the dense top-k breaks its ties in another order)
-    ids, scores = rec.set_params(scoring="candidates").recommend(X[:50], return_scores=True)
     ref, ref_scores = rules.recommend(X[:50], return_scores=True)
+    # two-stage: the rules' own lists (both fill unscored slots with the most
+    # popular items, in catalogue order)
+    np.testing.assert_array_equal(rec.set_params(scoring="candidates").predict(X[:50]), ref)
+    # dense: the same items wherever the rules score (its top-k fills the
+    # zero-score slots in another order)
+    ids = rec.set_params(scoring="exact").predict(X[:50])
     np.testing.assert_array_equal(np.where(ref_scores > 0, ids, -1),
                                   np.where(ref_scores > 0, ref, -1))
     with pytest.raises(ValueError, match="all blend weights are 0"):
@@ -589,10 +590,52 @@ def test_serving_scratch_grows_only_when_a_block_needs_it():
     """The two-stage blend's per-thread scratch: recommenders of different
     catalogue sizes served in turn keep one candidate buffer (it once grew
     by doubling on every change of catalogue, to 32 GB after 22 changes)."""
-    from skembed.recommend.blend_scoring import _serve_scratch
+    from skembed.recommend.candidates import serve_scratch
 
-    first = _serve_scratch(10, 5)
+    first = serve_scratch(10, 5)
     for n_items in (20, 10, 30, 10) * 10:
-        scratch = _serve_scratch(n_items, 5)
+        scratch = serve_scratch(n_items, 5)
         assert scratch.acc.shape == (n_items,) and scratch.cand is first.cand
-    assert _serve_scratch(10, 5000).cand.shape[0] >= 5000
+    assert serve_scratch(10, 5000).cand.shape[0] >= 5000
+
+
+@pytest.mark.parametrize("make", [
+    lambda: PopularityRecommender(),
+    lambda: SequentialRulesRecommender(),
+    lambda: SequentialRulesRecommender(symmetric=True, half_life=2.0),
+    lambda: SessionKNNRecommender(),
+    lambda: SessionKNNRecommender(shared_item_decay=3.0, idf_weight=1.0, k=5),
+])
+def test_single_recommenders_rank_every_item_without_dense_rows(make):
+    """Popularity, rules and session-kNN rank from their scored items and the
+    most popular ones alone: the lists are every allowed item ranked by score
+    (float32), ties and unscored items in catalogue order (most popular
+    first), with exclusions, allow and deny lists, unknown items, empty
+    histories and lists longer than the scored items."""
+    rng = np.random.RandomState(0)
+    items = [f"i{j}" for j in range(60)]
+    p = 1.0 / np.arange(1, 61)
+    train = [list(rng.choice(items, rng.randint(1, 7), p=p / p.sum())) for _ in range(300)]
+    queries = [list(rng.choice(items + ["unknown"], rng.randint(0, 6))) for _ in range(70)]
+    rec = make().set_params(n_jobs=2).fit(train)
+    data = rec._catalogue.encode(queries)
+    dense = np.zeros((len(queries), len(rec.items_)), np.float32)
+    rec._add_scores(data, 0, dense, 1)
+    position = {item: i for i, item in enumerate(rec.items_.tolist())}
+    for kw in ({}, {"exclude_seen": True}, {"exclude_seen": False},
+               {"allow": items[5:40]}, {"deny": items[:10], "exclude_seen": True},
+               {"allow": items[:3], "exclude_seen": True}):
+        exclude = kw.get("exclude_seen", rec.exclude_seen_)
+        for n in (3, 25):
+            ids, scores = rec.recommend(queries, n, return_scores=True, **kw)
+            for r, history in enumerate(queries):
+                allowed = [i for i in range(len(rec.items_))
+                           if ("allow" not in kw or rec.items_[i] in kw["allow"])
+                           and rec.items_[i] not in kw.get("deny", ())
+                           and not (exclude and rec.items_[i] in history)]
+                want = sorted(allowed, key=lambda i: (-dense[r, i], i))[:n]
+                got = [position[i] for i in np.ma.compressed(np.ma.masked_array(
+                    ids[r], np.ma.getmaskarray(ids)[r]))]
+                assert got == want
+                np.testing.assert_array_equal(scores[r][:len(want)], dense[r, want])
+                assert np.isnan(scores[r][len(want):]).all()

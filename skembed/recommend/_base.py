@@ -317,7 +317,27 @@ class BaseRecommender(BaseEstimator):
     def _block_rows(self):
         return int(np.clip(_BLOCK_FLOATS // max(len(self._catalogue), 1), 1, 1024))
 
+    # how a single recommender ranks: "dense" (every item of every history),
+    # "sparse" (from candidate_scores and the most popular items alone) or
+    # "popularity" (the most popular allowed items); the last two give the
+    # lists and scores of the first without a row of every item
+    _ranking = "dense"
+
     def _top_k(self, data, k, exclude, mask, n_threads):
+        if self._ranking != "dense":
+            from .candidates import serve_sparse
+
+            scores = popularity = None
+            if self._ranking == "sparse":
+                def scores(q0, q1):
+                    return self.candidate_scores(data, q0, q1, 1)
+            else:
+                popularity = self._popularity_scores()
+            return serve_sparse(data, k, exclude, mask, n_threads, len(self._catalogue),
+                                scores, popularity)
+        return self._dense_top_k(data, k, exclude, mask, n_threads)
+
+    def _dense_top_k(self, data, k, exclude, mask, n_threads):
         n_rows = data.n_rows
         idx = np.full((n_rows, k), -1, np.int64)
         val = np.full((n_rows, k), np.nan, np.float32)

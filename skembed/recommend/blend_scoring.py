@@ -4,13 +4,11 @@ raw scores (for the weight search), the dense blend (``scoring="exact"``)
 and two-stage serving (``scoring="candidates"``: the candidates and the
 top k of :mod:`~skembed.recommend.candidates`)."""
 
-import threading
-
 import numpy as np
 
 from .._ragged import offsets
 from .._threads import blas_threads, in_row_blocks
-from .candidates import sample_items
+from .candidates import NO_VECTORS, sample_items, serve_scratch, sparse_bundle
 from .kernels import (
     add_history_scores,
     add_minmax_scaled,
@@ -18,7 +16,7 @@ from .kernels import (
     history_scores,
     recent_items,
 )
-from .serve_kernels import Extra, Scratch, Sparse, Vectors, serve_block
+from .serve_kernels import Extra, Vectors, serve_block
 
 # the repeat component: recency weights of the last items of a history
 _REPEAT_HISTORY = 10
@@ -128,11 +126,11 @@ class BlendScoringMixin:
         sparse = []
         for name in ("rules", "session_knn"):
             m = self._parts[name].candidate_scores(data, q0, q1, 1) if w[name] else None
-            sparse.append(_sparse(m, w[name], no_rows))
+            sparse.append(sparse_bundle(m, w[name], no_rows, scale=True))
         repeat = w["repeat"] and not self.exclude_seen_
-        sparse.append(_sparse(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
-                                             _REPEAT_HALF_LIFE, n_items) if repeat else None,
-                              w["repeat"], no_rows))
+        sparse.append(sparse_bundle(history_scores(data, q0, n_rows, _REPEAT_HISTORY,
+                                                   _REPEAT_HALF_LIFE, n_items)
+                                    if repeat else None, w["repeat"], no_rows, scale=True))
         vectors = w["cosine"] or w["output"]
         near_indptr, last = no_rows, np.zeros(0, np.int64)
         neighbours = getattr(self, "_neighbours", None)
@@ -165,10 +163,7 @@ class BlendScoringMixin:
             scored.append(Vectors(np.ascontiguousarray(queries, np.float32),
                                   getattr(items, table), around.min(axis=1).astype(np.float64),
                                   around.max(axis=1).astype(np.float64), w[name]))
-        present = next((v for v in scored if v is not None), None)
-        if present is None:  # no item vectors: empty ones, zero weight
-            empty = np.zeros((0, 0), np.float32)
-            present = Vectors(empty, empty, np.zeros(0), np.zeros(0), np.float32(0))
+        present = next((v for v in scored if v is not None), NO_VECTORS)
         scored = tuple(present._replace(weight=np.float32(0)) if v is None else v
                        for v in scored)
         # candidates of a row at most: its sparse entries, nearest items, popular ones
@@ -178,39 +173,5 @@ class BlendScoringMixin:
         idx = np.empty((n_rows, k), np.int64)
         val = np.empty((n_rows, k), np.float32)
         serve_block(n_rows, n_items, tuple(sparse), scored, extra,
-                    _serve_scratch(n_items, size), k, idx, val)
+                    serve_scratch(n_items, size), k, idx, val)
         return idx, val
-
-
-def _sparse(m, weight, no_rows):
-    """A scorer's CSR scores as a :data:`~skembed.recommend.serve_kernels.Sparse`
-    (None: an empty one, weight 0)."""
-    if m is None:
-        return Sparse(no_rows, np.zeros(0, np.int64), np.zeros(0, np.float32),
-                      np.float32(0))
-    return Sparse(np.asarray(m.indptr, np.int64), np.asarray(m.indices, np.int64),
-                  np.asarray(m.data, np.float32), np.float32(weight))
-
-
-_HELD = threading.local()  # per thread: the item-sized scratch of serve_block
-
-
-def _serve_scratch(n_items, size):
-    """This thread's :data:`~skembed.recommend.serve_kernels.Scratch` (the
-    kernel leaves its item arrays clean, so they are kept between blocks of
-    the same catalogue size; the candidate buffers grow to the largest block
-    seen, at least doubling)."""
-    held = getattr(_HELD, "scratch", None)
-    if held is not None and held.acc.shape[0] == n_items and held.cand.shape[0] >= size:
-        return held
-    acc, mark = np.zeros(n_items, np.float32), np.zeros(n_items, np.uint8)
-    if held is not None and held.acc.shape[0] == n_items:
-        acc, mark = held.acc, held.mark
-    if held is not None and held.cand.shape[0] >= size:
-        cand, raw = held.cand, held.raw
-    else:
-        width = max(size, 1024 if held is None else 2 * held.cand.shape[0])
-        cand, raw = np.empty(width, np.int64), np.empty(width, np.float32)
-    held = Scratch(acc, mark, cand, raw)
-    _HELD.scratch = held
-    return held

@@ -45,6 +45,8 @@ class PopularityRecommender(BaseRecommender):
     [['a', 'c'], ['b', 'a']]
     """
 
+    _ranking = "popularity"  # the most popular allowed items: no dense rows
+
     def __init__(self, n_recommendations=10, exclude_seen="auto", n_jobs=None):
         self.n_recommendations = n_recommendations
         self.exclude_seen = exclude_seen
@@ -58,3 +60,6 @@ class PopularityRecommender(BaseRecommender):
 
     def _add_scores(self, data, q0, out, n_threads, self_rows=None, weight=1.0, scaled=False):
         out += self._log_counts
+
+    def _popularity_scores(self):
+        return self._log_counts

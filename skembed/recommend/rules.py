@@ -103,6 +103,8 @@ class SequentialRulesRecommender(BaseRecommender):
     [['socks', 'home'], ['ties', 'home']]
     """
 
+    _ranking = "sparse"  # from candidate_scores: no dense row per history
+
     _parameter_constraints = {
         **BaseRecommender._parameter_constraints,
         "window": [Interval(Integral, 1, 10_000, closed="both")],

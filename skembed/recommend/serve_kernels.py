@@ -12,8 +12,10 @@ block, which cost as much as the scoring itself.
 
 Bundles (namedtuples of arrays):
 
-- ``Sparse(indptr, indices, data, weight)``: one sparse scorer's raw scores
-  (CSR, rows x items); a zero weight leaves it out;
+- ``Sparse(indptr, indices, data, weight, scale)``: one sparse scorer's raw
+  scores (CSR, rows x items), min-max scaled per row when ``scale`` (the
+  blend), added as they are otherwise (a single scorer); a zero weight
+  leaves it out;
 - ``Vectors(queries, table, low, high, weight)``: an item-vector scorer: the
   rows' query vectors, the item table, and per row the lowest and highest
   score over the catalogue sample (``low``, ``high``, float64);
@@ -39,7 +41,7 @@ from .._variants import inner
 
 __all__ = ["Extra", "Scratch", "Sparse", "Vectors", "serve_block"]
 
-Sparse = namedtuple("Sparse", "indptr indices data weight")
+Sparse = namedtuple("Sparse", "indptr indices data weight scale")
 Vectors = namedtuple("Vectors", "queries table low high weight")
 Extra = namedtuple("Extra", "near_indptr near_items neighbours popular seen_indptr "
                    "seen_items mask popularity pop_weight")
@@ -100,6 +102,17 @@ def _dots(queries, r, table, cand, n_c, raw):
         raw[c] = acc
 
 
+@inner(inline="always")
+def _add_raw(sp, r, scr, n_c):
+    """Row ``r`` of the sparse scorer ``sp`` times its weight, unscaled, into
+    the accumulator; its items become candidates."""
+    for e in range(sp.indptr[r], sp.indptr[r + 1]):
+        item = sp.indices[e]
+        scr.acc[item] += sp.data[e] * sp.weight
+        n_c = _add_candidate(item, scr.mark, scr.cand, n_c)
+    return n_c
+
+
 @inner()
 def _vector_scores(vec, r, cand, n_c, raw, values):
     """``values += weight * scaled(query . item)`` over the candidates, scaled
@@ -155,7 +168,10 @@ def serve_block(n_rows, n_items, sparse, vectors, extra, scr, k, idx, val):
         n_c = 0
         for sp in sparse:
             if sp.weight != 0:
-                n_c = _add_scaled(sp, r, n_items, scr, n_c)
+                if sp.scale:
+                    n_c = _add_scaled(sp, r, n_items, scr, n_c)
+                else:
+                    n_c = _add_raw(sp, r, scr, n_c)
         for q in range(extra.near_indptr[r], extra.near_indptr[r + 1]):
             row = extra.near_items[q]
             for c in range(extra.neighbours.shape[1]):

@@ -169,6 +169,8 @@ class SessionKNNRecommender(BaseRecommender):
     [['c', 'd']]
     """
 
+    _ranking = "sparse"  # from candidate_scores: no dense row per history
+
     _parameter_constraints = {
         **BaseRecommender._parameter_constraints,
         "k": [Interval(Integral, 1, None, closed="left")],
