@@ -22,6 +22,14 @@ _GROUP = 16
 
 
 @inner()
+def _worse(vals, idx, a, b):
+    """Heap entry ``a`` ranks below ``b``: a lower score, or the same score
+    and a higher index (so the root, the entry evicted first, is the worst
+    by both and ties keep the lower indices)."""
+    return vals[a] < vals[b] or (vals[a] == vals[b] and idx[a] > idx[b])
+
+
+@inner()
 def _sift_down(vals, idx, k):
     i = 0
     while True:
@@ -29,9 +37,9 @@ def _sift_down(vals, idx, k):
         if left >= k:
             break
         child = left
-        if left + 1 < k and vals[left + 1] < vals[left]:
+        if left + 1 < k and _worse(vals, idx, left + 1, left):
             child = left + 1
-        if vals[child] < vals[i]:
+        if _worse(vals, idx, child, i):
             vals[i], vals[child] = vals[child], vals[i]
             idx[i], idx[child] = idx[child], idx[i]
             i = child

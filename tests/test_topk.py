@@ -72,3 +72,19 @@ def test_read_only_and_writable_tables_share_one_compiled_kernel(monkeypatch):
     assert len(seen) == 2 and seen[0] == seen[1]
     np.testing.assert_array_equal(got[0], expected[0])
     assert items.flags.writeable  # the caller's array is left as it was
+
+
+def test_ties_keep_the_lower_indices():
+    """Equal scores rank by index, also when a higher score arrives after the
+    heap is full of ties (the evicted tie is the one of highest index): the
+    order of a stable sort of the negated scores."""
+    rng = np.random.RandomState(0)
+    items = rng.randint(0, 3, (5000, 4)).astype(np.float32)  # many exact ties
+    queries = rng.randint(0, 3, (40, 4)).astype(np.float32)
+    # ties first, higher scores after them: each evicts a tie
+    items[:3000] = 0.0
+    items[3000:3005] = 1.0
+    for k in (1, 7, 50):
+        idx, val = exact_top_k(queries, items, k, n_threads=2)
+        ref = np.argsort(-(queries @ items.T), axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(idx, ref)
