@@ -36,6 +36,7 @@ from .._threads import resolve_n_threads
 from .._validation import N_JOBS
 from ..metrics import hit_rate_at_k
 from ..sequences import as_sequences, check_item_ids
+from .candidates import serve_sparse
 from .dask_fit import dask_sequences, fit_statistics
 from .kernels import distinct_items, repeat_share, top_k_rows
 
@@ -325,8 +326,6 @@ class BaseRecommender(BaseEstimator):
 
     def _top_k(self, data, k, exclude, mask, n_threads):
         if self._ranking != "dense":
-            from .candidates import serve_sparse
-
             scores = popularity = None
             if self._ranking == "sparse":
                 def scores(q0, q1):

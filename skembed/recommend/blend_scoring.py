@@ -6,9 +6,15 @@ top k of :mod:`~skembed.recommend.candidates`)."""
 
 import numpy as np
 
-from .._ragged import offsets
 from .._threads import blas_threads, in_row_blocks
-from .candidates import NO_VECTORS, sample_items, serve_scratch, sparse_bundle
+from .candidates import (
+    NO_VECTORS,
+    SERVE_BLOCK,
+    popular_and_seen,
+    sample_items,
+    serve_scratch,
+    sparse_bundle,
+)
 from .kernels import (
     add_history_scores,
     add_minmax_scaled,
@@ -21,8 +27,6 @@ from .serve_kernels import Extra, Vectors, serve_block
 # the repeat component: recency weights of the last items of a history
 _REPEAT_HISTORY = 10
 _REPEAT_HALF_LIFE = 1.0
-# histories served at once by the two-stage path (per thread)
-_SERVE_BLOCK = 256
 # two-stage candidates of the item-vector scores: the nearest items (the
 # table ``_neighbours`` built in fit) of each of a history's last
 # _VECTOR_QUERY known items
@@ -97,8 +101,8 @@ class BlendScoringMixin:
         allowed = np.arange(len(self._catalogue)) if mask is None else np.flatnonzero(mask)
 
         def block(r0, r1):
-            for q0 in range(r0, r1, _SERVE_BLOCK):
-                q1 = min(q0 + _SERVE_BLOCK, r1)
+            for q0 in range(r0, r1, SERVE_BLOCK):
+                q1 = min(q0 + SERVE_BLOCK, r1)
                 idx[q0:q1], val[q0:q1] = self._serve(data, q0, q1, k, exclude, mask,
                                                      allowed)
 
@@ -140,12 +144,8 @@ class BlendScoringMixin:
             neighbours = np.zeros((0, 0), np.int64)
         # the most popular allowed items keep a row full even when the
         # history's own items are excluded
-        longest = int(data.lengths[q0:q1].max()) if exclude and n_rows else 0
-        popular = np.ascontiguousarray(allowed[:max(k, _POPULAR) + longest], np.int64)
-        seen_indptr, seen = no_rows, np.zeros(0, np.int64)
-        if exclude:
-            rows = data.rows(q0, q1)
-            seen_indptr, seen = offsets(rows.lengths), rows.ids.astype(np.int64)
+        popular, seen_indptr, seen = popular_and_seen(data, q0, q1, exclude, allowed,
+                                                      max(k, _POPULAR))
         extra = Extra(np.asarray(near_indptr, np.int64), np.asarray(last, np.int64),
                       np.asarray(neighbours, np.int64), popular, seen_indptr, seen,
                       np.zeros(0, np.bool_) if mask is None else mask,

@@ -108,6 +108,21 @@ def serve_scratch(n_items, size):
     return held
 
 
+def popular_and_seen(data, q0, q1, exclude, allowed, n_first):
+    """The candidates every history of ``q0 .. q1`` shares (the first
+    ``n_first`` allowed items, plus as many as the longest history could
+    exclude) and each history's excluded items as CSR ``(indptr, items)``
+    (empty rows when ``exclude`` is off): the pieces of an
+    :data:`~skembed.recommend.serve_kernels.Extra` both serving paths build."""
+    rows = q1 - q0
+    longest = int(data.lengths[q0:q1].max()) if exclude and rows else 0
+    popular = np.ascontiguousarray(allowed[:n_first + longest], np.int64)
+    if not exclude:
+        return popular, np.zeros(rows + 1, np.int64), np.zeros(0, np.int64)
+    part = data.rows(q0, q1)
+    return popular, offsets(part.lengths), part.ids.astype(np.int64)
+
+
 def serve_sparse(data, k, exclude, mask, n_threads, n_items, scores=None, popularity=None):
     """Top ``k`` of every history of ``data`` by one sparse scorer
     (``scores(q0, q1)``: CSR raw scores of histories ``q0 .. q1``) or a
@@ -133,12 +148,7 @@ def serve_sparse(data, k, exclude, mask, n_threads, n_items, scores=None, popula
             m = scores(q0, q1) if scores is not None else None
             one = sparse_bundle(m, 1.0, no_rows, scale=False)
             off = sparse_bundle(None, 0.0, no_rows, scale=False)
-            longest = int(data.lengths[q0:q1].max()) if exclude and rows else 0
-            popular = np.ascontiguousarray(allowed[:k + longest], np.int64)
-            seen_indptr, seen = no_rows, np.zeros(0, np.int64)
-            if exclude:
-                part = data.rows(q0, q1)
-                seen_indptr, seen = offsets(part.lengths), part.ids.astype(np.int64)
+            popular, seen_indptr, seen = popular_and_seen(data, q0, q1, exclude, allowed, k)
             extra = Extra(no_rows, np.zeros(0, np.int64), np.zeros((0, 0), np.int64),
                           popular, seen_indptr, seen, no_mask, pop, pop_weight)
             size = int((np.diff(one.indptr) + len(popular)).max()) if rows else 0
