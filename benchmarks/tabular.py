@@ -40,7 +40,7 @@ Usage::
 
     python benchmarks/tabular.py [--data DIR] [--tables videogame_sales,bike_sharing,...]
         [--pipelines skrub,target+hgb,onehot+linear,entity+hgb,entity]
-        [--folds 5] [--seed 0] [--n-jobs 2]
+        [--folds 5] [--seed 0] [--repeats 3] [--n-jobs 2]
 
 The 2026-12-05 run (docs/benchmarks.md) used one thread for every library
 (``OMP_NUM_THREADS=1``) on a machine shared with other jobs::
@@ -179,7 +179,10 @@ def load_table(name, home, rossmann_rows):
 
 def pipelines(table, seed, n_jobs=None):
     reg = table.task == "regression"
-    hgb = HistGradientBoostingRegressor() if reg else HistGradientBoostingClassifier()
+    # HGB's early-stopping split is random above 10,000 rows: seeded, so that runs
+    # repeat and pipelines compare on the same splits (--repeats averages seeds)
+    hgb = (HistGradientBoostingRegressor if reg else HistGradientBoostingClassifier)(
+        random_state=seed)
     cat, num = table.categorical, table.numeric
 
     def encoded(encoder):
@@ -231,7 +234,7 @@ def run(table, names, folds, seed, n_jobs=None):
             res = cross_validate(models[name], table.X, table.y, cv=table.cv(folds, seed),
                                  scoring=SCORING[table.task], error_score="raise")
         seconds = time.perf_counter() - t0
-        rows.append({"table": table.name, "pipeline": name,
+        rows.append({"table": table.name, "pipeline": name, "seed": seed,
                      "metric": SCORING[table.task], "score": res["test_score"].mean(),
                      "std": res["test_score"].std(), "seconds": seconds})
         print(f"  {table.name:<18} {name:<14} {rows[-1]['score']:.4f} "
@@ -248,6 +251,9 @@ def main(argv=None):
                         "skrub+entity,entity")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run every pipeline with seeds seed .. seed + repeats - 1 "
+                        "(folds, HGB and skembed) and report the means")
     parser.add_argument("--rossmann-rows", type=int, default=200_000,
                         help="keep the last N rows of Rossmann (0: all 844,338)")
     parser.add_argument("--n-jobs", type=int, default=None,
@@ -263,10 +269,14 @@ def main(argv=None):
         print(f"{table.name}: {table.X.shape[0]} rows, {len(table.categorical)} categorical "
               f"+ {len(table.numeric)} numeric columns, {table.task}"
               f"{', time-ordered folds' if table.time_ordered else ''}", flush=True)
-        rows += run(table, names, args.folds, args.seed, args.n_jobs)
-    df = pd.DataFrame(rows)
-    if df.empty:
+        for r in range(args.repeats):
+            rows += run(table, names, args.folds, args.seed + r, args.n_jobs)
+    runs = pd.DataFrame(rows)
+    if runs.empty:
         return
+    df = runs.groupby(["table", "pipeline"], sort=False).agg(
+        metric=("metric", "first"), score=("score", "mean"), std=("std", "mean"),
+        seed_std=("score", "std"), seconds=("seconds", "median")).reset_index()
     best = df[df.pipeline.isin(["skrub", "target+hgb"])].groupby("table").score.max()
     te = df[df.pipeline == "target+hgb"].set_index("table").seconds
     df["vs_best"] = df.score - df.table.map(best)
@@ -274,7 +284,7 @@ def main(argv=None):
     print()
     print(df.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.out:
-        df.to_csv(args.out, index=False)
+        runs.to_csv(args.out, index=False)
 
 
 if __name__ == "__main__":

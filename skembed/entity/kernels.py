@@ -262,8 +262,10 @@ def newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv):
     M = np.empty((d, d))
     r = np.empty(d)
     x = np.empty(d)
+    x_all = np.empty(d)
     loss = 0.0
     for f in range(n_ent):
+        have_all = False
         for k in range(n_folds):
             if shared[f]:
                 for a in range(d):
@@ -273,12 +275,27 @@ def newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv):
                 for a in range(d):
                     x[a] = gap[f, a]
             else:
+                empty = True  # no rows of f in fold k: the step of all rows
                 for a in range(d):
+                    if B[f, k, a] != 0.0:
+                        empty = False
                     for b in range(d):
-                        M[a, b] = A_tot[f, a, b] - A[f, k, a, b]
-                    M[a, a] += lam
-                    r[a] = B_tot[f, a] - B[f, k, a] + lam * gap[f, a]
-                _solve_small(M, r, x)
+                        if A[f, k, a, b] != 0.0:
+                            empty = False
+                if empty and have_all:
+                    for a in range(d):
+                        x[a] = x_all[a]
+                else:
+                    for a in range(d):
+                        for b in range(d):
+                            M[a, b] = A_tot[f, a, b] - A[f, k, a, b]
+                        M[a, a] += lam
+                        r[a] = B_tot[f, a] - B[f, k, a] + lam * gap[f, a]
+                    _solve_small(M, r, x)
+                    if empty:  # a long-tail entity is absent from most folds
+                        have_all = True
+                        for a in range(d):
+                            x_all[a] = x[a]
             for a in range(d):
                 dv[f, k, a] = -x[a]
             for a in range(d):
