@@ -291,3 +291,19 @@ def test_fit_reuses_the_factorisation_of_its_column(declared):
             assert np.array_equal(codes, again)
             assert all(np.array_equal(a, b) for a, b in zip(known, entities, strict=True))
             assert cats.take_fit_codes() is None
+
+
+@pytest.mark.parametrize("kind, width", [("regression", 3), ("binary", 3),
+                                         ("multiclass", 4), ("two targets", 4)])
+def test_encoder_auto_width_follows_the_outputs(kind, width):
+    """embedding_dims="auto": fastai's rule capped at 3 columns per feature for
+    one output, 4 for several; a feature with few categories keeps its rule."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"many": rng.randint(0, 60, 300).astype(str),
+                      "two": rng.choice(["a", "b"], 300)})
+    y = {"regression": rng.normal(size=300), "binary": rng.randint(0, 2, 300),
+         "multiclass": rng.randint(0, 3, 300),
+         "two targets": rng.normal(size=(300, 2))}[kind]
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
+    assert enc.embedding_dims_ == [width, 2]
+    assert enc.transform(X).shape == (300, width + 2)

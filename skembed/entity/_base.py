@@ -116,8 +116,13 @@ class EntityEmbeddingBase(BaseEstimator):
         self.n_outputs_ = n_outputs if task == "multilabel" else 1
         return y_fit, n_outputs, task, (y_fit if y_fit.ndim == 1 else None)
 
-    def _embedding_dims(self, names, categories):
+    def _max_auto_dim(self, n_outputs):
+        """Cap of the ``"auto"`` widths (None: fastai's rule alone)."""
+        return self._auto_max_dim
+
+    def _embedding_dims(self, names, categories, n_outputs=1):
         dims = []
+        cap = self._max_auto_dim(n_outputs)
         spec = self.embedding_dims
         if isinstance(spec, dict):
             unknown = set(spec) - set(names) - set(range(len(names)))
@@ -128,8 +133,8 @@ class EntityEmbeddingBase(BaseEstimator):
             d = spec.get(name, spec.get(j, "auto")) if isinstance(spec, dict) else spec
             if isinstance(d, str) and d == "auto":
                 d = auto_embedding_dim(len(cats.categories), AUTO_DIM_RULE)
-                if self._auto_max_dim is not None:
-                    d = min(d, self._auto_max_dim)
+                if cap is not None:
+                    d = min(d, cap)
             if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
                 raise ValueError(f"embedding_dims[{name!r}] must be an int >= 1, got {d!r}")
             dims.append(int(d))
@@ -188,7 +193,7 @@ class EntityEmbeddingBase(BaseEstimator):
     # -- training -----------------------------------------------------------------
     def _train(self, params, codes, entities, xnum, y, sample_weight, task, n_outputs, rng,
                stratify=None, partial=False):
-        dims = self._embedding_dims(self._cat_names, self._categories)
+        dims = self._embedding_dims(self._cat_names, self._categories, n_outputs)
         n_rows = [c.n_rows for c in self._categories]
         if partial:  # one epoch over these rows, constant step, no validation
             params = {**params, "max_iter": 1, "early_stopping": False}

@@ -149,9 +149,10 @@ default="cosine"
 ENCODER_PARAMETERS = {
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
-    ``round(1.6 * n_categories ** 0.56)`` capped at 4: a model stacked on the
-    encoder (gradient boosting) does best with a few columns per feature
-    (docs/benchmarks.md); a dict maps feature names (or positions) to
+    ``round(1.6 * n_categories ** 0.56)`` capped at 3 for one output
+    (regression, binary) and at 4 for several (classes, multiple targets): a
+    model stacked on the encoder (gradient boosting) does best with a few
+    columns per feature (docs/benchmarks.md); a dict maps feature names (or positions) to
     widths, other features use ``"auto"``.''',
     "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(64,)
     Dense ReLU layers after the embeddings (the network only shapes the
