@@ -11,6 +11,7 @@ from skembed.entity.kernels import (
     adam_corrections,
     entity_scratch,
     gather,
+    grid_losses,
     newton_steps,
     scatter_add,
     sparse_adam,
@@ -271,3 +272,12 @@ def test_newton_steps_equal_a_direct_solve_per_entity_and_fold():
             want_loss += B[f, k] @ want[f, k] + 0.5 * want[f, k] @ A[f, k] @ want[f, k]
     np.testing.assert_allclose(dv, want, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(loss, want_loss, rtol=1e-10)
+    # the grid's losses, solved only in the folds an entity lives in, per entity
+    lams = np.array([0.5, lam, 40.0, np.inf])
+    per_entity = np.full((n_ent, len(lams)), np.nan)
+    grid_losses(A, B, A_tot, B_tot, gap, shared, lams, 0, n_ent, per_entity)
+    assert (per_entity[5] == 0).all()
+    for g, value in enumerate(lams):
+        np.testing.assert_allclose(
+            per_entity[:, g].sum(),
+            newton_steps(A, B, A_tot, B_tot, gap, shared, value, dv), rtol=1e-10)

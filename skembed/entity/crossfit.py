@@ -35,7 +35,7 @@ gives the embeddings that ``transform`` uses.
 import numpy as np
 
 from .._threads import in_threads
-from .kernels import accumulate_curvature, newton_steps
+from .kernels import accumulate_curvature, grid_losses, newton_steps
 from .losses import output_activation
 
 __all__ = ["SMOOTHING_GRID", "newton_embeddings"]
@@ -70,25 +70,24 @@ def _loss_derivatives(out, y, task):
 def _best_smoothing(grid, unit, A, B, A_tot, B_tot, gap, shared, n_threads):
     """``(lam, dv)`` of the grid value (rows' worth) whose steps give the
     folds the lowest second-order loss (the first such value on ties).  The
-    grid is shared out among ``n_threads`` threads, each keeping its best."""
-    n_threads = max(1, min(int(n_threads), len(grid)))
-    results = [None] * n_threads
+    entities are shared out among ``n_threads`` threads; their losses are
+    summed in entity order, so that the choice does not depend on them."""
+    lams = np.asarray(grid, dtype=np.float64) * unit
+    n_ent = B.shape[0]
+    per_entity = np.empty((n_ent, len(lams)))
+    n_threads = max(1, min(int(n_threads), n_ent // 1000 or 1))
+    edges = np.linspace(0, n_ent, n_threads + 1).astype(np.int64)
 
     def run(k, stop):
-        dv = np.empty(B.shape)
-        best = None
-        for g in range(k, len(grid), n_threads):
-            if stop.is_set():
-                return
-            lam = grid[g] * unit
-            loss = newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv)
-            if best is None or loss < best[0]:
-                best = (loss, g, lam, dv.copy())
-        results[k] = best
+        grid_losses(A, B, A_tot, B_tot, gap, shared, lams, edges[k], edges[k + 1],
+                    per_entity)
 
     in_threads(n_threads, run)
-    _, _, lam, dv = min(results, key=lambda r: (r[0] if r[0] == r[0] else np.inf, r[1]))
-    return lam, dv
+    losses = per_entity.sum(axis=0)
+    best = int(np.argmin(np.where(np.isnan(losses), np.inf, losses)))
+    dv = np.empty(B.shape)
+    newton_steps(A, B, A_tot, B_tot, gap, shared, lams[best], dv)
+    return lams[best], dv
 
 
 def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,

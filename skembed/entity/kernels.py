@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["Composition", "Layout", "accumulate_curvature", "adam_corrections",
-           "entity_scratch", "gather", "newton_steps", "scatter_add", "sparse_adam"]
+           "entity_scratch", "gather", "grid_losses", "newton_steps", "scatter_add",
+           "sparse_adam"]
 
 def entity_scratch(comp):
     """The ``first`` scratch of :func:`gather` and :func:`scatter_add` for
@@ -303,3 +304,49 @@ def newton_steps(A, B, A_tot, B_tot, gap, shared, lam, dv):
                 for b in range(d):
                     loss += 0.5 * dv[f, k, a] * A[f, k, a, b] * dv[f, k, b]
     return loss
+
+
+@njit(nogil=True, cache=True)
+def grid_losses(A, B, A_tot, B_tot, gap, shared, lams, first, stop, out):
+    """The folds' second-order loss of :func:`newton_steps` for each value of
+    ``lams``, per entity: ``out[f, g]`` for ``first <= f < stop`` (0 for a
+    ``shared`` entity).  A fold without rows of ``f`` adds nothing (its
+    ``A`` and ``B`` are 0), so only the folds ``f`` lives in are solved."""
+    n_folds, d = B.shape[1], B.shape[2]
+    n_grid = lams.shape[0]
+    M = np.empty((d, d))
+    r = np.empty(d)
+    x = np.empty(d)
+    for f in range(first, stop):
+        for g in range(n_grid):
+            out[f, g] = 0.0
+        if shared[f]:
+            continue
+        for k in range(n_folds):
+            empty = True
+            for a in range(d):
+                if B[f, k, a] != 0.0:
+                    empty = False
+                for b in range(d):
+                    if A[f, k, a, b] != 0.0:
+                        empty = False
+            if empty:
+                continue
+            for g in range(n_grid):
+                lam = lams[g]
+                if np.isinf(lam):
+                    for a in range(d):
+                        x[a] = gap[f, a]
+                else:
+                    for a in range(d):
+                        for b in range(d):
+                            M[a, b] = A_tot[f, a, b] - A[f, k, a, b]
+                        M[a, a] += lam
+                        r[a] = B_tot[f, a] - B[f, k, a] + lam * gap[f, a]
+                    _solve_small(M, r, x)
+                loss = 0.0
+                for a in range(d):
+                    loss -= B[f, k, a] * x[a]
+                    for b in range(d):
+                        loss += 0.5 * x[a] * A[f, k, a, b] * x[b]
+                out[f, g] += loss
