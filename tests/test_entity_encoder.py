@@ -252,6 +252,37 @@ def test_substring_rows_are_the_bottom_k_known_ngrams():
                 assert np.array_equal(rows[indptr[i]:indptr[i + 1]], known)
 
 
+def test_ngram_hashes_equal_a_python_reference():
+    """The compiled n-gram hashes of each name (space-padded words, FNV-1a of
+    the UTF-8 bytes, distinct, ascending) equal a plain Python cut, on names
+    at the bound of the hash buffer: one-letter words, runs of whitespace,
+    empty and blank names, multibyte letters, a long word."""
+    from skembed.entity.substrings import ngram_hashes
+
+    def fnv(data):
+        h = 0xCBF29CE484222325
+        for b in data:
+            h = ((h ^ b) * 0x100000001B3) % 2 ** 64
+        return h
+
+    def reference(name, n_min=2, n_max=4):
+        out = set()
+        for word in name.lower().split():
+            padded = b" " + word.encode("utf-8") + b" "
+            for n in range(n_min, n_max + 1):
+                out.update(fnv(padded[i:i + n]) for i in range(max(len(padded) - n, 0) + 1))
+                if len(padded) <= n:
+                    break
+        return sorted(out)
+
+    names = ["a b c d e f", "", "   ", "x", "\tx \n y\r\n", "Crème Brûlée", "日本 語",
+             "a" * 300, " ".join("ab" for _ in range(50)), "Police Officer III"]
+    indptr, hashes = ngram_hashes(names)
+    assert hashes.dtype == np.uint64 and len(indptr) == len(names) + 1
+    for i, name in enumerate(names):
+        assert hashes[indptr[i]:indptr[i + 1]].tolist() == reference(name), name
+
+
 def test_substrings_on_threads_equal_one_thread():
     """Names cut into n-grams on two threads (blocks of 2,000 names) give the
     hashes, vocabulary and rows of one thread, in the same order."""

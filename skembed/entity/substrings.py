@@ -32,18 +32,17 @@ def _is_space(b):
 @njit(nogil=True, cache=True)
 def _word_ngrams(buf, start, stop, n_min, n_max, out, k):
     """Hashes of the n-grams of the padded word ``buf[start:stop]`` into
-    ``out[k:]`` (``out`` None: count only); returns the new ``k``."""
+    ``out[k:]``; returns the new ``k``."""
     length = stop - start + 2  # with a space on each side
     for n in range(n_min, n_max + 1):
         last = length - n if length > n else 0
         for offset in range(last + 1):
-            if out is not None:
-                h = _FNV_OFFSET
-                for q in range(offset, min(offset + n, length)):
-                    b = np.uint64(32) if q == 0 or q == length - 1 \
-                        else np.uint64(buf[start + q - 1])
-                    h = (h ^ b) * _FNV_PRIME
-                out[k] = h
+            h = _FNV_OFFSET
+            for q in range(offset, min(offset + n, length)):
+                b = np.uint64(32) if q == 0 or q == length - 1 \
+                    else np.uint64(buf[start + q - 1])
+                h = (h ^ b) * _FNV_PRIME
+            out[k] = h
             k += 1
         if length <= n:  # the whole padded word fits: longer n-grams repeat it
             break
@@ -52,10 +51,10 @@ def _word_ngrams(buf, start, stop, n_min, n_max, out, k):
 
 @njit(nogil=True, cache=True)
 def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
-    """Per string ``buf[offsets[i]:offsets[i + 1]]``: the hashes of its words'
-    n-grams (``out`` None: count them into ``counts``, duplicates included);
-    otherwise the distinct ones, ascending, packed into ``out`` with their
-    number in ``counts``.  Returns the number written (or counted)."""
+    """Per string ``buf[offsets[i]:offsets[i + 1]]``: the distinct hashes of
+    its words' n-grams, ascending, packed into ``out`` (room for
+    :func:`_max_ngrams` of them) with their number in ``counts``.  Returns
+    the number written."""
     k = 0
     for i in range(len(offsets) - 1):
         first = k
@@ -70,7 +69,7 @@ def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
             while pos < end and not _is_space(buf[pos]):
                 pos += 1
             k = _word_ngrams(buf, word, pos, n_min, n_max, out, k)
-        if out is not None and k > first:
+        if k > first:
             # sort this string's hashes and pack the distinct ones back from
             # `first` (earlier strings were packed, so they never overlap)
             out[first:k] = np.sort(out[first:k])
@@ -82,6 +81,13 @@ def _ngram_hashes(buf, offsets, n_min, n_max, out, counts):
             k = w
         counts[i] = k - first
     return k
+
+
+def _max_ngrams(n_bytes, n_strings, n_min, n_max):
+    """A bound on the n-grams (repeats included) of ``n_strings`` strings of
+    ``n_bytes`` bytes in all: a word of ``L`` bytes has at most ``L + 2`` of
+    each length, and a string of ``b`` bytes at most ``(b + 1) // 2`` words."""
+    return int(n_max - n_min + 1) * (2 * int(n_bytes) + int(n_strings))
 
 
 def _string_blocks(n_strings, n_threads):
@@ -108,12 +114,11 @@ def ngram_hashes(strings, ngram_range=NGRAM_RANGE, n_threads=1):
     def run(k, stop):
         a, b = blocks[k]
         part, mine = offsets[a:b + 1], counts[a:b]
-        total = _ngram_hashes(buf, part, n_min, n_max, None, mine)
-        out = np.empty(total, dtype=np.uint64)
+        out = np.empty(_max_ngrams(part[-1] - part[0], b - a, n_min, n_max), dtype=np.uint64)
         outs[k] = out[:_ngram_hashes(buf, part, n_min, n_max, out, mine)]
 
     in_threads(len(blocks), run)
-    hashes = outs[0] if len(outs) == 1 else np.concatenate(outs)
+    hashes = outs[0].copy() if len(outs) == 1 else np.concatenate(outs)  # no slack kept
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), hashes
 
 
