@@ -311,7 +311,12 @@ def grid_losses(A, B, A_tot, B_tot, gap, shared, lams, first, stop, out):
     """The folds' second-order loss of :func:`newton_steps` for each value of
     ``lams``, per entity: ``out[f, g]`` for ``first <= f < stop`` (0 for a
     ``shared`` entity).  A fold without rows of ``f`` adds nothing (its
-    ``A`` and ``B`` are 0), so only the folds ``f`` lives in are solved."""
+    ``A`` and ``B`` are 0), so only the folds ``f`` lives in are solved.
+
+    The fold's system and loss are written out here as in
+    :func:`newton_steps`: shared through small compiled helpers (inlined or
+    not), both kernels ran 1.5-1.9x slower (10,000 entities, 5 folds, 3
+    dimensions: 9.1 -> 15-17 ms for eight values)."""
     n_folds, d = B.shape[1], B.shape[2]
     n_grid = lams.shape[0]
     M = np.empty((d, d))
