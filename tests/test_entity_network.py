@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from skembed.entity.categories import ColumnCategories
-from skembed.entity.crossfit import newton_embeddings
+from skembed.entity.crossfit import _loss_derivatives, newton_embeddings
 from skembed.entity.kernels import (
     Composition,
     Layout,
+    accumulate_curvature,
     adam_corrections,
     entity_scratch,
     gather,
@@ -281,3 +282,81 @@ def test_newton_steps_equal_a_direct_solve_per_entity_and_fold():
         np.testing.assert_allclose(
             per_entity[:, g].sum(),
             newton_steps(A, B, A_tot, B_tot, gap, shared, value, dv), rtol=1e-10)
+
+
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 4)])
+def test_output_jacobian_matches_finite_differences(hidden):
+    """Each output's derivative by the embedding inputs, with and without
+    hidden layers (several outputs: the per-output backward pass)."""
+    rng = np.random.RandomState(3)
+    net = EmbeddingNetwork([4, 5], [3, 2], 1, hidden, 3, "multiclass", 0.0, rng,
+                           dtype=np.float64)
+    comp = compose(_entities(), net.row_offset)
+    codes = np.column_stack([np.arange(8) % 4, (np.arange(8) * 3) % 4]).astype(np.int32)
+    xnum = rng.normal(size=(8, 1))
+    _, jac = net.output_jacobian(codes, xnum, comp)
+    table = net.table_of(0)  # feature 0: entity k is row k alone, weight 1
+    h = 1e-6
+    for r in range(1, 4):
+        rows = codes[:, 0] == r
+        for a in range(3):
+            old = table[r, a]
+            table[r, a] = old + h
+            up = net.forward(codes, xnum, comp)[0]
+            table[r, a] = old - h
+            down = net.forward(codes, xnum, comp)[0]
+            table[r, a] = old
+            np.testing.assert_allclose(jac[rows, :, a], ((up - down) / (2 * h))[rows],
+                                       rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("task,n_out", [("regression", 2), ("binary", 1),
+                                        ("multilabel", 3), ("multiclass", 5)])
+def test_curvature_statistics_equal_the_dense_gauss_newton_sums(task, n_out):
+    """The kernel's per-entity, per-fold sums from the Hessian's structure
+    (``diag - outer``, never formed) equal ``w J' H J`` and ``w J' g`` with
+    the dense Hessian of each loss (softmax: ``diag(p) - p p'``)."""
+    rng = np.random.RandomState(4)
+    n, width, n_folds = 40, 5, 3
+    dims = np.array([3, 2], np.int64)
+    col_offset = np.array([0, 3], np.int64)
+    n_ent = np.array([4, 3], np.int64)
+    codes = np.column_stack([rng.randint(0, 4, n), rng.randint(0, 3, n)]).astype(np.int32)
+    fold = rng.randint(0, n_folds, n).astype(np.int64)
+    jac = rng.normal(size=(n, n_out, width))
+    out = rng.normal(size=(n, n_out))
+    w = rng.uniform(0.5, 2.0, n)
+    y = {"regression": rng.normal(size=(n, n_out)), "binary": rng.randint(0, 2, n).astype(float),
+         "multilabel": rng.randint(0, 2, (n, n_out)).astype(float),
+         "multiclass": rng.randint(0, n_out, n)}[task]
+    grad, hdiag, hvec = _loss_derivatives(out, y, task)
+    a_sizes, b_sizes = n_ent * n_folds * dims * dims, n_ent * n_folds * dims
+    a_off = np.concatenate(([0], np.cumsum(a_sizes)))[:-1].astype(np.int64)
+    b_off = np.concatenate(([0], np.cumsum(b_sizes)))[:-1].astype(np.int64)
+    stat_a, stat_b = np.zeros(int(a_sizes.sum())), np.zeros(int(b_sizes.sum()))
+    accumulate_curvature(jac, grad, np.ascontiguousarray(hdiag), hvec, w, codes, fold,
+                         col_offset, dims, n_folds, stat_a, stat_b, a_off, b_off)
+    if task == "multiclass":
+        p = np.exp(out - out.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        hess = np.einsum("io,oq->ioq", p, np.eye(n_out)) - p[:, :, None] * p[:, None, :]
+        g = p - np.eye(n_out)[y]
+    elif task == "regression":
+        hess = np.broadcast_to(np.eye(n_out), (n, n_out, n_out))
+        g = out - y
+    else:
+        p = 1 / (1 + np.exp(-out))
+        hess = np.einsum("io,oq->ioq", p * (1 - p), np.eye(n_out))
+        g = p - y.reshape(n, -1)
+    np.testing.assert_allclose(grad, g, rtol=1e-12, atol=1e-12)
+    for j in range(2):
+        d, c = int(dims[j]), int(col_offset[j])
+        A = stat_a[a_off[j]:a_off[j] + a_sizes[j]].reshape(n_ent[j], n_folds, d, d)
+        B = stat_b[b_off[j]:b_off[j] + b_sizes[j]].reshape(n_ent[j], n_folds, d)
+        want_a, want_b = np.zeros_like(A), np.zeros_like(B)
+        for i in range(n):
+            J = jac[i, :, c:c + d]
+            want_a[codes[i, j], fold[i]] += w[i] * J.T @ hess[i] @ J
+            want_b[codes[i, j], fold[i]] += w[i] * J.T @ g[i]
+        np.testing.assert_allclose(A, want_a, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(B, want_b, rtol=1e-10, atol=1e-12)

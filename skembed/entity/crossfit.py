@@ -45,26 +45,21 @@ SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
 
 
 def _loss_derivatives(out, y, task):
-    """First (n, n_out) and second (n, n_out, n_out) derivatives of each
-    row's loss by the output pre-activations."""
+    """First derivatives (n, n_out) of each row's loss by the output
+    pre-activations, and the second as ``(hdiag, hvec)``: the Hessian is
+    ``diag(hdiag) - hvec hvec'`` (``hvec`` without columns when diagonal;
+    softmax: ``diag(p) - p p'``), never formed (n_out^2 per row)."""
     n, n_out = out.shape
+    none = np.zeros((n, 0))
     if task == "regression":
-        grad = out - y.reshape(n, -1)
-        hess = np.broadcast_to(np.eye(n_out), (n, n_out, n_out))
-    elif task in ("binary", "multilabel"):
+        return out - y.reshape(n, -1), np.ones((n, n_out)), none
+    if task in ("binary", "multilabel"):
         p = output_activation(out, "binary")
-        grad = p - y.reshape(n, -1)
-        hess = np.zeros((n, n_out, n_out))
-        idx = np.arange(n_out)
-        hess[:, idx, idx] = p * (1 - p)
-    else:
-        p = output_activation(out, "multiclass")
-        grad = p.copy()
-        grad[np.arange(n), y] -= 1.0
-        hess = -p[:, :, None] * p[:, None, :]
-        idx = np.arange(n_out)
-        hess[:, idx, idx] += p
-    return grad, np.ascontiguousarray(hess)
+        return p - y.reshape(n, -1), p * (1 - p), none
+    p = np.ascontiguousarray(output_activation(out, "multiclass"), dtype=np.float64)
+    grad = p.copy()
+    grad[np.arange(n), y] -= 1.0
+    return grad, p, p
 
 
 def _best_smoothing(grid, unit, A, B, A_tot, B_tot, gap, shared, n_threads):
@@ -135,14 +130,17 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
     stat_b = np.zeros(int(b_sizes.sum()))
     fold = np.asarray(fold, dtype=np.int64)
     sensitivity = np.zeros((net.W[-1].shape[1], net.emb_width))
+    # the batch's Jacobian (rows, outputs, width) stays near 64 MB with many classes
+    n_out = net.W[-1].shape[1]
+    batch_size = int(max(64, min(batch_size, 2 ** 23 // max(n_out * net.emb_width, 1))))
     for s in range(0, n, batch_size):
         sl = slice(s, s + batch_size)
         out, jac = net.output_jacobian(codes[sl], xnum[sl], comp)
         sensitivity += np.einsum("i,iok->ok", w[sl], jac)
-        grad, hess = _loss_derivatives(out, y[sl], net.task)
-        accumulate_curvature(jac, np.ascontiguousarray(grad), hess, w[sl].astype(np.float64),
-                             codes[sl], fold[sl], net.col_offset, dims, n_folds,
-                             stat_a, stat_b, a_offset, b_offset)
+        grad, hdiag, hvec = _loss_derivatives(out, y[sl], net.task)
+        accumulate_curvature(jac, np.ascontiguousarray(grad), np.ascontiguousarray(hdiag),
+                             hvec, w[sl].astype(np.float64), codes[sl], fold[sl],
+                             net.col_offset, dims, n_folds, stat_a, stat_b, a_offset, b_offset)
     oof = np.empty((n, net.emb_width))
     tables, chosen, rotations = [], [], []
     for j, cats in enumerate(categories):

@@ -178,21 +178,25 @@ def adam_corrections(beta1, beta2, n_steps):
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def accumulate_curvature(jac, grad, hess, w, codes, fold, col_offset, dims, n_folds,
+def accumulate_curvature(jac, grad, hdiag, hvec, w, codes, fold, col_offset, dims, n_folds,
                          stat_a, stat_b, a_offset, b_offset):
     """Per entity and fold, the Gauss-Newton statistics of the rows' loss in
     the entity's embedding: ``A += w J' H J`` and ``B += w J' g``.
 
     ``jac`` (n, n_out, width) is the derivative of each row's outputs by its
-    network input, ``grad`` (n, n_out) and ``hess`` (n, n_out, n_out) the
-    first and second derivatives of its loss by the outputs, ``fold`` (n,)
-    each row's fold.  Entity ``e`` of feature ``j`` and fold ``k`` own
+    network input, ``grad`` (n, n_out) the first derivative of its loss by
+    the outputs; the second is ``H = diag(hdiag) - hvec hvec'`` (``hdiag``,
+    ``hvec``: (n, n_out); ``hvec`` has no columns when ``H`` is diagonal),
+    the form every loss here takes (softmax: ``diag(p) - p p'``), so that a
+    row costs ``n_out d^2``, not ``n_out^2 d``.  ``fold`` (n,) is each row's
+    fold.  Entity ``e`` of feature ``j`` and fold ``k`` own
     ``stat_a[a_offset[j] + ((e * n_folds + k) * d + r) * d + s]`` and
     ``stat_b[b_offset[j] + (e * n_folds + k) * d + r]`` (``d = dims[j]``).
     """
     n, n_out, _ = jac.shape
     p = codes.shape[1]
-    hj = np.empty((n_out, jac.shape[2]))
+    outer = hvec.shape[1] > 0
+    u = np.empty(jac.shape[2])
     for i in range(n):
         k = fold[i]
         wi = w[i]
@@ -202,12 +206,12 @@ def accumulate_curvature(jac, grad, hess, w, codes, fold, col_offset, dims, n_fo
             e = codes[i, j]
             base_a = a_offset[j] + (e * n_folds + k) * d * d
             base_b = b_offset[j] + (e * n_folds + k) * d
-            for o in range(n_out):
+            if outer:
                 for r in range(d):
                     acc = 0.0
-                    for q in range(n_out):
-                        acc += hess[i, o, q] * jac[i, q, col + r]
-                    hj[o, r] = acc
+                    for o in range(n_out):
+                        acc += hvec[i, o] * jac[i, o, col + r]
+                    u[r] = acc
             for r in range(d):
                 gb = 0.0
                 for o in range(n_out):
@@ -216,7 +220,9 @@ def accumulate_curvature(jac, grad, hess, w, codes, fold, col_offset, dims, n_fo
                 for s in range(d):
                     acc = 0.0
                     for o in range(n_out):
-                        acc += jac[i, o, col + r] * hj[o, s]
+                        acc += jac[i, o, col + r] * (hdiag[i, o] * jac[i, o, col + s])
+                    if outer:
+                        acc -= u[r] * u[s]
                     stat_a[base_a + r * d + s] += wi * acc
 
 

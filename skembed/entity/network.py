@@ -272,10 +272,14 @@ class EmbeddingNetwork:
         n, n_out = out.shape
         jac = np.empty((n, n_out, self.emb_width), dtype=np.float64)
         W = [w.astype(np.float64) for w in self.W]
+        if len(W) == 1:  # no hidden layer: the output is linear in the input
+            jac[:] = W[0][:self.emb_width].T
+            return out.astype(np.float64), jac
         for o in range(n_out):
-            g = np.zeros((n, n_out))
-            g[:, o] = 1.0
-            for i in range(len(W) - 1, 0, -1):
+            # output o's column of the last layer, back through each ReLU to the
+            # input (no product by a one-hot: n_out outputs cost n_out, not n_out^2)
+            g = W[-1][:, o] * (acts[-1] > 0)
+            for i in range(len(W) - 2, 0, -1):
                 g = g @ W[i].T
                 g *= acts[i] > 0
             jac[:, o, :] = g @ W[0][:self.emb_width].T
