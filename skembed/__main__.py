@@ -145,7 +145,7 @@ def demo_entities(args):
     net = TransformedTargetRegressor(
         EntityEmbeddingRegressor(categorical_features=["store", "city", "day"],
                                  hidden_layer_sizes=(64, 32), max_iter=30,
-                                 random_state=0),
+                                 n_networks=1, random_state=0),  # its embeddings
         func=np.log, inverse_func=np.exp)
     net.fit(X[train], y[train])
     ridge = TransformedTargetRegressor(make_pipeline(

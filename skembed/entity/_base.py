@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._frames import is_dataframe, to_pandas
-from .._threads import blas_threads, resolve_n_threads
+from .._threads import blas_threads, in_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories, category_position
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
@@ -191,6 +191,19 @@ class EntityEmbeddingBase(BaseEstimator):
         return compose(entities, net.row_offset)
 
     # -- training -----------------------------------------------------------------
+    def _n_networks(self, n, partial=False):
+        """Networks to train on ``n`` rows (one; the predictors average several)."""
+        return 1
+
+    def _same_networks(self, k):
+        """Whether ``k`` fitted networks are what the parameters ask for."""
+        return k == 1
+
+    def _networks(self):
+        """The fitted networks: the first (whose embeddings are published) and
+        the other members of an ensemble."""
+        return [self._net, *getattr(self, "_more_nets", [])]
+
     def _train(self, params, codes, entities, xnum, y, sample_weight, task, n_outputs, rng,
                stratify=None, partial=False):
         dims = self._embedding_dims(self._cat_names, self._categories, n_outputs)
@@ -200,25 +213,78 @@ class EntityEmbeddingBase(BaseEstimator):
             if hasattr(self, "_net"):  # later calls: counts behind the mean row
                 for j, cats in enumerate(self._categories):
                     cats.add_counts(codes[:, j])
-        net = getattr(self, "_net", None) if params["warm_start"] or partial else None
-        if net is not None:
+        reuse = (params["warm_start"] or partial) and hasattr(self, "_net")
+        if reuse:
+            nets = self._networks()
             want = (tuple(n_rows), tuple(dims), xnum.shape[1],
                     (*params["hidden_layer_sizes"], n_outputs), task)
-            if net.architecture != want:
+            if nets[0].architecture != want or not self._same_networks(len(nets)):
                 raise ValueError(
                     "warm_start=True but the network shape changed since the previous "
-                    "fit (embedding_dims, hidden_layer_sizes, features or task); set "
-                    "warm_start=False to refit from scratch")
+                    "fit (embedding_dims, hidden_layer_sizes, n_networks, features or "
+                    "task); set warm_start=False to refit from scratch")
+        k = len(nets) if reuse else self._n_networks(codes.shape[0], partial)
+        # one network: the estimator's random stream itself; several: a stream each
+        rngs = [rng] if k == 1 else [np.random.RandomState(s) for s in
+                                     rng.randint(np.iinfo(np.int32).max, size=k)]
+        if not reuse:
+            nets = []
+            for r in rngs:
+                net = EmbeddingNetwork(n_rows, dims, xnum.shape[1],
+                                       params["hidden_layer_sizes"], n_outputs, task,
+                                       params["dropout"], r)
+                net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
+                nets.append(net)
+        for net in nets:
             net.dropout = params["dropout"]
-        else:
-            net = EmbeddingNetwork(n_rows, dims, xnum.shape[1], params["hidden_layer_sizes"],
-                                   n_outputs, task, params["dropout"], rng)
-            net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
-        comp = self._composition(entities, net)
+        comp = self._composition(entities, nets[0])
+        w = normalised_weights(sample_weight, codes.shape[0])
+        rates = self._dropout_rates(params, entities)
+        name = type(self).__name__
+
+        def train(i, n_threads):
+            return self._train_network(
+                nets[i], params, codes, xnum, y, w, comp, rngs[i], stratify, partial,
+                rates, n_threads, name if k == 1 else f"{name} {i + 1}/{k}")
+
+        threads = params["n_threads"]
+        if k == 1 or threads == 1:
+            hists = [train(i, threads) for i in range(k)]
+        else:  # the members side by side, one thread each (no Hogwild! between them)
+            lanes = min(k, threads)
+            hists = [None] * k
+
+            def lane(t, stop):
+                for i in range(t, k, lanes):
+                    if stop.is_set():
+                        return
+                    hists[i] = train(i, 1)
+
+            in_threads(lanes, lane)
+        hist = hists[0]
+        if partial and hasattr(self, "loss_curve_"):
+            hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]
+            hist["n_iter"] += self.n_iter_
+        for net in nets:
+            self._set_unknown_rows(net, params)
+        self.embedding_dims_ = dims
+        self.loss_curve_ = hist["loss_curve"]
+        self.validation_loss_curve_ = hist["validation_loss_curve"]
+        self.best_validation_loss_ = hist["best_validation_loss"]
+        self.n_iter_ = hist["n_iter"]
+        self.categories_ = [c.categories for c in self._categories]
+        self.infrequent_categories_ = [
+            c.categories[c.infrequent] if c.infrequent.any() else None
+            for c in self._categories]
+        self._more_nets = nets[1:]
+        self._publish(nets[0])
+
+    def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
+                       rates, n_threads, name):
+        """Train one network (its own validation split); the history of
+        :func:`~skembed.entity.network.train_network`."""
         n = codes.shape[0]
-        w = normalised_weights(sample_weight, n)
         val = None
-        idx = np.arange(n)
         early = params["early_stopping"]
         if isinstance(early, str):  # "auto": as HistGradientBoosting, on large data
             early = n > AUTO_EARLY_STOPPING_ROWS or params["max_iter"] == "auto"
@@ -228,6 +294,7 @@ class EntityEmbeddingBase(BaseEstimator):
                 raise ValueError(
                     f"validation_fraction={params['validation_fraction']} leaves an empty "
                     f"training or validation set with {n} samples")
+            idx = np.arange(n)
             if self.validation_split == "last":  # rows in time order: validate on the latest
                 tr, va = idx[:n - n_val], idx[n - n_val:]
             else:
@@ -246,29 +313,14 @@ class EntityEmbeddingBase(BaseEstimator):
             n_batches = -(-codes.shape[0] // params["batch_size"])
             max_iter = int(np.clip(-(-self._auto_steps // n_batches), *self._auto_epochs))
         with blas_threads(1):  # small products: threads of our own beat BLAS's
-            hist = train_network(
+            return train_network(
                 net, codes, xnum, y, w, comp, max_iter=max_iter,
                 batch_size=params["batch_size"], learning_rate=params["learning_rate"],
                 rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
-                tol=params["tol"], verbose=self.verbose, name=type(self).__name__,
-                weight_decay=params["weight_decay"],
-                embedding_dropout=self._dropout_rates(params, entities),
+                tol=params["tol"], verbose=self.verbose, name=name,
+                weight_decay=params["weight_decay"], embedding_dropout=rates,
                 schedule="constant" if partial else self.learning_rate_schedule,
-                n_threads=params["n_threads"])
-        if partial and hasattr(self, "loss_curve_"):
-            hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]
-            hist["n_iter"] += self.n_iter_
-        self._set_unknown_rows(net, params)
-        self.embedding_dims_ = dims
-        self.loss_curve_ = hist["loss_curve"]
-        self.validation_loss_curve_ = hist["validation_loss_curve"]
-        self.best_validation_loss_ = hist["best_validation_loss"]
-        self.n_iter_ = hist["n_iter"]
-        self.categories_ = [c.categories for c in self._categories]
-        self.infrequent_categories_ = [
-            c.categories[c.infrequent] if c.infrequent.any() else None
-            for c in self._categories]
-        self._publish(net)
+                n_threads=n_threads)
 
     def _publish(self, net):
         self._net = net

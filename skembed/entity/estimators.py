@@ -2,11 +2,12 @@
 
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length, check_is_fitted
 
 from .._dask import dask_aware
@@ -23,12 +24,18 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "batch_size", "learning_rate", "learning_rate_schedule", "max_iter",
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
-               "min_frequency", "substrings",
+               "min_frequency", "substrings", "n_networks",
                "handle_unknown", "warm_start", "n_jobs", "random_state", "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
-               "n_features_in_", "feature_names_in_"]
+               "n_networks_", "n_features_in_", "feature_names_in_"]
+
+# n_networks="auto": AUTO_NETWORKS networks below AUTO_NETWORK_ROWS training
+# rows, fewer above (about as many rows trained in all), one from
+# AUTO_NETWORK_ROWS * AUTO_NETWORKS / 2 rows (docs/benchmarks.md)
+AUTO_NETWORKS = 3
+AUTO_NETWORK_ROWS = 100_000
 
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
@@ -37,6 +44,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     _parameter_constraints = {
         **EntityEmbeddingBase._parameter_constraints,
         "categorical_features": [StrOptions({"auto"}), "array-like", None],
+        "n_networks": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
     # the training task: "regression" or "classification"
     _task = None
@@ -46,8 +54,9 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  learning_rate=1e-3, learning_rate_schedule="cosine", max_iter="auto",
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout="auto",
-                 min_frequency=None, substrings="auto", handle_unknown="infrequent",
-                 warm_start=False, n_jobs=None, random_state=None, verbose=0):
+                 min_frequency=None, substrings="auto", n_networks="auto",
+                 handle_unknown="infrequent", warm_start=False, n_jobs=None,
+                 random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -65,11 +74,23 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.substrings = substrings
+        self.n_networks = n_networks
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+
+    # -- networks ---------------------------------------------------------------
+    def _n_networks(self, n, partial=False):
+        if self.n_networks != "auto":
+            return int(self.n_networks)
+        if partial:  # data in chunks: large data, one network
+            return 1
+        return int(np.clip(AUTO_NETWORKS * AUTO_NETWORK_ROWS // max(n, 1), 1, AUTO_NETWORKS))
+
+    def _same_networks(self, k):
+        return self.n_networks == "auto" or k == int(self.n_networks)
 
     # -- input ------------------------------------------------------------------
     def _categorical_mask(self, X, columns):
@@ -197,6 +218,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                                                  ensure_non_negative=True)
         self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                     rng, stratify)
+        self.n_networks_ = len(self._networks())
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
@@ -262,6 +284,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             if first:  # a failed first call leaves the estimator unfitted
                 clear_fitted(self)
             raise
+        self.n_networks_ = len(self._networks())
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
@@ -271,8 +294,13 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     def _raw(self, X):
         check_is_fitted(self, "_net")
         codes, entities, xnum, _ = self._prepare(X)
+        comp = self._composition(entities)
         with blas_threads(resolve_n_threads(self.n_jobs)):
-            return self._net.predict_raw(codes, xnum, self._composition(entities))
+            nets = self._networks()
+            out = nets[0].predict_raw(codes, xnum, comp)
+            for net in nets[1:]:  # an ensemble: the mean output (probabilities)
+                out += net.predict_raw(codes, xnum, comp)
+            return out / len(nets) if len(nets) > 1 else out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
