@@ -690,10 +690,14 @@ def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
     EntityEmbeddingRegressor(**kw).fit(X, y)
     EntityEmbeddingRegressor(n_jobs=2, **kw).fit(X, y)
     assert seen == [1, 2]
-    # several networks on two threads: side by side, one thread each
+    # several networks on two threads: side by side, one thread each; the one left
+    # over on both
     seen.clear()
     EntityEmbeddingRegressor(n_jobs=2, **dict(kw, n_networks=3)).fit(X, y)
-    assert seen == [1, 1, 1]
+    assert seen == [1, 1, 2]
+    seen.clear()
+    EntityEmbeddingRegressor(n_jobs=2, **dict(kw, n_networks=4)).fit(X, y)
+    assert seen == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("labels", [[0] * 19 + [1], [0] * 12 + [1] * 6 + [2] * 2])
@@ -735,8 +739,10 @@ def test_several_networks_average_and_train_alike_on_threads():
     # the embeddings are the first network's
     np.testing.assert_array_equal(
         ens.embeddings_[0], ens._net.entity_vectors(0, ens._categories[0].known_entities)[1:])
-    threaded = EntityEmbeddingRegressor(n_networks=3, n_jobs=2, **kw).fit(X, y)
-    np.testing.assert_array_equal(threaded.predict(Xt), ens.predict(Xt))
+    # two networks on two threads: side by side, bit-identical to one thread
+    pair = EntityEmbeddingRegressor(n_networks=2, **kw).fit(X, y)
+    threaded = EntityEmbeddingRegressor(n_networks=2, n_jobs=2, **kw).fit(X, y)
+    np.testing.assert_array_equal(threaded.predict(Xt), pair.predict(Xt))
     proba = EntityEmbeddingClassifier(n_networks=2, **kw).fit(X, y > 0).predict_proba(Xt)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 

@@ -250,17 +250,21 @@ class EntityEmbeddingBase(BaseEstimator):
         threads = params["n_threads"]
         if k == 1 or threads == 1:
             hists = [train(i, threads) for i in range(k)]
-        else:  # the members side by side, one thread each (no Hogwild! between them)
+        else:  # whole networks side by side, one thread each (no Hogwild! among them)
             lanes = min(k, threads)
+            side = k - k % lanes
             hists = [None] * k
 
             def lane(t, stop):
-                for i in range(t, k, lanes):
+                for i in range(t, side, lanes):
                     if stop.is_set():
                         return
                     hists[i] = train(i, 1)
 
             in_threads(lanes, lane)
+            # networks left over (3 on 2 threads): each on all the threads, so that
+            # no thread idles through a last round of one network
+            hists[side:] = [train(i, threads) for i in range(side, k)]
         hist = hists[0]
         if partial and hasattr(self, "loss_curve_"):
             hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]

@@ -101,7 +101,8 @@ default="cosine"
     100,000 samples, 2 up to 150,000, 1 above (at most about 300,000 rows'
     worth of networks; large tables vary little from seed to seed) and 1 for
     :meth:`partial_fit`.  With ``n_jobs`` of 2 or more the networks train side
-    by side, one thread each.''',
+    by side, one thread each; one left over (the third of three on two
+    threads) trains on all the threads.''',
     "handle_unknown": '''handle_unknown : {"infrequent", "error"}, default="infrequent"
     Categories unseen in training (a new store) get the shared row, so the
     prediction rests on the other features; or raise a ``ValueError``.  When
@@ -141,8 +142,8 @@ default="cosine"
     word2vec does): faster, but no longer bit-reproducible (each thread runs
     its minibatches in compiled stretches, so small networks such as the
     encoder's scale too; docs/benchmarks.md); the predictors' several
-    networks (``n_networks``) train side by side instead, one thread each,
-    and reproducibly.  ``None``: one
+    networks (``n_networks``) train side by side instead, one thread each
+    (reproducibly).  ``None``: one
     thread, unless a joblib ``parallel_config`` sets ``n_jobs``; -1: all the
     cores this process may use (scikit-learn's rule).  BLAS runs
     one thread per training thread during ``fit`` (the products are small:
