@@ -698,6 +698,24 @@ def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
     seen.clear()
     EntityEmbeddingRegressor(n_jobs=2, **dict(kw, n_networks=4)).fit(X, y)
     assert seen == [1, 1, 1, 1]
+    # BLAS's limit is process-wide: set once by the calling thread, never by the
+    # training threads (whose enter/exit pairs would interleave and restore the
+    # wrong count)
+    import threading
+    from contextlib import contextmanager
+
+    callers = []
+    real_limit = ebase.blas_threads
+
+    @contextmanager
+    def limit(n):
+        callers.append(threading.get_ident())
+        with real_limit(n):
+            yield
+
+    monkeypatch.setattr(ebase, "blas_threads", limit)
+    EntityEmbeddingClassifier(n_jobs=2, **dict(kw, n_networks=3)).fit(X, y > 0)
+    assert callers == [threading.get_ident()]
 
 
 @pytest.mark.parametrize("labels", [[0] * 19 + [1], [0] * 12 + [1] * 6 + [2] * 2])

@@ -248,23 +248,27 @@ class EntityEmbeddingBase(BaseEstimator):
                 rates, n_threads, name if k == 1 else f"{name} {i + 1}/{k}")
 
         threads = params["n_threads"]
-        if k == 1 or threads == 1:
-            hists = [train(i, threads) for i in range(k)]
-        else:  # whole networks side by side, one thread each (no Hogwild! among them)
-            lanes = min(k, threads)
-            side = k - k % lanes
-            hists = [None] * k
+        # small products: threads of our own beat BLAS's.  The limit is process-wide,
+        # so it is set here, once, not by each training thread (nested limits
+        # entered and left by concurrent threads would restore the wrong count)
+        with blas_threads(1):
+            if k == 1 or threads == 1:
+                hists = [train(i, threads) for i in range(k)]
+            else:  # whole networks side by side, one thread each (no Hogwild! among them)
+                lanes = min(k, threads)
+                side = k - k % lanes
+                hists = [None] * k
 
-            def lane(t, stop):
-                for i in range(t, side, lanes):
-                    if stop.is_set():
-                        return
-                    hists[i] = train(i, 1)
+                def lane(t, stop):
+                    for i in range(t, side, lanes):
+                        if stop.is_set():
+                            return
+                        hists[i] = train(i, 1)
 
-            in_threads(lanes, lane)
-            # networks left over (3 on 2 threads): each on all the threads, so that
-            # no thread idles through a last round of one network
-            hists[side:] = [train(i, threads) for i in range(side, k)]
+                in_threads(lanes, lane)
+                # networks left over (3 on 2 threads): each on all the threads, so that
+                # no thread idles through a last round of one network
+                hists[side:] = [train(i, threads) for i in range(side, k)]
         hist = hists[0]
         if partial and hasattr(self, "loss_curve_"):
             hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]
@@ -316,15 +320,14 @@ class EntityEmbeddingBase(BaseEstimator):
         if max_iter == "auto":  # small data: more epochs, so that training sees enough steps
             n_batches = -(-codes.shape[0] // params["batch_size"])
             max_iter = int(np.clip(-(-self._auto_steps // n_batches), *self._auto_epochs))
-        with blas_threads(1):  # small products: threads of our own beat BLAS's
-            return train_network(
-                net, codes, xnum, y, w, comp, max_iter=max_iter,
-                batch_size=params["batch_size"], learning_rate=params["learning_rate"],
-                rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
-                tol=params["tol"], verbose=self.verbose, name=name,
-                weight_decay=params["weight_decay"], embedding_dropout=rates,
-                schedule="constant" if partial else self.learning_rate_schedule,
-                n_threads=n_threads)
+        return train_network(
+            net, codes, xnum, y, w, comp, max_iter=max_iter,
+            batch_size=params["batch_size"], learning_rate=params["learning_rate"],
+            rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
+            tol=params["tol"], verbose=self.verbose, name=name,
+            weight_decay=params["weight_decay"], embedding_dropout=rates,
+            schedule="constant" if partial else self.learning_rate_schedule,
+            n_threads=n_threads)
 
     def _publish(self, net):
         self._net = net
