@@ -27,7 +27,8 @@ Running work on threads
     reads Numba's thread count as a hidden setting.  :func:`in_row_blocks`
     splits independent rows into one block per thread (pooling, exact
     top-k, the recommender scorers); the word2vec trainer gives each thread
-    its stripe of chunks; entity training runs its Hogwild shares.  Kernels
+    its stripe of chunks; entity training runs its Hogwild shares, or the
+    whole networks of an ensemble side by side.  Kernels
     run on the calling thread and release the GIL: a parallel Numba kernel
     (``prange``) takes seconds longer to compile on a cold cache.  The one
     ``prange`` kernel is word2vec's hierarchical-softmax pass on several

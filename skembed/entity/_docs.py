@@ -143,7 +143,8 @@ default="cosine"
     its minibatches in compiled stretches, so small networks such as the
     encoder's scale too; docs/benchmarks.md); the predictors' several
     networks (``n_networks``) train side by side instead, one thread each
-    (reproducibly).  ``None``: one
+    (reproducible when the threads divide the networks; one left over, the
+    third of three on two threads, trains Hogwild! on all).  ``None``: one
     thread, unless a joblib ``parallel_config`` sets ``n_jobs``; -1: all the
     cores this process may use (scikit-learn's rule).  BLAS runs
     one thread per training thread during ``fit`` (the products are small:
