@@ -541,6 +541,35 @@ def test_missing_numbers_are_imputed_and_flagged():
     assert reg.embed(X.iloc[:5], representation="hidden").shape == (5, 32)
 
 
+def test_numeric_tails_are_compressed_not_clipped():
+    from skembed.entity.estimators import squash_tails
+
+    z = np.array([-1e6, -4.0, -3.0, -1.0, 0.0, 2.9999, 3.0, 3.0001, 4.0, 1e6, np.nan])
+    out = squash_tails(z, 3.0)
+    np.testing.assert_array_equal(out[2:7], z[2:7])  # unchanged within the band
+    np.testing.assert_allclose(out[[1, 8]], [-3 - np.log(2), 3 + np.log(2)])
+    assert np.isnan(out[-1]) and np.all(np.diff(out[:-1]) > 0)  # order kept
+    assert out[-2] < 20  # a million standard deviations: about 16
+
+
+def test_heavy_tailed_number_is_learned_and_does_not_explode():
+    """A price-like column (log-normal): the network learns its effect, and a
+    value far beyond the training range gets a bounded prediction (a ReLU
+    network extrapolates linearly in its input, here the compressed one)."""
+    rng = np.random.RandomState(0)
+    n = 2000
+    x = rng.lognormal(0.0, 1.0, n)
+    X = pd.DataFrame({"shop": rng.choice(list("abc"), n), "price": x})
+    y = np.log(x) + (X["shop"] == "a") + rng.normal(0, 0.1, n)
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(32,), random_state=0,
+                                   n_networks=1).fit(X, y)
+    Xt = pd.DataFrame({"shop": rng.choice(list("abc"), n), "price": rng.lognormal(0, 1, n)})
+    yt = np.log(Xt["price"]) + (Xt["shop"] == "a")
+    assert reg.score(Xt, yt) > 0.85
+    far = reg.predict(pd.DataFrame({"shop": ["a", "a"], "price": [1e6, 1e9]}))
+    assert np.all(np.abs(far) < 3 * np.abs(y).max()), far
+
+
 def test_polars_frames_like_pandas():
     pl = pytest.importorskip("polars")
     rng = np.random.RandomState(0)

@@ -10,11 +10,13 @@ PARAMETERS = {
     ``None``: none.  Otherwise names, positions or a boolean mask (as
     :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).  Integer
     columns listed here are treated as categories, not magnitudes.  All other
-    columns must be numeric; they are standardised and concatenated with the
-    embeddings.  A missing value (NaN) of a numeric column becomes the
-    column's training mean, and each column with missing values in training
-    gets one more input that flags them (as
-    :class:`~sklearn.impute.SimpleImputer` with ``add_indicator=True``).''',
+    columns must be numeric; they are standardised (values beyond 3 standard
+    deviations compressed logarithmically, so that a heavy tail does not
+    saturate the network) and concatenated with the embeddings.  A missing
+    value (NaN) of a numeric column becomes the column's training mean, and
+    each column with missing values in training gets one more input that
+    flags them (as :class:`~sklearn.impute.SimpleImputer` with
+    ``add_indicator=True``).''',
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules

@@ -37,6 +37,11 @@ _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categ
 AUTO_NETWORKS = 3
 AUTO_NETWORK_ROWS = 100_000
 
+# standardised numbers beyond this many standard deviations are compressed
+# logarithmically: a heavy tail (a price, a population) no longer saturates
+# the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
+NUMERIC_TAIL = 3.0
+
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     """The network as a predictor: categorical and numeric features in."""
@@ -181,7 +186,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
                 self.is_categorical_)]
             self._categories = self._fit_categories(cat_cols, n, declared)
-        xnum = (xnum - self._x_mean) / self._x_scale
+        xnum = squash_tails((xnum - self._x_mean) / self._x_scale, NUMERIC_TAIL)
         xnum[missing] = 0.0  # the training mean
         flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
         xnum = np.hstack([xnum, missing[:, flagged]]).astype(np.float32)
@@ -311,6 +316,16 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         return tags
 
 
+def squash_tails(z, tail):
+    """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
+    beyond: continuous, increasing, and slope 1 at the joins."""
+    a = np.abs(z)
+    over = a > tail
+    if over.any():
+        z = np.where(over, np.sign(z) * (tail + np.log1p(np.maximum(a - tail, 0.0))), z)
+    return z
+
+
 def _is_categorical_dtype(dtype):
     import pandas as pd
 
@@ -324,7 +339,8 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
 
     Guo & Berkhahn (2016): one learned vector per category of each
     categorical feature (store, weekday, state, ...), concatenated with the
-    standardised numeric features and fed to dense ReLU layers with a linear
+    standardised numeric features (tails beyond 3 standard deviations
+    compressed logarithmically) and fed to dense ReLU layers with a linear
     output, trained with minibatch Adam on the squared error of the
     standardised target.  Embedding lookups, their gradient scatter-adds and
     the (lazy) Adam updates of the touched rows run in Numba kernels.  For
