@@ -29,6 +29,10 @@ Tables (``--tables``; names from ``TABLES`` or folders):
 - ``credit_fraud``: fraud flag of a basket from its product lines aggregated
   per basket (the item, make, model and goods code of its dearest line, the
   number of lines, total price and quantity; binary).
+- ``movielens_ratings``: a MovieLens-100K rating (1-5 stars) from the user
+  (943), the movie's title (1,664) and genres, the user's age, gender,
+  occupation and zip code (795; regression, random folds: the ratings'
+  classic split).
 - ``rossmann``: a store-day's sales from Guo & Berkhahn's features
   (regression, time order; ``--rossmann-rows`` keeps the last N rows).
 - any folder holding one CSV and skrub's ``metadata.json`` naming the
@@ -47,7 +51,7 @@ The 2026-12-05 run (docs/benchmarks.md) used one thread for every library
 
     SKEMBED_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/tabular.py \\
         --tables $T/employee_salaries,$T/midwest_survey,$T/open_payments,videogame_sales,\\
-bike_sharing,credit_fraud,rossmann
+bike_sharing,credit_fraud,rossmann,movielens_ratings
 
 where ``$T`` holds the tables of github skrub-data/skrub-data-files, unzipped.
 """
@@ -137,6 +141,23 @@ def credit_fraud(home):
     return Table("credit_fraud", X, df.fraud_flag.to_numpy(int), "binary")
 
 
+def movielens_ratings(home):
+    from skembed.datasets import MOVIELENS_GENRES, load_movielens
+
+    ratings, movies, users = load_movielens(home)
+    df = ratings.join(movies, on="item").join(users, on="user")
+    X = pd.DataFrame({
+        "user": "u" + df.user.astype(str), "title": df.title,
+        "genres": df[MOVIELENS_GENRES].apply(
+            lambda r: "|".join(g for g, on in zip(MOVIELENS_GENRES, r, strict=True) if on),
+            axis=1),
+        "gender": df.gender, "occupation": df.occupation, "zip": df.zip.astype(str),
+        "age": df.age.astype(float)})
+    X[["user", "title", "genres", "gender", "occupation", "zip"]] = _strings(
+        X[["user", "title", "genres", "gender", "occupation", "zip"]])
+    return Table("movielens_ratings", X, df.rating.to_numpy(float), "regression")
+
+
 def rossmann(home, rows):
     from skembed.datasets import ROSSMANN_FEATURES, load_rossmann
 
@@ -163,7 +184,7 @@ def skrub_folder(path):
 
 
 TABLES = {"videogame_sales": videogame_sales, "bike_sharing": bike_sharing,
-          "credit_fraud": credit_fraud}
+          "credit_fraud": credit_fraud, "movielens_ratings": movielens_ratings}
 
 
 def load_table(name, home, rossmann_rows):
@@ -246,7 +267,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=None, help="data folder (default: SKEMBED_DATA "
                         "or ../shared/data)")
-    parser.add_argument("--tables", default="videogame_sales,bike_sharing,credit_fraud,rossmann")
+    parser.add_argument("--tables", default="videogame_sales,bike_sharing,credit_fraud,rossmann,"
+                        "movielens_ratings")
     parser.add_argument("--pipelines", default="skrub,target+hgb,onehot+linear,entity+hgb,"
                         "skrub+entity,entity")
     parser.add_argument("--folds", type=int, default=5)
