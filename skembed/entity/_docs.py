@@ -47,12 +47,14 @@ default="cosine"
     ``"cosine"``: the step size falls along a half cosine from
     ``learning_rate`` to 0 over the ``max_iter`` epochs of each ``fit``
     (early stopping may end it sooner); ``"constant"``: it stays.''',
-    "weight_decay": '''weight_decay : float, default=1.0
+    "weight_decay": '''weight_decay : float, default=0.5
     Decoupled weight decay (AdamW): every step first shrinks the dense
     weights and the embedding rows of the batch by ``step size *
     weight_decay`` of themselves.  The product is what matters: the
-    defaults shrink by 0.1% per step, PyTorch's ``AdamW`` defaults
-    (``lr=1e-3, weight_decay=1e-2``) by 0.001%.  0 turns it off.''',
+    defaults shrink by 0.05% per step, PyTorch's ``AdamW`` defaults
+    (``lr=1e-3, weight_decay=1e-2``) by 0.001%.  0 turns it off.  Tables
+    split in time (tomorrow's sales from the past) gain from more (1.0),
+    tables of exchangeable rows from less (docs/benchmarks.md).''',
     "embedding_dropout": '''embedding_dropout : "auto" or float, default="auto"
     Probability that a category of a training row loses its own row for the
     shared unknown row (keeping its n-grams, ``substrings``): the shared row
@@ -175,6 +177,11 @@ ENCODER_PARAMETERS = {
     embeddings; :class:`EntityEmbeddingRegressor` predicts with a larger one).''',
     "learning_rate": '''learning_rate : float, default=1e-2
     Adam step size (the initial one under ``learning_rate_schedule="cosine"``).''',
+    "weight_decay": '''weight_decay : float, default=1.0
+    Decoupled weight decay (AdamW): every step first shrinks the dense
+    weights and the embedding rows of the batch by ``step size *
+    weight_decay`` of themselves (1% per step with the defaults).  0 turns
+    it off.''',
     "max_iter": '''max_iter : "auto" or int, default="auto"
     Number of epochs.  ``"auto"``: enough epochs for about 500 minibatch
     steps, at least 5 and at most 50, with ``early_stopping`` on: the
