@@ -252,9 +252,46 @@ def test_substring_rows_are_the_bottom_k_known_ngrams():
                 assert np.array_equal(rows[indptr[i]:indptr[i + 1]], known)
 
 
+def test_long_strings_keep_most_of_their_ngrams():
+    """A column of a few hundred texts keeps up to 256 n-grams per text (a
+    column of 50,000 names 32 each), so a word planted in long texts is not
+    lost from their sketch: here a word none of whose n-grams is among the
+    32 smallest hashes of any text, which a sketch of 32 would never hold;
+    its texts are told apart from the others on new texts."""
+    import itertools
+
+    from skembed.entity.categories import ngrams_per_category
+    from skembed.entity.substrings import ngram_hashes
+
+    assert [ngrams_per_category(n) for n in (1, 900, 2_000, 50_000)] == [256, 256, 125, 32]
+    rng = np.random.RandomState(0)
+    filler = ["".join(rng.choice(list("abcdefghijklmnop"), 6)) for _ in range(300)]
+    ptr, hashes = ngram_hashes([" ".join(rng.choice(filler, 10)) for _ in range(300)])
+    bound = max(np.sort(hashes[a:b])[31] for a, b in itertools.pairwise(ptr))
+    word = next(w for w in map("".join, itertools.product("qrstuvwxyz", repeat=3))
+                if ngram_hashes([w])[1].min() > bound)
+
+    def texts(n):
+        y = rng.rand(n) < 0.5
+        docs = []
+        for flag in y:
+            words = list(rng.choice(filler, 10))
+            if flag:
+                words.insert(rng.randint(11), word)
+            docs.append(" ".join(words))
+        return pd.DataFrame({"text": docs}), y.astype(float)
+
+    X, y = texts(400)
+    enc = EntityEmbeddingEncoder(**{**FAST, "max_iter": 40}, cv=None).fit(X, y)
+    X_new, y_new = texts(200)
+    Z = enc.transform(X_new)
+    auc = [np.mean(z[y_new == 1][:, None] > z[y_new == 0][None, :]) for z in Z.T]
+    assert max(max(auc), 1 - min(auc)) > 0.9
+
+
 def test_ngram_hashes_equal_a_python_reference():
     """The compiled n-gram hashes of each name (space-padded words, FNV-1a of
-    the UTF-8 bytes, distinct, ascending) equal a plain Python cut, on names
+    the UTF-8 bytes mixed by fmix64, distinct, ascending) equal a plain Python cut, on names
     at the bound of the hash buffer: one-letter words, runs of whitespace,
     empty and blank names, multibyte letters, a long word."""
     from skembed.entity.substrings import ngram_hashes
@@ -263,6 +300,8 @@ def test_ngram_hashes_equal_a_python_reference():
         h = 0xCBF29CE484222325
         for b in data:
             h = ((h ^ b) * 0x100000001B3) % 2 ** 64
+        for mult in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 1):  # MurmurHash3's fmix64
+            h = ((h ^ (h >> 33)) * mult) % 2 ** 64
         return h
 
     def reference(name, n_min=2, n_max=4):

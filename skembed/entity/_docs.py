@@ -91,7 +91,10 @@ default="cosine"
     spelling shares: each character n-gram (2 to 4 characters within word
     boundaries, as fastText's subwords) that at least 10 categories contain
     gets an embedding row, and a category's embedding is its own row plus
-    the mean of (up to 32 of) its n-grams' rows.  Rare categories then borrow from similar
+    the mean of (up to 256 of) its n-grams' rows: all of a short name's,
+    fewer when a column has many names (about 250,000 links per column; at
+    least 32 per name, those of smallest hash, so that similar names keep
+    the same ones), so that free text keeps its words.  Rare categories then borrow from similar
     ones ("Police Officer III" from "Police Officer II"; ZIP codes from
     their prefix), and a category unseen in training is placed by its
     n-grams instead of getting the shared row alone.  ``"auto"``: columns of

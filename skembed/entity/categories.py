@@ -21,7 +21,8 @@ import pandas as pd
 
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
-__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_position"]
+__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_position",
+           "ngrams_per_category"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -31,8 +32,20 @@ NGRAM_MIN_CATEGORIES = 10
 # at most this many n-gram rows per column (the ones most categories share)
 MAX_NGRAMS = 20_000
 # a category sums at most this many n-gram rows (bottom-k MinHash: the ones
-# of smallest hash, so that similar strings keep the same ones)
-MAX_NGRAMS_PER_CATEGORY = 32
+# of smallest hash, so that similar strings keep the same ones): between the
+# two bounds, as many as keep a column's category-to-n-gram links near
+# NGRAM_LINKS (memory and training time), so that a column of a few thousand
+# long strings (free text) keeps most of their n-grams and one of tens of
+# thousands of names a sketch of each
+MIN_NGRAMS_PER_CATEGORY = 32
+MAX_NGRAMS_PER_CATEGORY = 256
+NGRAM_LINKS = 250_000
+
+
+def ngrams_per_category(n_categories):
+    """How many n-grams each of ``n_categories`` names keeps (see above)."""
+    return int(np.clip(NGRAM_LINKS // max(int(n_categories), 1),
+                       MIN_NGRAMS_PER_CATEGORY, MAX_NGRAMS_PER_CATEGORY))
 
 
 def _as_series(col):
@@ -128,9 +141,10 @@ class ColumnCategories:
         """Learn the n-grams of ``strings`` (the known categories); returns
         ``(indptr, ngram rows)`` of the categories (missing one included, with
         none) or None."""
+        strings = list(strings)
         vocab = SubstringVocabulary(NGRAM_RANGE, NGRAM_MIN_CATEGORIES, MAX_NGRAMS,
-                                    MAX_NGRAMS_PER_CATEGORY)
-        m = vocab.fit_matrix(list(strings), n_threads)
+                                    ngrams_per_category(len(strings)))
+        m = vocab.fit_matrix(strings, n_threads)
         if m is None:  # no n-gram shared by enough categories
             return None
         self._vocabulary = vocab
