@@ -13,7 +13,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, in_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
-from .categories import SUBSTRING_MIN_CATEGORIES, ColumnCategories, category_position
+from .categories import (
+    SUBSTRING_MIN_CATEGORIES,
+    ColumnCategories,
+    category_numbers,
+    category_position,
+    reads_as_numbers,
+)
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 from .targets import (
     check_regression_target,
@@ -22,6 +28,21 @@ from .targets import (
     output_prior,
     target_scaling,
 )
+
+# standardised numbers beyond this many standard deviations are compressed
+# logarithmically: a heavy tail (a price, a population) no longer saturates
+# the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
+NUMERIC_TAIL = 3.0
+
+def squash_tails(z, tail):
+    """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
+    beyond: continuous, increasing, and slope 1 at the joins."""
+    a = np.abs(z)
+    over = a > tail
+    if over.any():
+        z = np.where(over, np.sign(z) * (tail + np.log1p(np.maximum(a - tail, 0.0))), z)
+    return z
+
 
 # The rule behind embedding_dims="auto", chosen on Rossmann (docs/benchmarks.md).
 AUTO_DIM_RULE = "fastai"
@@ -62,6 +83,7 @@ class EntityEmbeddingBase(BaseEstimator):
         "min_frequency": [Interval(Integral, 1, None, closed="left"),
                           Interval(RealNotInt, 0, 1, closed="neither"), None],
         "substrings": [StrOptions({"auto"}), "boolean"],
+        "numeric_values": [StrOptions({"auto"}), "boolean"],
         "handle_unknown": [StrOptions({"infrequent", "error"})],
         "warm_start": ["boolean"],
         "n_jobs": [Integral, None],
@@ -170,6 +192,21 @@ class EntityEmbeddingBase(BaseEstimator):
                 pd.Series(col).nunique(dropna=True) > SUBSTRING_MIN_CATEGORIES)
             out.append(ColumnCategories(col, min_count, declared, substrings=sub,
                                         n_threads=n_threads))
+        return out
+
+    def _numeric_value_mask(self, columns):
+        """Which categorical columns also go in as numbers (``numeric_values``)."""
+        spec = self.numeric_values
+        if isinstance(spec, str):  # "auto"
+            return np.array([reads_as_numbers(col) for col in columns], dtype=bool)
+        return np.full(len(columns), bool(spec))
+
+    def _category_numbers(self, columns, n):
+        """The flagged columns (``numeric_values_``) read as numbers, (n, k)."""
+        flagged = np.flatnonzero(self.numeric_values_)
+        out = np.empty((n, len(flagged)), dtype=np.float64)
+        for k, j in enumerate(flagged):
+            out[:, k] = category_numbers(columns[j])
         return out
 
     def _encode(self, columns, n_samples, fresh=False):
@@ -451,17 +488,27 @@ class EntityEmbeddingBase(BaseEstimator):
         xnum = np.zeros((n, self._net.n_numeric), dtype=np.float32)  # (+ missing flags)
         used = []
         entities = [c.known_entities for c in self._categories]
+        # the network's numeric inputs: the numeric features, the categorical ones
+        # read as numbers (numeric_values_), then the flags of missing values
+        value_of = np.cumsum(getattr(self, "numeric_values_", np.zeros(0, bool))) - 1
+        n_inputs = len(self._x_mean) if hasattr(self, "_x_mean") else 0
+
+        def put(c, values):
+            xnum[:, c] = np.nan_to_num(squash_tails(
+                (values - self._x_mean[c]) / self._x_scale[c], NUMERIC_TAIL))
+            flags = np.flatnonzero(getattr(self, "_x_flagged", []) == c)
+            if len(flags):
+                xnum[:, n_inputs + flags[0]] = np.isnan(values)
+
         for (kind, j), col in zip(kinds, cols, strict=True):
             if kind == "num":
-                values = np.asarray(col, dtype=np.float64)
-                xnum[:, j] = np.nan_to_num((values - self._x_mean[j]) / self._x_scale[j])
-                flags = np.flatnonzero(getattr(self, "_x_flagged", []) == j)
-                if len(flags):
-                    xnum[:, len(numeric) + flags[0]] = np.isnan(values)
+                put(j, np.asarray(col, dtype=np.float64))
             else:
                 codes[:, j], entities[j] = self._categories[j].encode(
                     col, "infrequent", self._cat_names[j])
                 used.append(j)
+                if representation == "hidden" and n_inputs and self.numeric_values_[j]:
+                    put(len(numeric) + value_of[j], category_numbers(col))
         if representation == "hidden":
             with blas_threads(resolve_n_threads(self.n_jobs)):
                 return self._net.hidden(codes, xnum,

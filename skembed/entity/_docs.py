@@ -99,6 +99,16 @@ default="cosine"
     their prefix), and a category unseen in training is placed by its
     n-grams instead of getting the shared row alone.  ``"auto"``: columns of
     strings with more than 40 distinct values.''',
+    "numeric_values": '''numeric_values : "auto" or bool, default="auto"
+    Whether a categorical feature whose values are numbers (ZIP codes,
+    product codes, hours written as strings, integer codes) also goes in as
+    its number, whose order a model can split where an embedding of each
+    value cannot reach values never seen (a ZIP code near known ones).
+    The encoder appends one column per such feature after the embeddings
+    (``<feature>_value``); the regressor and the classifier add it to their
+    numeric inputs.  Values that are missing or do not read as numbers are
+    NaN there (a missing number).  ``"auto"``: features with more than two
+    distinct values of which at least 90 % read as numbers.''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose
@@ -202,6 +212,8 @@ ATTRIBUTES = {
     Vector of each category, rows aligned with ``categories_``.''',
     "embedding_dims_": '''embedding_dims_ : list of int
     Width of each feature's embedding.''',
+    "numeric_values_": '''numeric_values_ : ndarray of bool of shape (n_categorical_features,)
+    Which categorical features also go in as numbers (``numeric_values``).''',
     "task_": '''task_ : str
     The task trained ("regression", "binary" or "multiclass").''',
     "classes_": '''classes_ : ndarray of shape (n_classes,)

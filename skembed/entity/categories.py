@@ -21,8 +21,8 @@ import pandas as pd
 
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
-__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_position",
-           "ngrams_per_category"]
+__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_numbers",
+           "category_position", "ngrams_per_category", "reads_as_numbers"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -42,6 +42,12 @@ MAX_NGRAMS_PER_CATEGORY = 256
 NGRAM_LINKS = 250_000
 
 
+# numeric_values="auto": a column of numbers written as categories (ZIP codes,
+# product codes, hours) also goes in as its number, whose order a model can
+# split; a few values that are not numbers ("unknown") are tolerated
+NUMERIC_MIN_SHARE = 0.9
+
+
 def ngrams_per_category(n_categories):
     """How many n-grams each of ``n_categories`` names keeps (see above)."""
     return int(np.clip(NGRAM_LINKS // max(int(n_categories), 1),
@@ -55,6 +61,33 @@ def _as_series(col):
     if col.dtype.kind in "OUS":
         return pd.Series(col, dtype=object)
     return pd.Series(col)
+
+
+def category_numbers(col):
+    """Each value of ``col`` read as a number (float64): NaN for a missing
+    value and for one that does not read as a finite number.  Strings are
+    read once per distinct value."""
+    series = _as_series(col)
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                             and not isinstance(dtype, pd.CategoricalDtype)):
+        out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    else:
+        codes, uniques = pd.factorize(series)  # missing values: code -1
+        text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan) if len(values) \
+            else np.full(len(codes), np.nan)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def reads_as_numbers(col):
+    """Whether a column's values are numbers (``numeric_values="auto"``): at
+    least ``NUMERIC_MIN_SHARE`` of its distinct non-missing values read as
+    finite numbers, and it has more than two of them."""
+    values = category_numbers(pd.Series(pd.unique(_as_series(col).dropna()), dtype=object))
+    return len(values) > 2 and np.isfinite(values).mean() >= NUMERIC_MIN_SHARE
 
 
 def _all_strings(values):

@@ -36,7 +36,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     (KNN, gradient boosting, linear) can follow, in the role of
     :class:`~sklearn.preprocessing.OneHotEncoder` or
     :class:`~sklearn.preprocessing.TargetEncoder`.  Every input column is
-    treated as categorical (integers too: codes, not magnitudes).
+    treated as categorical (integers too: codes); a column of numbers (ZIP
+    codes, integers) also keeps its magnitude as one more output column
+    (``numeric_values``).
 
     Categories can be any hashable values; a pandas ``category`` dtype keeps
     its order.  Missing values (None, NaN) form their own category.  Each
@@ -80,12 +82,13 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                              "max_iter", "early_stopping", "validation_fraction",
                              "validation_split", "n_iter_no_change", "tol", "weight_decay",
                              "embedding_dropout", "min_frequency",
-                             "substrings", "handle_unknown", "cv", "smoothing", "warm_start",
+                             "substrings", "numeric_values", "handle_unknown", "cv",
+                             "smoothing", "warm_start",
                              "n_jobs", "random_state", "verbose"],
                    ["categories_", "infrequent_categories_", "embeddings_", "embedding_dims_",
-                    "task_", "classes_", "smoothing_", "loss_curve_", "validation_loss_curve_",
-                    "best_validation_loss_", "n_iter_", "n_features_in_",
-                    "feature_names_in_"], ENCODER_PARAMETERS)
+                    "numeric_values_", "task_", "classes_", "smoothing_", "loss_curve_",
+                    "validation_loss_curve_", "best_validation_loss_", "n_iter_",
+                    "n_features_in_", "feature_names_in_"], ENCODER_PARAMETERS)
 
     _parameter_constraints = {
         **EntityEmbeddingBase._parameter_constraints,
@@ -110,9 +113,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                  learning_rate_schedule="cosine", max_iter="auto", early_stopping="auto",
                  validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=1.0, embedding_dropout="auto",
-                 min_frequency=None, substrings="auto", handle_unknown="infrequent", cv=5,
-                 smoothing="auto", warm_start=False, n_jobs=None, random_state=None,
-                 verbose=0):
+                 min_frequency=None, substrings="auto", numeric_values="auto",
+                 handle_unknown="infrequent", cv=5, smoothing="auto", warm_start=False,
+                 n_jobs=None, random_state=None, verbose=0):
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -130,6 +133,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.substrings = substrings
+        self.numeric_values = numeric_values
         self.handle_unknown = handle_unknown
         self.cv = cv
         self.smoothing = smoothing
@@ -175,6 +179,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         if not warm:
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
+            self.numeric_values_ = self._numeric_value_mask(columns)
         self.task_ = task
         codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)
@@ -191,7 +196,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             int(fold.max()) + 1, self.smoothing, n_threads=self._training_threads())
         self._entity_tables = [t.astype(self._net.dtype) for t in tables]
         self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
-        return oof.astype(self._net.dtype)
+        return self._with_numbers(oof.astype(self._net.dtype), columns, n)
 
     def _folds(self, y, codes, rng):
         """Fold of each row for cross-fitting (``cv``)."""
@@ -241,8 +246,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         enc._net = copy.deepcopy(model._net)  # a snapshot: warm starts leave it
         enc.task_ = task
         for name in ("categories_", "infrequent_categories_", "embeddings_",
-                     "embedding_dims_", "loss_curve_", "validation_loss_curve_",
-                     "best_validation_loss_", "n_iter_", "classes_"):
+                     "embedding_dims_", "numeric_values_", "loss_curve_",
+                     "validation_loss_curve_", "best_validation_loss_", "n_iter_", "classes_"):
             if hasattr(model, name):
                 setattr(enc, name, getattr(model, name))
         return enc
@@ -276,7 +281,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
         Returns
         -------
-        ndarray of shape (n_samples, ``sum(embedding_dims_)``)
+        ndarray of shape (n_samples, ``sum(embedding_dims_) + sum(numeric_values_)``)
         """
         out = self._fit(X, y, sample_weight)
         if out is None:
@@ -297,8 +302,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
         Returns
         -------
-        ndarray of shape (n_samples, ``sum(embedding_dims_)``)
-            One block of ``embedding_dims_[j]`` columns per feature.
+        ndarray of shape (n_samples, ``sum(embedding_dims_) + sum(numeric_values_)``)
+            One block of ``embedding_dims_[j]`` columns per feature, then the
+            features of ``numeric_values_`` as numbers.
         """
         check_is_fitted(self, "embeddings_")
         columns, n = self._columns(X, reset=False)
@@ -319,15 +325,24 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                     vec = np.vstack([table, extra.astype(table.dtype)])
                 col = int(net.col_offset[j])
                 x[:, col:col + int(net.dims[j])] = vec[codes[:, j]]
-        return x
+        return self._with_numbers(x, columns, n)
+
+    def _with_numbers(self, x, columns, n):
+        """The embeddings, then the columns of ``numeric_values_`` as numbers."""
+        if not self.numeric_values_.any():
+            return x
+        return np.hstack([x, self._category_numbers(columns, n).astype(x.dtype)])
 
     def get_feature_names_out(self, input_features=None):
-        """``<feature>_emb<k>`` for each embedding column."""
+        """``<feature>_emb<k>`` for each embedding column, then ``<feature>_value``
+        for each feature of ``numeric_values_``."""
         check_is_fitted(self, "embeddings_")
         names = _check_feature_names_in(self, input_features)
         dims = self.embedding_dims_
+        values = [f"{name}_value" for name, flag in zip(names, self.numeric_values_,
+                                                         strict=True) if flag]
         return np.asarray([f"{name}_emb{k}" for name, d in zip(names, dims, strict=True)
-                           for k in range(d)], dtype=object)
+                           for k in range(d)] + values, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,7 +14,7 @@ from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from ._base import EntityEmbeddingBase
+from ._base import NUMERIC_TAIL, EntityEmbeddingBase, squash_tails
 from ._docs import fill
 from .encoder import EntityEmbeddingEncoder
 
@@ -24,10 +24,10 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "batch_size", "learning_rate", "learning_rate_schedule", "max_iter",
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
-               "min_frequency", "substrings", "n_networks",
+               "min_frequency", "substrings", "numeric_values", "n_networks",
                "handle_unknown", "warm_start", "n_jobs", "random_state", "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
-               "embeddings_", "embedding_dims_", "encoder_", "loss_curve_",
+               "embeddings_", "embedding_dims_", "numeric_values_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
                "n_networks_", "n_features_in_", "feature_names_in_"]
 
@@ -36,11 +36,6 @@ _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categ
 # AUTO_NETWORK_ROWS * AUTO_NETWORKS / 2 rows (docs/benchmarks.md)
 AUTO_NETWORKS = 3
 AUTO_NETWORK_ROWS = 100_000
-
-# standardised numbers beyond this many standard deviations are compressed
-# logarithmically: a heavy tail (a price, a population) no longer saturates
-# the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
-NUMERIC_TAIL = 3.0
 
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
@@ -59,9 +54,9 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  learning_rate=1e-3, learning_rate_schedule="cosine", max_iter="auto",
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
-                 min_frequency=None, substrings="auto", n_networks="auto",
-                 handle_unknown="infrequent", warm_start=False, n_jobs=None,
-                 random_state=None, verbose=0):
+                 min_frequency=None, substrings="auto", numeric_values="auto",
+                 n_networks="auto", handle_unknown="infrequent", warm_start=False,
+                 n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -79,6 +74,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.embedding_dropout = embedding_dropout
         self.min_frequency = min_frequency
         self.substrings = substrings
+        self.numeric_values = numeric_values
         self.n_networks = n_networks
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
@@ -173,7 +169,10 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         if fit and not warm:
             self.is_categorical_ = self._categorical_mask(X, columns)
         cat_cols = [columns[j] for j in np.flatnonzero(self.is_categorical_)]
-        xnum = self._numeric(columns, n)
+        if fit and not warm:
+            self.numeric_values_ = self._numeric_value_mask(cat_cols)
+        # numbers written as categories (numeric_values_) also go in as numbers
+        xnum = np.hstack([self._numeric(columns, n), self._category_numbers(cat_cols, n)])
         missing = np.isnan(xnum)
         if fit and not warm:
             with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -314,16 +313,6 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         tags.input_tags.allow_nan = True  # a missing category; a flagged missing number
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def squash_tails(z, tail):
-    """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
-    beyond: continuous, increasing, and slope 1 at the joins."""
-    a = np.abs(z)
-    over = a > tail
-    if over.any():
-        z = np.where(over, np.sign(z) * (tail + np.log1p(np.maximum(a - tail, 0.0))), z)
-    return z
 
 
 def _is_categorical_dtype(dtype):
