@@ -194,12 +194,14 @@ class EntityEmbeddingBase(BaseEstimator):
                                         n_threads=n_threads))
         return out
 
-    def _numeric_value_mask(self, columns):
-        """Which categorical columns also go in as numbers (``numeric_values``)."""
+    def _numeric_value_mask(self):
+        """Which categorical features also go in as numbers (``numeric_values``),
+        read off their fitted categories (each distinct value once)."""
         spec = self.numeric_values
         if isinstance(spec, str):  # "auto"
-            return np.array([reads_as_numbers(col) for col in columns], dtype=bool)
-        return np.full(len(columns), bool(spec))
+            return np.array([reads_as_numbers(c.categories) for c in self._categories],
+                            dtype=bool)
+        return np.full(len(self._categories), bool(spec))
 
     def _category_numbers(self, columns, n):
         """The flagged columns (``numeric_values_``) read as numbers, (n, k)."""

@@ -179,7 +179,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         if not warm:
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
-            self.numeric_values_ = self._numeric_value_mask(columns)
+            self.numeric_values_ = self._numeric_value_mask()
         self.task_ = task
         codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)

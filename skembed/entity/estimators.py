@@ -170,7 +170,10 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self.is_categorical_ = self._categorical_mask(X, columns)
         cat_cols = [columns[j] for j in np.flatnonzero(self.is_categorical_)]
         if fit and not warm:
-            self.numeric_values_ = self._numeric_value_mask(cat_cols)
+            self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
+                self.is_categorical_)]
+            self._categories = self._fit_categories(cat_cols, n, declared)
+            self.numeric_values_ = self._numeric_value_mask()
         # numbers written as categories (numeric_values_) also go in as numbers
         xnum = np.hstack([self._numeric(columns, n), self._category_numbers(cat_cols, n)])
         missing = np.isnan(xnum)
@@ -182,9 +185,6 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._x_scale = np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
             # columns with missing values in training get an indicator input
             self._x_flagged = np.flatnonzero(missing.any(axis=0))
-            self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
-                self.is_categorical_)]
-            self._categories = self._fit_categories(cat_cols, n, declared)
         xnum = squash_tails((xnum - self._x_mean) / self._x_scale, NUMERIC_TAIL)
         xnum[missing] = 0.0  # the training mean
         flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
