@@ -352,6 +352,11 @@ def test_numeric_values_detection_and_output():
     assert list(out.columns) == list(names) and out["zip_value"].isna().sum() > 5
     assert not EntityEmbeddingEncoder(numeric_values=False, random_state=0,
                                       **FAST).fit(X, y).numeric_values_.any()
+    # the network as a predictor takes the number only for rare categories (here
+    # about 7 rows per ZIP code and 40 per integer code: "zip" only)
+    reg = EntityEmbeddingRegressor(categorical_features=list(X.columns), max_iter=2,
+                                   random_state=0).fit(X, y)
+    assert reg.numeric_values_.tolist() == [True, False, False, False, False]
     assert EntityEmbeddingEncoder(numeric_values=True, random_state=0,
                                   **FAST).fit(X, y).numeric_values_.all()
 

@@ -194,14 +194,20 @@ class EntityEmbeddingBase(BaseEstimator):
                                         n_threads=n_threads))
         return out
 
+    # numeric_values="auto" for the network as a predictor: only features whose
+    # categories have fewer rows than this on average (None: any)
+    _numbers_below_rows = None
+
     def _numeric_value_mask(self):
         """Which categorical features also go in as numbers (``numeric_values``),
         read off their fitted categories (each distinct value once)."""
         spec = self.numeric_values
-        if isinstance(spec, str):  # "auto"
-            return np.array([reads_as_numbers(c.categories) for c in self._categories],
-                            dtype=bool)
-        return np.full(len(self._categories), bool(spec))
+        if not isinstance(spec, str):
+            return np.full(len(self._categories), bool(spec))
+        below = self._numbers_below_rows
+        return np.array([reads_as_numbers(c.categories) and (
+            below is None or c.counts.sum() < below * max(len(c.counts), 1))
+            for c in self._categories], dtype=bool)
 
     def _category_numbers(self, columns, n):
         """The flagged columns (``numeric_values_``) read as numbers, (n, k)."""

@@ -108,7 +108,12 @@ default="cosine"
     (``<feature>_value``); the regressor and the classifier add it to their
     numeric inputs.  Values that are missing or do not read as numbers are
     NaN there (a missing number).  ``"auto"``: features with more than two
-    distinct values of which at least 90 % read as numbers.''',
+    distinct values of which at least 90 % read as numbers; for the regressor
+    and the classifier, only those whose categories have fewer than 10 rows
+    on average (a ZIP code per survey respondent: too rare for an embedding
+    of each; where every value has many rows, its embedding already says
+    what the number would, and the network fitted trends along arbitrary
+    codes such as store numbers).''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose
