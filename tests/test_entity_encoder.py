@@ -65,7 +65,9 @@ def test_cross_fitted_encoding_shapes_and_transform():
     full = enc.transform(X)
     # two 3-wide embeddings, then the integer ids as numbers (numeric_values)
     assert oof.shape == full.shape == (600, 7)
-    np.testing.assert_array_equal(oof[:, 6], X["id"].astype(float).to_numpy())
+    ids = X["id"].astype(float).to_numpy()
+    np.testing.assert_allclose(oof[:, 6], (ids - ids.mean()) / ids.std(), rtol=1e-5,
+                               atol=1e-6)
     assert not np.allclose(oof[:, :6], full[:, :6])  # out of fold
     # one coordinate system (the frozen head's): each row's out-of-fold vector
     # is nearer its full-fit vector than the full-fit vectors are to their
@@ -344,9 +346,13 @@ def test_numeric_values_detection_and_output():
     assert names[-2:].tolist() == ["zip_value", "ints_value"]
     Z = enc.transform(X)
     assert Z.shape == (n, sum(enc.embedding_dims_) + 2)
-    expected = pd.to_numeric(X["zip"], errors="coerce").to_numpy(float)
-    np.testing.assert_array_equal(Z[:, -2], expected.astype(Z.dtype))  # NaN where not
-    np.testing.assert_array_equal(Z[:, -1], X["ints"].to_numpy(float))
+    # standardised by the training mean and standard deviation; NaN where missing
+    # or not a number
+    for col, z in (("zip", Z[:, -2]), ("ints", Z[:, -1])):
+        raw = pd.to_numeric(X[col], errors="coerce").to_numpy(float)
+        expected = (raw - np.nanmean(raw)) / np.nanstd(raw)
+        np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-6)
+        assert np.array_equal(np.isnan(z), np.isnan(raw))
     out = EntityEmbeddingEncoder(random_state=0, **FAST).set_output(
         transform="pandas").fit_transform(X, y)
     assert list(out.columns) == list(names) and out["zip_value"].isna().sum() > 5
@@ -357,6 +363,12 @@ def test_numeric_values_detection_and_output():
     reg = EntityEmbeddingRegressor(categorical_features=list(X.columns), max_iter=2,
                                    random_state=0).fit(X, y)
     assert reg.numeric_values_.tolist() == [True, False, False, False, False]
+    # its encoder_ appends the same number, scaled as the network took it
+    z = reg.encoder_.transform(X)[:, -1]
+    assert reg.encoder_.get_feature_names_out()[-1] == "zip_value"
+    raw = pd.to_numeric(X["zip"], errors="coerce").to_numpy(float)
+    np.testing.assert_allclose(z, (raw - np.nanmean(raw)) / np.nanstd(raw), rtol=1e-5,
+                               atol=1e-6)
     assert EntityEmbeddingEncoder(numeric_values=True, random_state=0,
                                   **FAST).fit(X, y).numeric_values_.all()
 

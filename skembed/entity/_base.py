@@ -34,6 +34,17 @@ from .targets import (
 # the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
 NUMERIC_TAIL = 3.0
 
+def number_scaling(values):
+    """Mean and scale (the standard deviation, 1 where it is 0 or undefined) of
+    each column of ``values``, ignoring NaN."""
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+    return np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
+
+
 def squash_tails(z, tail):
     """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
     beyond: continuous, increasing, and slope 1 at the joins."""

@@ -105,8 +105,9 @@ default="cosine"
     its number, whose order a model can split where an embedding of each
     value cannot reach values never seen (a ZIP code near known ones).
     The encoder appends one column per such feature after the embeddings
-    (``<feature>_value``); the regressor and the classifier add it to their
-    numeric inputs.  Values that are missing or do not read as numbers are
+    (``<feature>_value``, standardised by the training mean and standard
+    deviation); the regressor and the classifier add it to their numeric
+    inputs.  Values that are missing or do not read as numbers are
     NaN there (a missing number).  ``"auto"``: features with more than two
     distinct values of which at least 90 % read as numbers; for the regressor
     and the classifier, only those whose categories have fewer than 10 rows

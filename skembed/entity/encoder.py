@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 
 from .._dask import dask_aware
 from .._fitting import unfitted_on_error
-from ._base import EntityEmbeddingBase
+from ._base import EntityEmbeddingBase, number_scaling
 from ._docs import ENCODER_PARAMETERS, fill
 from .crossfit import newton_embeddings
 from .kernels import entity_scratch, gather
@@ -180,6 +180,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
             self.numeric_values_ = self._numeric_value_mask()
+            self._number_mean, self._number_scale = number_scaling(
+                self._category_numbers(columns, n))
         self.task_ = task
         codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)
@@ -245,6 +247,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         enc._categories = model._categories
         enc._net = copy.deepcopy(model._net)  # a snapshot: warm starts leave it
         enc.task_ = task
+        # the model's scaling of the numbers it takes (after its numeric features)
+        first = int((~model.is_categorical_).sum()) if hasattr(model, "is_categorical_") else 0
+        k = int(np.sum(getattr(model, "numeric_values_", 0)))
+        enc._number_mean = getattr(model, "_x_mean", np.zeros(0))[first:first + k]
+        enc._number_scale = getattr(model, "_x_scale", np.ones(0))[first:first + k]
         for name in ("categories_", "infrequent_categories_", "embeddings_",
                      "embedding_dims_", "numeric_values_", "loss_curve_",
                      "validation_loss_curve_", "best_validation_loss_", "n_iter_", "classes_"):
@@ -328,10 +335,13 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         return self._with_numbers(x, columns, n)
 
     def _with_numbers(self, x, columns, n):
-        """The embeddings, then the columns of ``numeric_values_`` as numbers."""
+        """The embeddings, then the columns of ``numeric_values_`` as numbers,
+        standardised by the training mean and standard deviation (trees do not
+        care; distances and linear models need the scale of the embeddings)."""
         if not self.numeric_values_.any():
             return x
-        return np.hstack([x, self._category_numbers(columns, n).astype(x.dtype)])
+        values = (self._category_numbers(columns, n) - self._number_mean) / self._number_scale
+        return np.hstack([x, values.astype(x.dtype)])
 
     def get_feature_names_out(self, input_features=None):
         """``<feature>_emb<k>`` for each embedding column, then ``<feature>_value``

@@ -1,7 +1,6 @@
 """EntityEmbeddingRegressor and EntityEmbeddingClassifier: the forecasting network."""
 
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -14,7 +13,7 @@ from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from ._base import NUMERIC_TAIL, EntityEmbeddingBase, squash_tails
+from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tails
 from ._docs import fill
 from .encoder import EntityEmbeddingEncoder
 
@@ -185,11 +184,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         xnum = np.hstack([self._numeric(columns, n), self._category_numbers(cat_cols, n)])
         missing = np.isnan(xnum)
         if fit and not warm:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-                mean, std = np.nanmean(xnum, axis=0), np.nanstd(xnum, axis=0)
-            self._x_mean = np.nan_to_num(mean)
-            self._x_scale = np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
+            self._x_mean, self._x_scale = number_scaling(xnum)
             # columns with missing values in training get an indicator input
             self._x_flagged = np.flatnonzero(missing.any(axis=0))
         xnum = squash_tails((xnum - self._x_mean) / self._x_scale, NUMERIC_TAIL)
