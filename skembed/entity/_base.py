@@ -1,6 +1,7 @@
 """Shared fitting machinery of the entity-embedding estimators."""
 
 import numbers
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,11 +35,10 @@ from .targets import (
 # the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
 NUMERIC_TAIL = 3.0
 
+
 def number_scaling(values):
     """Mean and scale (the standard deviation, 1 where it is 0 or undefined) of
     each column of ``values``, ignoring NaN."""
-    import warnings
-
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)

@@ -180,8 +180,9 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n)
             self.numeric_values_ = self._numeric_value_mask()
-            self._number_mean, self._number_scale = number_scaling(
-                self._category_numbers(columns, n))
+        numbers = self._category_numbers(columns, n)  # read once per fit
+        if not warm:
+            self._number_mean, self._number_scale = number_scaling(numbers)
         self.task_ = task
         codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)
@@ -198,7 +199,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             int(fold.max()) + 1, self.smoothing, n_threads=self._training_threads())
         self._entity_tables = [t.astype(self._net.dtype) for t in tables]
         self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
-        return self._with_numbers(oof.astype(self._net.dtype), columns, n)
+        return self._with_numbers(oof.astype(self._net.dtype), numbers)
 
     def _folds(self, y, codes, rng):
         """Fold of each row for cross-fitting (``cv``)."""
@@ -332,15 +333,16 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                     vec = np.vstack([table, extra.astype(table.dtype)])
                 col = int(net.col_offset[j])
                 x[:, col:col + int(net.dims[j])] = vec[codes[:, j]]
-        return self._with_numbers(x, columns, n)
+        return self._with_numbers(x, self._category_numbers(columns, n))
 
-    def _with_numbers(self, x, columns, n):
-        """The embeddings, then the columns of ``numeric_values_`` as numbers,
-        standardised by the training mean and standard deviation (trees do not
-        care; distances and linear models need the scale of the embeddings)."""
-        if not self.numeric_values_.any():
+    def _with_numbers(self, x, numbers):
+        """The embeddings, then ``numbers`` (the columns of ``numeric_values_``
+        read as numbers) standardised by the training mean and standard
+        deviation (trees do not care; distances and linear models need the
+        scale of the embeddings)."""
+        if not numbers.shape[1]:
             return x
-        values = (self._category_numbers(columns, n) - self._number_mean) / self._number_scale
+        values = (numbers - self._number_mean) / self._number_scale
         return np.hstack([x, values.astype(x.dtype)])
 
     def get_feature_names_out(self, input_features=None):
