@@ -60,6 +60,8 @@ def test_cross_fitted_encoding_does_not_leak_into_a_stacked_model():
 
 def test_cross_fitted_encoding_shapes_and_transform():
     X, y = _leaky_data(600, 0)
+    # ids (~5 rows each) with an effect, so that their embeddings carry it
+    y = y + np.random.RandomState(1).normal(0, 1, 120)[X["id"].astype(int)]
     enc = EntityEmbeddingEncoder(cv=3, embedding_dims=3, random_state=0, **FAST)
     oof = enc.fit_transform(X, y)
     full = enc.transform(X)
@@ -68,14 +70,18 @@ def test_cross_fitted_encoding_shapes_and_transform():
     ids = X["id"].astype(float).to_numpy()
     np.testing.assert_allclose(oof[:, 6], (ids - ids.mean()) / ids.std(), rtol=1e-5,
                                atol=1e-6)
-    assert not np.allclose(oof[:, :6], full[:, :6])  # out of fold
+    ident, kind = slice(0, 3), slice(3, 6)
+    # rare ids: out of fold; kinds (~150 rows each, at least FULL_FIT_MIN_ROWS):
+    # every training row gets the full-data embedding, as new rows do
+    assert enc.smoothing_[0] < np.inf
+    assert not np.allclose(oof[:, ident], full[:, ident])
+    np.testing.assert_array_equal(oof[:, kind], full[:, kind])
     # one coordinate system (the frozen head's): each row's out-of-fold vector
     # is nearer its full-fit vector than the full-fit vectors are to their
     # mean (independently trained networks: ~1.4 times)
-    kind = slice(3, 6)
-    dist = np.linalg.norm(oof[:, kind] - full[:, kind], axis=1).mean()
-    spread = np.linalg.norm(full[:, kind] - full[:, kind].mean(axis=0), axis=1).mean()
-    assert dist < 0.6 * spread
+    dist = np.linalg.norm(oof[:, ident] - full[:, ident], axis=1).mean()
+    spread = np.linalg.norm(full[:, ident] - full[:, ident].mean(axis=0), axis=1).mean()
+    assert dist < 0.6 * spread, (dist, spread)
     # transform after fit equals transform after fit_transform (same refit)
     np.testing.assert_array_equal(clone(enc).fit(X, y).transform(X), full)
     none = clone(enc).set_params(cv=None)
@@ -87,6 +93,29 @@ def test_cross_fitted_encoding_shapes_and_transform():
     folds = [(np.arange(300, 600), np.arange(300)), (np.arange(300), np.arange(300, 600))]
     enc.set_params(cv=folds).fit_transform(X, y)
     enc.set_params(cv=3).fit_transform(X, (y > 1.5).astype(int))
+
+
+def test_categories_of_many_rows_encode_their_training_rows_alike():
+    """Categories with at least FULL_FIT_MIN_ROWS (30) training rows encode
+    them by their full-data embedding (fold-to-fold differences would be
+    noise opposite to each fold's targets); rarer ones out of fold."""
+    from skembed.entity.crossfit import FULL_FIT_MIN_ROWS
+
+    rng = np.random.RandomState(0)
+    sizes = {"big": FULL_FIT_MIN_ROWS, "small": FULL_FIT_MIN_ROWS - 1}
+    rest = np.char.add("k", rng.randint(0, 40, 600).astype(str))
+    cat = np.concatenate([np.repeat(list(sizes), list(sizes.values())), rest])
+    effect = dict(zip(np.unique(cat), rng.normal(0, 1, len(np.unique(cat))), strict=True))
+    y = np.array([effect[c] for c in cat]) + rng.normal(0, 1, len(cat))
+    X = pd.DataFrame({"c": cat})
+    enc = EntityEmbeddingEncoder(embedding_dims=2, smoothing=3.0, random_state=0, **FAST)
+    oof = enc.fit_transform(X, y)
+    full = enc.transform(X)
+    big, small = cat == "big", cat == "small"
+    np.testing.assert_array_equal(oof[big], full[big])
+    # five folds: the small category's rows take five different vectors
+    assert len(np.unique(oof[small], axis=0)) == 5
+    assert not np.allclose(oof[small], full[small])
 
 
 def test_encoder_task_auto():

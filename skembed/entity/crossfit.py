@@ -30,6 +30,17 @@ splits on the smallest differences, so a shrunk column of noise would
 still be noise to it), as an empirical Bayes target encoding shrinks noise
 to the global mean.  The same step with every fold
 gives the embeddings that ``transform`` uses.
+
+Cross-fitting guards a category's own rows against their own targets,
+whose weight in its embedding is about ``1 / (rows + lam)``.  For a
+category with many rows that weight is negligible, but its out-of-fold
+vectors still differ from fold to fold, each moved away from its fold's
+own targets: a model stacked on them splits the category's rows by fold
+and learns that anti-correlation, which new rows (all encoded by the one
+full-data embedding) do not have.  Categories with at least
+``FULL_FIT_MIN_ROWS`` training rows therefore encode them by their
+full-data embedding; out-of-fold vectors are for the rarer ones, whose
+own targets weigh.
 """
 
 import numpy as np
@@ -38,10 +49,14 @@ from .._threads import in_threads
 from .kernels import accumulate_curvature, grid_losses, newton_steps
 from .losses import output_activation
 
-__all__ = ["SMOOTHING_GRID", "newton_embeddings"]
+__all__ = ["FULL_FIT_MIN_ROWS", "SMOOTHING_GRID", "newton_embeddings"]
 
 # smoothing="auto" picks one of these (rows' worth of the prior) per feature
 SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
+# categories with at least this many training rows encode them by their
+# full-data embedding (module docstring); 10 and 100 measured a little
+# lower on gradient boosting (docs/benchmarks.md)
+FULL_FIT_MIN_ROWS = 30
 
 
 def _loss_derivatives(out, y, task):
@@ -108,7 +123,8 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
     Returns
     -------
     oof : ndarray (n, emb_width)
-        Each row's embeddings without its fold.
+        Each row's embeddings without its fold (the full-data embedding for
+        categories of at least ``FULL_FIT_MIN_ROWS`` rows).
     tables : list of ndarray (n_entities_j, d_j)
         The full-data embedding of every training entity of each feature.
     smoothing : list of float
@@ -178,6 +194,12 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         v = v @ vt.T
         full = full @ vt.T
         ent = codes[:, j]
+        # a category of many rows barely leans on any one of them, while its
+        # out-of-fold vectors differ from fold to fold, opposite to each
+        # fold's own targets: noise a stacked tree splits on.  Its training
+        # rows therefore get its full-data embedding, as new rows do
+        many = np.bincount(ent, minlength=len(full)) >= FULL_FIT_MIN_ROWS
+        v[many] = full[many][:, None, :]
         oof[:, col] = v[ent, fold]
         tables.append(full)
     return oof, tables, chosen, rotations
