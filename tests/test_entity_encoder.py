@@ -356,6 +356,22 @@ def test_numbers_written_as_categories_keep_their_order(model):
     assert scores["auto"] > 0.85 and scores["auto"] > scores[False] + 0.1
 
 
+@pytest.mark.parametrize("n_numbers, n_words", [(9000, 1000), (8999, 1001), (3, 0),
+                                                 (2, 0), (0, 5000), (4000, 100)])
+def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
+    """The detection reads a growing prefix of the distinct values and stops
+    once more of them fail than 10 % allows: the same answer as reading all
+    (here at the 90 % boundary, with the words first or last)."""
+    from skembed.entity.categories import reads_as_numbers
+
+    values = [str(i) for i in range(n_numbers)] + [f"w{i}" for i in range(n_words)]
+    share = n_numbers / max(n_numbers + n_words, 1)
+    expected = n_numbers + n_words > 2 and share >= 0.9
+    assert reads_as_numbers(values) == expected
+    assert reads_as_numbers(values[::-1]) == expected
+    assert reads_as_numbers(values + [None, np.nan]) == expected
+
+
 def test_numeric_values_detection_and_output():
     """Which columns read as numbers ("auto": more than two distinct values,
     at least 90 % of them numbers), the value columns' names and contents

@@ -202,8 +202,8 @@ ENCODER_PARAMETERS = {
     weight_decay`` of themselves (1% per step with the defaults).  0 turns
     it off.''',
     "max_iter": '''max_iter : "auto" or int, default="auto"
-    Number of epochs.  ``"auto"``: enough epochs for about 500 minibatch
-    steps, at least 5 and at most 50, with ``early_stopping`` on: the
+    Number of epochs.  ``"auto"``: enough epochs for about 300 minibatch
+    steps, at least 3 and at most 50, with ``early_stopping`` on: the
     Newton step of ``cv`` finishes each category's embedding.''',
 }
 
