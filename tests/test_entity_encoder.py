@@ -95,27 +95,30 @@ def test_cross_fitted_encoding_shapes_and_transform():
     enc.set_params(cv=3).fit_transform(X, (y > 1.5).astype(int))
 
 
-def test_categories_of_many_rows_encode_their_training_rows_alike():
-    """Categories with at least FULL_FIT_MIN_ROWS (30) training rows encode
-    them by their full-data embedding (fold-to-fold differences would be
-    noise opposite to each fold's targets); rarer ones out of fold."""
-    from skembed.entity.crossfit import FULL_FIT_MIN_ROWS
+@pytest.mark.parametrize("smoothing, big", [(3.0, 97), (100.0, 30)])
+def test_categories_of_many_rows_encode_their_training_rows_alike(smoothing, big):
+    """A category with at least 30 training rows, each weighing at most 1 % of
+    its fit (rows + smoothing >= 100), encodes them by its full-data
+    embedding (fold-to-fold differences would be noise opposite to each
+    fold's targets); a category one row short, out of fold."""
+    from skembed.entity.crossfit import FULL_FIT_MAX_OWN_WEIGHT, FULL_FIT_MIN_ROWS
 
+    assert big == max(FULL_FIT_MIN_ROWS, 1 / FULL_FIT_MAX_OWN_WEIGHT - smoothing)
     rng = np.random.RandomState(0)
-    sizes = {"big": FULL_FIT_MIN_ROWS, "small": FULL_FIT_MIN_ROWS - 1}
     rest = np.char.add("k", rng.randint(0, 40, 600).astype(str))
-    cat = np.concatenate([np.repeat(list(sizes), list(sizes.values())), rest])
+    cat = np.concatenate([["big"] * big, ["small"] * (big - 1), rest])
     effect = dict(zip(np.unique(cat), rng.normal(0, 1, len(np.unique(cat))), strict=True))
     y = np.array([effect[c] for c in cat]) + rng.normal(0, 1, len(cat))
     X = pd.DataFrame({"c": cat})
-    enc = EntityEmbeddingEncoder(embedding_dims=2, smoothing=3.0, random_state=0, **FAST)
+    enc = EntityEmbeddingEncoder(embedding_dims=2, smoothing=smoothing, random_state=0,
+                                 **FAST)
     oof = enc.fit_transform(X, y)
     full = enc.transform(X)
-    big, small = cat == "big", cat == "small"
-    np.testing.assert_array_equal(oof[big], full[big])
+    is_big, is_small = cat == "big", cat == "small"
+    np.testing.assert_array_equal(oof[is_big], full[is_big])
     # five folds: the small category's rows take five different vectors
-    assert len(np.unique(oof[small], axis=0)) == 5
-    assert not np.allclose(oof[small], full[small])
+    assert len(np.unique(oof[is_small], axis=0)) == 5
+    assert not np.allclose(oof[is_small], full[is_small])
 
 
 def test_encoder_task_auto():

@@ -32,13 +32,15 @@ to the global mean.  The same step with every fold
 gives the embeddings that ``transform`` uses.
 
 Cross-fitting guards a category's own rows against their own targets,
-whose weight in its embedding is about ``1 / (rows + lam)``.  For a
-category with many rows that weight is negligible, but its out-of-fold
-vectors still differ from fold to fold, each moved away from its fold's
-own targets: a model stacked on them splits the category's rows by fold
-and learns that anti-correlation, which new rows (all encoded by the one
-full-data embedding) do not have.  Categories with at least
-``FULL_FIT_MIN_ROWS`` training rows therefore encode them by their
+whose weight in its embedding is about ``1 / (rows + lam)`` each (``lam``
+in rows).  For a category with many rows that weight is negligible, but
+its out-of-fold vectors still differ from fold to fold, each moved away
+from its fold's own targets: a model stacked on them splits the
+category's rows by fold (a tree splits on order, however small the
+differences) and learns that anti-correlation, which new rows (all
+encoded by the one full-data embedding) do not have.  A category with at
+least ``FULL_FIT_MIN_ROWS`` training rows, each weighing at most
+``FULL_FIT_MAX_OWN_WEIGHT`` of its fit, therefore encodes them by its
 full-data embedding; out-of-fold vectors are for the rarer ones, whose
 own targets weigh.
 """
@@ -49,14 +51,16 @@ from .._threads import in_threads
 from .kernels import accumulate_curvature, grid_losses, newton_steps
 from .losses import output_activation
 
-__all__ = ["FULL_FIT_MIN_ROWS", "SMOOTHING_GRID", "newton_embeddings"]
+__all__ = ["FULL_FIT_MAX_OWN_WEIGHT", "FULL_FIT_MIN_ROWS", "SMOOTHING_GRID",
+           "newton_embeddings"]
 
 # smoothing="auto" picks one of these (rows' worth of the prior) per feature
 SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
-# categories with at least this many training rows encode them by their
-# full-data embedding (module docstring); 10 and 100 measured a little
-# lower on gradient boosting (docs/benchmarks.md)
+# a category encodes its training rows by its full-data embedding when it
+# has at least this many of them and one row weighs at most this share of
+# its fit, 1 / (rows + smoothing) (module docstring; docs/benchmarks.md)
 FULL_FIT_MIN_ROWS = 30
+FULL_FIT_MAX_OWN_WEIGHT = 0.01
 
 
 def _loss_derivatives(out, y, task):
@@ -124,7 +128,7 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
     -------
     oof : ndarray (n, emb_width)
         Each row's embeddings without its fold (the full-data embedding for
-        categories of at least ``FULL_FIT_MIN_ROWS`` rows).
+        categories of many rows, module docstring).
     tables : list of ndarray (n_entities_j, d_j)
         The full-data embedding of every training entity of each feature.
     smoothing : list of float
@@ -198,7 +202,8 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         # out-of-fold vectors differ from fold to fold, opposite to each
         # fold's own targets: noise a stacked tree splits on.  Its training
         # rows therefore get its full-data embedding, as new rows do
-        many = np.bincount(ent, minlength=len(full)) >= FULL_FIT_MIN_ROWS
+        count = np.bincount(ent, minlength=len(full))
+        many = (count >= FULL_FIT_MIN_ROWS) & (count + lam / unit >= 1 / FULL_FIT_MAX_OWN_WEIGHT)
         v[many] = full[many][:, None, :]
         oof[:, col] = v[ent, fold]
         tables.append(full)

@@ -280,10 +280,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         network, so the training rows of a stacked model and its new rows are
         encoded alike.  A category seen only in one fold gets its prior there,
         as a target encoding gets the global mean.  A category with at least
-        30 training rows, whose embedding barely leans on any one of them,
-        encodes them all by its full-data embedding: its out-of-fold vectors
-        would differ by fold, opposite to each fold's targets, a pattern a
-        stacked tree learns and new rows do not have.  ``fit(X, y).transform(X)``
+        30 training rows, each weighing at most 1 % of its embedding (rows
+        plus ``smoothing`` at least 100), encodes them all by its full-data
+        embedding: its out-of-fold vectors would differ by fold, opposite to
+        each fold's targets, a pattern a stacked tree learns and new rows do
+        not have.  ``fit(X, y).transform(X)``
         therefore differs from ``fit_transform(X, y)``.  ``cv=None`` returns
         ``fit(X, y).transform(X)`` with the jointly trained embeddings.
 
