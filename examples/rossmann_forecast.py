@@ -23,41 +23,42 @@ Run (from the repository root; data from ``--data`` or ``$SKEMBED_DATA``)::
 
     python examples/rossmann_forecast.py --data ../shared/data
 
-Printed with ``--subsample 0.1`` (the default; 2026-12-05, 2 threads)::
+Printed with ``--subsample 0.1`` (the default; 2026-12-06, 2 threads)::
 
     train: 80,457 of 804,056 rows before 2015-06-20; test: 40,282 rows, 2015-06-20 .. 2015-07-31
 
     model                                                              MAPE  fit s
-    EntityEmbeddingRegressor                                         0.0997     16
+    EntityEmbeddingRegressor                                         0.1000     14
     TargetEncoder + HistGradientBoosting                             0.1290      1
-    EntityEmbeddingEncoder (net's encoder_) + HistGradientBoosting   0.1062      4
+    EntityEmbeddingEncoder (net's encoder_) + HistGradientBoosting   0.1034      5
 
     States nearest to Saxony (SN), cosine similarity of the embeddings:
-      ST     Saxony-Anhalt            0.927
-      TH     Thuringia                0.849
-      RP     Rhineland-Palatinate     -0.094
+      ST     Saxony-Anhalt            0.912
+      TH     Thuringia                0.864
+      SH     Schleswig-Holstein       0.113
 
     Stores nearest to store 1 (type c, assortment a, HE   , mean sales  4,751):
-      store  114 0.484  type c, assortment a, TH   , mean sales  5,136
-      store  916 0.482  type a, assortment a, NW   , mean sales  5,508
-      store   40 0.476  type a, assortment a, NW   , mean sales  4,990
-      store  873 0.446  type a, assortment a, SN   , mean sales  3,891
-      store  166 0.443  type a, assortment c, NW   , mean sales  5,609
+      store   83 0.493  type a, assortment a, NW   , mean sales  3,841
+      store  958 0.471  type a, assortment a, BE   , mean sales  4,182
+      store 1009 0.458  type a, assortment a, BY   , mean sales  4,694
+      store  622 0.431  type a, assortment c, SH   , mean sales  4,533
+      store  263 0.408  type a, assortment c, BY   , mean sales  3,611
 
     State embeddings plot saved to rossmann_states.png
 
 The whole run took 25 s (wall) on the project's 2-core machine with nothing else
-running (2026-12-05, night; 36 s earlier that day; it took 2 minutes shared with one
-or two other jobs, and 20 minutes shared with five, on earlier defaults).  With a
-tenth of the training rows the network (three networks averaged,
-``n_networks="auto"``) beats target encoding + gradient boosting by a quarter, and
-gradient boosting on its embeddings lands between the two.  Saxony's nearest states
-are its eastern neighbours Saxony-Anhalt and Thuringia; store 1's nearest stores are
-of several types and assortments (the Store embeddings do not group by store type,
-see docs/benchmarks.md).
+running (2026-12-05, night; not re-timed with the output above; 36 s earlier that
+day; it took 2 minutes shared with one or two other jobs, and 20 minutes shared with
+five, on earlier defaults). With a tenth of the training rows the network (three
+networks averaged, ``n_networks="auto"``) beats target encoding + gradient boosting
+by a quarter, and gradient boosting on its embeddings lands between the two.
+Saxony's nearest states are its eastern neighbours Saxony-Anhalt and Thuringia;
+store 1's nearest stores are of several types and assortments (the Store embeddings
+do not group by store type, see docs/benchmarks.md).
 
 ``--subsample 1`` trains on all 804,056 rows (one network above 150,000 rows; the
-benchmark in docs/benchmarks.md reaches MAPE 0.091 with it).
+benchmark in docs/benchmarks.md reaches MAPE 0.091-0.096 with it, 0.093 over three
+seeds).
 
 Data: Kaggle's "Rossmann Store Sales" competition
 (https://www.kaggle.com/c/rossmann-store-sales: ``train.csv``, plain or

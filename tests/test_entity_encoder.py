@@ -199,15 +199,22 @@ def test_unseen_categories_are_placed_by_their_spelling():
 
 
 def test_substrings_only_for_strings_and_many_categories():
+    """"auto": strings with more than 40 distinct values, not integers, and
+    not numbers written as strings with 10 or more rows each (store numbers:
+    their own rows know them) while rare ones (a survey's ZIP codes) keep
+    their digits' n-grams; substrings=True adds the short column and the
+    frequent codes."""
     rng = np.random.RandomState(0)
-    X = pd.DataFrame({"few": rng.choice([f"red car {i}" for i in range(20)], 300),
-                      "codes": rng.randint(0, 100, 300),  # integers: no spelling
-                      "many": [f"item {i}" for i in rng.randint(0, 100, 300)]})
+    X = pd.DataFrame({"few": rng.choice([f"red car {i}" for i in range(20)], 600),
+                      "codes": rng.randint(0, 100, 600),  # integers: no spelling
+                      "many": [f"item {i}" for i in rng.randint(0, 100, 600)],
+                      "stores": [f"{z}" for z in rng.randint(1000, 1050, 600)],
+                      "zips": [f"{z:05d}" for z in rng.randint(10_000, 10_500, 600)]})
     enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
-        X, rng.normal(size=300))
-    assert [c.n_ngrams > 0 for c in enc._categories] == [False, False, True]
-    forced = clone(enc).set_params(substrings=True).fit(X, rng.normal(size=300))
-    assert [c.n_ngrams > 0 for c in forced._categories] == [True, False, True]
+        X, rng.normal(size=600))
+    assert [c.n_ngrams > 0 for c in enc._categories] == [False, False, True, False, True]
+    forced = clone(enc).set_params(substrings=True).fit(X, rng.normal(size=600))
+    assert [c.n_ngrams > 0 for c in forced._categories] == [True, False, True, True, True]
 
 
 def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():

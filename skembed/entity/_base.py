@@ -15,6 +15,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, in_threads, resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
 from .categories import (
+    RARE_CATEGORY_ROWS,
     SUBSTRING_MIN_CATEGORIES,
     ColumnCategories,
     category_numbers,
@@ -34,6 +35,21 @@ from .targets import (
 # logarithmically: a heavy tail (a price, a population) no longer saturates
 # the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
 NUMERIC_TAIL = 3.0
+
+
+def _spelling_helps(col):
+    """substrings="auto": a column with more than ``SUBSTRING_MIN_CATEGORIES``
+    distinct values, unless they are codes written as strings (they read as
+    numbers) with many rows each.  A rare ZIP code borrows from those that
+    share its prefix (the Midwest survey's, 1.2 rows each); a store number of
+    hundreds of rows has learned its own row, and its digits added noise
+    (full Rossmann network: MAPE 0.094 over 3 seeds, 0.091 without)."""
+    series = pd.Series(col)
+    distinct = series.nunique(dropna=True)
+    if distinct <= SUBSTRING_MIN_CATEGORIES:
+        return False
+    rare = series.notna().sum() < RARE_CATEGORY_ROWS * distinct
+    return bool(rare or not reads_as_numbers(col))
 
 
 def number_scaling(values):
@@ -199,8 +215,7 @@ class EntityEmbeddingBase(BaseEstimator):
         n_threads = self._training_threads()
         out = []
         for col in columns:
-            sub = bool(spec) if not isinstance(spec, str) else (
-                pd.Series(col).nunique(dropna=True) > SUBSTRING_MIN_CATEGORIES)
+            sub = bool(spec) if not isinstance(spec, str) else _spelling_helps(col)
             out.append(ColumnCategories(col, min_count, declared, substrings=sub,
                                         n_threads=n_threads))
         return out

@@ -94,11 +94,15 @@ default="cosine"
     the mean of (up to 256 of) its n-grams' rows: all of a short name's,
     fewer when a column has many names (about 250,000 links per column; at
     least 32 per name, those of smallest hash, so that similar names keep
-    the same ones), so that free text keeps its words.  Rare categories then borrow from similar
-    ones ("Police Officer III" from "Police Officer II"; ZIP codes from
-    their prefix), and a category unseen in training is placed by its
+    the same ones), so that free text keeps its words.  Rare categories
+    then borrow from similar ones ("Police Officer III" from "Police
+    Officer II"), and a category unseen in training is placed by its
     n-grams instead of getting the shared row alone.  ``"auto"``: columns of
-    strings with more than 40 distinct values.''',
+    strings with more than 40 distinct values, except codes written as
+    strings (values that read as numbers) with 10 or more rows each on
+    average: a rare ZIP code borrows from those that share its prefix,
+    while a store number seen hundreds of times has learned its own row and
+    its digits only add noise.''',
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) also goes in as

@@ -21,7 +21,8 @@ import pandas as pd
 
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
-__all__ = ["ColumnCategories", "SUBSTRING_MIN_CATEGORIES", "category_numbers",
+__all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
+           "category_numbers",
            "category_position", "ngrams_per_category", "reads_as_numbers"]
 
 # substrings="auto": string columns with more distinct values than this get
@@ -46,6 +47,11 @@ NGRAM_LINKS = 250_000
 # product codes, hours) also goes in as its number, whose order a model can
 # split; a few values that are not numbers ("unknown") are tolerated
 NUMERIC_MIN_SHARE = 0.9
+# categories with fewer rows than this on average are rare: only then does a
+# column of codes get digit n-grams (substrings="auto"), and the network as a
+# predictor its numbers (numeric_values="auto"); with more, each code's own
+# row holds what its digits or its magnitude would say
+RARE_CATEGORY_ROWS = 10
 
 
 def ngrams_per_category(n_categories):

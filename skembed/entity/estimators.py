@@ -15,6 +15,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tails
 from ._docs import fill
+from .categories import RARE_CATEGORY_ROWS
 from .encoder import EntityEmbeddingEncoder
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
@@ -53,7 +54,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     # number says, and the network fitted trends along arbitrary codes (store
     # numbers: Rossmann's MAPE 0.100 -> 0.109 on a tenth of the rows;
     # docs/benchmarks.md)
-    _numbers_below_rows = 10
+    _numbers_below_rows = RARE_CATEGORY_ROWS
 
     def __init__(self, categorical_features="auto", embedding_dims="auto",
                  hidden_layer_sizes=(256, 128), dropout=0.0, batch_size=256,
