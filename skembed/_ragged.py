@@ -27,6 +27,10 @@ import pandas as pd
 
 __all__ = ["IndexedSequences", "Ragged", "offsets"]
 
+# older pandas (2.0) hashes object strings up to their first NUL character, so
+# that factorize makes "" and "\x00" one key: there the keys go through a dict
+_FACTORIZE_KEEPS_NUL = len(pd.factorize(np.array(["", "\x00"], dtype=object))[1]) == 2
+
 
 def offsets(lengths):
     """Row boundaries (int64, ``len(lengths) + 1``, from 0) of rows of
@@ -200,8 +204,9 @@ class IndexedSequences:
             n = min(chunk_size, total - pos)
             flat = np.fromiter(itertools.islice(tokens, n), dtype=object, count=n)
             local, uniques = pd.factorize(flat, use_na_sentinel=False)
-            if len(uniques) and pd.isna(uniques).any():
-                # pandas merges None and NaN into one key; keep dict semantics
+            if (len(uniques) and pd.isna(uniques).any()) or not _FACTORIZE_KEEPS_NUL:
+                # pandas merges None and NaN into one key (and, before 2.1, "a"
+                # and "a\x00"); keep dict semantics
                 codes[pos:pos + n] = np.fromiter(
                     (setdefault(t, len(index)) for t in flat), dtype=np.int32, count=n)
             else:
