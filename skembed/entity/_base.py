@@ -44,12 +44,12 @@ def _spelling_helps(col):
     share its prefix (the Midwest survey's, 1.2 rows each); a store number of
     hundreds of rows has learned its own row, and its digits added noise
     (full Rossmann network: MAPE 0.094 over 3 seeds, 0.091 without)."""
-    series = pd.Series(col)
-    distinct = series.nunique(dropna=True)
-    if distinct <= SUBSTRING_MIN_CATEGORIES:
+    present = pd.Series(col).dropna()
+    distinct = pd.unique(present)  # one hashing pass, reused by the number test
+    if len(distinct) <= SUBSTRING_MIN_CATEGORIES:
         return False
-    rare = series.notna().sum() < RARE_CATEGORY_ROWS * distinct
-    return bool(rare or not reads_as_numbers(col))
+    rare = len(present) < RARE_CATEGORY_ROWS * len(distinct)
+    return bool(rare or not reads_as_numbers(distinct))
 
 
 def number_scaling(values):
