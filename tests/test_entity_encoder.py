@@ -382,6 +382,60 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
     assert reads_as_numbers(values + [None, np.nan]) == expected
 
 
+@pytest.mark.parametrize("values, kind", [
+    (["2019-03-23 20:21:09", "2019-03-24 10:00:00", "2019-04-01"], "date"),
+    (["2019-03-23T20:21:09Z", "2019-03-24T10:00:00+01:00", "2020-01-01"], "date"),
+    (["09/22/1986", "01/02/2000", "12/31/1999", None], "date"),
+    (pd.Series(pd.date_range("2020-01-01", periods=5, freq="D")), "date"),
+    (["January", "February", "March", "May"], None),  # words dateutil would read
+    (["Monday", "Tuesday", "Friday"], None),
+    (["1", "2", "3"], "number"),
+    (["20190323", "20190324", "20190325"], "number"),  # digits: a number first
+    (["2019-03-23", "2019-03-24"], None),  # two values: a flag
+    (["a1/2/3", "b", "c"], None),
+])
+def test_value_kind_reads_numbers_and_dates(values, kind):
+    """Dates are read from strings in the usual layouts (ISO with or without
+    time and zone, month/day/year) and datetime columns; words that a lenient
+    parser would take for dates (month and day names) are not."""
+    from skembed.entity.categories import value_kind
+
+    assert value_kind(values) == kind
+
+
+def test_dates_written_as_strings_read_as_days_without_ngrams():
+    """A column of timestamps written as strings (one per row, as a trip's
+    pickup time) gets no n-gram rows: its digits spell an instant, whose
+    number (days since 1970) goes out as `<feature>_value`, while its n-grams
+    would learn the training rows' own targets.  Out of fold, every such row
+    gets the shared row: the encoding of the column carries nothing of y."""
+    rng = np.random.RandomState(0)
+    n = 600
+    stamps = pd.Timestamp("2019-03-01") + pd.to_timedelta(rng.permutation(n) * 3_600, unit="s")
+    X = pd.DataFrame({"pickup": stamps.strftime("%Y-%m-%d %H:%M:%S"),
+                      "kind": rng.choice(list("abcd"), n)})
+    y = rng.normal(size=n) + (X["kind"] == "a")
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST)
+    oof = enc.fit_transform(X, y)
+    assert [c.n_ngrams for c in enc._categories] == [0, 0]
+    assert enc.numeric_values_.tolist() == [True, False]
+    names = list(enc.get_feature_names_out())
+    assert names[-1] == "pickup_value"
+    d = enc.embedding_dims_[0]
+    assert np.ptp(oof[:, :d], axis=0).max() < 1e-6  # the shared row for every row
+    days = ((stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
+    z = enc.transform(X)[:, -1]
+    np.testing.assert_allclose(z, (days - days.mean()) / days.std(), rtol=1e-4, atol=1e-4)
+    # a date never seen reads as its number too; a value that is no date: NaN
+    new = enc.transform(pd.DataFrame({"pickup": ["2030-01-01 00:00:00", "soon"],
+                                      "kind": ["a", "a"]}))[:, -1]
+    assert new[0] > z.max() and np.isnan(new[1])
+    # a datetime column reads alike
+    dt = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X.assign(pickup=stamps), y)
+    np.testing.assert_allclose(dt.transform(X.assign(pickup=stamps))[:, -1], z, rtol=1e-5,
+                               atol=1e-5)
+
+
 def test_numeric_values_detection_and_output():
     """Which columns read as numbers ("auto": more than two distinct values,
     at least 90 % of them numbers), the value columns' names and contents

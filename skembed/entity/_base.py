@@ -20,7 +20,8 @@ from .categories import (
     ColumnCategories,
     category_numbers,
     category_position,
-    reads_as_numbers,
+    is_datetime_dtype,
+    value_kind,
 )
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 from .targets import (
@@ -37,19 +38,21 @@ from .targets import (
 NUMERIC_TAIL = 3.0
 
 
-def _spelling_helps(col):
-    """substrings="auto": a column with more than ``SUBSTRING_MIN_CATEGORIES``
-    distinct values, unless they are codes written as strings (they read as
-    numbers) with many rows each.  A rare ZIP code borrows from those that
-    share its prefix (the Midwest survey's, 1.2 rows each); a store number of
-    hundreds of rows has learned its own row, and its digits added noise
-    (full Rossmann network: MAPE 0.094 over 3 seeds, 0.091 without)."""
-    present = pd.Series(col).dropna()
-    distinct = pd.unique(present)  # one hashing pass, reused by the number test
-    if len(distinct) <= SUBSTRING_MIN_CATEGORIES:
+def _spelling_helps(n_present, distinct, kind):
+    """substrings="auto" for a column of ``n_present`` non-missing values, of
+    which ``distinct`` are distinct and read as ``kind`` (:func:`value_kind`):
+    more than ``SUBSTRING_MIN_CATEGORIES`` distinct values, unless they are
+    codes written as strings (they read as numbers) with many rows each, or
+    dates.  A rare ZIP code borrows from those that share its prefix (the
+    Midwest survey's, 1.2 rows each); a store number of hundreds of rows has
+    learned its own row, and its digits added noise (full Rossmann network:
+    MAPE 0.094 over 3 seeds, 0.091 without).  A date's digits spell an
+    instant whose order its number carries (``numeric_values``); the n-grams
+    of unique timestamps learned their rows' own targets (docs/benchmarks.md)."""
+    if len(distinct) <= SUBSTRING_MIN_CATEGORIES or kind == "date":
         return False
-    rare = len(present) < RARE_CATEGORY_ROWS * len(distinct)
-    return bool(rare or not reads_as_numbers(distinct))
+    rare = n_present < RARE_CATEGORY_ROWS * len(distinct)
+    return bool(rare or kind is None)
 
 
 def number_scaling(values):
@@ -213,9 +216,16 @@ class EntityEmbeddingBase(BaseEstimator):
             min_count = 0  # a declared category keeps its own row before it is seen
         spec = getattr(self, "substrings", False)
         n_threads = self._training_threads()
-        out = []
+        out, self._read_kinds = [], []
         for col in columns:
-            sub = bool(spec) if not isinstance(spec, str) else _spelling_helps(col)
+            present = pd.Series(col).dropna()
+            distinct = pd.unique(present)  # one hashing pass for both tests
+            kind = value_kind(distinct) if len(distinct) > 2 else None
+            if is_datetime_dtype(getattr(col, "dtype", None)):
+                kind = "date"
+            self._read_kinds.append(kind)
+            sub = bool(spec) if not isinstance(spec, str) else _spelling_helps(
+                len(present), distinct, kind)
             out.append(ColumnCategories(col, min_count, declared, substrings=sub,
                                         n_threads=n_threads))
         return out
@@ -226,21 +236,30 @@ class EntityEmbeddingBase(BaseEstimator):
 
     def _numeric_value_mask(self):
         """Which categorical features also go in as numbers (``numeric_values``),
-        read off their fitted categories (each distinct value once)."""
+        read off their fitted categories (each distinct value once); sets what
+        each feature's values read as (:func:`value_kind`: numbers or dates)."""
+        kinds = self._read_kinds  # read by _fit_categories
+        self._value_kinds = [k or "number" for k in kinds]
         spec = self.numeric_values
         if not isinstance(spec, str):
             return np.full(len(self._categories), bool(spec))
         below = self._numbers_below_rows
-        return np.array([reads_as_numbers(c.categories) and (
+        return np.array([kind is not None and (
             below is None or c.counts.sum() < below * max(len(c.counts), 1))
-            for c in self._categories], dtype=bool)
+            for kind, c in zip(kinds, self._categories, strict=True)], dtype=bool)
+
+    def _value_kind(self, j):
+        # estimators fitted before dates were read (their features: numbers)
+        kinds = getattr(self, "_value_kinds", None)
+        return "number" if kinds is None else kinds[j]
 
     def _category_numbers(self, columns, n):
-        """The flagged columns (``numeric_values_``) read as numbers, (n, k)."""
+        """The flagged columns (``numeric_values_``) read as numbers (dates as
+        days since 1970), (n, k)."""
         flagged = np.flatnonzero(self.numeric_values_)
         out = np.empty((n, len(flagged)), dtype=np.float64)
         for k, j in enumerate(flagged):
-            out[:, k] = category_numbers(columns[j])
+            out[:, k] = category_numbers(columns[j], self._value_kind(j))
         return out
 
     def _encode(self, columns, n_samples, fresh=False):
@@ -542,7 +561,7 @@ class EntityEmbeddingBase(BaseEstimator):
                     col, "infrequent", self._cat_names[j])
                 used.append(j)
                 if representation == "hidden" and n_inputs and self.numeric_values_[j]:
-                    put(len(numeric) + value_of[j], category_numbers(col))
+                    put(len(numeric) + value_of[j], category_numbers(col, self._value_kind(j)))
         if representation == "hidden":
             with blas_threads(resolve_n_threads(self.n_jobs)):
                 return self._net.hidden(codes, xnum,

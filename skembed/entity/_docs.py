@@ -100,20 +100,24 @@ default="cosine"
     n-grams instead of getting the shared row alone.  ``"auto"``: columns of
     strings with more than 40 distinct values, except codes written as
     strings (values that read as numbers) with 10 or more rows each on
-    average: a rare ZIP code borrows from those that share its prefix,
-    while a store number seen hundreds of times has learned its own row and
-    its digits only add noise.''',
+    average, and dates (their number says what their digits would): a rare
+    ZIP code borrows from those that share its prefix, while a store number
+    seen hundreds of times has learned its own row and its digits only add
+    noise.''',
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
-    product codes, hours written as strings, integer codes) also goes in as
-    its number, whose order a model can split where an embedding of each
-    value cannot reach values never seen (a ZIP code near known ones).
+    product codes, hours written as strings, integer codes) or dates
+    (strings such as "2019-03-23 20:21:09" or "09/22/1986", datetimes; read
+    as days since 1970-01-01) also goes in as its number, whose order a
+    model can split where an embedding of each value cannot reach values
+    never seen (a ZIP code near known ones, a later day).
     The encoder appends one column per such feature after the embeddings
     (``<feature>_value``, standardised by the training mean and standard
     deviation); the regressor and the classifier add it to their numeric
     inputs.  Values that are missing or do not read as numbers are
     NaN there (a missing number).  ``"auto"``: features with more than two
-    distinct values of which at least 90 % read as numbers; for the regressor
+    distinct values of which at least 90 % read as numbers (or as dates);
+    for the regressor
     and the classifier, only those whose categories have fewer than 10 rows
     on average (a ZIP code per survey respondent: too rare for an embedding
     of each; where every value has many rows, its embedding already says

@@ -22,8 +22,8 @@ import pandas as pd
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
-           "category_numbers",
-           "category_position", "ngrams_per_category", "reads_as_numbers"]
+           "category_numbers", "category_position", "ngrams_per_category",
+           "is_datetime_dtype", "reads_as_numbers", "value_kind"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -69,14 +69,58 @@ def _as_series(col):
     return pd.Series(col)
 
 
-def category_numbers(col):
+# a date or an instant written as a string: year, month and day in some order
+# separated by "-", "/" or ".", optionally a time of day and a time zone
+DATE_PATTERN = (r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+                r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
+                r"\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5})?\s*")
+_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+
+
+def is_datetime_dtype(dtype):
+    """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
+    return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def _days(values):
+    """Dates (strings or datetimes) as days since 1970-01-01 (UTC; naive times
+    read as UTC), NaN where a value does not read as a date.  ISO 8601 first
+    (any precision, "2019-03-23" beside "2019-03-23 20:21:09"); the values it
+    leaves are read in the format pandas infers from the first of them, in
+    one vectorised pass (values in a third format read as missing)."""
+    import warnings
+
+    values = pd.Series(np.asarray(values, dtype=object))
+    out = np.full(len(values), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' notes on inferring the format
+        for fmt in ("ISO8601", None):
+            left = np.flatnonzero(np.isnan(out))
+            if not len(left):
+                break
+            try:
+                stamps = pd.to_datetime(values.iloc[left], errors="coerce", utc=True,
+                                        format=fmt)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            out[left] = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(
+                dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def category_numbers(col, kind="number"):
     """Each value of ``col`` read as a number (float64): NaN for a missing
     value and for one that does not read as a finite number.  Strings are
-    read once per distinct value."""
+    read once per distinct value.  ``kind="date"`` reads dates (strings or
+    datetimes) as days since 1970-01-01 instead (see :func:`value_kind`)."""
     series = _as_series(col)
     dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
-                                             and not isinstance(dtype, pd.CategoricalDtype)):
+    if kind == "date" or is_datetime_dtype(dtype):
+        codes, uniques = pd.factorize(series)
+        values = _days(uniques) if len(uniques) else np.zeros(0)
+        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
+    elif pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
+                                               and not isinstance(dtype, pd.CategoricalDtype)):
         out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
     else:
         codes, uniques = pd.factorize(series)  # missing values: code -1
@@ -84,29 +128,69 @@ def category_numbers(col):
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
         out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan) if len(values) \
             else np.full(len(codes), np.nan)
+    out = np.asarray(out, dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
     return out
 
 
-def reads_as_numbers(col):
-    """Whether a column's values are numbers (``numeric_values="auto"``): at
-    least ``NUMERIC_MIN_SHARE`` of its distinct non-missing values read as
-    finite numbers, and it has more than two of them."""
-    distinct = pd.unique(_as_series(col).dropna())
+def _mostly(distinct, reads):
+    """Whether at least ``NUMERIC_MIN_SHARE`` of the ``distinct`` values read
+    (``reads(values)``: a boolean mask), reading a growing prefix: a column
+    of words (names, titles) shows more misses than allowed after a few
+    thousand values, and reading stops there."""
     n = len(distinct)
-    if n <= 2:
-        return False
     allowed = n - int(np.ceil(NUMERIC_MIN_SHARE * n))  # values that may not read
-    # read a growing prefix: a column of words (names, titles) shows more
-    # misses than allowed after a few thousand values, and reading stops there
     done, misses, chunk = 0, 0, 1024
     while done < n:
-        part = category_numbers(pd.Series(distinct[done:done + chunk], dtype=object))
-        misses += int(np.count_nonzero(~np.isfinite(part)))
+        part = reads(distinct[done:done + chunk])
+        misses += int(np.count_nonzero(~part))
         if misses > allowed:
             return False
         done, chunk = done + len(part), chunk * 2
     return True
+
+
+def _read_as_numbers(values):
+    return np.isfinite(category_numbers(pd.Series(values, dtype=object)))
+
+
+def _read_as_dates(values):
+    text = pd.Series(values, dtype=object)
+    looks = np.array([isinstance(v, str) for v in values], dtype=bool)
+    if looks.any():
+        looks[looks] = text[looks].str.fullmatch(DATE_PATTERN).to_numpy(dtype=bool)
+    if not looks.any():
+        return looks
+    return looks & np.isfinite(_days(values))
+
+
+def value_kind(col):
+    """What the values of a column read as (``numeric_values="auto"``):
+    ``"number"`` when at least ``NUMERIC_MIN_SHARE`` of its distinct
+    non-missing values read as finite numbers, ``"date"`` when they read as
+    dates (a datetime dtype, or strings such as "2019-03-23 20:21:09" or
+    "09/22/1986"), else None; None too for two distinct values or fewer."""
+    series = _as_series(col)
+    distinct = pd.unique(series.dropna())
+    if len(distinct) <= 2:
+        return None
+    if is_datetime_dtype(series.dtype):
+        return "date"
+    if _mostly(distinct, _read_as_numbers):
+        return "number"
+    if pd.api.types.infer_dtype(distinct, skipna=True) in ("datetime", "datetime64", "date"):
+        return "date"
+    if _mostly(distinct, _read_as_dates):
+        return "date"
+    return None
+
+
+def reads_as_numbers(col):
+    """Whether a column's values are numbers (:func:`value_kind`)."""
+    series = _as_series(col)
+    distinct = pd.unique(series.dropna())
+    return len(distinct) > 2 and not is_datetime_dtype(series.dtype) \
+        and _mostly(distinct, _read_as_numbers)
 
 
 def _all_strings(values):
