@@ -278,6 +278,26 @@ def test_weight_decay_shrinks_the_weights():
     assert decayed.score(X, y) > 0.9  # still fits the planted effects
 
 
+@pytest.mark.parametrize("model, rate", [("regressor", 3e-3), ("classifier", 1e-3)])
+def test_learning_rate_auto_is_the_task_step(model, rate):
+    """learning_rate="auto" trains exactly as the task's step size given as a
+    number (3e-3 for a regression, 1e-3 for a classification), and the
+    model's encoder_ carries the number (so that it refits on its own)."""
+    X, y, _ = planted(n=400)
+    if model == "classifier":
+        y = (y > np.median(y)).astype(int)
+    cls = EntityEmbeddingRegressor if model == "regressor" else EntityEmbeddingClassifier
+    kw = {k: v for k, v in FAST.items() if k != "learning_rate"}
+    kw.update(max_iter=3, n_networks=1, n_jobs=1, random_state=0)
+    auto = cls(**kw).fit(X, y)
+    given = cls(learning_rate=rate, **kw).fit(X, y)
+    other = cls(learning_rate=rate * 2, **kw).fit(X, y)
+    np.testing.assert_array_equal(auto.embeddings_[0], given.embeddings_[0])
+    assert not np.array_equal(auto.embeddings_[0], other.embeddings_[0])
+    assert auto.encoder_.learning_rate == rate
+    clone(auto.encoder_).fit(X.select_dtypes(exclude="number"), y)
+
+
 @pytest.mark.parametrize("schedule", ["cosine", "constant"])
 def test_learning_rate_schedule(schedule):
     """Cosine: the step size falls from learning_rate to ~0 over max_iter

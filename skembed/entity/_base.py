@@ -129,8 +129,8 @@ class EntityEmbeddingBase(BaseEstimator):
              for name in ("batch_size", "n_iter_no_change")}
         p["max_iter"] = self.max_iter if isinstance(self.max_iter, str) else int(self.max_iter)
         p.update({name: float(getattr(self, name))
-                  for name in ("dropout", "learning_rate", "validation_fraction", "tol",
-                               "weight_decay")})
+                  for name in ("dropout", "validation_fraction", "tol", "weight_decay")})
+        p["learning_rate"] = self._learning_rate()
         p["embedding_dropout"] = (self.embedding_dropout if isinstance(self.embedding_dropout, str)
                                   else float(self.embedding_dropout))
         p["hidden_layer_sizes"] = check_int_sequence(self.hidden_layer_sizes,
@@ -140,6 +140,14 @@ class EntityEmbeddingBase(BaseEstimator):
         p["warm_start"] = bool(self.warm_start)
         p["n_threads"] = self._training_threads()
         return p
+
+    # learning_rate="auto" (the predictors): the step size of the task
+    _auto_learning_rate = None
+
+    def _learning_rate(self):
+        """``learning_rate`` as a number (``"auto"``: ``_auto_learning_rate``)."""
+        rate = self.learning_rate
+        return float(self._auto_learning_rate if isinstance(rate, str) else rate)
 
     def _training_threads(self):
         """``n_jobs`` as training threads (scikit-learn's rule:

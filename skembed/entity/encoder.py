@@ -241,7 +241,8 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         a copy of its network (its embeddings are the model's at this fit;
         a later warm-started fit of the model does not change it)."""
         enc = cls(**{name: getattr(model, name) for name in cls._parameter_constraints
-                     if name not in ("task", "cv") and hasattr(model, name)},
+                     if name not in ("task", "cv", "learning_rate") and hasattr(model, name)},
+                  learning_rate=model._learning_rate(),  # "auto" resolved
                   task=task, cv=None)  # the model's jointly trained embeddings
         enc.n_features_in_ = len(model._cat_names)
         if hasattr(model, "feature_names_in_"):
