@@ -393,6 +393,8 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
     (["20190323", "20190324", "20190325"], "number"),  # digits: a number first
     (["2019-03-23", "2019-03-24"], None),  # two values: a flag
     (["a1/2/3", "b", "c"], None),
+    (["1.2.3", "1.10.2", "2.0.1"], None),  # versions: no four-digit year
+    (["22.09.1986", "01.02.2000", "31.12.1999"], "date"),
 ])
 def test_value_kind_reads_numbers_and_dates(values, kind):
     """Dates are read from strings in the usual layouts (ISO with or without

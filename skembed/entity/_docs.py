@@ -112,10 +112,11 @@ default="cosine"
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates
-    (strings such as "2019-03-23 20:21:09" or "09/22/1986", datetimes; read
-    as days since 1970-01-01) also goes in as its number, whose order a
-    model can split where an embedding of each value cannot reach values
-    never seen (a ZIP code near known ones, a later day).
+    (strings with a four-digit year such as "2019-03-23 20:21:09" or
+    "09/22/1986", datetimes; read as days since 1970-01-01) also goes in
+    as its number, whose order a model can split where an embedding of each
+    value cannot reach values never seen (a ZIP code near known ones, a
+    later day).
     The encoder appends one column per such feature after the embeddings
     (``<feature>_value``, standardised by the training mean and standard
     deviation); the regressor and the classifier add it to their numeric

@@ -69,9 +69,10 @@ def _as_series(col):
     return pd.Series(col)
 
 
-# a date or an instant written as a string: year, month and day in some order
-# separated by "-", "/" or ".", optionally a time of day and a time zone
-DATE_PATTERN = (r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+# a date or an instant written as a string: a four-digit year first or last,
+# month and day, separated by "-", "/" or ".", optionally a time of day and a
+# time zone (version numbers such as "1.2.3" are not dates)
+DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})"
                 r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
                 r"\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5})?\s*")
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
