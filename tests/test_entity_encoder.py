@@ -372,14 +372,14 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
     """The detection reads a growing prefix of the distinct values and stops
     once more of them fail than 10 % allows: the same answer as reading all
     (here at the 90 % boundary, with the words first or last)."""
-    from skembed.entity.categories import reads_as_numbers
+    from skembed.entity.categories import value_kind
 
     values = [str(i) for i in range(n_numbers)] + [f"w{i}" for i in range(n_words)]
     share = n_numbers / max(n_numbers + n_words, 1)
     expected = n_numbers + n_words > 2 and share >= 0.9
-    assert reads_as_numbers(values) == expected
-    assert reads_as_numbers(values[::-1]) == expected
-    assert reads_as_numbers(values + [None, np.nan]) == expected
+    assert (value_kind(values) == "number") == expected
+    assert (value_kind(values[::-1]) == "number") == expected
+    assert (value_kind(values + [None, np.nan]) == "number") == expected
 
 
 @pytest.mark.parametrize("values, kind", [

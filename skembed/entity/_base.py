@@ -20,8 +20,7 @@ from .categories import (
     ColumnCategories,
     category_numbers,
     category_position,
-    is_datetime_dtype,
-    value_kind,
+    distinct_kind,
 )
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 from .targets import (
@@ -40,7 +39,7 @@ NUMERIC_TAIL = 3.0
 
 def _spelling_helps(n_present, distinct, kind):
     """substrings="auto" for a column of ``n_present`` non-missing values, of
-    which ``distinct`` are distinct and read as ``kind`` (:func:`value_kind`):
+    which ``distinct`` are distinct and read as ``kind`` (:func:`distinct_kind`):
     more than ``SUBSTRING_MIN_CATEGORIES`` distinct values, unless they are
     codes written as strings (they read as numbers) with many rows each, or
     dates.  A rare ZIP code borrows from those that share its prefix (the
@@ -228,9 +227,7 @@ class EntityEmbeddingBase(BaseEstimator):
         for col in columns:
             present = pd.Series(col).dropna()
             distinct = pd.unique(present)  # one hashing pass for both tests
-            kind = value_kind(distinct) if len(distinct) > 2 else None
-            if is_datetime_dtype(getattr(col, "dtype", None)):
-                kind = "date"
+            kind = distinct_kind(distinct)
             self._read_kinds.append(kind)
             sub = bool(spec) if not isinstance(spec, str) else _spelling_helps(
                 len(present), distinct, kind)
@@ -245,7 +242,7 @@ class EntityEmbeddingBase(BaseEstimator):
     def _numeric_value_mask(self):
         """Which categorical features also go in as numbers (``numeric_values``),
         read off their fitted categories (each distinct value once); sets what
-        each feature's values read as (:func:`value_kind`: numbers or dates)."""
+        each feature's values read as (:func:`distinct_kind`: numbers or dates)."""
         kinds = self._read_kinds  # read by _fit_categories
         self._value_kinds = [k or "number" for k in kinds]
         spec = self.numeric_values

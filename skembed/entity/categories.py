@@ -23,7 +23,7 @@ from .substrings import NGRAM_RANGE, SubstringVocabulary
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
            "category_numbers", "category_position", "ngrams_per_category",
-           "is_datetime_dtype", "reads_as_numbers", "value_kind"]
+           "distinct_kind", "value_kind"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -78,7 +78,7 @@ DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
-def is_datetime_dtype(dtype):
+def _is_datetime_dtype(dtype):
     """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
     return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
 
@@ -116,7 +116,7 @@ def category_numbers(col, kind="number"):
     datetimes) as days since 1970-01-01 instead (see :func:`value_kind`)."""
     series = _as_series(col)
     dtype = series.dtype
-    if kind == "date" or is_datetime_dtype(dtype):
+    if kind == "date" or _is_datetime_dtype(dtype):
         codes, uniques = pd.factorize(series)
         values = _days(uniques) if len(uniques) else np.zeros(0)
         out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
@@ -165,17 +165,12 @@ def _read_as_dates(values):
     return looks & np.isfinite(_days(values))
 
 
-def value_kind(col):
-    """What the values of a column read as (``numeric_values="auto"``):
-    ``"number"`` when at least ``NUMERIC_MIN_SHARE`` of its distinct
-    non-missing values read as finite numbers, ``"date"`` when they read as
-    dates (a datetime dtype, or strings such as "2019-03-23 20:21:09" or
-    "09/22/1986"), else None; None too for two distinct values or fewer."""
-    series = _as_series(col)
-    distinct = pd.unique(series.dropna())
+def distinct_kind(distinct):
+    """:func:`value_kind` of the distinct non-missing values of a column (as
+    ``pd.unique`` returns them: a datetime column keeps its dtype)."""
     if len(distinct) <= 2:
         return None
-    if is_datetime_dtype(series.dtype):
+    if _is_datetime_dtype(getattr(distinct, "dtype", None)):
         return "date"
     if _mostly(distinct, _read_as_numbers):
         return "number"
@@ -186,12 +181,15 @@ def value_kind(col):
     return None
 
 
-def reads_as_numbers(col):
-    """Whether a column's values are numbers (:func:`value_kind`)."""
-    series = _as_series(col)
-    distinct = pd.unique(series.dropna())
-    return len(distinct) > 2 and not is_datetime_dtype(series.dtype) \
-        and _mostly(distinct, _read_as_numbers)
+def value_kind(col):
+    """What the values of a column read as (``numeric_values="auto"``):
+    ``"number"`` when at least ``NUMERIC_MIN_SHARE`` of its distinct
+    non-missing values read as finite numbers, ``"date"`` when they read as
+    dates (a datetime dtype, or strings with a four-digit year such as
+    "2019-03-23 20:21:09" or "09/22/1986"), else None; None too for two
+    distinct values or fewer.  The values are read in a growing prefix,
+    which stops once more fail than the 10 % allowed."""
+    return distinct_kind(pd.unique(_as_series(col).dropna()))
 
 
 def _all_strings(values):
