@@ -533,9 +533,42 @@ def test_numeric_column_problems_name_the_column():
     X.loc[3, "dist"] = np.inf
     with pytest.raises(ValueError, match="column dist holds infinite"):
         EntityEmbeddingRegressor(max_iter=1).fit(X, y)
-    X["dist"] = pd.date_range("2024-01-01", periods=100)
-    with pytest.raises(ValueError, match="column dist holds dates"):
+    X["dist"] = pd.to_timedelta(np.arange(100), unit="h")
+    with pytest.raises(ValueError, match="column dist holds time spans"):
         EntityEmbeddingRegressor(max_iter=1).fit(X, y)
+
+
+def test_date_columns_go_in_as_days_and_reach_later_days():
+    """A date column (datetimes, or strings that read as dates) goes in as its
+    number of days whatever its rows per day, so that the network follows a
+    trend into days it never saw, where an embedding of each day would give
+    every later day the shared row.  Datetimes and their ISO strings fit
+    alike; a datetime column left out of ``categorical_features`` is a
+    numeric feature of days."""
+    rng = np.random.RandomState(0)
+    days = np.repeat(np.arange(120), 25)  # 25 rows per day
+    n = len(days)
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")
+    shop = rng.choice(list("abcd"), n)
+    y = 0.05 * days + (shop == "a") + rng.normal(0, 0.2, n)
+    X = pd.DataFrame({"day": stamps, "shop": shop})
+    train = days < 90
+    kw = dict(hidden_layer_sizes=(32,), n_networks=1, random_state=0, n_jobs=1)
+    reg = EntityEmbeddingRegressor(**kw).fit(X[train], y[train])
+    assert reg.is_categorical_.tolist() == [True, True]
+    assert reg.numeric_values_.tolist() == [True, False]
+    later = reg.predict(X[~train])
+    # the trend carries on into the last month (an embedding of each day alone:
+    # the shared row for all of them, the training mean, R^2 about -20)
+    assert later.mean() > y[train].mean() + 1.5 and reg.score(X[~train], y[~train]) > 0.2
+    as_text = X.assign(day=stamps.strftime("%Y-%m-%d"))
+    text = EntityEmbeddingRegressor(**kw).fit(as_text[train], y[train])
+    assert text.numeric_values_.tolist() == [True, False]
+    np.testing.assert_allclose(text.predict(as_text[~train]), later, rtol=1e-4, atol=1e-4)
+    numeric = EntityEmbeddingRegressor(categorical_features=["shop"], **kw).fit(
+        X[train], y[train])
+    assert numeric.is_categorical_.tolist() == [False, True]
+    assert numeric.score(X[~train], y[~train]) > 0.2
 
 
 def test_missing_numbers_are_imputed_and_flagged():

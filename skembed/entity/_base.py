@@ -248,9 +248,12 @@ class EntityEmbeddingBase(BaseEstimator):
         spec = self.numeric_values
         if not isinstance(spec, str):
             return np.full(len(self._categories), bool(spec))
+        # a date always goes in as its number: an embedding of each day cannot
+        # reach the days after the training ones (the rows' row-count rule is
+        # for codes, whose numbers may order nothing)
         below = self._numbers_below_rows
-        return np.array([kind is not None and (
-            below is None or c.counts.sum() < below * max(len(c.counts), 1))
+        return np.array([kind == "date" or (kind is not None and (
+            below is None or c.counts.sum() < below * max(len(c.counts), 1)))
             for kind, c in zip(kinds, self._categories, strict=True)], dtype=bool)
 
     def _value_kind(self, j):

@@ -6,17 +6,18 @@ PARAMETERS = {
         'categorical_features : "auto", None, or array-like of str, int or bool, '
         'default="auto"\n') + '''\
     Columns to embed.  ``"auto"``: columns of a DataFrame with object,
-    string or ``category`` dtype, or every column of an object/string array;
+    string, ``category`` or datetime dtype (a datetime reads as a date:
+    ``numeric_values``), or every column of an object/string array;
     ``None``: none.  Otherwise names, positions or a boolean mask (as
     :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).  Integer
     columns listed here are treated as categories, not magnitudes.  All other
-    columns must be numeric; they are standardised (values beyond 3 standard
-    deviations compressed logarithmically, so that a heavy tail does not
-    saturate the network) and concatenated with the embeddings.  A missing
-    value (NaN) of a numeric column becomes the column's training mean, and
-    each column with missing values in training gets one more input that
-    flags them (as :class:`~sklearn.impute.SimpleImputer` with
-    ``add_indicator=True``).''',
+    columns must be numeric (datetimes: days since 1970); they are
+    standardised (values beyond 3 standard deviations compressed
+    logarithmically, so that a heavy tail does not saturate the network)
+    and concatenated with the embeddings.  A missing value (NaN) of a
+    numeric column becomes the column's training mean, and each column with
+    missing values in training gets one more input that flags them (as
+    :class:`~sklearn.impute.SimpleImputer` with ``add_indicator=True``).''',
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
@@ -124,11 +125,11 @@ default="cosine"
     NaN there (a missing number).  ``"auto"``: features with more than two
     distinct values of which at least 90 % read as numbers (or as dates);
     for the regressor
-    and the classifier, only those whose categories have fewer than 10 rows
-    on average (a ZIP code per survey respondent: too rare for an embedding
-    of each; where every value has many rows, its embedding already says
-    what the number would, and the network fitted trends along arbitrary
-    codes such as store numbers).''',
+    and the classifier, dates and only those numbers whose categories have
+    fewer than 10 rows on average (a ZIP code per survey respondent: too
+    rare for an embedding of each; where every value has many rows, its
+    embedding already says what the number would, and the network fitted
+    trends along arbitrary codes such as store numbers).''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose

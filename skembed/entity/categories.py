@@ -23,7 +23,7 @@ from .substrings import NGRAM_RANGE, SubstringVocabulary
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
            "category_numbers", "category_position", "ngrams_per_category",
-           "distinct_kind", "value_kind"]
+           "distinct_kind", "is_datetime_dtype", "value_kind"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -78,7 +78,7 @@ DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
-def _is_datetime_dtype(dtype):
+def is_datetime_dtype(dtype):
     """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
     return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
 
@@ -116,7 +116,7 @@ def category_numbers(col, kind="number"):
     datetimes) as days since 1970-01-01 instead (see :func:`value_kind`)."""
     series = _as_series(col)
     dtype = series.dtype
-    if kind == "date" or _is_datetime_dtype(dtype):
+    if kind == "date" or is_datetime_dtype(dtype):
         codes, uniques = pd.factorize(series)
         values = _days(uniques) if len(uniques) else np.zeros(0)
         out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
@@ -170,7 +170,7 @@ def distinct_kind(distinct):
     ``pd.unique`` returns them: a datetime column keeps its dtype)."""
     if len(distinct) <= 2:
         return None
-    if _is_datetime_dtype(getattr(distinct, "dtype", None)):
+    if is_datetime_dtype(getattr(distinct, "dtype", None)):
         return "date"
     if _mostly(distinct, _read_as_numbers):
         return "number"

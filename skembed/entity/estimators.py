@@ -15,7 +15,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tails
 from ._docs import fill
-from .categories import RARE_CATEGORY_ROWS
+from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
 from .encoder import EntityEmbeddingEncoder
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
@@ -155,11 +155,14 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         for k, col in enumerate(cols):
             j = np.flatnonzero(~self.is_categorical_)[k]
             name = self._feature_name(j)
-            if np.asarray(col[:0] if hasattr(col, "iloc") else col).dtype.kind in "mM":
+            dtype = np.asarray(col[:0] if hasattr(col, "iloc") else col).dtype
+            if dtype.kind == "m":
                 raise ValueError(
-                    f"column {name} holds dates or times; derive numbers or categories "
-                    "from it (year, month, day of week ...), or list it in "
-                    "categorical_features")
+                    f"column {name} holds time spans (timedelta); convert it to numbers "
+                    "(e.g. col.dt.total_seconds())")
+            if is_datetime_dtype(getattr(col, "dtype", dtype)):  # days since 1970
+                xnum[:, k] = category_numbers(col, "date")
+                continue
             try:
                 if hasattr(col, "to_numpy"):
                     xnum[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -326,8 +329,9 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
 def _is_categorical_dtype(dtype):
     import pandas as pd
 
+    # datetimes too: an instant is read as a date (its number, numeric_values)
     return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype))
+            or pd.api.types.is_string_dtype(dtype) or is_datetime_dtype(dtype))
 
 
 @dask_aware
