@@ -21,7 +21,9 @@ PARAMETERS = {
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
-    on Rossmann, see docs/benchmarks.md); a dict maps feature names (or
+    on Rossmann, see docs/benchmarks.md), at most 2 for a feature of dates
+    (its number, ``numeric_values``, says where a day lies in time; its own
+    vector only what the day adds); a dict maps feature names (or
     positions among the categorical features) to widths, other features use
     ``"auto"``.''',
     "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(256, 128)
@@ -202,10 +204,11 @@ ENCODER_PARAMETERS = {
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``round(1.6 * n_categories ** 0.56)`` capped at 3 for one output
-    (regression, binary) and at 4 for several (classes, multiple targets): a
-    model stacked on the encoder (gradient boosting) does best with a few
-    columns per feature (docs/benchmarks.md); a dict maps feature names (or positions) to
-    widths, other features use ``"auto"``.''',
+    (regression, binary) and at 4 for several (classes, multiple targets), 2
+    for a feature of dates (its number, ``numeric_values``, says where a day
+    lies in time): a model stacked on the encoder (gradient boosting) does
+    best with a few columns per feature (docs/benchmarks.md); a dict maps
+    feature names (or positions) to widths, other features use ``"auto"``.''',
     "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(64,)
     Dense ReLU layers after the embeddings (the network only shapes the
     embeddings; :class:`EntityEmbeddingRegressor` predicts with a larger one).''',
