@@ -112,11 +112,12 @@ class BlendScoringMixin:
 
     def _sampled(self, name):
         """Rows of the item table ``name`` ("unit" or "output") at
-        :func:`~skembed.recommend.candidates.sample_items`, kept once built."""
+        :func:`~skembed.recommend.candidates.sample_items`, in float64, kept
+        once built."""
         held = self._items.__dict__.setdefault("sampled", {})
         if name not in held:
             table = getattr(self._items, name)
-            held[name] = np.ascontiguousarray(table[sample_items(len(table))])
+            held[name] = np.ascontiguousarray(table[sample_items(len(table))], np.float64)
         return held[name]
 
     def _serve(self, data, q0, q1, k, exclude, mask, allowed):
@@ -159,7 +160,10 @@ class BlendScoringMixin:
                 continue
             queries = profiles if name == "output" else items.unit_profiles(
                 data, q0, n_rows, half_life, 1, profiles)
-            around = queries @ self._sampled(table).T
+            # in float64 (float32 products are exact there): a float32 BLAS
+            # product rounds a row differently by the block's shape, and the
+            # scores must not depend on how rows were split among threads
+            around = queries.astype(np.float64) @ self._sampled(table).T
             scored.append(Vectors(np.ascontiguousarray(queries, np.float32),
                                   getattr(items, table), around.min(axis=1).astype(np.float64),
                                   around.max(axis=1).astype(np.float64), w[name]))
