@@ -538,6 +538,27 @@ def test_numeric_column_problems_name_the_column():
         EntityEmbeddingRegressor(max_iter=1).fit(X, y)
 
 
+def test_auto_width_of_a_feature_without_ngrams_follows_its_rows():
+    """A feature without n-grams learns each category's vector from its own
+    rows alone: its "auto" width is at most the rows a category has on
+    average (at least 16), where fastai's rule grows with the number of
+    categories alone; names with n-grams share their rows' width and keep it."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    codes = rng.randint(0, 600, n)  # 600 integer codes, 5 rows each
+    X = pd.DataFrame({"code": codes, "name": [f"shop {c}" for c in codes],
+                      "kind": rng.choice(list("ab"), n)})
+    y = (codes % 7) + rng.normal(0, 0.1, n)
+    reg = EntityEmbeddingRegressor(categorical_features=["code", "name", "kind"], max_iter=1,
+                                   n_networks=1, random_state=0).fit(X, y)
+    assert [c.n_ngrams > 0 for c in reg._categories] == [False, True, False]
+    assert reg.embedding_dims_ == [16, auto_embedding_dim(len(reg.categories_[1])), 2]
+    many = EntityEmbeddingRegressor(categorical_features=["code"], max_iter=1, n_networks=1,
+                                    random_state=0).fit(X[["code"]].iloc[:2000].assign(
+                                        code=np.arange(2000) % 40), y[:2000])
+    assert many.embedding_dims_ == [auto_embedding_dim(40)]  # 50 rows each: fastai's 13
+
+
 def test_date_columns_go_in_as_days_and_reach_later_days():
     """A date column (datetimes, or strings that read as dates) goes in as its
     number of days whatever its rows per day, so that the network follows a

@@ -23,7 +23,9 @@ PARAMETERS = {
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
     on Rossmann, see docs/benchmarks.md), at most 2 for a feature of dates
     (its number, ``numeric_values``, says where a day lies in time; its own
-    vector only what the day adds); a dict maps feature names (or
+    vector only what the day adds), and for a feature without n-grams at
+    most the rows its categories have on average (at least 16: each vector
+    is learned from its own rows alone); a dict maps feature names (or
     positions among the categorical features) to widths, other features use
     ``"auto"``.''',
     "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(256, 128)
