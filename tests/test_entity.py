@@ -733,6 +733,19 @@ def test_partial_fit_learns_over_chunks_with_declared_categories():
         strict.partial_fit(X[2000:].astype({"shop": object}), y[2000:])
 
 
+def test_partial_fit_keeps_the_auto_widths_of_its_first_chunk():
+    """The "auto" width of a feature without n-grams reads its rows per
+    category, which every chunk of partial_fit raises: later chunks keep the
+    network's widths instead of finding its shape changed."""
+    rng = np.random.RandomState(0)
+    codes = pd.CategoricalDtype(list(range(200)))
+    reg = EntityEmbeddingRegressor(max_iter=1, n_networks=1, random_state=0)
+    for _ in range(6):  # 5 rows per code and chunk: 5, 10, ... 30 rows each
+        c = rng.randint(0, 200, 1000)
+        reg.partial_fit(pd.DataFrame({"code": pd.Series(c, dtype=codes)}), c % 7 * 1.0)
+    assert reg.embedding_dims_ == [16] and reg.n_iter_ == 6
+
+
 def test_partial_fit_classifier_classes_and_determinism():
     X, y, _ = planted(n=1200)
     labels = np.where(y > 0, "hi", "lo")

@@ -189,7 +189,10 @@ class EntityEmbeddingBase(BaseEstimator):
         """Cap of the ``"auto"`` widths (None: fastai's rule alone)."""
         return self._auto_max_dim
 
-    def _embedding_dims(self, names, categories, n_outputs=1):
+    def _embedding_dims(self, names, categories, n_outputs=1, previous=None):
+        """Width of each feature; ``previous``: the widths of the network a
+        warm start or ``partial_fit`` continues, kept for ``"auto"`` features
+        (the rules read counts, which later chunks change)."""
         dims = []
         cap = self._max_auto_dim(n_outputs)
         spec = self.embedding_dims
@@ -200,7 +203,9 @@ class EntityEmbeddingBase(BaseEstimator):
                                  f"that are not categorical features {list(names)}")
         for j, (name, cats) in enumerate(zip(names, categories, strict=True)):
             d = spec.get(name, spec.get(j, "auto")) if isinstance(spec, dict) else spec
-            if isinstance(d, str) and d == "auto":
+            if isinstance(d, str) and d == "auto" and previous is not None:
+                d = int(previous[j])
+            elif isinstance(d, str) and d == "auto":
                 d = auto_embedding_dim(len(cats.categories), AUTO_DIM_RULE)
                 if cap is not None:
                     d = min(d, cap)
@@ -319,14 +324,15 @@ class EntityEmbeddingBase(BaseEstimator):
 
     def _train(self, params, codes, entities, xnum, y, sample_weight, task, n_outputs, rng,
                stratify=None, partial=False):
-        dims = self._embedding_dims(self._cat_names, self._categories, n_outputs)
+        reuse = (params["warm_start"] or partial) and hasattr(self, "_net")
+        dims = self._embedding_dims(self._cat_names, self._categories, n_outputs,
+                                    self._net.dims if reuse else None)
         n_rows = [c.n_rows for c in self._categories]
         if partial:  # one epoch over these rows, constant step, no validation
             params = {**params, "max_iter": 1, "early_stopping": False}
             if hasattr(self, "_net"):  # later calls: counts behind the mean row
                 for j, cats in enumerate(self._categories):
                     cats.add_counts(codes[:, j])
-        reuse = (params["warm_start"] or partial) and hasattr(self, "_net")
         if reuse:
             nets = self._networks()
             want = (tuple(n_rows), tuple(dims), xnum.shape[1],
