@@ -269,8 +269,8 @@ class EntityEmbeddingBase(BaseEstimator):
         if not isinstance(spec, str):
             return np.full(len(self._categories), bool(spec))
         # a date always goes in as its number: an embedding of each day cannot
-        # reach the days after the training ones (the rows' row-count rule is
-        # for codes, whose numbers may order nothing)
+        # reach the days after the training ones (the rule of rows per category
+        # is for codes, whose numbers may order nothing)
         below = self._numbers_below_rows
         return np.array([kind == "date" or (kind is not None and (
             below is None or c.counts.sum() < below * max(len(c.counts), 1)))

@@ -165,8 +165,8 @@ class BlendScoringMixin:
             # scores must not depend on how rows were split among threads
             around = queries.astype(np.float64) @ self._sampled(table).T
             scored.append(Vectors(np.ascontiguousarray(queries, np.float32),
-                                  getattr(items, table), around.min(axis=1).astype(np.float64),
-                                  around.max(axis=1).astype(np.float64), w[name]))
+                                  getattr(items, table), around.min(axis=1), around.max(axis=1),
+                                  w[name]))
         present = next((v for v in scored if v is not None), NO_VECTORS)
         scored = tuple(present._replace(weight=np.float32(0)) if v is None else v
                        for v in scored)
