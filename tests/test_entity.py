@@ -652,6 +652,28 @@ def test_heavy_tailed_number_is_learned_and_does_not_explode():
     assert np.all(np.abs(far) < 3 * np.abs(y).max()), far
 
 
+def test_predictions_stay_within_the_training_targets_range():
+    """A trend learned on x in [0, 1] reaches x = 50 only as far as the
+    largest target seen (as a tree ensemble's prediction would); every chunk
+    of partial_fit widens the range, per output column."""
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 1, 1000)
+    X = pd.DataFrame({"shop": rng.choice(list("ab"), 1000), "x": x})
+    y = 10 * x
+    kw = dict(hidden_layer_sizes=(16,), max_iter=30, n_networks=1, random_state=0)
+    reg = EntityEmbeddingRegressor(**kw).fit(X, y)
+    far = pd.DataFrame({"shop": ["a", "b"], "x": [50.0, -50.0]})
+    np.testing.assert_array_equal(reg.predict(far), [y.max(), y.min()])
+    assert reg.score(X, y) > 0.95  # inside the range: unchanged
+    later = X.assign(x=X["x"] + 1)  # targets 10 .. 20
+    reg = EntityEmbeddingRegressor(**kw)
+    for _ in range(15):
+        reg.partial_fit(X, y).partial_fit(later, 10 * later["x"])
+    assert reg.predict(far)[0] == 10 * later["x"].max()
+    two = EntityEmbeddingRegressor(**kw).fit(X, np.column_stack([y, -y]))
+    np.testing.assert_array_equal(two.predict(far[:1])[0], [y.max(), -y.max()])
+
+
 def test_polars_frames_like_pandas():
     pl = pytest.importorskip("polars")
     rng = np.random.RandomState(0)

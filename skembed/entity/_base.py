@@ -178,6 +178,12 @@ class EntityEmbeddingBase(BaseEstimator):
             elif (1 if y.ndim == 1 else y.shape[1]) != self.n_outputs_:
                 raise ValueError(f"warm_start=True but y has a different number of outputs "
                                  f"than the {self.n_outputs_} of the previous fit")
+            # the range predictions are kept in (EntityEmbeddingRegressor.predict),
+            # widened by every chunk a warm start or partial_fit adds
+            lo, hi = np.min(y, axis=0), np.max(y, axis=0)
+            if warm and hasattr(self, "_y_range"):
+                lo, hi = np.minimum(lo, self._y_range[0]), np.maximum(hi, self._y_range[1])
+            self._y_range = (lo, hi)
             return (y - self._y_mean) / self._y_scale, self.n_outputs_, task, None
         classes = getattr(self, "classes_", None) if warm else classes
         y_fit, self.classes_, n_outputs, task = encode_classes(

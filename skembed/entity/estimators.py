@@ -344,8 +344,10 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
     compressed logarithmically) and fed to dense ReLU layers with a linear
     output, trained with minibatch Adam on the squared error of the
     standardised target.  Embedding lookups, their gradient scatter-adds and
-    the (lazy) Adam updates of the touched rows run in Numba kernels.  For
-    sales-type targets wrap it in
+    the (lazy) Adam updates of the touched rows run in Numba kernels.
+    Predictions stay within the range of the training targets, as a tree
+    ensemble's do: beyond the rows it saw, the network would extrapolate
+    linearly.  For sales-type targets wrap it in
     :class:`~sklearn.compose.TransformedTargetRegressor` with ``np.log``.
 
     Parameters
@@ -392,6 +394,13 @@ class EntityEmbeddingRegressor(RegressorMixin, _EntityEmbeddingPredictor):
         fitted on a 2-D ``y``
         """
         raw = self._raw(X) * self._y_scale + self._y_mean
+        # within the training targets' range, as a tree ensemble's predictions
+        # are: beyond the rows it saw a ReLU network extrapolates linearly, and
+        # a few outlying rows (Ames' partial sales of huge houses) got twice the
+        # dearest price (docs/benchmarks.md); models pickled before it lack it
+        bounds = getattr(self, "_y_range", None)
+        if bounds is not None:
+            raw = np.clip(raw, bounds[0], bounds[1])
         return raw[:, 0] if np.ndim(self._y_mean) == 0 else raw
 
     def __sklearn_tags__(self):
