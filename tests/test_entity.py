@@ -546,9 +546,11 @@ def test_auto_width_of_a_feature_without_ngrams_follows_its_rows():
     rng = np.random.RandomState(0)
     n = 3000
     codes = rng.randint(0, 600, n)  # 600 integer codes, 5 rows each
-    X = pd.DataFrame({"code": codes, "name": [f"shop {c}" for c in codes],
+    X = pd.DataFrame({"code": codes, "name": [f"{'odd' if c % 2 else 'even'} shop {c}"
+                                              for c in codes],
                       "kind": rng.choice(list("ab"), n)})
-    y = (codes % 7) + rng.normal(0, 0.1, n)
+    # the names' words say something: their n-grams pass "auto"'s test
+    y = (codes % 7) + 2.0 * (codes % 2) + rng.normal(0, 0.1, n)
     reg = EntityEmbeddingRegressor(categorical_features=["code", "name", "kind"], max_iter=1,
                                    n_networks=1, random_state=0).fit(X, y)
     assert [c.n_ngrams > 0 for c in reg._categories] == [False, True, False]

@@ -10,7 +10,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from skembed import EntityEmbeddingEncoder, EntityEmbeddingRegressor
+from skembed import EntityEmbeddingClassifier, EntityEmbeddingEncoder, EntityEmbeddingRegressor
 
 
 def _leaky_data(n, seed):
@@ -205,16 +205,51 @@ def test_substrings_only_for_strings_and_many_categories():
     their digits' n-grams; substrings=True adds the short column and the
     frequent codes."""
     rng = np.random.RandomState(0)
+    item, zips = rng.randint(0, 100, 600), rng.randint(10_000, 10_500, 600)
     X = pd.DataFrame({"few": rng.choice([f"red car {i}" for i in range(20)], 600),
                       "codes": rng.randint(0, 100, 600),  # integers: no spelling
-                      "many": [f"item {i}" for i in rng.randint(0, 100, 600)],
+                      "many": [f"item {i}" for i in item],
                       "stores": [f"{z}" for z in rng.randint(1000, 1050, 600)],
-                      "zips": [f"{z:05d}" for z in rng.randint(10_000, 10_500, 600)]})
-    enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(
-        X, rng.normal(size=600))
+                      "zips": [f"{z:05d}" for z in zips]})
+    # the rare names' spelling says something (an item's last digit, a ZIP
+    # code's prefix), which the held-out test of "auto" asks of them
+    y = item % 2 + (zips // 100 - 100) + rng.normal(0, 0.1, 600)
+    enc = EntityEmbeddingEncoder(embedding_dims=2, max_iter=1, random_state=0).fit(X, y)
     assert [c.n_ngrams > 0 for c in enc._categories] == [False, False, True, False, True]
-    forced = clone(enc).set_params(substrings=True).fit(X, rng.normal(size=600))
+    forced = clone(enc).set_params(substrings=True).fit(X, y)
     assert [c.n_ngrams > 0 for c in forced._categories] == [True, False, True, True, True]
+
+
+def test_row_ids_lose_their_ngrams_where_spelling_says_nothing():
+    """substrings="auto" keeps the n-grams of a column of rare names only
+    where they predict the target of names held out of the ridge that tests
+    them: row ids ("row123", "77012") learn nothing but their own rows'
+    noise, while unique names whose words carry the target keep them (a
+    stacked model then scores as without the id column)."""
+    from skembed.entity.spelling import spelling_predicts
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    word = rng.choice(["alpha", "omega"], n)
+    X = pd.DataFrame({
+        "row": [f"row{i}" for i in rng.permutation(n)],
+        "digits": [f"{77000 + i}" for i in rng.permutation(n)],
+        "name": [f"{w} {i}" for w, i in zip(word, rng.permutation(n), strict=True)]})
+    y = (word == "alpha") * 2.0 + rng.normal(0, 0.5, n)
+    enc = EntityEmbeddingEncoder(max_iter=1, random_state=0).fit(X, y)
+    assert [c.n_ngrams > 0 for c in enc._categories] == [False, False, True]
+    forced = clone(enc).set_params(substrings=True).fit(X, y)
+    assert all(c.n_ngrams > 0 for c in forced._categories)
+    clf = EntityEmbeddingClassifier(max_iter=1, random_state=0).fit(X, word)  # classes too
+    assert [c.n_ngrams > 0 for c in clf._categories] == [False, False, True]
+    # the test itself: one n-gram per category, carrying the target or not
+    indptr, grams = np.arange(3001), np.arange(3000) % 300
+    counts = np.ones(3000)
+    signal = (grams % 2 == 0)[:, None] * 1.0 + rng.normal(0, 0.5, (3000, 1))
+    assert spelling_predicts(indptr, grams, 300, counts, signal)
+    for seed in range(3):
+        noise = np.random.RandomState(seed).normal(size=(3000, 1))
+        assert not spelling_predicts(indptr, grams, 300, counts, noise)
 
 
 def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():

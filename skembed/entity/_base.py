@@ -243,7 +243,11 @@ class EntityEmbeddingBase(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         return str(names[j]) if names is not None else f"x{j}"
 
-    def _fit_categories(self, columns, n_samples, declared=False):
+    def _fit_categories(self, columns, n_samples, declared=False, target=None):
+        """Categories of each column; ``target`` (n, k) floats, the training
+        target: with ``substrings="auto"`` a column keeps its n-grams only where
+        they predict the target of names they were not fitted on
+        (:mod:`~skembed.entity.spelling`)."""
         min_count = check_min_frequency(self.min_frequency, n_samples)
         if declared and self.min_frequency is None:
             min_count = 0  # a declared category keeps its own row before it is seen
@@ -255,10 +259,11 @@ class EntityEmbeddingBase(BaseEstimator):
             distinct = pd.unique(present)  # one hashing pass for both tests
             kind = distinct_kind(distinct)
             self._read_kinds.append(kind)
-            sub = bool(spec) if not isinstance(spec, str) else _spelling_helps(
-                len(present), distinct, kind)
+            auto = isinstance(spec, str)
+            sub = _spelling_helps(len(present), distinct, kind) if auto else bool(spec)
             out.append(ColumnCategories(col, min_count, declared, substrings=sub,
-                                        n_threads=n_threads))
+                                        n_threads=n_threads,
+                                        target=target if auto else None))
         return out
 
     # numeric_values="auto" for the network as a predictor: only features whose

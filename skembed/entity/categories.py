@@ -19,6 +19,7 @@ last in ``categories``.
 import numpy as np
 import pandas as pd
 
+from .spelling import spelling_predicts
 from .substrings import NGRAM_RANGE, SubstringVocabulary
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
@@ -230,7 +231,8 @@ class ColumnCategories:
         Rows of n-grams (rows ``n_own_rows ..``; 0 without substrings).
     """
 
-    def __init__(self, col, min_count, declared=False, substrings=False, n_threads=1):
+    def __init__(self, col, min_count, declared=False, substrings=False, n_threads=1,
+                 target=None):
         series = _as_series(col)
         missing = series.isna().to_numpy()
         present = series[~missing]
@@ -267,6 +269,18 @@ class ColumnCategories:
         self._vocabulary, self.n_ngrams = None, 0
         grams = self._fit_ngrams(known, n_threads) if substrings and _all_strings(known) \
             else None
+        m = len(known)
+        if grams is not None and target is not None and not declared \
+                and counts[:m][counts[:m] < RARE_CATEGORY_ROWS].sum() >= 0.5 * len(codes):
+            # substrings="auto" on a column of mostly rare names (their n-grams
+            # carry it): kept only where spelling predicts held-out names, not
+            # for row ids, whose n-gram rows would learn their rows' noise
+            y = target[~missing]
+            sums = np.stack([np.bincount(codes, weights=y[:, k], minlength=m)
+                             for k in range(y.shape[1])], axis=1)
+            if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],
+                                     self.n_ngrams, counts[:m], sums):
+                self._vocabulary, self.n_ngrams, grams = None, 0, None
         self.n_rows = self.n_own_rows + self.n_ngrams
         self._index = None
         self._known = self._entities(grams, self.rows)

@@ -17,6 +17,7 @@ from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tai
 from ._docs import fill
 from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
 from .encoder import EntityEmbeddingEncoder
+from .targets import target_columns
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 
@@ -178,7 +179,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                     "values, NaN, are fine: they are imputed and flagged)")
         return xnum
 
-    def _prepare(self, X, fit=False, warm=False, declared=False):
+    def _prepare(self, X, fit=False, warm=False, declared=False, target=None):
         X = to_pandas(X)
         columns, n = self._columns(X, reset=fit and not warm)
         if fit and not warm:
@@ -187,7 +188,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         if fit and not warm:
             self._cat_names = [self._feature_name(j) for j in np.flatnonzero(
                 self.is_categorical_)]
-            self._categories = self._fit_categories(cat_cols, n, declared)
+            self._categories = self._fit_categories(cat_cols, n, declared, target)
             self.numeric_values_ = self._numeric_value_mask()
         # numbers written as categories (numeric_values_) also go in as numbers
         xnum = np.hstack([self._numeric(columns, n), self._category_numbers(cat_cols, n)])
@@ -227,7 +228,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             check_consistent_length(X, y)
         rng = check_random_state(self.random_state)
         y_fit, n_outputs, task, stratify = self._fit_target(y, self._task, warm)
-        codes, entities, xnum, n = self._prepare(X, fit=True, warm=warm)
+        codes, entities, xnum, n = self._prepare(X, fit=True, warm=warm,
+                                                 target=target_columns(y_fit, task))
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                  ensure_non_negative=True)

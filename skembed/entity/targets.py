@@ -157,3 +157,13 @@ def output_prior(y, sample_weight, task, n_outputs):
         return logp - logp.mean()
     rate = np.clip(np.average(y.reshape(y.shape[0], -1), axis=0, weights=w), 1e-6, 1 - 1e-6)
     return np.log(rate / (1 - rate))
+
+
+def target_columns(y_fit, task):
+    """The training target as float columns (n, k): a regression's or a
+    binary/multilabel target as they are, a multiclass one as indicators of
+    all classes but the first."""
+    y = np.asarray(y_fit)
+    if task == "multiclass":
+        return (y.reshape(-1, 1) == np.arange(1, int(y.max()) + 1)).astype(np.float64)
+    return y.reshape(len(y), -1).astype(np.float64)
