@@ -44,7 +44,7 @@ Usage::
 
     python benchmarks/tabular.py [--data DIR] [--tables videogame_sales,bike_sharing,...]
         [--pipelines skrub,target+hgb,onehot+linear,entity+hgb,entity]
-        [--folds 5] [--seed 0] [--repeats 3] [--n-jobs 2]
+        [--folds 5] [--seed 0] [--repeats 3] [--n-jobs 2] [--add-row-ids]
 
 The 2026-12-05 run (docs/benchmarks.md) used one thread for every library
 (``OMP_NUM_THREADS=1``) on a machine shared with other jobs::
@@ -198,6 +198,15 @@ def load_table(name, home, rossmann_rows):
     raise ValueError(f"unknown table {name!r}: one of {[*TABLES, 'rossmann']} or a folder")
 
 
+def with_row_ids(table, seed=42):
+    """``table`` with one more categorical column, ``row_id``: a distinct
+    string per row (\"row123\"), numbered in random order."""
+    X = table.X.copy()
+    ids = np.random.RandomState(seed).permutation(len(X))
+    X["row_id"] = pd.Series([f"row{i}" for i in ids], index=X.index, dtype=object)
+    return Table(f"{table.name}+ids", X, table.y, table.task, table.time_ordered)
+
+
 def pipelines(table, seed, n_jobs=None):
     reg = table.task == "regression"
     # HGB's early-stopping split is random above 10,000 rows: seeded, so that runs
@@ -281,6 +290,9 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="n_jobs of skembed's estimators (default: one thread; "
                         "HistGradientBoosting* takes OpenMP's threads, OMP_NUM_THREADS)")
+    parser.add_argument("--add-row-ids", action="store_true",
+                        help="add a column of row ids (\"row123\", one per row, in random "
+                        "order): how each pipeline bears a column that says nothing")
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     args = parser.parse_args(argv)
     home = data_home(args.data)
@@ -288,6 +300,8 @@ def main(argv=None):
     rows = []
     for name in args.tables.split(","):
         table = load_table(name, home, args.rossmann_rows)
+        if args.add_row_ids:
+            table = with_row_ids(table)
         print(f"{table.name}: {table.X.shape[0]} rows, {len(table.categorical)} categorical "
               f"+ {len(table.numeric)} numeric columns, {table.task}"
               f"{', time-ordered folds' if table.time_ordered else ''}", flush=True)

@@ -222,10 +222,10 @@ def test_substrings_only_for_strings_and_many_categories():
 
 def test_row_ids_lose_their_ngrams_where_spelling_says_nothing():
     """substrings="auto" keeps the n-grams of a column of rare names only
-    where they predict the target of names held out of the ridge that tests
-    them: row ids ("row123", "77012") learn nothing but their own rows'
-    noise, while unique names whose words carry the target keep them (a
-    stacked model then scores as without the id column)."""
+    where they predict the target of names held out of the n-grams' fit: row
+    ids ("row123", "77012") learn nothing but their own rows' noise, while
+    unique names whose words carry the target keep them; an explicit
+    substrings=True keeps every column's."""
     from skembed.entity.spelling import spelling_predicts
 
     rng = np.random.RandomState(0)

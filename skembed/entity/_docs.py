@@ -116,9 +116,8 @@ default="cosine"
     noise.  A column whose rows are mostly of rare names (fewer than 10
     rows each) keeps its n-grams only if they predict the target of names
     held out of their fit (each n-gram's shrunk mean target, five folds of
-    names): the
-    spelling of row ids ("row123", "77012") says nothing, and their n-gram
-    rows would learn only their own rows' noise.''',
+    names): the spelling of row ids ("row123", "77012") says nothing, and
+    their n-gram rows would learn only their own rows' noise.''',
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates

@@ -7,12 +7,12 @@ hashes), those rows only learn noise: trained on every row, they hold each
 row's own target a little, and a model stacked on the encoder splits on it
 (a column of row ids added to a table, docs/benchmarks.md).  The test, over
 five folds of the *categories*: each n-gram's mean target over the training
-categories that contain it (less their mean, shrunk toward 0 by ``ALPHAS``
+categories that contain it (less their mean, shrunk toward 0 by ``ALPHA``
 rows), and each held-out category predicted by the mean of its n-grams',
 times the factor that fits the training categories best when each is left
 out of its own n-grams' means (one step of a ridge regression, without a
-solve).  Spelling is kept when
-that beats the training categories' mean on the held-out ones.  Categories
+solve).  Spelling is kept when that beats the training categories' mean on
+the held-out ones.  Categories
 weigh their rows, at most ``RARE_ROWS``: borrowing is for the rare ones,
 and a handful of large categories must not decide it.
 """
@@ -25,7 +25,7 @@ __all__ = ["spelling_predicts"]
 N_FOLDS = 5
 RARE_ROWS = 10
 # shrinkage of an n-gram's mean toward 0, in rows
-ALPHAS = (30.0,)
+ALPHA = 30.0
 # held-out squared error must fall by this share of the constant's
 MIN_GAIN = 0.005
 # names tested at most (a random sample of them beyond)
@@ -67,14 +67,13 @@ def spelling_predicts(indptr, grams, n_grams, counts, sums, seed=0):
     fold = rng.permutation(len(counts)) % N_FOLDS
     B = X.copy()
     B.data[:] = 1.0  # which n-grams each name has
-    err = np.zeros(len(ALPHAS))
-    base = 0.0
+    err = base = 0.0
     for k in range(N_FOLDS):
         tr, te = fold != k, fold == k
         mu = w[tr] @ means[tr] / w[tr].sum()
         r = means[tr] - mu
         # each n-gram's weighted mean residual over the training names that
-        # contain it, shrunk by ``alpha`` rows toward 0; a name gets the mean of
+        # contain it, shrunk by ALPHA rows toward 0; a name gets the mean of
         # its n-grams', scaled by the factor that fits the training names best
         # when each is left out of its own n-grams' means (a name's many
         # n-grams dilute what few of them say)
@@ -82,14 +81,13 @@ def spelling_predicts(indptr, grams, n_grams, counts, sums, seed=0):
         den = B[tr].T @ w[tr]
         Xtr = X[tr].tocoo()
         own = w[tr][Xtr.row]
-        for a, alpha in enumerate(ALPHAS):
-            loo = (num[Xtr.col] - own[:, None] * r[Xtr.row]) \
-                / (den[Xtr.col] - own + alpha)[:, None]
-            contrib = Xtr.data[:, None] * loo
-            fit = np.stack([np.bincount(Xtr.row, weights=contrib[:, j], minlength=len(r))
-                            for j in range(r.shape[1])], axis=1)
-            scale = (w[tr] @ (fit * r)) / np.maximum(w[tr] @ (fit * fit), 1e-300)
-            pred = X[te] @ (num / (den + alpha)[:, None]) * np.maximum(scale, 0.0) + mu
-            err[a] += w[te] @ ((means[te] - pred) ** 2).sum(axis=1)
+        loo = (num[Xtr.col] - own[:, None] * r[Xtr.row]) \
+            / (den[Xtr.col] - own + ALPHA)[:, None]
+        contrib = Xtr.data[:, None] * loo
+        fit = np.stack([np.bincount(Xtr.row, weights=contrib[:, j], minlength=len(r))
+                        for j in range(r.shape[1])], axis=1)
+        scale = (w[tr] @ (fit * r)) / np.maximum(w[tr] @ (fit * fit), 1e-300)
+        pred = X[te] @ (num / (den + ALPHA)[:, None]) * np.maximum(scale, 0.0) + mu
+        err += w[te] @ ((means[te] - pred) ** 2).sum(axis=1)
         base += w[te] @ ((means[te] - mu) ** 2).sum(axis=1)
-    return bool(err.min() < (1 - MIN_GAIN) * base)
+    return bool(err < (1 - MIN_GAIN) * base)
