@@ -422,8 +422,12 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
     (["2019-03-23T20:21:09Z", "2019-03-24T10:00:00+01:00", "2020-01-01"], "date"),
     (["09/22/1986", "01/02/2000", "12/31/1999", None], "date"),
     (pd.Series(pd.date_range("2020-01-01", periods=5, freq="D")), "date"),
-    (["January", "February", "March", "May"], None),  # words dateutil would read
-    (["Monday", "Tuesday", "Friday"], None),
+    (["January", "February", "March", "May"], "month"),  # not dates: their place
+    (["jan", "FEB", " Mar ", None], "month"),
+    (["Monday", "Tuesday", "Friday"], "weekday"),
+    (["mon", "tue", "sat", "sun"], "weekday"),
+    (["May", "June", "Monday"], None),  # months and days mixed
+    (["Mayday", "June", "July"], None),
     (["1", "2", "3"], "number"),
     (["20190323", "20190324", "20190325"], "number"),  # digits: a number first
     (["2019-03-23", "2019-03-24"], None),  # two values: a flag
@@ -433,8 +437,9 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
 ])
 def test_value_kind_reads_numbers_and_dates(values, kind):
     """Dates are read from strings in the usual layouts (ISO with or without
-    time and zone, month/day/year) and datetime columns; words that a lenient
-    parser would take for dates (month and day names) are not."""
+    time and zone, month/day/year) and datetime columns; month and weekday
+    names (which a lenient date parser would also take) as their place in the
+    year or week."""
     from skembed.entity.categories import value_kind
 
     assert value_kind(values) == kind
@@ -471,6 +476,36 @@ def test_dates_written_as_strings_read_as_days_without_ngrams():
     dt = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X.assign(pickup=stamps), y)
     np.testing.assert_allclose(dt.transform(X.assign(pickup=stamps))[:, -1], z, rtol=1e-5,
                                atol=1e-5)
+
+
+def test_month_names_go_out_as_their_number_and_reach_unseen_months():
+    """A column of month names (a time split: training on January to April)
+    goes out as its month number beside its embedding, so that a model
+    stacked on the encoder places May beside April, where the shared row of
+    an unseen category would not; weekday names read as 1-7 from Monday."""
+    rng = np.random.RandomState(0)
+    months = np.array(["January", "February", "March", "April"])
+    n = 800
+    m = rng.randint(4, size=n)
+    X = pd.DataFrame({"month": months[m], "day": rng.choice(
+        ["Mon", "tue", "WED", "Thursday", "fri", "Sat", "sun"], n)})
+    y = m + 0.1 * rng.normal(size=n)
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
+    assert enc.numeric_values_.tolist() == [True, True]
+    names = list(enc.get_feature_names_out())
+    assert names[-2:] == ["month_value", "day_value"]
+    new = enc.transform(pd.DataFrame({"month": ["january", "April", "May", "Smarch"],
+                                      "day": ["Mon", "Sunday", "mon", "Fri"]}))
+    month = new[:, -2] * m.std() + (m + 1).mean()  # undo the standardisation
+    np.testing.assert_allclose(month[:3], [1, 4, 5], atol=1e-4)
+    assert np.isnan(month[3])
+    day = new[:, -1]
+    assert day[0] == day[2] < day[3] < day[1]  # Monday < Friday < Sunday
+    # downstream, an unseen May sits with April, not with the unseen row
+    from sklearn.tree import DecisionTreeRegressor
+
+    tree = DecisionTreeRegressor(max_depth=3).fit(enc.transform(X)[:, -2:-1], y)
+    assert tree.predict(new[2:3, -2:-1])[0] > 2.5
 
 
 def test_numeric_values_detection_and_output():

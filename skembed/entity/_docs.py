@@ -122,16 +122,18 @@ default="cosine"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates
     (strings with a four-digit year such as "2019-03-23 20:21:09" or
-    "09/22/1986", datetimes; read as days since 1970-01-01) also goes in
-    as its number, whose order a model can split where an embedding of each
-    value cannot reach values never seen (a ZIP code near known ones, a
-    later day).
+    "09/22/1986", datetimes; read as days since 1970-01-01) or month or
+    weekday names ("March", "mar", "Monday": 1-12, 1-7) also goes in as its
+    number, whose order a model can split where an embedding of each value
+    cannot reach values never seen (a ZIP code near known ones, a later day,
+    a month after the training ones).
     The encoder appends one column per such feature after the embeddings
     (``<feature>_value``, standardised by the training mean and standard
     deviation); the regressor and the classifier add it to their numeric
     inputs.  Values that are missing or do not read as numbers are
     NaN there (a missing number).  ``"auto"``: features with more than two
-    distinct values of which at least 90 % read as numbers (or as dates);
+    distinct values of which at least 90 % read as numbers (or as dates, or
+    all as month or weekday names);
     for the regressor
     and the classifier, dates and only those numbers whose categories have
     fewer than 10 rows on average (a ZIP code per survey respondent: too

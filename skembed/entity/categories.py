@@ -77,6 +77,14 @@ DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
                 r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
                 r"\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5})?\s*")
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+# month and weekday names (English, any case, full or three letters) read as
+# their place in the year or week: a model splits their order, and a month
+# never seen in training (a time split) lands beside its neighbours
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CALENDAR = [{n[:k]: float(i + 1) for i, n in enumerate(names) for k in (3, len(n))}
+             for names in (_MONTHS, _WEEKDAYS)]
 
 
 def is_datetime_dtype(dtype):
@@ -114,13 +122,21 @@ def category_numbers(col, kind="number"):
     """Each value of ``col`` read as a number (float64): NaN for a missing
     value and for one that does not read as a finite number.  Strings are
     read once per distinct value.  ``kind="date"`` reads dates (strings or
-    datetimes) as days since 1970-01-01 instead (see :func:`value_kind`)."""
+    datetimes) as days since 1970-01-01 instead, ``"month"`` and ``"weekday"``
+    names as their place in the year or week (see :func:`value_kind`)."""
     series = _as_series(col)
     dtype = series.dtype
     if kind == "date" or is_datetime_dtype(dtype):
         codes, uniques = pd.factorize(series)
         values = _days(uniques) if len(uniques) else np.zeros(0)
         out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
+    elif kind in ("month", "weekday"):
+        names = _CALENDAR[kind == "weekday"]
+        codes, uniques = pd.factorize(series)
+        values = np.array([names.get(_calendar_key(v), np.nan) for v in uniques],
+                          dtype=np.float64)
+        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan) if len(values) \
+            else np.full(len(codes), np.nan)
     elif pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
                                                and not isinstance(dtype, pd.CategoricalDtype)):
         out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -166,6 +182,21 @@ def _read_as_dates(values):
     return looks & np.isfinite(_days(values))
 
 
+def _calendar_key(value):
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+def _calendar_kind(distinct):
+    """``"month"`` or ``"weekday"`` when every distinct value is such a name."""
+    if len(distinct) > 12:
+        return None
+    keys = {_calendar_key(v) for v in distinct}
+    for kind, names in zip(("month", "weekday"), _CALENDAR, strict=True):
+        if keys <= names.keys():
+            return kind
+    return None
+
+
 def distinct_kind(distinct):
     """:func:`value_kind` of the distinct non-missing values of a column (as
     ``pd.unique`` returns them: a datetime column keeps its dtype)."""
@@ -175,6 +206,9 @@ def distinct_kind(distinct):
         return "date"
     if _mostly(distinct, _read_as_numbers):
         return "number"
+    calendar = _calendar_kind(distinct)
+    if calendar is not None:
+        return calendar
     if pd.api.types.infer_dtype(distinct, skipna=True) in ("datetime", "datetime64", "date"):
         return "date"
     if _mostly(distinct, _read_as_dates):
@@ -187,7 +221,10 @@ def value_kind(col):
     ``"number"`` when at least ``NUMERIC_MIN_SHARE`` of its distinct
     non-missing values read as finite numbers, ``"date"`` when they read as
     dates (a datetime dtype, or strings with a four-digit year such as
-    "2019-03-23 20:21:09" or "09/22/1986"), else None; None too for two
+    "2019-03-23 20:21:09" or "09/22/1986"), ``"month"`` or ``"weekday"``
+    when every one is an English month or weekday name, full or of three
+    letters, in any case ("March", "mar"; read as 1-12 or 1-7 from Monday),
+    else None; None too for two
     distinct values or fewer.  The values are read in a growing prefix,
     which stops once more fail than the 10 % allowed."""
     return distinct_kind(pd.unique(_as_series(col).dropna()))
