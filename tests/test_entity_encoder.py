@@ -643,3 +643,22 @@ def test_encoder_auto_width_follows_the_outputs(kind, width):
     assert enc.embedding_dims_ == [width, 2]
     # "many" (numbers written as strings) also goes out as its number
     assert enc.transform(X).shape == (300, width + 2 + 1)
+
+
+def test_value_columns_of_a_batch_without_values_are_missing():
+    """transform on rows whose date, month or number column is all missing:
+    NaN value columns (once an IndexError on an empty set of dates)."""
+    from skembed.entity.categories import category_numbers
+
+    empty = pd.Series([None, None], dtype=object)
+    for kind in ("date", "month", "weekday", "number"):
+        assert np.isnan(category_numbers(empty, kind)).all()
+    rng = np.random.RandomState(0)
+    n = 300
+    X = pd.DataFrame({"day": pd.Series(pd.date_range("2020-01-01", periods=n).astype(str),
+                                       dtype=object),
+                      "month": rng.choice(["jan", "feb", "mar"], n)})
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, rng.normal(size=n))
+    out = enc.transform(pd.DataFrame({"day": [None, None], "month": [None, None]},
+                                     dtype=object))
+    assert np.isnan(out[:, -2:]).all() and np.isfinite(out[:, :-2]).all()

@@ -244,10 +244,10 @@ class EntityEmbeddingBase(BaseEstimator):
         return str(names[j]) if names is not None else f"x{j}"
 
     def _fit_categories(self, columns, n_samples, declared=False, target=None):
-        """Categories of each column; ``target`` (n, k) floats, the training
-        target: with ``substrings="auto"`` a column keeps its n-grams only where
-        they predict the target of names they were not fitted on
-        (:mod:`~skembed.entity.spelling`)."""
+        """Categories of each column; ``target``: ``(y_fit, task)``, the
+        training target as the network learns it: with ``substrings="auto"`` a
+        column keeps its n-grams only where they predict the target of names
+        they were not fitted on (:mod:`~skembed.entity.spelling`)."""
         min_count = check_min_frequency(self.min_frequency, n_samples)
         if declared and self.min_frequency is None:
             min_count = 0  # a declared category keeps its own row before it is seen

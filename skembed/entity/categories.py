@@ -21,6 +21,7 @@ import pandas as pd
 
 from .spelling import spelling_predicts
 from .substrings import NGRAM_RANGE, SubstringVocabulary
+from .targets import category_target_sums
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
            "category_numbers", "category_position", "ngrams_per_category",
@@ -118,6 +119,16 @@ def _days(values):
     return out
 
 
+def _by_distinct(series, read):
+    """``read`` (distinct values -> float64 array) applied once per distinct
+    value of ``series`` and spread back to its rows; NaN where missing."""
+    codes, uniques = pd.factorize(series)  # missing values: code -1
+    if not len(uniques):
+        return np.full(len(codes), np.nan)
+    values = np.asarray(read(uniques), dtype=np.float64)
+    return np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
+
+
 def category_numbers(col, kind="number"):
     """Each value of ``col`` read as a number (float64): NaN for a missing
     value and for one that does not read as a finite number.  Strings are
@@ -127,25 +138,18 @@ def category_numbers(col, kind="number"):
     series = _as_series(col)
     dtype = series.dtype
     if kind == "date" or is_datetime_dtype(dtype):
-        codes, uniques = pd.factorize(series)
-        values = _days(uniques) if len(uniques) else np.zeros(0)
-        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan)
+        out = _by_distinct(series, _days)
     elif kind in ("month", "weekday"):
         names = _CALENDAR[kind == "weekday"]
-        codes, uniques = pd.factorize(series)
-        values = np.array([names.get(_calendar_key(v), np.nan) for v in uniques],
-                          dtype=np.float64)
-        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan) if len(values) \
-            else np.full(len(codes), np.nan)
+        out = _by_distinct(series, lambda uniques: np.array(
+            [names.get(_calendar_key(v), np.nan) for v in uniques], dtype=np.float64))
     elif pd.api.types.is_bool_dtype(dtype) or (pd.api.types.is_numeric_dtype(dtype)
                                                and not isinstance(dtype, pd.CategoricalDtype)):
         out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
     else:
-        codes, uniques = pd.factorize(series)  # missing values: code -1
-        text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-        out = np.where(codes >= 0, values[np.maximum(codes, 0)], np.nan) if len(values) \
-            else np.full(len(codes), np.nan)
+        out = _by_distinct(series, lambda uniques: pd.to_numeric(
+            pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip(),
+            errors="coerce").to_numpy(dtype=np.float64))
     out = np.asarray(out, dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
     return out
@@ -249,6 +253,10 @@ class ColumnCategories:
         other values ignores it).
     n_threads : int
         Threads that cut the names into n-grams.
+    target : tuple (y_fit, task) or None
+        The training target: with it, a column of mostly rare names keeps
+        its n-grams only where they predict held-out names' targets
+        (:mod:`~skembed.entity.spelling`).
 
     Attributes
     ----------
@@ -312,9 +320,8 @@ class ColumnCategories:
             # substrings="auto" on a column of mostly rare names (their n-grams
             # carry it): kept only where spelling predicts held-out names, not
             # for row ids, whose n-gram rows would learn their rows' noise
-            y = target[~missing]
-            sums = np.stack([np.bincount(codes, weights=y[:, k], minlength=m)
-                             for k in range(y.shape[1])], axis=1)
+            y_fit, task = target
+            sums = category_target_sums(np.asarray(y_fit)[~missing], task, codes, m)
             if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],
                                      self.n_ngrams, counts[:m], sums):
                 self._vocabulary, self.n_ngrams, grams = None, 0, None

@@ -20,7 +20,7 @@ from ._base import EntityEmbeddingBase, number_scaling
 from ._docs import ENCODER_PARAMETERS, fill
 from .crossfit import newton_embeddings
 from .kernels import entity_scratch, gather
-from .targets import normalised_weights, resolve_task, target_columns
+from .targets import normalised_weights, resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
 
@@ -181,7 +181,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         if not warm:
             self._cat_names = [self._feature_name(j) for j in range(len(columns))]
             self._categories = self._fit_categories(columns, n,
-                                                    target=target_columns(y_fit, task))
+                                                    target=(y_fit, task))
             self.numeric_values_ = self._numeric_value_mask()
         numbers = self._category_numbers(columns, n)  # read once per fit
         if not warm:

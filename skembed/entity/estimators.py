@@ -17,7 +17,6 @@ from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tai
 from ._docs import fill
 from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
 from .encoder import EntityEmbeddingEncoder
-from .targets import target_columns
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 
@@ -229,7 +228,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         rng = check_random_state(self.random_state)
         y_fit, n_outputs, task, stratify = self._fit_target(y, self._task, warm)
         codes, entities, xnum, n = self._prepare(X, fit=True, warm=warm,
-                                                 target=target_columns(y_fit, task))
+                                                 target=(y_fit, task))
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)),
                                                  ensure_non_negative=True)

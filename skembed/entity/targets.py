@@ -159,11 +159,17 @@ def output_prior(y, sample_weight, task, n_outputs):
     return np.log(rate / (1 - rate))
 
 
-def target_columns(y_fit, task):
-    """The training target as float columns (n, k): a regression's or a
-    binary/multilabel target as they are, a multiclass one as indicators of
-    all classes but the first."""
+def category_target_sums(y_fit, task, codes, n_categories):
+    """Sum of the training target over each category's rows, (n_categories,
+    k) floats: a regression's or a binary/multilabel target as they are, a
+    multiclass one as counts of every class but the first (indicators never
+    formed: n_samples x n_classes would dwarf the table)."""
     y = np.asarray(y_fit)
+    codes = np.asarray(codes, dtype=np.int64)
     if task == "multiclass":
-        return (y.reshape(-1, 1) == np.arange(1, int(y.max()) + 1)).astype(np.float64)
-    return y.reshape(len(y), -1).astype(np.float64)
+        k = int(y.max()) + 1 if len(y) else 1
+        counts = np.bincount(codes * k + y.astype(np.int64), minlength=n_categories * k)
+        return counts.reshape(n_categories, k)[:, 1:].astype(np.float64)
+    y = y.reshape(len(y), -1).astype(np.float64)
+    return np.stack([np.bincount(codes, weights=y[:, j], minlength=n_categories)
+                     for j in range(y.shape[1])], axis=1)
