@@ -508,6 +508,53 @@ def test_month_names_go_out_as_their_number_and_reach_unseen_months():
     assert tree.predict(new[2:3, -2:-1])[0] > 2.5
 
 
+def test_unseen_values_take_the_nearest_known_value_where_order_carries_the_embedding():
+    """A time split: hours 0-15 in training, 16-23 later.  Hour drives the
+    target smoothly, so neighbours in value are neighbours in embedding and
+    an unseen hour takes the embedding of the nearest known one (the last
+    seen, 15; 7.0 between 6 and 8 in a float column takes the lower, 6),
+    which a stacked model met on training rows; the shared row it had before
+    is not one.  A column of codes whose order means nothing (a random
+    effect per code) keeps the shared row for unseen codes, and so does the
+    network as a predictor (it learned the shared row for unseen values)."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    hour = rng.randint(16, size=n)
+    code = rng.randint(100, 140, size=n)
+    effect = rng.normal(size=140)
+    X = pd.DataFrame({"hour": hour.astype(str), "code": code,
+                      "even": (2.0 * rng.randint(8, size=n))})
+    y = np.sin(hour / 5.0) + effect[code] + 0.3 * X["even"] + 0.1 * rng.normal(size=n)
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
+    hours, codes, evens = enc._categories
+    assert hours.anchors is not None and codes.anchors is None
+    assert evens.anchors is not None  # 0, 2, ..., 14 read as numbers
+    new = pd.DataFrame({"hour": ["15", "16", "23", "3", "x"], "code": [100, 140, 141, 100, 7],
+                        "even": [14.0, 7.0, 6.0, 16.0, 2.0]})
+    out = enc.transform(new)
+    h = slice(0, enc.embedding_dims_[0])
+    np.testing.assert_array_equal(out[1, h], out[0, h])  # 16 -> 15
+    np.testing.assert_array_equal(out[2, h], out[0, h])  # 23 -> 15
+    assert not np.allclose(out[3, h], out[0, h])
+    shared = enc.transform(pd.DataFrame({"hour": ["x"], "code": [999], "even": [np.nan]}))
+    np.testing.assert_array_equal(out[4, h], shared[0, h])  # not a number: shared row
+    c = slice(enc.embedding_dims_[0], sum(enc.embedding_dims_[:2]))
+    np.testing.assert_array_equal(out[1, c], shared[0, c])  # unseen code: shared row
+    np.testing.assert_array_equal(out[2, c], shared[0, c])
+    e = slice(sum(enc.embedding_dims_[:2]), sum(enc.embedding_dims_))
+    np.testing.assert_array_equal(out[1, e], out[2, e])  # 7.0 between 6 and 8: 6
+    np.testing.assert_array_equal(out[3, e], out[0, e])  # 16 -> 14
+    # the regressor predicts unseen values from the shared row; its encoder_
+    # (for stacking) places them by value
+    reg = EntityEmbeddingRegressor(categorical_features=[0, 1, 2], random_state=0,
+                                   n_networks=1, **FAST).fit(X, y)
+    pred = reg.predict(pd.DataFrame({"hour": ["16", "17"], "code": [100, 100],
+                                     "even": [2.0, 2.0]}))
+    assert pred[0] == pred[1]  # both the shared row
+    stacked = reg.encoder_.transform(new)
+    np.testing.assert_array_equal(stacked[1, h], stacked[0, h])
+
+
 def test_numeric_values_detection_and_output():
     """Which columns read as numbers ("auto": more than two distinct values,
     at least 90 % of them numbers), the value columns' names and contents

@@ -301,6 +301,13 @@ class EntityEmbeddingBase(BaseEstimator):
             out[:, k] = category_numbers(columns[j], self._value_kind(j))
         return out
 
+    # unseen values of a column of numbers, dates or months take the entity of
+    # the nearest known value (ColumnCategories.set_anchors): the encoder's
+    # choice, for a stacked model that never saw the shared row on a training
+    # row; the network itself learned the shared row for them (embedding
+    # dropout), which scored better there (bike sharing, docs/benchmarks.md)
+    _unseen_by_value = False
+
     def _encode(self, columns, n_samples, fresh=False):
         """Entity codes (n_samples, n_features) and, per feature, the local
         entities of this call (see :class:`ColumnCategories`).  ``fresh``:
@@ -310,7 +317,8 @@ class EntityEmbeddingBase(BaseEstimator):
         for j, (col, cats) in enumerate(zip(columns, self._categories, strict=True)):
             taken = cats.take_fit_codes() if fresh else None
             if taken is None:
-                taken = cats.encode(col, self.handle_unknown, self._cat_names[j])
+                taken = cats.encode(col, self.handle_unknown, self._cat_names[j],
+                                    by_value=self._unseen_by_value)
             codes[:, j], ent = taken
             entities.append(ent)
         return codes, entities
@@ -416,6 +424,10 @@ class EntityEmbeddingBase(BaseEstimator):
             for c in self._categories]
         self._more_nets = nets[1:]
         self._publish(nets[0])
+        # unseen values of columns of numbers, dates or months: the nearest known one
+        kinds = getattr(self, "_read_kinds", None) or [None] * len(self._categories)
+        for j, cats in enumerate(self._categories):
+            cats.set_anchors(kinds[j], nets[0].entity_vectors(j, cats.known_entities))
 
     def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
                        rates, n_threads, name):

@@ -24,8 +24,9 @@ from .substrings import NGRAM_RANGE, SubstringVocabulary
 from .targets import category_target_sums
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
-           "category_numbers", "category_position", "ngrams_per_category",
-           "distinct_kind", "is_datetime_dtype", "value_kind"]
+           "VALUE_ANCHOR_MIN_ROWS", "category_numbers", "category_position",
+           "ngrams_per_category", "distinct_kind", "is_datetime_dtype", "value_anchors",
+           "value_kind"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -54,6 +55,16 @@ NUMERIC_MIN_SHARE = 0.9
 # predictor its numbers (numeric_values="auto"); with more, each code's own
 # row holds what its digits or its magnitude would say
 RARE_CATEGORY_ROWS = 10
+# a value unseen in training, in a column whose values read as numbers, dates,
+# months or weekdays, takes the entity of the nearest known value among the
+# categories of at least this many rows (whose embeddings are their own
+# rows' and a stacked model saw on their training rows), when the column's
+# order carries its embedding: its neighbours in value are on average at most
+# this share of the distance between any two of them (value_anchors).  A
+# month after the training ones (a time split) is then the last month seen,
+# as a tree reads its number, where the shared row placed it anywhere
+VALUE_ANCHOR_MIN_ROWS = 30
+VALUE_ORDER_MAX_RATIO = 0.7
 
 
 def ngrams_per_category(n_categories):
@@ -234,6 +245,47 @@ def value_kind(col):
     return distinct_kind(pd.unique(_as_series(col).dropna()))
 
 
+def value_anchors(cats, kind, vectors):
+    """The categories that place unseen values of their column by value, as
+    ``(values, entities)`` sorted by value, or None (``VALUE_ANCHOR_MIN_ROWS``).
+
+    Parameters
+    ----------
+    cats : ColumnCategories
+    kind : str or None
+        What the column's values read as (:func:`value_kind`); None: no anchors.
+    vectors : ndarray of shape (n_known_entities, d)
+        The embedding of entity 0 and of every known category, in order.
+    """
+    if kind is None:
+        return None
+    m = len(cats.categories) - cats.has_missing
+    values = category_numbers(pd.Series(cats.categories[:m]), kind)
+    ok = np.flatnonzero(~cats.infrequent[:m] & (cats.counts[:m] >= VALUE_ANCHOR_MIN_ROWS)
+                        & np.isfinite(values))
+    if len(ok) < 3:
+        return None
+    ok = ok[np.argsort(values[ok], kind="stable")]
+    vec = np.asarray(vectors, dtype=np.float64)[1 + ok]
+    step = np.linalg.norm(np.diff(vec, axis=0), axis=1).mean()
+    some = vec[np.linspace(0, len(vec) - 1, min(len(vec), 1000)).astype(np.int64)]
+    sq = (some ** 2).sum(axis=1)
+    pairs = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * some @ some.T, 0))
+    spread = pairs.sum() / max(len(some) * (len(some) - 1), 1)
+    if not spread > 0 or step > VALUE_ORDER_MAX_RATIO * spread:
+        return None
+    return values[ok], (ok + 1).astype(np.int32)
+
+
+def _nearest(sorted_values, values):
+    """Index into ``sorted_values`` of the nearest to each of ``values`` (the
+    lower one on ties)."""
+    right = np.clip(np.searchsorted(sorted_values, values), 0, len(sorted_values) - 1)
+    left = np.maximum(right - 1, 0)
+    closer_left = np.abs(values - sorted_values[left]) <= np.abs(sorted_values[right] - values)
+    return np.where(closer_left, left, right)
+
+
 def _all_strings(values):
     return len(values) > 0 and all(isinstance(v, str) for v in values)
 
@@ -326,6 +378,7 @@ class ColumnCategories:
                                      self.n_ngrams, counts[:m], sums):
                 self._vocabulary, self.n_ngrams, grams = None, 0, None
         self.n_rows = self.n_own_rows + self.n_ngrams
+        self.anchors, self.value_kind = None, None  # set_anchors, after training
         self._index = None
         self._known = self._entities(grams, self.rows)
 
@@ -376,6 +429,13 @@ class ColumnCategories:
         weights[rest] = np.repeat(1.0 / np.maximum(n_grams, 1), n_grams)
         return ptr, rows, weights
 
+    def set_anchors(self, kind, vectors):
+        """Place unseen values by the nearest known value from now on, where
+        :func:`value_anchors` finds the column's order in its embeddings
+        (``vectors``: entity 0 and the known categories)."""
+        self.anchors = value_anchors(self, kind, vectors)
+        self.value_kind = kind if self.anchors is not None else None
+
     # -- counts -------------------------------------------------------------------
     def add_counts(self, codes):
         """Count the entities ``codes`` of more training rows (``partial_fit``)."""
@@ -408,10 +468,12 @@ class ColumnCategories:
         """(ptr, rows, weights) of entity 0 and the known categories."""
         return self._known
 
-    def encode(self, col, handle_unknown, name):
+    def encode(self, col, handle_unknown, name, by_value=False):
         """Entity of every value of ``col`` (int32) and the entities of this
         call as local CSR arrays (the known ones, then one per distinct
-        unseen string when the column has n-grams)."""
+        unseen string when the column has n-grams).  ``by_value``: an unseen
+        value takes the entity of the nearest known one where the column has
+        anchors (:meth:`set_anchors`)."""
         series = _as_series(col)
         missing = series.isna().to_numpy()
         out = np.zeros(len(series), dtype=np.int32)
@@ -431,6 +493,13 @@ class ColumnCategories:
                     "the shared infrequent/unknown row")
         entities = (idx + 1).astype(np.int32)
         entities[unknown] = 0
+        anchors = getattr(self, "anchors", None) if by_value else None  # (older pickles)
+        if anchors is not None and unknown.any():  # by the nearest known value
+            where = np.flatnonzero(unknown)
+            read = category_numbers(series[~missing].iloc[where], self.value_kind)
+            placed = np.isfinite(read)
+            entities[where[placed]] = anchors[1][_nearest(anchors[0], read[placed])]
+            unknown[where[placed]] = False
         comp = self._known
         if self._vocabulary is not None and unknown.any():
             new = values[unknown]

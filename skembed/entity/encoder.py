@@ -101,6 +101,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     # 300 steps and at least 3 epochs scored as 500 and 5 on nine tables, in
     # 10-25 % less time (docs/benchmarks.md)
     _auto_steps = 300
+    _unseen_by_value = True
     _auto_epochs = (3, 50)
     _auto_max_dim = 4
 
