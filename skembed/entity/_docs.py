@@ -227,6 +227,20 @@ ENCODER_PARAMETERS = {
     weights and the embedding rows of the batch by ``step size *
     weight_decay`` of themselves (1% per step with the defaults).  0 turns
     it off.''',
+    "handle_unknown": '''handle_unknown : {"infrequent", "error"}, default="infrequent"
+    Categories unseen in training (a new store) get the shared row (plus
+    their known n-grams, ``substrings``); or raise a ``ValueError``.  In a
+    column whose values read as numbers, dates, months or weekdays (as
+    ``numeric_values="auto"`` reads them) and whose embeddings follow that
+    order (neighbours in value are on average at most 0.7 of the mean
+    distance apart, among the categories of 30 rows or more), an unseen
+    value takes the embedding of the nearest such category instead: a month
+    after the training ones (a time split) encodes as the last month seen,
+    as a tree reads its number, where the shared row, which no training row
+    of a stacked model carried, would place it anywhere.  Codes whose order
+    means nothing (store numbers) keep the shared row.  When no category is
+    infrequent, the shared row is the frequency-weighted mean of the learned
+    rows.''',
     "max_iter": '''max_iter : "auto" or int, default="auto"
     Number of epochs.  ``"auto"``: enough epochs for about 300 minibatch
     steps, at least 3 and at most 50, with ``early_stopping`` on: the

@@ -12,7 +12,9 @@ category ``i``: its own row (row 0 for an infrequent one) plus the mean of
 its n-gram rows.  A value unseen in training becomes an entity of its own
 for the call that meets it, the shared row plus the mean of the rows of its
 known n-grams, so that "Police Officer IV" starts where "Police Officer
-III" is.  Missing values (None, NaN, pd.NA) form their own category, listed
+III" is; for the encoder, an unseen value of a column whose embeddings
+follow its values' order takes the entity of the nearest known value
+(:func:`value_anchors`).  Missing values (None, NaN, pd.NA) form their own category, listed
 last in ``categories``.
 """
 

@@ -43,9 +43,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     Categories can be any hashable values; a pandas ``category`` dtype keeps
     its order.  Missing values (None, NaN) form their own category.  Each
     table has one extra row shared by the infrequent categories
-    (``min_frequency``) and used for categories unseen in training.  When no
-    category is infrequent, that row is set to the frequency-weighted mean of
-    the learned rows.
+    (``min_frequency``) and used for categories unseen in training (an unseen
+    number, date or month whose column's embeddings follow its order takes
+    the nearest known one's instead, ``handle_unknown``).  When no category
+    is infrequent, that row is set to the frequency-weighted mean of the
+    learned rows.
 
     Parameters
     ----------
