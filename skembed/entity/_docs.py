@@ -232,7 +232,7 @@ ENCODER_PARAMETERS = {
     their known n-grams, ``substrings``); or raise a ``ValueError``.  In a
     column whose values read as numbers, dates, months or weekdays (as
     ``numeric_values="auto"`` reads them) and whose embeddings follow that
-    order (neighbours in value are on average at most 0.7 of the mean
+    order (neighbours in value are on average at most 0.6 of the mean
     distance apart, among the categories of 30 rows or more), an unseen
     value takes the embedding of the nearest such category instead: a month
     after the training ones (a time split) encodes as the last month seen,

@@ -66,7 +66,7 @@ RARE_CATEGORY_ROWS = 10
 # month after the training ones (a time split) is then the last month seen,
 # as a tree reads its number, where the shared row placed it anywhere
 VALUE_ANCHOR_MIN_ROWS = 30
-VALUE_ORDER_MAX_RATIO = 0.7
+VALUE_ORDER_MAX_RATIO = 0.6
 
 
 def ngrams_per_category(n_categories):
