@@ -555,6 +555,30 @@ def test_unseen_values_take_the_nearest_known_value_where_order_carries_the_embe
     np.testing.assert_array_equal(stacked[1, h], stacked[0, h])
 
 
+def test_a_value_whose_order_predicts_nothing_stays_out():
+    """numeric_values="auto" and rare categories (a timestamp per row): the
+    value goes out only where held-out categories' targets follow it (a
+    trend over the dates), not for instants that say nothing of the target,
+    which a stacked tree would split as noise; categories with many rows
+    keep it whatever it predicts (it names them, as an ordinal code)."""
+    rng = np.random.RandomState(0)
+    n = 1500
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.permutation(n) * 37, "min")
+    noise = rng.normal(size=n)
+    stores = rng.randint(1000, 1030, size=n)  # 50 rows each, effects unrelated to order
+    X = pd.DataFrame({"when": days.astype(str), "store": stores.astype(str)})
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, noise)
+    assert enc.numeric_values_.tolist() == [False, True]
+    assert list(enc.get_feature_names_out())[-1] == "store_value"
+    trend = (days - days.min()).days.to_numpy() / 10.0 + 0.3 * noise
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, trend)
+    assert enc.numeric_values_.tolist() == [True, True]
+    assert enc.transform(X).shape[1] == sum(enc.embedding_dims_) + 2
+    # numeric_values=True keeps every readable column
+    enc = EntityEmbeddingEncoder(random_state=0, numeric_values=True, **FAST).fit(X, noise)
+    assert enc.numeric_values_.tolist() == [True, True]
+
+
 def test_numeric_values_detection_and_output():
     """Which columns read as numbers ("auto": more than two distinct values,
     at least 90 % of them numbers), the value columns' names and contents

@@ -139,7 +139,12 @@ default="cosine"
     fewer than 10 rows on average (a ZIP code per survey respondent: too
     rare for an embedding of each; where every value has many rows, its
     embedding already says what the number would, and the network fitted
-    trends along arbitrary codes such as store numbers).''',
+    trends along arbitrary codes such as store numbers); for the encoder,
+    where the categories have fewer than 10 rows on average, only those
+    features whose values predict the target of categories held out of the
+    fit (a five-fold test of binned values, :mod:`skembed.entity.order`):
+    a pickup time per taxi trip within one month says nothing of its tip,
+    and a stacked tree splits such a column as noise.''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose

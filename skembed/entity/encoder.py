@@ -4,6 +4,7 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -18,9 +19,11 @@ from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase, number_scaling
 from ._docs import ENCODER_PARAMETERS, fill
+from .categories import RARE_CATEGORY_ROWS, category_numbers
 from .crossfit import newton_embeddings
 from .kernels import entity_scratch, gather
-from .targets import normalised_weights, resolve_task
+from .order import order_predicts
+from .targets import category_target_sums, normalised_weights, resolve_task
 
 __all__ = ["EntityEmbeddingEncoder"]
 
@@ -186,11 +189,13 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             self._categories = self._fit_categories(columns, n,
                                                     target=(y_fit, task))
             self.numeric_values_ = self._numeric_value_mask()
+        codes, entities = self._encode(columns, n, fresh=not warm)
+        if not warm and isinstance(self.numeric_values, str):
+            self.numeric_values_ &= self._order_predicts(codes, y_fit, task)
         numbers = self._category_numbers(columns, n)  # read once per fit
         if not warm:
             self._number_mean, self._number_scale = number_scaling(numbers)
         self.task_ = task
-        codes, entities = self._encode(columns, n, fresh=not warm)
         xnum = np.zeros((n, 0), np.float32)
         self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                     rng, stratify)
@@ -206,6 +211,26 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         self._entity_tables = [t.astype(self._net.dtype) for t in tables]
         self.embeddings_ = [t[1:].copy() for t in self._entity_tables]
         return self._with_numbers(oof.astype(self._net.dtype), numbers)
+
+    def _order_predicts(self, codes, y_fit, task):
+        """Which columns' values predict the target of held-out categories
+        (:mod:`.order`): ``numeric_values="auto"`` keeps the others' value
+        columns out (a timestamp within one month says nothing of a tip)
+        where the categories are rare.  Where each has many rows the value
+        also names the category in one column, as an ordinal code, which a
+        tree splits to single it out (Rossmann's store numbers: 0.001 R²)."""
+        out = np.ones(len(self._categories), dtype=bool)
+        for j in np.flatnonzero(self.numeric_values_):
+            cats = self._categories[j]
+            m = len(cats.categories) - cats.has_missing
+            if cats.counts[:m].sum() >= RARE_CATEGORY_ROWS * m:
+                continue
+            values = category_numbers(pd.Series(cats.categories[:m]), self._value_kind(j))
+            present = (codes[:, j] >= 1) & (codes[:, j] <= m)
+            sums = category_target_sums(np.asarray(y_fit)[present], task,
+                                        codes[present, j] - 1, m)
+            out[j] = order_predicts(values, cats.counts[:m], sums)
+        return out
 
     def _folds(self, y, codes, rng):
         """Fold of each row for cross-fitting (``cv``)."""
