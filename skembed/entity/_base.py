@@ -90,6 +90,8 @@ ROWS_CAP_MIN_DIM = 16
 DROPOUT_PSEUDO_COUNT = 1.0
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
+# rows whose output Jacobian measures distances for the order test of unseen values
+ANCHOR_SAMPLE_ROWS = 4096
 
 
 class EntityEmbeddingBase(BaseEstimator):
@@ -424,10 +426,30 @@ class EntityEmbeddingBase(BaseEstimator):
             for c in self._categories]
         self._more_nets = nets[1:]
         self._publish(nets[0])
-        # unseen values of columns of numbers, dates or months: the nearest known one
+        self._set_anchors(nets[0], codes, xnum, comp)
+
+    def _set_anchors(self, net, codes, xnum, comp):
+        """Unseen values of columns of numbers, dates or months: the nearest
+        known one, where the column's embeddings follow its order
+        (:meth:`ColumnCategories.set_anchors`).  Distances are measured in
+        the network's output: each feature's embeddings scaled along the
+        directions the output moves by (the square root of the mean squared
+        Jacobian over a sample of rows), so that axes the network ignores
+        (still near their random start) do not hide the order."""
         kinds = getattr(self, "_read_kinds", None) or [None] * len(self._categories)
+        if not any(kinds):
+            return
+        sample = slice(None, None, max(1, codes.shape[0] // ANCHOR_SAMPLE_ROWS))
+        _, jac = net.output_jacobian(codes[sample], xnum[sample], comp)
         for j, cats in enumerate(self._categories):
-            cats.set_anchors(kinds[j], nets[0].entity_vectors(j, cats.known_entities))
+            vectors = None
+            if kinds[j] is not None:
+                col = slice(int(net.col_offset[j]), int(net.col_offset[j] + net.dims[j]))
+                J = jac[:, :, col].reshape(-1, int(net.dims[j]))
+                lam, vec = np.linalg.eigh(J.T @ J / max(len(J), 1))
+                vectors = net.entity_vectors(j, cats.known_entities).astype(np.float64) \
+                    @ (vec * np.sqrt(np.maximum(lam, 0.0)))
+            cats.set_anchors(kinds[j], vectors)
 
     def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
                        rates, n_threads, name):

@@ -238,7 +238,8 @@ ENCODER_PARAMETERS = {
     column whose values read as numbers, dates, months or weekdays (as
     ``numeric_values="auto"`` reads them) and whose embeddings follow that
     order (neighbours in value are on average at most 0.6 of the mean
-    distance apart, among the categories of 30 rows or more), an unseen
+    distance apart, among the categories of 30 rows or more, distances along
+    the directions the network's output moves by), an unseen
     value takes the embedding of the nearest such category instead: a month
     after the training ones (a time split) encodes as the last month seen,
     as a tree reads its number, where the shared row, which no training row
