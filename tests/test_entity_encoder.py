@@ -65,8 +65,15 @@ def test_cross_fitted_encoding_shapes_and_transform():
     enc = EntityEmbeddingEncoder(cv=3, embedding_dims=3, random_state=0, **FAST)
     oof = enc.fit_transform(X, y)
     full = enc.transform(X)
-    # two 3-wide embeddings, then the integer ids as numbers (numeric_values)
-    assert oof.shape == full.shape == (600, 7)
+    # two 3-wide embeddings; the ids' numbers stay out: rare ids whose effects
+    # do not follow their order (numeric_values="auto", entity/order.py)
+    assert oof.shape == full.shape == (600, 6)
+    enc.set_params(numeric_values=True)
+    oof = enc.fit_transform(X, y)
+    full = enc.transform(X)
+    # forced: the ids as numbers after the embeddings (the kinds, not numbers: NaN)
+    assert oof.shape == full.shape == (600, 8)
+    assert np.isnan(oof[:, 7]).all()
     ids = X["id"].astype(float).to_numpy()
     np.testing.assert_allclose(oof[:, 6], (ids - ids.mean()) / ids.std(), rtol=1e-5,
                                atol=1e-6)
@@ -450,13 +457,15 @@ def test_dates_written_as_strings_read_as_days_without_ngrams():
     pickup time) gets no n-gram rows: its digits spell an instant, whose
     number (days since 1970) goes out as `<feature>_value`, while its n-grams
     would learn the training rows' own targets.  Out of fold, every such row
-    gets the shared row: the encoding of the column carries nothing of y."""
+    gets the shared row: the encoding of the column carries nothing of y,
+    which its number carries (a trend over the month)."""
     rng = np.random.RandomState(0)
     n = 600
-    stamps = pd.Timestamp("2019-03-01") + pd.to_timedelta(rng.permutation(n) * 3_600, unit="s")
+    hours = rng.permutation(n)
+    stamps = pd.Timestamp("2019-03-01") + pd.to_timedelta(hours * 3_600, unit="s")
     X = pd.DataFrame({"pickup": stamps.strftime("%Y-%m-%d %H:%M:%S"),
                       "kind": rng.choice(list("abcd"), n)})
-    y = rng.normal(size=n) + (X["kind"] == "a")
+    y = rng.normal(size=n) + (X["kind"] == "a") + 2.0 * hours / n
     enc = EntityEmbeddingEncoder(random_state=0, **FAST)
     oof = enc.fit_transform(X, y)
     assert [c.n_ngrams for c in enc._categories] == [0, 0]
@@ -712,8 +721,9 @@ def test_encoder_auto_width_follows_the_outputs(kind, width):
          "two targets": rng.normal(size=(300, 2))}[kind]
     enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
     assert enc.embedding_dims_ == [width, 2]
-    # "many" (numbers written as strings) also goes out as its number
-    assert enc.transform(X).shape == (300, width + 2 + 1)
+    # "many" (numbers written as strings, 5 rows each) would also go out as its
+    # number, but its order predicts nothing here (numeric_values="auto")
+    assert enc.transform(X).shape == (300, width + 2)
 
 
 def test_value_columns_of_a_batch_without_values_are_missing():
@@ -729,7 +739,9 @@ def test_value_columns_of_a_batch_without_values_are_missing():
     X = pd.DataFrame({"day": pd.Series(pd.date_range("2020-01-01", periods=n).astype(str),
                                        dtype=object),
                       "month": rng.choice(["jan", "feb", "mar"], n)})
-    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, rng.normal(size=n))
+    trend = np.arange(n) / n + 0.1 * rng.normal(size=n)  # the days' values go out
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, trend)
+    assert enc.numeric_values_.tolist() == [True, True]
     out = enc.transform(pd.DataFrame({"day": [None, None], "month": [None, None]},
                                      dtype=object))
     assert np.isnan(out[:, -2:]).all() and np.isfinite(out[:, :-2]).all()
