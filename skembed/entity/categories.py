@@ -14,8 +14,8 @@ for the call that meets it, the shared row plus the mean of the rows of its
 known n-grams, so that "Police Officer IV" starts where "Police Officer
 III" is; for the encoder, an unseen value of a column whose embeddings
 follow its values' order takes the entity of the nearest known value
-(:func:`value_anchors`).  Missing values (None, NaN, pd.NA) form their own category, listed
-last in ``categories``.
+(:func:`value_anchors`).  Missing values (None, NaN, pd.NA) form their own
+category, listed last in ``categories``.
 """
 
 import numpy as np

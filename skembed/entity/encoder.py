@@ -106,9 +106,11 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
     # 300 steps and at least 3 epochs scored as 500 and 5 on nine tables, in
     # 10-25 % less time (docs/benchmarks.md)
     _auto_steps = 300
-    _unseen_by_value = True
     _auto_epochs = (3, 50)
     _auto_max_dim = 4
+    # a stacked model met no shared row on a training row: unseen values of
+    # ordered columns take the nearest known one's embedding (handle_unknown)
+    _unseen_by_value = True
 
     def _max_auto_dim(self, n_outputs):
         # one output (regression, binary) moves along one direction of each
