@@ -439,7 +439,9 @@ class EntityEmbeddingBase(BaseEstimator):
         kinds = getattr(self, "_read_kinds", None) or [None] * len(self._categories)
         if not any(kinds):
             return
-        sample = slice(None, None, max(1, codes.shape[0] // ANCHOR_SAMPLE_ROWS))
+        # the sample's Jacobian (rows, outputs, width) stays near 64 MB with many classes
+        rows = min(ANCHOR_SAMPLE_ROWS, max(64, 2 ** 23 // (net.W[-1].shape[1] * net.emb_width)))
+        sample = slice(None, None, max(1, codes.shape[0] // rows))
         _, jac = net.output_jacobian(codes[sample], xnum[sample], comp)
         for j, cats in enumerate(self._categories):
             vectors = None
