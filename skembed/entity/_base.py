@@ -449,7 +449,7 @@ class EntityEmbeddingBase(BaseEstimator):
                 col = slice(int(net.col_offset[j]), int(net.col_offset[j] + net.dims[j]))
                 J = jac[:, :, col].reshape(-1, int(net.dims[j]))
                 lam, vec = np.linalg.eigh(J.T @ J / max(len(J), 1))
-                vectors = net.entity_vectors(j, cats.known_entities).astype(np.float64) \
+                vectors = self.embeddings_[j].astype(np.float64) \
                     @ (vec * np.sqrt(np.maximum(lam, 0.0)))
             cats.set_anchors(kinds[j], vectors)
 

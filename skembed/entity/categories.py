@@ -256,8 +256,8 @@ def value_anchors(cats, kind, vectors):
     cats : ColumnCategories
     kind : str or None
         What the column's values read as (:func:`value_kind`); None: no anchors.
-    vectors : ndarray of shape (n_known_entities, d)
-        The embedding of entity 0 and of every known category, in order.
+    vectors : ndarray of shape (n_categories, d)
+        The embedding of every category, in order (``embeddings_``).
     """
     if kind is None:
         return None
@@ -268,7 +268,7 @@ def value_anchors(cats, kind, vectors):
     if len(ok) < 3:
         return None
     ok = ok[np.argsort(values[ok], kind="stable")]
-    vec = np.asarray(vectors, dtype=np.float64)[1 + ok]
+    vec = np.asarray(vectors, dtype=np.float64)[ok]
     step = np.linalg.norm(np.diff(vec, axis=0), axis=1).mean()
     some = vec[np.linspace(0, len(vec) - 1, min(len(vec), 1000)).astype(np.int64)]
     sq = (some ** 2).sum(axis=1)
@@ -434,7 +434,7 @@ class ColumnCategories:
     def set_anchors(self, kind, vectors):
         """Place unseen values by the nearest known value from now on, where
         :func:`value_anchors` finds the column's order in its embeddings
-        (``vectors``: entity 0 and the known categories)."""
+        (``vectors``: the categories', in order)."""
         self.anchors = value_anchors(self, kind, vectors)
         self.value_kind = kind if self.anchors is not None else None
 
