@@ -29,6 +29,7 @@ from sklearn.linear_model import Ridge
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+from tabular import target_encoder  # benchmarks/tabular.py
 
 from skembed import EntityEmbeddingEncoder, EntityEmbeddingRegressor, EntityNeighborFeatures
 from skembed.datasets import (
@@ -227,7 +228,7 @@ def main():
                 found[f"neighbour forecast, k=10, {name}"].append(mape(yb, Fb[:, 0]))
                 if rep == "embeddings":  # the second model, with neighbour features
                     Fa = nf.transform(Xa)
-                    enc = TargetEncoder(target_type="continuous", random_state=seed)
+                    enc = target_encoder(seed)
                     Ta, Tb = enc.fit_transform(Xa, np.log(ya)), enc.transform(Xb)
                     Fa[:, 0], Fb[:, 0] = np.log(Fa[:, 0]), np.log(Fb[:, 0])
                     second = hgb(seed).fit(np.hstack([Ta, Fa]), np.log(ya))

@@ -64,6 +64,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -207,6 +208,19 @@ def with_row_ids(table, seed=42):
     return Table(f"{table.name}+ids", X, table.y, table.task, table.time_ordered)
 
 
+def target_encoder(seed, continuous=True, folds=5):
+    """``TargetEncoder`` cross-fitting on the shuffled folds of ``seed`` (its
+    own splitter: ``KFold`` for a continuous target, ``StratifiedKFold``
+    otherwise), given as ``cv`` since scikit-learn 1.9 deprecated its
+    ``random_state``: the same folds with either version."""
+    kind = "continuous" if continuous else "auto"
+    if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 9):
+        return TargetEncoder(target_type=kind, cv=folds, random_state=seed)
+    splitter = (KFold if continuous else StratifiedKFold)(folds, shuffle=True,
+                                                           random_state=seed)
+    return TargetEncoder(target_type=kind, cv=splitter)
+
+
 def pipelines(table, seed, n_jobs=None):
     reg = table.task == "regression"
     # HGB's early-stopping split is random above 10,000 rows: seeded, so that runs
@@ -233,8 +247,7 @@ def pipelines(table, seed, n_jobs=None):
     except ImportError:
         pass
     # integer targets (counts, sales) would read as hundreds of classes to "auto"
-    out["target+hgb"] = encoded(TargetEncoder(target_type="continuous" if reg else "auto",
-                                              random_state=seed))
+    out["target+hgb"] = encoded(target_encoder(seed, continuous=reg))
     linear = RidgeCV() if reg else LogisticRegression(max_iter=1000)
     out["onehot+linear"] = make_pipeline(ColumnTransformer([
         ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
