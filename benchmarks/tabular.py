@@ -35,6 +35,10 @@ Tables (``--tables``; names from ``TABLES`` or folders):
   classic split).
 - ``rossmann``: a store-day's sales from Guo & Berkhahn's features
   (regression, time order; ``--rossmann-rows`` keeps the last N rows).
+- ``synthetic_flights``: a generated stand-in for skrub's flight delays (not
+  in ../shared): lateness from a date, an airline, airports, tail and flight
+  numbers, hour and distance, weak effects that drift (binary, time order;
+  :func:`synthetic_flights`).
 - any folder holding one CSV and skrub's ``metadata.json`` naming the
   ``target`` (e.g. the other tables of github skrub-data/skrub-data-files):
   every string column is categorical, every other one numeric; the task is
@@ -184,8 +188,42 @@ def skrub_folder(path):
     return Table(path.name, df, y.astype(str).to_numpy(), task)
 
 
+def synthetic_flights(home=None, n=100_000, seed=42):
+    """A stand-in for skrub's flight delays (absent here): whether a flight is
+    late from its date, airline (18), origin and destination (300 each,
+    Zipf), tail number (6,000, Zipf) and flight number (4,000), departure
+    hour and distance.  Each category shifts the log-odds a little (tail and
+    flight numbers least), origins' effects drift over the year, and a
+    seasonal wave and the hour add theirs: a weak signal (ROC AUC near 0.6)
+    over ids of few rows each, in time order (binary)."""
+    rng = np.random.RandomState(seed)
+    day = np.sort(rng.randint(0, 365, n))
+    airline = rng.randint(0, 18, n)
+    origin, dest = ((rng.zipf(1.4, n) - 1) % 300 for _ in range(2))
+    tail, flight = (rng.zipf(1.2, n) - 1) % 6000, rng.randint(0, 4000, n)
+    hour, distance = rng.randint(5, 23, n), rng.gamma(2, 400, n)
+    e_air, e_org, e_dst = rng.randn(18) * 0.3, rng.randn(300) * 0.3, rng.randn(300) * 0.2
+    e_tail, e_fl, drift = rng.randn(6000) * 0.15, rng.randn(4000) * 0.1, rng.randn(300) * 0.3
+    logit = (-1.3 + e_air[airline] + e_org[origin] + drift[origin] * (day / 365 - 0.5)
+             + e_dst[dest] + e_tail[tail] + e_fl[flight] + 0.06 * (hour - 14)
+             + 0.4 * np.sin(day / 365 * 4 * np.pi))
+    y = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
+
+    def ids(values, prefix):
+        return pd.Series([f"{prefix}{v}" for v in values], dtype=object)
+
+    date = pd.Timestamp("2008-01-01") + pd.to_timedelta(day, unit="D")
+    X = pd.DataFrame({"date": pd.Series(date.strftime("%Y-%m-%d"), dtype=object),
+                      "airline": ids(airline, "A"), "origin": ids(origin, "O"),
+                      "dest": ids(dest, "D"), "tail_number": ids(tail, "N"),
+                      "flight_number": ids(flight, "F"), "dep_hour": hour.astype(float),
+                      "distance": distance})
+    return Table("synthetic_flights", X, y, "binary", time_ordered=True)
+
+
 TABLES = {"videogame_sales": videogame_sales, "bike_sharing": bike_sharing,
-          "credit_fraud": credit_fraud, "movielens_ratings": movielens_ratings}
+          "credit_fraud": credit_fraud, "movielens_ratings": movielens_ratings,
+          "synthetic_flights": synthetic_flights}
 
 
 def load_table(name, home, rossmann_rows):
