@@ -19,8 +19,8 @@ a handful of large categories must not decide it.
 
 import numpy as np
 
-# the spelling test's protocol: its folds, weights and required gain
-from .spelling import MIN_GAIN, N_FOLDS, RARE_ROWS
+# the spelling test's protocol: its folds, weights and held-out test
+from .spelling import N_FOLDS, RARE_ROWS, beats_the_mean
 
 __all__ = ["order_predicts"]
 
@@ -56,10 +56,8 @@ def order_predicts(values, counts, sums, seed=0):
     means = sums[keep] / counts[:, None]
     w = np.minimum(counts, RARE_ROWS)
     fold = np.random.RandomState(seed).permutation(len(values)) % N_FOLDS
-    err = base = 0.0
-    for k in range(N_FOLDS):
-        tr, te = fold != k, fold == k
-        mu = w[tr] @ means[tr] / w[tr].sum()
+
+    def predict(tr, te, mu):
         n_bins = int(min(MAX_BINS, tr.sum() // MIN_PER_BIN))
         edges = np.unique(np.quantile(values[tr], np.linspace(0, 1, n_bins + 1)[1:-1]))
         bin_tr = np.searchsorted(edges, values[tr], side="right")
@@ -68,7 +66,6 @@ def order_predicts(values, counts, sums, seed=0):
         wsum = np.bincount(bin_tr, weights=w[tr], minlength=n)
         ysum = np.stack([np.bincount(bin_tr, weights=w[tr] * (means[tr, j] - mu[j]),
                                      minlength=n) for j in range(means.shape[1])], axis=1)
-        pred = mu + ysum / (wsum + ALPHA)[:, None]
-        err += w[te] @ ((means[te] - pred[bin_te]) ** 2).sum(axis=1)
-        base += w[te] @ ((means[te] - mu) ** 2).sum(axis=1)
-    return bool(err < (1 - MIN_GAIN) * base)
+        return (mu + ysum / (wsum + ALPHA)[:, None])[bin_te]
+
+    return beats_the_mean(means, w, fold, predict)

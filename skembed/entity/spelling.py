@@ -20,7 +20,7 @@ and a handful of large categories must not decide it.
 import numpy as np
 from scipy import sparse
 
-__all__ = ["spelling_predicts"]
+__all__ = ["beats_the_mean", "spelling_predicts"]
 
 N_FOLDS = 5
 RARE_ROWS = 10
@@ -67,10 +67,8 @@ def spelling_predicts(indptr, grams, n_grams, counts, sums, seed=0):
     fold = rng.permutation(len(counts)) % N_FOLDS
     B = X.copy()
     B.data[:] = 1.0  # which n-grams each name has
-    err = base = 0.0
-    for k in range(N_FOLDS):
-        tr, te = fold != k, fold == k
-        mu = w[tr] @ means[tr] / w[tr].sum()
+
+    def predict(tr, te, mu):
         r = means[tr] - mu
         # each n-gram's weighted mean residual over the training names that
         # contain it, shrunk by ALPHA rows toward 0; a name gets the mean of
@@ -87,7 +85,23 @@ def spelling_predicts(indptr, grams, n_grams, counts, sums, seed=0):
         fit = np.stack([np.bincount(Xtr.row, weights=contrib[:, j], minlength=len(r))
                         for j in range(r.shape[1])], axis=1)
         scale = (w[tr] @ (fit * r)) / np.maximum(w[tr] @ (fit * fit), 1e-300)
-        pred = X[te] @ (num / (den + ALPHA)[:, None]) * np.maximum(scale, 0.0) + mu
+        return X[te] @ (num / (den + ALPHA)[:, None]) * np.maximum(scale, 0.0) + mu
+
+    return beats_the_mean(means, w, fold, predict)
+
+
+def beats_the_mean(means, w, fold, predict):
+    """The held-out test of this module and :mod:`.order`: whether
+    ``predict(tr, te, mu)``, the held-out categories' mean targets
+    (``means[te]``) predicted from the training ones (``mu``: their
+    weighted mean), beats ``mu`` by ``MIN_GAIN`` of its squared error,
+    summed over the ``N_FOLDS`` folds of categories (``fold``), each
+    category weighing ``w``."""
+    err = base = 0.0
+    for k in range(N_FOLDS):
+        tr, te = fold != k, fold == k
+        mu = w[tr] @ means[tr] / w[tr].sum()
+        pred = predict(tr, te, mu)
         err += w[te] @ ((means[te] - pred) ** 2).sum(axis=1)
         base += w[te] @ ((means[te] - mu) ** 2).sum(axis=1)
     return bool(err < (1 - MIN_GAIN) * base)
