@@ -39,6 +39,9 @@ Tables (``--tables``; names from ``TABLES`` or folders):
   in ../shared): lateness from a date, an airline, airports, tail and flight
   numbers, hour and distance, weak effects that drift (binary, time order;
   :func:`synthetic_flights`).
+- ``synthetic_flights_weather``: a second stand-in, of another make: strong
+  day shocks shared by every flight of a day and by an origin on a day (as
+  weather), which no later day repeats (binary, time order).
 - any folder holding one CSV and skrub's ``metadata.json`` naming the
   ``target`` (e.g. the other tables of github skrub-data/skrub-data-files):
   every string column is categorical, every other one numeric; the task is
@@ -208,22 +211,53 @@ def synthetic_flights(home=None, n=100_000, seed=42):
              + e_dst[dest] + e_tail[tail] + e_fl[flight] + 0.06 * (hour - 14)
              + 0.4 * np.sin(day / 365 * 4 * np.pi))
     y = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return Table("synthetic_flights", _flight_frame(day, airline, origin, dest, tail, flight,
+                                                    hour, distance), y, "binary",
+                 time_ordered=True)
 
+
+def synthetic_flights_weather(home=None, n=100_000, seed=7):
+    """A second flight-delays stand-in: 15 airlines, 250 airports (Zipf), 5,000
+    tail numbers (Zipf) and 5,000 flight numbers; besides small effects of
+    each and of the hour, a shock per day shared by all its flights and one
+    per origin and day (weather), neither of which a later day repeats: a
+    date that explains much of the training rows and nothing of the test
+    rows of a time split (binary)."""
+    rng = np.random.RandomState(seed)
+    day = np.sort(rng.randint(0, 365, n))
+    airline = rng.randint(0, 15, n)
+    origin, dest = ((rng.zipf(1.3, n) - 1) % 250 for _ in range(2))
+    tail, flight = (rng.zipf(1.1, n) - 1) % 5000, rng.randint(0, 5000, n)
+    hour = rng.randint(5, 23, n)
+    e_air, e_org, e_dst = rng.randn(15) * 0.25, rng.randn(250) * 0.25, rng.randn(250) * 0.15
+    day_shock, origin_day_shock = rng.randn(365) * 0.6, rng.randn(365, 250) * 0.5
+    e_tail = rng.randn(5000) * 0.1
+    logit = (-1.4 + e_air[airline] + e_org[origin] + e_dst[dest] + e_tail[tail]
+             + day_shock[day] + origin_day_shock[day, origin] + 0.08 * (hour - 14)
+             + 0.3 * np.sin(day / 365 * 2 * np.pi))
+    y = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return Table("synthetic_flights_weather",
+                 _flight_frame(day, airline, origin, dest, tail, flight, hour,
+                               rng.gamma(2, 400, n)), y, "binary", time_ordered=True)
+
+
+def _flight_frame(day, airline, origin, dest, tail, flight, hour, distance):
+    """The stand-ins' columns: a date string of 2008, ids as strings."""
     def ids(values, prefix):
         return pd.Series([f"{prefix}{v}" for v in values], dtype=object)
 
     date = pd.Timestamp("2008-01-01") + pd.to_timedelta(day, unit="D")
-    X = pd.DataFrame({"date": pd.Series(date.strftime("%Y-%m-%d"), dtype=object),
-                      "airline": ids(airline, "A"), "origin": ids(origin, "O"),
-                      "dest": ids(dest, "D"), "tail_number": ids(tail, "N"),
-                      "flight_number": ids(flight, "F"), "dep_hour": hour.astype(float),
-                      "distance": distance})
-    return Table("synthetic_flights", X, y, "binary", time_ordered=True)
+    return pd.DataFrame({"date": pd.Series(date.strftime("%Y-%m-%d"), dtype=object),
+                         "airline": ids(airline, "A"), "origin": ids(origin, "O"),
+                         "dest": ids(dest, "D"), "tail_number": ids(tail, "N"),
+                         "flight_number": ids(flight, "F"), "dep_hour": hour.astype(float),
+                         "distance": distance})
 
 
 TABLES = {"videogame_sales": videogame_sales, "bike_sharing": bike_sharing,
           "credit_fraud": credit_fraud, "movielens_ratings": movielens_ratings,
-          "synthetic_flights": synthetic_flights}
+          "synthetic_flights": synthetic_flights,
+          "synthetic_flights_weather": synthetic_flights_weather}
 
 
 def load_table(name, home, rossmann_rows):
