@@ -25,6 +25,7 @@ import numpy as np
 CHILD = """
 import json, resource, sys, time
 import numpy as np, pandas as pd
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import TargetEncoder
 from skembed import EntityEmbeddingEncoder
 name, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -34,7 +35,7 @@ y = (X.c0.astype(int) % k).astype(str).to_numpy()
 if name == "entity":  # compile (or load) the kernels outside the timing
     EntityEmbeddingEncoder(random_state=0).fit_transform(X[:500], y[:500])
 enc = EntityEmbeddingEncoder(random_state=0) if name == "entity" \\
-    else TargetEncoder()
+    else TargetEncoder(cv=StratifiedKFold(5, shuffle=True, random_state=0))  # seeded folds
 t0 = time.perf_counter()
 Z = enc.fit_transform(X, y)
 seconds = time.perf_counter() - t0
