@@ -259,6 +259,30 @@ def test_row_ids_lose_their_ngrams_where_spelling_says_nothing():
         assert not spelling_predicts(indptr, grams, 300, counts, noise)
 
 
+def test_repeated_ids_lose_their_ngrams_where_spelling_says_nothing():
+    """The held-out spelling test also runs on columns of frequent names: tail
+    numbers seen 20 times each, whose effects have nothing to do with their
+    spelling, lose their n-grams (rows that every row trained, which each
+    tail's out-of-fold vector would lean on), while job titles seen 40 times
+    each, whose words tell their family, keep theirs."""
+    rng = np.random.RandomState(0)
+    n = 4000
+    letters = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))
+    tails = pd.unique(np.array([f"N{rng.randint(100, 10000)}{''.join(rng.choice(letters, 2))}"
+                                for _ in range(200)], dtype=object))
+    tail = rng.randint(0, len(tails), n)
+    family, k = rng.randint(0, 2, n), rng.randint(0, 50, n)
+    title = np.where(family == 1, [f"police officer {i}" for i in k],
+                     [f"library aide {i}" for i in k])
+    y = rng.normal(0, 1, len(tails))[tail] + 2.0 * family + rng.normal(0, 0.5, n)
+    X = pd.DataFrame({"tail": tails[tail], "title": title})
+    enc = EntityEmbeddingEncoder(max_iter=1, random_state=0).fit(X, y)
+    assert [len(c.categories) for c in enc._categories] == [200, 100]
+    assert [c.n_ngrams > 0 for c in enc._categories] == [False, True]
+    forced = clone(enc).set_params(substrings=True).fit(X, y)
+    assert all(c.n_ngrams > 0 for c in forced._categories)
+
+
 def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():
     """Cross-fitting: rows of a category absent from the other folds are
     encoded by the category's prior (the shared row plus its n-grams), as a

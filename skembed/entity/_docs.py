@@ -113,11 +113,12 @@ default="cosine"
     average, and dates (their number says what their digits would): a rare
     ZIP code borrows from those that share its prefix, while a store number
     seen hundreds of times has learned its own row and its digits only add
-    noise.  A column whose rows are mostly of rare names (fewer than 10
-    rows each) keeps its n-grams only if they predict the target of names
-    held out of their fit (each n-gram's shrunk mean target, five folds of
-    names): the spelling of row ids ("row123", "77012") says nothing, and
-    their n-gram rows would learn only their own rows' noise.''',
+    noise.  Such a column keeps its n-grams only if they predict the
+    target of names held out of their fit (each n-gram's shrunk mean
+    target, five folds of names): the spelling of ids ("row123", "77012",
+    a tail number) says nothing, and their n-gram rows would learn only
+    their own rows' noise, which every category's vector, out-of-fold ones
+    included, leans on.''',
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates

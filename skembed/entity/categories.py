@@ -308,8 +308,8 @@ class ColumnCategories:
     n_threads : int
         Threads that cut the names into n-grams.
     target : tuple (y_fit, task) or None
-        The training target: with it, a column of mostly rare names keeps
-        its n-grams only where they predict held-out names' targets
+        The training target: with it, the column keeps its n-grams only
+        where they predict held-out names' targets
         (:mod:`~skembed.entity.spelling`).
 
     Attributes
@@ -369,11 +369,11 @@ class ColumnCategories:
         grams = self._fit_ngrams(known, n_threads) if substrings and _all_strings(known) \
             else None
         m = len(known)
-        if grams is not None and target is not None and not declared \
-                and counts[:m][counts[:m] < RARE_CATEGORY_ROWS].sum() >= 0.5 * len(codes):
-            # substrings="auto" on a column of mostly rare names (their n-grams
-            # carry it): kept only where spelling predicts held-out names, not
-            # for row ids, whose n-gram rows would learn their rows' noise
+        if grams is not None and target is not None and not declared:
+            # substrings="auto": n-grams kept only where spelling predicts
+            # held-out names, not for ids (row ids, tail numbers), whose n-gram
+            # rows would learn their own rows' noise: rows that every row
+            # trained, which a category's out-of-fold vector leans on
             y_fit, task = target
             sums = category_target_sums(np.asarray(y_fit)[~missing], task, codes, m)
             if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],

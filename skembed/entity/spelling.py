@@ -3,9 +3,13 @@
 ``substrings="auto"`` gives the names of a column of strings n-gram rows, so
 that rare and unseen categories borrow from similar names.  Where spelling
 says nothing about the target (row ids such as ``"row123"``, ticket numbers,
-hashes), those rows only learn noise: trained on every row, they hold each
-row's own target a little, and a model stacked on the encoder splits on it
-(a column of row ids added to a table, docs/benchmarks.md).  The test, over
+hashes, and ids repeated over many rows such as tail or flight numbers),
+those rows only learn noise: trained on every row, they hold each row's own
+target a little, and a model stacked on the encoder splits on it (a column
+of row ids added to a table; the flight-delay tables' tail and flight
+numbers, whose out-of-fold vectors leaned on their own rows through their
+n-grams' rows: docs/benchmarks.md).  The test runs on every column that
+``"auto"`` gives n-grams.  Over
 five folds of the *categories*: each n-gram's mean target over the training
 categories that contain it (less their mean, shrunk toward 0 by ``ALPHA``
 rows), and each held-out category predicted by the mean of its n-grams',
