@@ -113,8 +113,8 @@ default="cosine"
     average, and dates (their number says what their digits would): a rare
     ZIP code borrows from those that share its prefix, while a store number
     seen hundreds of times has learned its own row and its digits only add
-    noise.  Such a column keeps its n-grams only if they predict the
-    target of names held out of their fit (each n-gram's shrunk mean
+    noise.  A column that ``"auto"`` gives n-grams keeps them only if they
+    predict the target of names held out of their fit (each n-gram's shrunk mean
     target, five folds of names): the spelling of ids ("row123", "77012",
     a tail number) says nothing, and their n-gram rows would learn only
     their own rows' noise, which every category's vector, out-of-fold ones
