@@ -300,6 +300,38 @@ def test_a_category_seen_in_one_fold_only_gets_its_prior_out_of_fold():
     assert not np.allclose(full[0], prior[0])  # the full fit knows it
 
 
+def test_unique_names_do_not_carry_their_own_targets_through_their_ngrams():
+    """A name seen once gets its prior out of fold, the shared row plus the
+    mean of its n-gram rows, which its own row trained with every other
+    name containing them: unique names of three random words (street
+    addresses, one per sale) with a target of pure noise correlate with their
+    own targets out of fold along the axis the output follows (0.14-0.23)
+    unless the n-gram rows are left out of the fold too, and would be pushed
+    past zero (-0.58 to 0.52) if the converged fit's step were taken whole."""
+    import skembed.entity.crossfit as crossfit
+
+    rng = np.random.RandomState(0)
+    words = [f"{a}{b}{c}" for a in "bcdfgklmnprstvz" for b in "aeiou" for c in "xqwj"][:400]
+    names = pd.unique(np.array([" ".join(rng.choice(words, 3, replace=False))
+                                for _ in range(1500)], dtype=object))
+    X = pd.DataFrame({"name": names})
+    y = rng.normal(size=len(names))
+
+    def first_axis(seed):
+        oof = EntityEmbeddingEncoder(substrings=True, random_state=seed,
+                                     n_jobs=1).fit_transform(X, y)
+        assert oof.shape == (len(X), 3)
+        return abs(np.corrcoef(oof[:, 0], y)[0, 1])
+
+    assert max(first_axis(seed) for seed in range(3)) < 0.05
+    old = crossfit.NGRAM_LEAVE_FOLD_OUT
+    try:  # the same names without the n-gram rows left out: the leak is there
+        crossfit.NGRAM_LEAVE_FOLD_OUT = False
+        assert first_axis(2) > 0.15
+    finally:
+        crossfit.NGRAM_LEAVE_FOLD_OUT = old
+
+
 # -- skrub --------------------------------------------------------------------------
 def test_skrub_table_vectorizer_high_cardinality():
     """The encoder as skrub's high-cardinality transformer: one column in,

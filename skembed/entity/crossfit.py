@@ -43,6 +43,21 @@ least ``FULL_FIT_MIN_ROWS`` training rows, each weighing at most
 ``FULL_FIT_MAX_OWN_WEIGHT`` of its fit, therefore encodes them by its
 full-data embedding; out-of-fold vectors are for the rarer ones, whose
 own targets weigh.
+
+A category's prior leans on its own rows too, through its n-gram rows
+(``substrings``), which every row of every category containing them
+trained: a category seen in fold ``k`` only, whose out-of-fold vector
+there is its prior, would carry its own targets through them (street
+addresses, one per sale, whose street names' rows learnt each sale's
+price: docs/benchmarks.md).  Those n-gram rows are therefore left out of
+fold ``k`` too, by the same expansion: an n-gram's rows without fold
+``k`` move by ``(H - H_k + r I)^-1 G_k``, with ``G_k`` and ``H_k`` the
+gradient and (majorised) curvature its categories' fold-``k`` rows give it
+and ``r`` one row's worth.  That step is the change of a fully converged
+fit, which a network stopped after a few hundred steps never reached: it
+is scaled by the share ``beta`` of the converged rows (one Newton step
+away, over all rows) that the trained rows realise, so that names of noise
+are not over-corrected into anti-correlation with their own targets.
 """
 
 import numpy as np
@@ -51,8 +66,8 @@ from .._threads import in_threads
 from .kernels import accumulate_curvature, grid_losses, newton_steps
 from .losses import output_activation
 
-__all__ = ["FULL_FIT_MAX_OWN_WEIGHT", "FULL_FIT_MIN_ROWS", "SMOOTHING_GRID",
-           "newton_embeddings"]
+__all__ = ["FULL_FIT_MAX_OWN_WEIGHT", "FULL_FIT_MIN_ROWS", "NGRAM_LEAVE_FOLD_OUT",
+           "SMOOTHING_GRID", "newton_embeddings"]
 
 # smoothing="auto" picks one of these (rows' worth of the prior) per feature
 SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
@@ -61,6 +76,45 @@ SMOOTHING_GRID = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, np.inf)
 # its fit, 1 / (rows + smoothing) (module docstring; docs/benchmarks.md)
 FULL_FIT_MIN_ROWS = 30
 FULL_FIT_MAX_OWN_WEIGHT = 0.01
+# a category's n-gram rows are left out of its only fold (module docstring)
+NGRAM_LEAVE_FOLD_OUT = True
+
+
+def _ngram_steps(net, j, cats, entities, A, B, unit, lone):
+    """Change (n_ent, n_folds, d) of each entity's mean n-gram row when
+    fold ``k`` is left out, for the entities and folds of ``lone`` (those
+    with no rows outside the fold: their out-of-fold vector is the prior);
+    None without n-grams.  ``A``, ``B``: the entities' curvature and
+    gradient sums per fold; ``unit``: one row's worth of curvature."""
+    from scipy import sparse
+
+    ptr, rows, weights = entities
+    n_own = cats.n_own_rows
+    ngram = rows >= n_own
+    n_ent, n_folds, d = B.shape
+    if not ngram.any() or not lone.any():
+        return None
+    n_grams = int(net.n_rows[j]) - n_own
+    entity = np.repeat(np.arange(n_ent), np.diff(ptr))
+    W = sparse.csr_matrix((weights[ngram].astype(np.float64),
+                           (entity[ngram], rows[ngram] - n_own)), shape=(n_ent, n_grams))
+    # an n-gram's gradient and curvature per fold: its categories', weighed
+    # by its share in their means (the curvature majorised: sum w A, not
+    # sum w^2 A plus the cross terms, as the weights of a mean sum to 1)
+    H = np.asarray(W.T @ A.reshape(n_ent, -1)).reshape(n_grams, n_folds, d, d)
+    G = np.asarray(W.T @ B.reshape(n_ent, -1)).reshape(n_grams, n_folds, d)
+    H_tot, G_tot = H.sum(axis=1), G.sum(axis=1)
+    ridge = unit * np.eye(d)
+    # the share of the converged rows (one damped Newton step away) that the
+    # trained ones realise: a short training moves them part of the way only
+    u = np.asarray(net.table_of(j)[n_own:], dtype=np.float64)
+    converged = u - np.linalg.solve(H_tot + ridge, G_tot[..., None])[..., 0]
+    beta = float(np.clip((u * converged).sum() / max((converged * converged).sum(), 1e-300),
+                         0.0, 1.0))
+    step = np.linalg.solve(H_tot[:, None] - H + ridge, G[..., None])[..., 0]
+    out = beta * np.asarray(W @ step.reshape(n_grams, -1)).reshape(n_ent, n_folds, d)
+    out[~lone] = 0.0
+    return out
 
 
 def _loss_derivatives(out, y, task):
@@ -182,6 +236,13 @@ def newton_embeddings(net, categories, codes, comp, xnum, y, w, fold, n_folds,
         # the folds' own loss at their out-of-fold embeddings, to second order
         grid = SMOOTHING_GRID if isinstance(smoothing, str) else (smoothing,)
         lam, dv = _best_smoothing(grid, unit, A, B, A_tot, B_tot, gap, shared, n_threads)
+        if NGRAM_LEAVE_FOLD_OUT:
+            in_fold = np.bincount(codes[:, j].astype(np.int64) * n_folds + fold,
+                                  minlength=n_ent[j] * n_folds).reshape(n_ent[j], n_folds)
+            lone = (in_fold.sum(axis=1, keepdims=True) == in_fold) & (in_fold > 0)
+            steps = _ngram_steps(net, j, cats, (ptr, rows, weights), A, B, unit, lone)
+            if steps is not None:
+                dv = dv + steps
         v = e[:, None] + dv
         chosen.append(lam / unit)
         if np.isinf(lam):
