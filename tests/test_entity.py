@@ -625,6 +625,36 @@ def test_missing_numbers_are_imputed_and_flagged():
     assert reg.embed(X.iloc[:5], representation="hidden").shape == (5, 32)
 
 
+def test_numbers_also_go_in_piecewise_linear():
+    """numeric_bins: a number also enters as one input per quantile bin (0
+    below, 1 above, linear across), so that two hidden units fit a response
+    with three turns, which they cannot from the number alone."""
+    from skembed.entity._base import piecewise_linear, quantile_edges
+
+    values = np.column_stack([np.arange(101.0), np.arange(101) % 2])
+    edges = quantile_edges(values, 4)
+    assert [c for c, _ in edges] == [0]  # a flag goes in as it is
+    np.testing.assert_allclose(edges[0][1], [0, 25, 50, 75, 100])
+    x = np.array([[-5.0], [10.0], [60.0], [100.0], [np.nan]])
+    np.testing.assert_allclose(piecewise_linear(x, [(0, edges[0][1])]),
+                               [[0, 0, 0, 0], [0.4, 0, 0, 0], [1, 1, 0.4, 0],
+                                [1, 1, 1, 1], [0, 0, 0, 0]], atol=1e-7)
+    rng = np.random.RandomState(0)
+    n = 3000
+    X = pd.DataFrame({"shop": rng.choice(list("ab"), n), "x": rng.uniform(-2, 2, n)})
+    y = np.sin(3 * X["x"].to_numpy()) + rng.normal(0, 0.1, n)
+    kw = dict(hidden_layer_sizes=(2,), n_networks=1, random_state=0, n_jobs=1)
+    flat = EntityEmbeddingRegressor(numeric_bins=0, **kw).fit(X, y)
+    bent = EntityEmbeddingRegressor(numeric_bins=8, **kw).fit(X, y)
+    assert flat._net.n_numeric == 1 and bent._net.n_numeric == 9
+    assert flat.score(X, y) < 0.5 < 0.8 < bent.score(X, y)
+    # the hidden representation of embed() gets the same inputs as predict()
+    codes, entities, xnum, _ = bent._prepare(X.iloc[:50])
+    want = bent._net.hidden(codes, xnum, bent._composition(entities))
+    np.testing.assert_allclose(bent.embed(X.iloc[:50], representation="hidden"), want,
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_numeric_tails_are_compressed_not_clipped():
     from skembed.entity.estimators import squash_tails
 

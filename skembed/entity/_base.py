@@ -63,6 +63,46 @@ def number_scaling(values):
     return np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
 
 
+def quantile_edges(values, bins):
+    """Edges of ``bins`` quantile bins of each column of ``values`` (NaN
+    ignored) for :func:`piecewise_linear`: a list of ``(column, edges)``,
+    without the columns of fewer than ``bins + 1`` distinct values (a flag,
+    a count of a few values: their one input already says it all)."""
+    out = []
+    if bins < 2:
+        return out
+    for c in range(values.shape[1]):
+        v = values[:, c]
+        v = v[~np.isnan(v)]
+        if len(v) == 0:
+            continue
+        edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)))
+        if len(edges) == bins + 1:
+            out.append((c, edges))
+    return out
+
+
+def piecewise_linear(values, edges):
+    """Piecewise-linear encoding of numbers (Gorishniy, Rubachev & Babenko
+    2022, "On embeddings for numerical features in tabular deep learning"):
+    per column of ``edges`` (:func:`quantile_edges`), one input per bin,
+    0 below it, 1 above it and linear across it, so that the network bends
+    its response to a number (a price by latitude) with few hidden units.
+    Missing values: all 0 (their flag says they are missing)."""
+    n = values.shape[0]
+    width = sum(len(e) - 1 for _, e in edges)
+    out = np.zeros((n, width), dtype=np.float32)
+    k = 0
+    for c, e in edges:
+        v = values[:, c]
+        lo, hi = e[:-1], e[1:]
+        with np.errstate(invalid="ignore"):
+            piece = np.clip((v[:, None] - lo) / (hi - lo), 0.0, 1.0)
+        out[:, k:k + len(lo)] = np.nan_to_num(piece)
+        k += len(lo)
+    return out
+
+
 def squash_tails(z, tail):
     """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
     beyond: continuous, increasing, and slope 1 at the joins."""
@@ -622,12 +662,25 @@ class EntityEmbeddingBase(BaseEstimator):
         value_of = np.cumsum(getattr(self, "numeric_values_", np.zeros(0, bool))) - 1
         n_inputs = len(self._x_mean) if hasattr(self, "_x_mean") else 0
 
+        # then each number's piecewise-linear inputs (numeric_bins)
+        pieces, k = {}, n_inputs + len(getattr(self, "_x_flagged", []))
+        k0 = k
+        for c, edges in getattr(self, "_x_edges", []):
+            pieces[c] = (k, edges)
+            k += len(edges) - 1
+
         def put(c, values):
             xnum[:, c] = np.nan_to_num(squash_tails(
                 (values - self._x_mean[c]) / self._x_scale[c], NUMERIC_TAIL))
             flags = np.flatnonzero(getattr(self, "_x_flagged", []) == c)
             if len(flags):
                 xnum[:, n_inputs + flags[0]] = np.isnan(values)
+            if c in pieces:
+                first, edges = pieces[c]
+                at = slice(first - k0, first - k0 + len(edges) - 1)
+                xnum[:, first:first + len(edges) - 1] = (piecewise_linear(
+                    values[:, None], [(0, edges)]) - self._piece_mean[at]) \
+                    / self._piece_scale[at]
 
         for (kind, j), col in zip(kinds, cols, strict=True):
             if kind == "num":

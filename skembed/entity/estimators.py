@@ -13,7 +13,14 @@ from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tails
+from ._base import (
+    NUMERIC_TAIL,
+    EntityEmbeddingBase,
+    number_scaling,
+    piecewise_linear,
+    quantile_edges,
+    squash_tails,
+)
 from ._docs import fill
 from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
 from .encoder import EntityEmbeddingEncoder
@@ -24,8 +31,9 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "batch_size", "learning_rate", "learning_rate_schedule", "max_iter",
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
-               "min_frequency", "substrings", "numeric_values", "n_networks",
-               "handle_unknown", "warm_start", "n_jobs", "random_state", "verbose"]
+               "min_frequency", "substrings", "numeric_values", "numeric_bins",
+               "n_networks", "handle_unknown", "warm_start", "n_jobs", "random_state",
+               "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "numeric_values_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
@@ -45,6 +53,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         **EntityEmbeddingBase._parameter_constraints,
         "categorical_features": [StrOptions({"auto"}), "array-like", None],
         "n_networks": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "numeric_bins": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     }
     # the training task: "regression" or "classification"
@@ -67,7 +76,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
                  min_frequency=None, substrings="auto", numeric_values="auto",
-                 n_networks="auto", handle_unknown="infrequent", warm_start=False,
+                 numeric_bins=0, n_networks="auto", handle_unknown="infrequent", warm_start=False,
                  n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
@@ -87,6 +96,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.min_frequency = min_frequency
         self.substrings = substrings
         self.numeric_values = numeric_values
+        self.numeric_bins = numeric_bins
         self.n_networks = n_networks
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
@@ -196,10 +206,18 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._x_mean, self._x_scale = number_scaling(xnum)
             # columns with missing values in training get an indicator input
             self._x_flagged = np.flatnonzero(missing.any(axis=0))
+        if fit and not warm:  # the numeric features' (numeric_values' only as numbers)
+            n_features = int((~self.is_categorical_).sum())
+            self._x_edges = quantile_edges(xnum[:, :n_features], self.numeric_bins)
+        pieces = piecewise_linear(xnum, getattr(self, "_x_edges", []))
+        if fit and not warm:  # standardised as the other inputs
+            self._piece_mean, self._piece_scale = number_scaling(pieces)
+        if pieces.shape[1]:
+            pieces = (pieces - self._piece_mean) / self._piece_scale
         xnum = squash_tails((xnum - self._x_mean) / self._x_scale, NUMERIC_TAIL)
         xnum[missing] = 0.0  # the training mean
         flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
-        xnum = np.hstack([xnum, missing[:, flagged]]).astype(np.float32)
+        xnum = np.hstack([xnum, missing[:, flagged], pieces]).astype(np.float32)
         codes, entities = self._encode(cat_cols, n, fresh=fit and not warm)
         return codes, entities, xnum, n
 
