@@ -629,7 +629,7 @@ def test_numbers_also_go_in_piecewise_linear():
     """numeric_bins: a number also enters as one input per quantile bin (0
     below, 1 above, linear across), so that two hidden units fit a response
     with three turns, which they cannot from the number alone."""
-    from skembed.entity._base import piecewise_linear, quantile_edges
+    from skembed.entity.pieces import piecewise_linear, quantile_edges
 
     values = np.column_stack([np.arange(101.0), np.arange(101) % 2])
     edges = quantile_edges(values, 4)
