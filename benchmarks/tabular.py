@@ -15,7 +15,9 @@ time order) of, every pipeline at its defaults:
 - ``skrub+entity``: skrub's pipeline with ``EntityEmbeddingEncoder()`` as its
   ``TableVectorizer``'s high-cardinality transformer (one column at a time);
 - ``entity``: ``EntityEmbeddingRegressor()`` / ``EntityEmbeddingClassifier()``
-  alone on the same frame.
+  alone on the same frame;
+- ``entity+bins``: the same with ``numeric_bins=4`` (numbers also as
+  piecewise-linear inputs; not in the default ``--pipelines``).
 
 Scores: R² (regression), ROC AUC (binary), accuracy (multiclass); seconds are
 the whole cross-validation (fit and predict of all folds).
@@ -329,6 +331,8 @@ def pipelines(table, seed, n_jobs=None):
     out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed, n_jobs=n_jobs))
     est = EntityEmbeddingRegressor if reg else EntityEmbeddingClassifier
     out["entity"] = est(categorical_features=cat, random_state=seed, n_jobs=n_jobs)
+    out["entity+bins"] = est(categorical_features=cat, numeric_bins=4, random_state=seed,
+                             n_jobs=n_jobs)
     return out
 
 
