@@ -16,8 +16,10 @@ time order) of, every pipeline at its defaults:
   ``TableVectorizer``'s high-cardinality transformer (one column at a time);
 - ``entity``: ``EntityEmbeddingRegressor()`` / ``EntityEmbeddingClassifier()``
   alone on the same frame;
-- ``entity+bins``: the same with ``numeric_bins=4`` (numbers also as
-  piecewise-linear inputs; not in the default ``--pipelines``).
+- ``entity+bins`` / ``entity-bins``: the same with ``numeric_bins=4``
+  (numbers always also as piecewise-linear inputs) / ``numeric_bins=0``
+  (numbers only; the default until 2026-12-07), not in the default
+  ``--pipelines``.
 
 Scores: R² (regression), ROC AUC (binary), accuracy (multiclass); seconds are
 the whole cross-validation (fit and predict of all folds).
@@ -332,6 +334,8 @@ def pipelines(table, seed, n_jobs=None):
     est = EntityEmbeddingRegressor if reg else EntityEmbeddingClassifier
     out["entity"] = est(categorical_features=cat, random_state=seed, n_jobs=n_jobs)
     out["entity+bins"] = est(categorical_features=cat, numeric_bins=4, random_state=seed,
+                             n_jobs=n_jobs)
+    out["entity-bins"] = est(categorical_features=cat, numeric_bins=0, random_state=seed,
                              n_jobs=n_jobs)
     return out
 

@@ -635,6 +635,9 @@ def test_numbers_also_go_in_piecewise_linear():
     edges = quantile_edges(values, 4)
     assert [c for c, _ in edges] == [0]  # a flag goes in as it is
     np.testing.assert_allclose(edges[0][1], [0, 25, 50, 75, 100])
+    # a count that is mostly 0: its coinciding quantiles merge into fewer bins
+    mostly_zero = np.r_[np.zeros(70), np.arange(1.0, 31.0)][:, None]
+    np.testing.assert_allclose(quantile_edges(mostly_zero, 4)[0][1], [0, 5.25, 30])
     x = np.array([[-5.0], [10.0], [60.0], [100.0], [np.nan]])
     np.testing.assert_allclose(piecewise_linear(x, [(0, edges[0][1])]),
                                [[0, 0, 0, 0], [0.4, 0, 0, 0], [1, 1, 0.4, 0],
@@ -653,6 +656,36 @@ def test_numbers_also_go_in_piecewise_linear():
     want = bent._net.hidden(codes, xnum, bent._composition(entities))
     np.testing.assert_allclose(bent.embed(X.iloc[:50], representation="hidden"), want,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_auto_bins_are_chosen_by_validation_loss():
+    """numeric_bins="auto": a network with pieces and one on numbers only
+    see the same validation rows; the ensemble takes the kind that fits them
+    better (pieces where the response turns).  Without validation rows, and
+    for streaming chunks, numbers only: the networks then read the first
+    inputs of what _prepare builds, in predict and embed alike."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    X = pd.DataFrame({"shop": rng.choice(list("ab"), n), "x": rng.uniform(-2, 2, n)})
+    y = np.sin(3 * X["x"].to_numpy()) + rng.normal(0, 0.1, n)
+    kw = dict(hidden_layer_sizes=(4,), n_networks=2, random_state=0, n_jobs=1)
+    bent = EntityEmbeddingRegressor(**kw).fit(X, y)
+    assert bent.numeric_bins_ == 4 and bent.n_networks_ == 2
+    assert all(net.n_numeric == 5 for net in bent._networks())
+    assert bent.score(X, y) > 0.8
+    flat = EntityEmbeddingRegressor(early_stopping=False, **kw).fit(X, y)
+    assert flat.numeric_bins_ == 0
+    assert all(net.n_numeric == 1 for net in flat._networks())
+    assert flat._prepare(X.iloc[:5])[2].shape[1] == 5  # pieces built, not read
+    assert flat.score(X, y) < bent.score(X, y) - 0.1
+    hidden = flat.embed(X.iloc[:50], representation="hidden")
+    codes, entities, xnum, _ = flat._prepare(X.iloc[:50])
+    np.testing.assert_allclose(hidden, flat._net.hidden(codes, xnum,
+                                                        flat._composition(entities)),
+                               rtol=1e-5, atol=1e-5)
+    again = EntityEmbeddingRegressor(**kw).fit(X, y)
+    np.testing.assert_array_equal(again.predict(X), bent.predict(X))
+    assert EntityEmbeddingRegressor(**kw).partial_fit(X, y).numeric_bins_ == 0
 
 
 def test_numeric_tails_are_compressed_not_clipped():
@@ -936,9 +969,15 @@ def test_several_networks_average_and_train_alike_on_threads():
     np.testing.assert_array_equal(
         ens.embeddings_[0], ens._net.entity_vectors(0, ens._categories[0].known_entities)[1:])
     # two networks on two threads: side by side, bit-identical to one thread
-    pair = EntityEmbeddingRegressor(n_networks=2, **kw).fit(X, y)
-    threaded = EntityEmbeddingRegressor(n_networks=2, n_jobs=2, **kw).fit(X, y)
-    np.testing.assert_array_equal(threaded.predict(Xt), pair.predict(Xt))
+    pair = EntityEmbeddingRegressor(n_networks=2, numeric_bins=0, **kw).fit(X, y)
+    threaded = EntityEmbeddingRegressor(n_networks=2, numeric_bins=0, n_jobs=2, **kw)
+    np.testing.assert_array_equal(threaded.fit(X, y).predict(Xt), pair.predict(Xt))
+    # numeric_bins="auto": the two candidate networks side by side, then the
+    # other two members of the ensemble (a network left over alone would take
+    # both threads, Hogwild!, and differ)
+    trio = EntityEmbeddingRegressor(n_networks=3, **kw).fit(X, y)
+    threaded = EntityEmbeddingRegressor(n_networks=3, n_jobs=2, **kw).fit(X, y)
+    np.testing.assert_array_equal(threaded.predict(Xt), trio.predict(Xt))
     proba = EntityEmbeddingClassifier(n_networks=2, **kw).fit(X, y > 0).predict_proba(Xt)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 

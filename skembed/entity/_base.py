@@ -355,9 +355,11 @@ class EntityEmbeddingBase(BaseEstimator):
             if hasattr(self, "_net"):  # later calls: counts behind the mean row
                 for j, cats in enumerate(self._categories):
                     cats.add_counts(codes[:, j])
+        widths = self._input_widths(xnum.shape[1], partial)
         if reuse:
             nets = self._networks()
-            want = (tuple(n_rows), tuple(dims), xnum.shape[1],
+            width = nets[0].n_numeric if nets[0].n_numeric in widths else xnum.shape[1]
+            want = (tuple(n_rows), tuple(dims), width,
                     (*params["hidden_layer_sizes"], n_outputs), task)
             if nets[0].architecture != want or not self._same_networks(len(nets)):
                 raise ValueError(
@@ -368,48 +370,77 @@ class EntityEmbeddingBase(BaseEstimator):
         # one network: the estimator's random stream itself; several: a stream each
         rngs = [rng] if k == 1 else [np.random.RandomState(s) for s in
                                      rng.randint(np.iinfo(np.int32).max, size=k)]
-        if not reuse:
-            nets = []
-            for r in rngs:
-                net = EmbeddingNetwork(n_rows, dims, xnum.shape[1],
-                                       params["hidden_layer_sizes"], n_outputs, task,
-                                       params["dropout"], r)
-                net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
-                nets.append(net)
-        for net in nets:
-            net.dropout = params["dropout"]
-        comp = self._composition(entities, nets[0])
+
+        def make(r, width):
+            net = EmbeddingNetwork(n_rows, dims, width, params["hidden_layer_sizes"],
+                                   n_outputs, task, params["dropout"], r)
+            net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
+            return net
+
+        comp = None  # the rows of each entity (set by the first network made)
         w = normalised_weights(sample_weight, codes.shape[0])
         rates = self._dropout_rates(params, entities)
         name = type(self).__name__
-
-        def train(i, n_threads):
-            return self._train_network(
-                nets[i], params, codes, xnum, y, w, comp, rngs[i], stratify, partial,
-                rates, n_threads, name if k == 1 else f"{name} {i + 1}/{k}")
-
         threads = params["n_threads"]
+
+        def run(jobs):
+            """Train ``(network, rng, split seed)`` jobs; their histories."""
+            nonlocal comp
+            if comp is None:
+                comp = self._composition(entities, jobs[0][0])
+
+            def train(i, n_threads):
+                net, r, split = jobs[i]
+                net.dropout = params["dropout"]
+                return self._train_network(
+                    net, params, codes, xnum, y, w, comp, r, stratify, partial, rates,
+                    n_threads, name if k == 1 else f"{name} {len(done) + i + 1}/{k}",
+                    split)
+
+            m = len(jobs)
+            if m == 1 or threads == 1:
+                return [train(i, threads) for i in range(m)]
+            # whole networks side by side, one thread each (no Hogwild! among them)
+            lanes = min(m, threads)
+            side = m - m % lanes
+            hists = [None] * m
+
+            def lane(t, stop):
+                for i in range(t, side, lanes):
+                    if stop.is_set():
+                        return
+                    hists[i] = train(i, 1)
+
+            in_threads(lanes, lane)
+            # networks left over (3 on 2 threads): each on all the threads, so that
+            # no thread idles through a last round of one network
+            hists[side:] = [train(i, threads) for i in range(side, m)]
+            return hists
+
+        done = []  # (network, history) of the networks trained so far
         # small products: threads of our own beat BLAS's.  The limit is process-wide,
         # so it is set here, once, not by each training thread (nested limits
         # entered and left by concurrent threads would restore the wrong count)
         with blas_threads(1):
-            if k == 1 or threads == 1:
-                hists = [train(i, threads) for i in range(k)]
-            else:  # whole networks side by side, one thread each (no Hogwild! among them)
-                lanes = min(k, threads)
-                side = k - k % lanes
-                hists = [None] * k
-
-                def lane(t, stop):
-                    for i in range(t, side, lanes):
-                        if stop.is_set():
-                            return
-                        hists[i] = train(i, 1)
-
-                in_threads(lanes, lane)
-                # networks left over (3 on 2 threads): each on all the threads, so that
-                # no thread idles through a last round of one network
-                hists[side:] = [train(i, threads) for i in range(side, k)]
+            if reuse:
+                jobs = [(net, r, None) for net, r in zip(nets, rngs, strict=True)]
+            elif len(widths) == 2 and self._validates(params, codes.shape[0]):
+                # numeric_bins="auto": a network on numbers only and one with their
+                # piecewise-linear inputs too, on the same validation rows; the
+                # ensemble is of the kind whose validation loss is lower
+                split = int(rng.randint(np.iinfo(np.int32).max))
+                other = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+                pair = [(make(rngs[0], widths[0]), rngs[0], split),
+                        (make(other, widths[1]), other, split)]
+                hists = run(pair)
+                best = int(hists[1]["best_validation_loss"] < hists[0]["best_validation_loss"])
+                done.append((pair[best][0], hists[best]))
+                jobs = [(make(r, widths[best]), r, None) for r in rngs[1:]]
+            else:
+                jobs = [(make(r, widths[0]), r, None) for r in rngs]
+            done += zip([j[0] for j in jobs], run(jobs), strict=True)
+        nets = [net for net, _ in done]
+        hists = [h for _, h in done]
         hist = hists[0]
         if partial and hasattr(self, "loss_curve_"):
             hist["loss_curve"] = self.loss_curve_ + hist["loss_curve"]
@@ -454,32 +485,45 @@ class EntityEmbeddingBase(BaseEstimator):
                     @ (vec * np.sqrt(np.maximum(lam, 0.0)))
             cats.set_anchors(kinds[j], vectors)
 
-    def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
-                       rates, n_threads, name):
-        """Train one network (its own validation split); the history of
-        :func:`~skembed.entity.network.train_network`."""
-        n = codes.shape[0]
-        val = None
+    @staticmethod
+    def _validates(params, n):
+        """Whether training on ``n`` rows holds out validation rows."""
         early = params["early_stopping"]
         if isinstance(early, str):  # "auto": as HistGradientBoosting, on large data
             early = n > AUTO_EARLY_STOPPING_ROWS or params["max_iter"] == "auto"
-        if early:
+        return bool(early)
+
+    def _input_widths(self, width, partial):
+        """The numeric inputs a network may read: the first ``w`` columns of
+        ``xnum`` for each ``w`` returned (two: the fit chooses by validation
+        loss)."""
+        return [width]
+
+    def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
+                       rates, n_threads, name, split=None):
+        """Train one network (its own validation split, or the one drawn by
+        the seed ``split``); the history of
+        :func:`~skembed.entity.network.train_network`."""
+        n = codes.shape[0]
+        val = None
+        if self._validates(params, n):
             n_val = int(round(params["validation_fraction"] * n))
             if n_val < 1 or n - n_val < 1:
                 raise ValueError(
                     f"validation_fraction={params['validation_fraction']} leaves an empty "
                     f"training or validation set with {n} samples")
             idx = np.arange(n)
+            seed = rng if split is None else split
             if self.validation_split == "last":  # rows in time order: validate on the latest
                 tr, va = idx[:n - n_val], idx[n - n_val:]
             else:
                 from sklearn.model_selection import train_test_split
 
                 try:
-                    tr, va = train_test_split(idx, test_size=n_val, random_state=rng,
+                    tr, va = train_test_split(idx, test_size=n_val, random_state=seed,
                                               stratify=stratify)
                 except ValueError:  # too few members of some class to stratify
-                    tr, va = train_test_split(idx, test_size=n_val, random_state=rng)
+                    tr, va = train_test_split(idx, test_size=n_val, random_state=seed)
                 tr, va = np.sort(tr), np.sort(va)
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
@@ -615,7 +659,6 @@ class EntityEmbeddingBase(BaseEstimator):
             cols = [arr[:, k] for k in range(arr.shape[1])]
         n = len(cols[0])
         codes = np.zeros((n, len(self._cat_names)), dtype=np.int32)
-        xnum = np.zeros((n, self._net.n_numeric), dtype=np.float32)  # (+ missing flags)
         used = []
         entities = [c.known_entities for c in self._categories]
         # the network's numeric inputs: the numeric features, the categorical ones
@@ -629,6 +672,9 @@ class EntityEmbeddingBase(BaseEstimator):
         for c, edges in getattr(self, "_x_edges", []):
             pieces[c] = (k, edges)
             k += len(edges) - 1
+        # every input the fit prepared (a network trained on numbers only reads
+        # the first ones: numeric_bins="auto")
+        xnum = np.zeros((n, k), dtype=np.float32)
 
         def put(c, values):
             xnum[:, c] = np.nan_to_num(squash_tails(

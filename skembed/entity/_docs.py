@@ -146,18 +146,23 @@ default="cosine"
     fit (a five-fold test of binned values, :mod:`skembed.entity.order`):
     a pickup time per taxi trip within one month says nothing of its tip,
     and a stacked tree splits such a column as noise.''',
-    "numeric_bins": '''numeric_bins : int, default=0
+    "numeric_bins": '''numeric_bins : "auto" or int, default="auto"
     Each numeric feature also goes in as a piecewise-linear encoding over
     this many quantile bins of its training values (Gorishniy, Rubachev &
     Babenko 2022): one input per bin, 0 below it, 1 above it and linear
     across it (standardised as the other inputs), beside its number, so that
     the network bends its response to a number (a price by latitude and
     longitude) without many hidden units.  Features of fewer distinct values
-    than ``numeric_bins + 1`` (flags, small counts) and the numbers of
-    ``numeric_values`` go in as numbers only; 0 or 1: numbers only.  Off by
-    default: 4 bins gained 0.028 R² on California housing and 0.01 on New
-    York Airbnb prices, whose prices bend with latitude and longitude, and
-    lost up to 0.004 on five other tables (docs/benchmarks.md).''',
+    than three (flags), dates (a trend goes on past the last training day,
+    where pieces, constant beyond their last bin, would stop it) and the
+    numbers of ``numeric_values`` go in as numbers only; 0 or 1: numbers
+    only.  Quantiles that coincide (a count mostly 0) merge their bins.
+    ``"auto"``: a network with one bin per 1,000 training rows (4 to 64)
+    and one with numbers only are trained on the same validation rows, and
+    the ensemble takes the kind whose validation loss is lower
+    (``numeric_bins_``; one network more to train);
+    numbers only without validation rows (``early_stopping=False``) and for
+    :meth:`partial_fit`.  Measured in docs/benchmarks.md.''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose
@@ -303,6 +308,9 @@ ATTRIBUTES = {
     Networks trained (``n_networks``); ``loss_curve_``,
     ``validation_loss_curve_``, ``best_validation_loss_`` and ``n_iter_`` are
     the first one's.''',
+    "numeric_bins_": '''numeric_bins_ : int
+    The bins of the piecewise-linear inputs the networks read (0: numbers
+    only), ``numeric_bins`` or, for ``"auto"``, the kind chosen.''',
     "n_features_in_": '''n_features_in_ : int
     Number of input columns.''',
     "feature_names_in_": '''feature_names_in_ : ndarray of str

@@ -31,13 +31,22 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "numeric_values_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
-               "n_networks_", "n_features_in_", "feature_names_in_"]
+               "n_networks_", "numeric_bins_", "n_features_in_", "feature_names_in_"]
 
 # n_networks="auto": AUTO_NETWORKS networks below AUTO_NETWORK_ROWS training
 # rows, fewer above (about as many rows trained in all), one from
 # AUTO_NETWORK_ROWS * AUTO_NETWORKS / 2 rows (docs/benchmarks.md)
 AUTO_NETWORKS = 3
 AUTO_NETWORK_ROWS = 100_000
+# numeric_bins="auto": the network that may read numbers in pieces has one bin
+# per AUTO_ROWS_PER_BIN training rows, within AUTO_BINS (docs/benchmarks.md)
+AUTO_ROWS_PER_BIN = 1000
+AUTO_BINS = (4, 64)
+
+
+def auto_numeric_bins(n):
+    """numeric_bins="auto": the bins of ``n`` training rows."""
+    return int(np.clip(n // AUTO_ROWS_PER_BIN, *AUTO_BINS))
 
 
 class _EntityEmbeddingPredictor(EntityEmbeddingBase):
@@ -47,7 +56,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         **EntityEmbeddingBase._parameter_constraints,
         "categorical_features": [StrOptions({"auto"}), "array-like", None],
         "n_networks": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "numeric_bins": [Interval(Integral, 0, None, closed="left")],
+        "numeric_bins": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     }
     # the training task: "regression" or "classification"
@@ -70,8 +79,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change=3, tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
                  min_frequency=None, substrings="auto", numeric_values="auto",
-                 numeric_bins=0, n_networks="auto", handle_unknown="infrequent", warm_start=False,
-                 n_jobs=None, random_state=None, verbose=0):
+                 numeric_bins="auto", n_networks="auto", handle_unknown="infrequent",
+                 warm_start=False, n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -108,6 +117,19 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
 
     def _same_networks(self, k):
         return self.n_networks == "auto" or k == int(self.n_networks)
+
+    def _bins_read(self):
+        if self._net.n_numeric <= self._n_plain_inputs:
+            return 0
+        return self._x_bins
+
+    def _input_widths(self, width, partial):
+        # numeric_bins="auto": numbers only, or with their pieces too (chosen
+        # by validation loss; numbers only when streaming chunks)
+        plain = getattr(self, "_n_plain_inputs", width)
+        if self.numeric_bins != "auto" or plain == width:
+            return [width]
+        return [plain] if partial else [plain, width]
 
     # -- input ------------------------------------------------------------------
     def _categorical_mask(self, X, columns):
@@ -154,8 +176,11 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                          f"got dtype {spec.dtype}")
 
     def _numeric(self, columns, n):
+        """The numeric features as float64 (dates as days), and the positions
+        of the dates among them."""
         cols = [columns[j] for j in np.flatnonzero(~self.is_categorical_)]
         xnum = np.empty((n, len(cols)), dtype=np.float64)
+        dates = []
         for k, col in enumerate(cols):
             j = np.flatnonzero(~self.is_categorical_)[k]
             name = self._feature_name(j)
@@ -166,6 +191,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                     "(e.g. col.dt.total_seconds())")
             if is_datetime_dtype(getattr(col, "dtype", dtype)):  # days since 1970
                 xnum[:, k] = category_numbers(col, "date")
+                dates.append(k)
                 continue
             try:
                 if hasattr(col, "to_numpy"):
@@ -180,7 +206,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                 raise ValueError(
                     f"column {name} holds infinite values; clip or drop them (missing "
                     "values, NaN, are fine: they are imputed and flagged)")
-        return xnum
+        return xnum, dates
 
     def _prepare(self, X, fit=False, warm=False, declared=False, target=None):
         X = to_pandas(X)
@@ -194,15 +220,22 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._categories = self._fit_categories(cat_cols, n, declared, target)
             self.numeric_values_ = self._numeric_value_mask()
         # numbers written as categories (numeric_values_) also go in as numbers
-        xnum = np.hstack([self._numeric(columns, n), self._category_numbers(cat_cols, n)])
+        xnum, dates = self._numeric(columns, n)
+        xnum = np.hstack([xnum, self._category_numbers(cat_cols, n)])
         missing = np.isnan(xnum)
         if fit and not warm:
             self._x_mean, self._x_scale = number_scaling(xnum)
             # columns with missing values in training get an indicator input
             self._x_flagged = np.flatnonzero(missing.any(axis=0))
-        if fit and not warm:  # the numeric features' (numeric_values' only as numbers)
+        if fit and not warm:  # the numeric features' (numeric_values' only as numbers;
+            # dates too: a trend goes on past the last training day, where
+            # pieces, constant beyond their last bin, would stop it)
             n_features = int((~self.is_categorical_).sum())
-            self._x_edges = quantile_edges(xnum[:, :n_features], self.numeric_bins)
+            bins = (auto_numeric_bins(n) if self.numeric_bins == "auto"
+                    else self.numeric_bins)
+            self._x_edges = [(c, e) for c, e in quantile_edges(xnum[:, :n_features], bins)
+                             if c not in dates]
+            self._x_bins = bins
         pieces = piecewise_linear(xnum, getattr(self, "_x_edges", []))
         if fit and not warm:  # standardised as the other inputs
             self._piece_mean, self._piece_scale = number_scaling(pieces)
@@ -212,6 +245,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         xnum[missing] = 0.0  # the training mean
         flagged = getattr(self, "_x_flagged", np.zeros(0, np.int64))
         xnum = np.hstack([xnum, missing[:, flagged], pieces]).astype(np.float32)
+        if fit and not warm:
+            self._n_plain_inputs = xnum.shape[1] - pieces.shape[1]
         codes, entities = self._encode(cat_cols, n, fresh=fit and not warm)
         return codes, entities, xnum, n
 
@@ -247,6 +282,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                     rng, stratify)
         self.n_networks_ = len(self._networks())
+        self.numeric_bins_ = self._bins_read()
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
@@ -313,6 +349,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                 clear_fitted(self)
             raise
         self.n_networks_ = len(self._networks())
+        self.numeric_bins_ = self._bins_read()
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 

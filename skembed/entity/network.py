@@ -215,8 +215,8 @@ class EmbeddingNetwork:
         x = np.empty((codes.shape[0], self.emb_width + self.n_numeric), dtype=self.dtype)
         if self.emb_width:
             gather(self.table, self.layout, comp, codes, x, entity_scratch(comp))
-        if self.n_numeric:
-            x[:, self.emb_width:] = xnum
+        if self.n_numeric:  # (the first inputs of a wider xnum: numeric_bins="auto")
+            x[:, self.emb_width:] = xnum[:, :self.n_numeric]
         return x
 
     def forward(self, codes, xnum, comp):
@@ -304,7 +304,7 @@ class EmbeddingNetwork:
         else:
             y2, yc = np.asarray(y, dtype=np.float64).reshape(n, -1), np.zeros(n, np.int64)
         return Rows(np.ascontiguousarray(codes, dtype=np.int32),
-                    np.ascontiguousarray(xnum, dtype=self.dtype), y2, yc,
+                    np.ascontiguousarray(xnum[:, :self.n_numeric], dtype=self.dtype), y2, yc,
                     np.asarray(w, dtype=np.float64))
 
     def params(self):

@@ -7,9 +7,10 @@ __all__ = ["piecewise_linear", "quantile_edges"]
 
 def quantile_edges(values, bins):
     """Edges of ``bins`` quantile bins of each column of ``values`` (NaN
-    ignored) for :func:`piecewise_linear`: a list of ``(column, edges)``,
-    without the columns of fewer than ``bins + 1`` distinct values (a flag,
-    a count of a few values: their one input already says it all)."""
+    ignored) for :func:`piecewise_linear`: a list of ``(column, edges)``.
+    Quantiles that coincide (a count that is mostly 0 or 1) merge their bins;
+    a column left with fewer than two (a flag: its one input already says it
+    all) is not listed."""
     out = []
     if bins < 2:
         return out
@@ -19,7 +20,7 @@ def quantile_edges(values, bins):
         if len(v) == 0:
             continue
         edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)))
-        if len(edges) == bins + 1:
+        if len(edges) >= 3:
             out.append((c, edges))
     return out
 
