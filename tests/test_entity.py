@@ -676,7 +676,7 @@ def test_auto_bins_are_chosen_by_validation_loss():
     flat = EntityEmbeddingRegressor(early_stopping=False, **kw).fit(X, y)
     assert flat.numeric_bins_ == 0
     assert all(net.n_numeric == 1 for net in flat._networks())
-    assert flat._prepare(X.iloc[:5])[2].shape[1] == 5  # pieces built, not read
+    assert flat._prepare(X.iloc[:5])[2].shape[1] == 1  # unread pieces are dropped
     assert flat.score(X, y) < bent.score(X, y) - 0.1
     hidden = flat.embed(X.iloc[:50], representation="hidden")
     codes, entities, xnum, _ = flat._prepare(X.iloc[:50])

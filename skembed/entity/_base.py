@@ -394,7 +394,7 @@ class EntityEmbeddingBase(BaseEstimator):
                 net.dropout = params["dropout"]
                 return self._train_network(
                     net, params, codes, xnum, y, w, comp, r, stratify, partial, rates,
-                    n_threads, name if k == 1 else f"{name} {len(done) + i + 1}/{k}",
+                    n_threads, name if total == 1 else f"{name} {len(done) + i + 1}/{total}",
                     split)
 
             m = len(jobs)
@@ -418,13 +418,16 @@ class EntityEmbeddingBase(BaseEstimator):
             return hists
 
         done = []  # (network, history) of the networks trained so far
+        probe = (not reuse and len(widths) == 2
+                 and self._validates(params, codes.shape[0]))
+        total = k + probe  # networks to train (numeric_bins="auto": one more)
         # small products: threads of our own beat BLAS's.  The limit is process-wide,
         # so it is set here, once, not by each training thread (nested limits
         # entered and left by concurrent threads would restore the wrong count)
         with blas_threads(1):
             if reuse:
                 jobs = [(net, r, None) for net, r in zip(nets, rngs, strict=True)]
-            elif len(widths) == 2 and self._validates(params, codes.shape[0]):
+            elif probe:
                 # numeric_bins="auto": a network on numbers only and one with their
                 # piecewise-linear inputs too, on the same validation rows; the
                 # ensemble is of the kind whose validation loss is lower

@@ -118,10 +118,16 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
     def _same_networks(self, k):
         return self.n_networks == "auto" or k == int(self.n_networks)
 
-    def _bins_read(self):
-        if self._net.n_numeric <= self._n_plain_inputs:
-            return 0
-        return self._x_bins
+    def _settle_bins(self):
+        """The bins the networks read (``numeric_bins_``); where they read
+        numbers only, the pieces are dropped, so that predict does not build
+        them."""
+        if self._net.n_numeric > self._n_plain_inputs:
+            return self._x_bins
+        if self._x_edges:
+            self._x_edges = []
+            self._piece_mean = self._piece_scale = np.zeros(0)
+        return 0
 
     def _input_widths(self, width, partial):
         # numeric_bins="auto": numbers only, or with their pieces too (chosen
@@ -282,7 +288,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self._train(params, codes, entities, xnum, y_fit, sample_weight, task, n_outputs,
                     rng, stratify)
         self.n_networks_ = len(self._networks())
-        self.numeric_bins_ = self._bins_read()
+        self.numeric_bins_ = self._settle_bins()
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
@@ -349,7 +355,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                 clear_fitted(self)
             raise
         self.n_networks_ = len(self._networks())
-        self.numeric_bins_ = self._bins_read()
+        self.numeric_bins_ = self._settle_bins()
         self.encoder_ = EntityEmbeddingEncoder._from_fitted(self, task)
         return self
 
