@@ -671,6 +671,7 @@ def test_auto_bins_are_chosen_by_validation_loss():
     kw = dict(hidden_layer_sizes=(4,), n_networks=2, random_state=0, n_jobs=1)
     bent = EntityEmbeddingRegressor(**kw).fit(X, y)
     assert bent.numeric_bins_ == 4 and bent.n_networks_ == 2
+    assert bent._net_weights is None  # numbers alone miss the sine: no share for them
     assert all(net.n_numeric == 5 for net in bent._networks())
     assert bent.score(X, y) > 0.8
     flat = EntityEmbeddingRegressor(early_stopping=False, **kw).fit(X, y)
@@ -686,6 +687,59 @@ def test_auto_bins_are_chosen_by_validation_loss():
     again = EntityEmbeddingRegressor(**kw).fit(X, y)
     np.testing.assert_array_equal(again.predict(X), bent.predict(X))
     assert EntityEmbeddingRegressor(**kw).partial_fit(X, y).numeric_bins_ == 0
+
+
+def test_mix_weight_fits_the_other_kinds_share_on_held_out_rows():
+    from skembed.entity.ensemble import mix_weight
+
+    rng = np.random.RandomState(0)
+    y = rng.normal(0, 1, 5000)
+    w = np.ones_like(y)
+    a = (y + rng.normal(0, 0.5, len(y)))[:, None]
+    b = (y + rng.normal(0, 0.5, len(y)))[:, None]  # as good, errs elsewhere
+    assert mix_weight(a, b, y, w, "regression") == 0.5
+    assert mix_weight(a, a, y, w, "regression") == 0.0  # nothing to cancel: ties
+    assert mix_weight(a, rng.normal(0, 10, (len(y), 1)), y, w, "regression") == 0.0
+    c = (y + rng.normal(0, 1.0, len(y)))[:, None]  # weaker, independent: a share
+    assert 0.1 <= mix_weight(a, c, y, w, "regression") <= 0.3
+    # probabilities: binary (one column) and multiclass (one per class)
+    labels = (y > 0).astype(int)
+    pa = 1 / (1 + np.exp(-4 * a))
+    pb = 1 / (1 + np.exp(-4 * b))
+    assert mix_weight(pa, pb, labels, w, "binary") >= 0.4
+    two = np.hstack([1 - pa, pa])
+    assert mix_weight(two, np.hstack([1 - pb, pb]), labels, w, "multiclass") >= 0.4
+    assert mix_weight(two, two[:, ::-1], labels, w, "multiclass") == 0.0  # wrong way round
+
+
+def test_auto_bins_other_kind_joins_the_ensemble_with_its_share():
+    """numeric_bins="auto" where numbers alone fit about as well as pieces:
+    the losing kind's network stays in the ensemble, weighted by the share
+    that fits the shared validation rows (at most one member's), and the
+    prediction is the weighted mean of the members'."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    X = pd.DataFrame({"shop": rng.choice(list("abcdefgh"), n), "x": rng.normal(0, 1, n)})
+    y = X["x"].to_numpy() + (X["shop"] < "e") + rng.normal(0, 1.0, n)
+    reg = EntityEmbeddingRegressor(hidden_layer_sizes=(8,), n_networks=3, random_state=0,
+                                   n_jobs=1).fit(X, y)
+    wts = reg._net_weights
+    assert reg.n_networks_ == 4 and len(wts) == 4
+    assert 0 < wts[-1] <= 0.25 and np.allclose(wts[:3], (1 - wts[-1]) / 3)
+    nets = reg._networks()
+    assert {net.n_numeric for net in nets[:3]} == {nets[0].n_numeric} != {nets[3].n_numeric}
+    codes, entities, xnum, _ = reg._prepare(X.iloc[:200])
+    comp = reg._composition(entities)
+    outs = [net.predict_raw(codes, xnum, comp)[:, 0] * reg._y_scale + reg._y_mean
+            for net in nets]
+    np.testing.assert_allclose(reg.predict(X.iloc[:200]), wts @ np.array(outs), rtol=1e-5)
+    again = EntityEmbeddingRegressor(**reg.get_params()).fit(X, y)
+    np.testing.assert_array_equal(again._net_weights, wts)
+    # warm start keeps the members and their weights
+    warm = clone(reg).set_params(warm_start=True).fit(X, y)
+    before = warm._net_weights.copy()
+    warm.set_params(max_iter=2).fit(X, y)
+    assert warm.n_networks_ == 4 and np.array_equal(warm._net_weights, before)
 
 
 def test_numeric_tails_are_compressed_not_clipped():
@@ -953,7 +1007,7 @@ def test_several_networks_average_and_train_alike_on_threads():
     y = y + np.random.RandomState(3).normal(0, 1.0, len(y))
     Xt, yt, _ = planted(n=2000, n_cats=40, seed=1)
     kw = dict(FAST, max_iter=30, early_stopping=True, random_state=0)
-    ens = EntityEmbeddingRegressor(n_networks=3, **kw).fit(X, y)
+    ens = EntityEmbeddingRegressor(n_networks=3, numeric_bins=0, **kw).fit(X, y)
     assert ens.n_networks_ == 3 and len(ens._networks()) == 3
     # the members differ, and the prediction is their mean
     outs = []

@@ -552,6 +552,29 @@ def test_dates_written_as_strings_read_as_days_without_ngrams():
                                atol=1e-5)
 
 
+def test_day_first_dates_read_as_days():
+    """Dates written day first ("13/05/2016", as in Europe and Australia) read
+    as dates: the order whose reading parses more of the values, month first
+    where both read all of them (pandas' default)."""
+    from skembed.entity.categories import _days, distinct_kind
+
+    days = pd.date_range("2016-01-01", "2017-12-31", freq="5D")
+    text = np.asarray([f"{d.day}/{d.month:02d}/{d.year}" for d in days], dtype=object)
+    assert distinct_kind(text) == "date"
+    expect = ((days - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
+    np.testing.assert_array_equal(_days(text), expect)
+    # both orders read every value: month first
+    np.testing.assert_array_equal(_days(["4/02/2016", "5/03/2016"]),
+                                  [16893.0, 16924.0])  # 2016-04-02, 2016-05-03
+    # day first in a frame: the number goes out beside the embedding
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"date": rng.choice(text, 600)})
+    y = rng.normal(size=600)
+    enc = EntityEmbeddingEncoder(numeric_values=True, random_state=0, **FAST).fit(X, y)
+    assert enc.get_feature_names_out()[-1] == "date_value"
+    assert np.isfinite(enc.transform(X)[:, -1]).all()
+
+
 def test_month_names_go_out_as_their_number_and_reach_unseen_months():
     """A column of month names (a time split: training on January to April)
     goes out as its month number beside its embedding, so that a model

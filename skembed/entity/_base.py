@@ -22,6 +22,7 @@ from .categories import (
     category_position,
     distinct_kind,
 )
+from .ensemble import mix_weight
 from .network import EmbeddingNetwork, auto_embedding_dim, compose, train_network
 from .pieces import piecewise_linear
 from .targets import (
@@ -93,6 +94,7 @@ DROPOUT_PSEUDO_COUNT = 1.0
 AUTO_EARLY_STOPPING_ROWS = 10_000
 # rows whose output Jacobian measures distances for the order test of unseen values
 ANCHOR_SAMPLE_ROWS = 4096
+
 
 
 class EntityEmbeddingBase(BaseEstimator):
@@ -361,7 +363,8 @@ class EntityEmbeddingBase(BaseEstimator):
             width = nets[0].n_numeric if nets[0].n_numeric in widths else xnum.shape[1]
             want = (tuple(n_rows), tuple(dims), width,
                     (*params["hidden_layer_sizes"], n_outputs), task)
-            if nets[0].architecture != want or not self._same_networks(len(nets)):
+            kept = getattr(self, "_net_weights", None) is not None  # the other kind's, last
+            if nets[0].architecture != want or not self._same_networks(len(nets) - kept):
                 raise ValueError(
                     "warm_start=True but the network shape changed since the previous "
                     "fit (embedding_dims, hidden_layer_sizes, n_networks, features or "
@@ -438,11 +441,27 @@ class EntityEmbeddingBase(BaseEstimator):
                 hists = run(pair)
                 best = int(hists[1]["best_validation_loss"] < hists[0]["best_validation_loss"])
                 done.append((pair[best][0], hists[best]))
+                # the other kind joins the ensemble with the share that fits the
+                # validation rows best (.ensemble)
+                _, va = self._validation_rows(codes.shape[0], params, split, stratify)
+                outs = [net.predict_raw(codes[va], xnum[va], comp) for net, _, _ in pair]
+                # (one network against one: beside k of the winner's kind, whose
+                # mean leaves less error to cancel, it weighs at most one member)
+                mix = min(mix_weight(outs[best], outs[1 - best], y[va], w[va], task),
+                          1.0 / (k + 1))
+                other_net = pair[1 - best][0]
                 jobs = [(make(r, widths[best]), r, None) for r in rngs[1:]]
             else:
                 jobs = [(make(r, widths[0]), r, None) for r in rngs]
             done += zip([j[0] for j in jobs], run(jobs), strict=True)
         nets = [net for net, _ in done]
+        if reuse:
+            weights = getattr(self, "_net_weights", None)
+        elif probe and mix > 0:
+            nets.append(other_net)
+            weights = np.append(np.full(k, (1 - mix) / k), mix)
+        else:
+            weights = None  # equal
         hists = [h for _, h in done]
         hist = hists[0]
         if partial and hasattr(self, "loss_curve_"):
@@ -460,6 +479,7 @@ class EntityEmbeddingBase(BaseEstimator):
             c.categories[c.infrequent] if c.infrequent.any() else None
             for c in self._categories]
         self._more_nets = nets[1:]
+        self._net_weights = weights
         self._publish(nets[0])
         self._set_anchors(nets[0], codes, xnum, comp)
 
@@ -502,6 +522,26 @@ class EntityEmbeddingBase(BaseEstimator):
         loss)."""
         return [width]
 
+    def _validation_rows(self, n, params, seed, stratify):
+        """Training and validation rows of a network (``seed``: an int or a
+        RandomState)."""
+        n_val = int(round(params["validation_fraction"] * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"validation_fraction={params['validation_fraction']} leaves an empty "
+                f"training or validation set with {n} samples")
+        idx = np.arange(n)
+        if self.validation_split == "last":  # rows in time order: validate on the latest
+            return idx[:n - n_val], idx[n - n_val:]
+        from sklearn.model_selection import train_test_split
+
+        try:
+            tr, va = train_test_split(idx, test_size=n_val, random_state=seed,
+                                      stratify=stratify)
+        except ValueError:  # too few members of some class to stratify
+            tr, va = train_test_split(idx, test_size=n_val, random_state=seed)
+        return np.sort(tr), np.sort(va)
+
     def _train_network(self, net, params, codes, xnum, y, w, comp, rng, stratify, partial,
                        rates, n_threads, name, split=None):
         """Train one network (its own validation split, or the one drawn by
@@ -510,24 +550,8 @@ class EntityEmbeddingBase(BaseEstimator):
         n = codes.shape[0]
         val = None
         if self._validates(params, n):
-            n_val = int(round(params["validation_fraction"] * n))
-            if n_val < 1 or n - n_val < 1:
-                raise ValueError(
-                    f"validation_fraction={params['validation_fraction']} leaves an empty "
-                    f"training or validation set with {n} samples")
-            idx = np.arange(n)
-            seed = rng if split is None else split
-            if self.validation_split == "last":  # rows in time order: validate on the latest
-                tr, va = idx[:n - n_val], idx[n - n_val:]
-            else:
-                from sklearn.model_selection import train_test_split
-
-                try:
-                    tr, va = train_test_split(idx, test_size=n_val, random_state=seed,
-                                              stratify=stratify)
-                except ValueError:  # too few members of some class to stratify
-                    tr, va = train_test_split(idx, test_size=n_val, random_state=seed)
-                tr, va = np.sort(tr), np.sort(va)
+            tr, va = self._validation_rows(n, params, rng if split is None else split,
+                                           stratify)
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
         max_iter = params["max_iter"]

@@ -158,9 +158,12 @@ default="cosine"
     numbers of ``numeric_values`` go in as numbers only; 0 or 1: numbers
     only.  Quantiles that coincide (a count mostly 0) merge their bins.
     ``"auto"``: a network with one bin per 1,000 training rows (4 to 64)
-    and one with numbers only are trained on the same validation rows, and
-    the ensemble takes the kind whose validation loss is lower
-    (``numeric_bins_``; one network more to train);
+    and one with numbers only are trained on the same validation rows; the
+    ensemble takes the kind whose validation loss is lower
+    (``numeric_bins_``; one network more to train), and keeps the other
+    kind's network too, weighted by the share of the two networks' mixture
+    that fits those validation rows best (at most one member's weight; none
+    where it only adds error);
     numbers only without validation rows (``early_stopping=False``) and for
     :meth:`partial_fit`.  Measured in docs/benchmarks.md.''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
@@ -305,12 +308,14 @@ ATTRIBUTES = {
     "n_iter_": '''n_iter_ : int
     Epochs run.''',
     "n_networks_": '''n_networks_ : int
-    Networks trained (``n_networks``); ``loss_curve_``,
+    Networks whose predictions are averaged (``n_networks``, and the other
+    kind's network that ``numeric_bins="auto"`` keeps); ``loss_curve_``,
     ``validation_loss_curve_``, ``best_validation_loss_`` and ``n_iter_`` are
     the first one's.''',
     "numeric_bins_": '''numeric_bins_ : int
     The bins of the piecewise-linear inputs the networks read (0: numbers
-    only), ``numeric_bins`` or, for ``"auto"``, the kind chosen.''',
+    only), ``numeric_bins`` or, for ``"auto"``, the kind chosen (or the
+    bins of the other kind's network kept beside numbers-only ones).''',
     "n_features_in_": '''n_features_in_ : int
     Number of input columns.''',
     "feature_names_in_": '''feature_names_in_ : ndarray of str

@@ -122,13 +122,23 @@ def _days(values):
             left = np.flatnonzero(np.isnan(out))
             if not len(left):
                 break
-            try:
-                stamps = pd.to_datetime(values.iloc[left], errors="coerce", utc=True,
-                                        format=fmt)
-            except (ValueError, TypeError, OverflowError):
-                continue
-            out[left] = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(
-                dtype=np.float64, na_value=np.nan)
+            # the inferred format: month first, or day first where that reads
+            # more of the values ("13/05/2016"; ties stay month first)
+            best = None
+            for dayfirst in (False, True):
+                try:
+                    stamps = pd.to_datetime(values.iloc[left], errors="coerce", utc=True,
+                                            format=fmt, dayfirst=dayfirst)
+                except (ValueError, TypeError, OverflowError):
+                    continue
+                days = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(
+                    dtype=np.float64, na_value=np.nan)
+                if best is None or np.isfinite(days).sum() > np.isfinite(best).sum():
+                    best = days
+                if fmt is not None:
+                    break  # ISO 8601 has one order
+            if best is not None:
+                out[left] = best
     return out
 
 

@@ -122,7 +122,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         """The bins the networks read (``numeric_bins_``); where they read
         numbers only, the pieces are dropped, so that predict does not build
         them."""
-        if self._net.n_numeric > self._n_plain_inputs:
+        if max(n.n_numeric for n in self._networks()) > self._n_plain_inputs:
             return self._x_bins
         if self._x_edges:
             self._x_edges = []
@@ -368,10 +368,13 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         comp = self._composition(entities)
         with blas_threads(resolve_n_threads(self.n_jobs)):
             nets = self._networks()
-            out = nets[0].predict_raw(codes, xnum, comp)
-            for net in nets[1:]:  # an ensemble: the mean output (probabilities)
-                out += net.predict_raw(codes, xnum, comp)
-            return out / len(nets) if len(nets) > 1 else out
+            weights = getattr(self, "_net_weights", None)
+            if weights is None:  # an ensemble: the mean output (probabilities)
+                weights = np.full(len(nets), 1.0 / len(nets))
+            out = weights[0] * nets[0].predict_raw(codes, xnum, comp)
+            for wt, net in zip(weights[1:], nets[1:], strict=True):
+                out += wt * net.predict_raw(codes, xnum, comp)
+            return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
