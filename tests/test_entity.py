@@ -151,9 +151,11 @@ def test_one_level_column_and_large_table():
     assert list(enc.categories_[0]) == ["only"]
 
     rng = np.random.RandomState(0)
-    n_levels = 100_000
-    ids = rng.permutation(n_levels)  # every level once
-    y = rng.normal(size=n_levels)
+    n_levels = 50_000
+    # every level twice (levels seen once, nearly all of a column, would
+    # share the infrequent row)
+    ids = rng.permutation(np.repeat(np.arange(n_levels), 2))
+    y = rng.normal(size=len(ids))
     enc = EntityEmbeddingEncoder(embedding_dims=4, hidden_layer_sizes=(8,), max_iter=1,
                                  batch_size=1024, random_state=0)
     enc.fit(ids.reshape(-1, 1), y)

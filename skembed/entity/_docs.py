@@ -95,7 +95,11 @@ default="cosine"
     Smallest improvement of the validation loss that counts.''',
     "min_frequency": '''min_frequency : int, float or None, default=None
     Categories seen fewer times (a float is a fraction of the samples) share
-    one embedding row with the categories unseen in training.''',
+    one embedding row with the categories unseen in training.  Whatever its
+    value, a column of nearly unique values (fewer than 1.5 training rows
+    per value on average, without n-grams: timestamps, row ids) lets its
+    values seen once share that row: a row of their own would only learn
+    its one training row's target.''',
     "substrings": '''substrings : "auto" or bool, default="auto"
     Whether the categories of a column of strings share what their
     spelling shares: each character n-gram (2 to 4 characters within word
@@ -122,8 +126,9 @@ default="cosine"
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates
-    (strings with a four-digit year such as "2019-03-23 20:21:09" or
-    "09/22/1986", datetimes; read as days since 1970-01-01) or month or
+    (strings with a four-digit year such as "2019-03-23 20:21:09",
+    "09/22/1986" or "22/09/1986", month first unless day first reads more
+    of them; datetimes; read as days since 1970-01-01) or month or
     weekday names ("March", "mar", "Monday": 1-12, 1-7) also goes in as its
     number, whose order a model can split where an embedding of each value
     cannot reach values never seen (a ZIP code near known ones, a later day,

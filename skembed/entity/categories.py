@@ -91,6 +91,9 @@ DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
                 r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
                 r"\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5})?\s*")
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+# a column of fewer training rows per value than this, on average, and no
+# n-grams: its values seen once share the infrequent row (ColumnCategories)
+UNIQUE_MEAN_ROWS = 1.5
 # month and weekday names (English, any case, full or three letters) read as
 # their place in the year or week: a model splits their order, and a month
 # never seen in training (a time split) lands beside its neighbours
@@ -389,6 +392,17 @@ class ColumnCategories:
             if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],
                                      self.n_ngrams, counts[:m], sums):
                 self._vocabulary, self.n_ngrams, grams = None, 0, None
+        if grams is None and m and not declared and counts[:m].mean() < UNIQUE_MEAN_ROWS:
+            # nearly one row per value (timestamps, row ids) and no n-grams: a
+            # row of its own would only learn its one row's target, pulling
+            # the other features' training toward it (taxi tips' pickup times:
+            # encoder + HGB 0.692 -> 0.696, docs/benchmarks.md); values seen once
+            # share the infrequent row (out of fold they get it anyway)
+            self.infrequent |= counts < 2
+            rows = np.zeros(len(cats), dtype=np.int64)
+            rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
+            self.rows = rows
+            self.n_own_rows = int((~self.infrequent).sum()) + 1
         self.n_rows = self.n_own_rows + self.n_ngrams
         self.anchors, self.value_kind = None, None  # set_anchors, after training
         self._index = None
