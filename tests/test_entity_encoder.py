@@ -553,27 +553,29 @@ def test_dates_written_as_strings_read_as_days_without_ngrams():
 
 
 def test_values_seen_once_share_the_infrequent_row_where_nearly_every_value_is_unique():
-    """A column of nearly one row per value and no n-grams (timestamps, row
-    ids): values seen once share the infrequent row instead of learning their
-    one row's target; repeated values keep their rows, other columns and
-    columns of names whose spelling predicts are untouched."""
+    """A column of numbers or dates of nearly one row per value, without
+    n-grams (timestamps): values seen once share the infrequent row instead of
+    learning their one row's target; repeated values keep their rows, and so
+    do other columns and ids written as strings (a host seen once may list
+    again)."""
     rng = np.random.RandomState(0)
     n = 800
     stamps = pd.Timestamp("2019-03-01") + pd.to_timedelta(rng.permutation(n) * 60, unit="s")
     stamp = stamps.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
     stamp[:20] = stamp[20:40]  # twenty values seen twice
     X = pd.DataFrame({"stamp": stamp, "kind": rng.choice(list("abcd"), n),
-                      "row": [f"row{i}" for i in rng.permutation(n)]})
+                      "row": [f"row{i}" for i in rng.permutation(n)],
+                      "code": [str(i) for i in rng.permutation(n)]})
     y = rng.normal(size=n) + 2.0 * (X["kind"] == "a")
     enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
-    stamp_cats, kind_cats, row_cats = enc._categories
-    assert stamp_cats.n_ngrams == 0 and row_cats.n_ngrams == 0
+    stamp_cats, kind_cats, row_cats, code_cats = enc._categories
+    assert stamp_cats.n_ngrams == row_cats.n_ngrams == code_cats.n_ngrams == 0
     assert stamp_cats.infrequent[stamp_cats.counts == 1].all()
     assert not stamp_cats.infrequent[stamp_cats.counts == 2].any()
-    assert stamp_cats.n_own_rows == 21 and row_cats.n_own_rows == 1
-    assert not kind_cats.infrequent.any()
+    assert stamp_cats.n_own_rows == 21 and code_cats.n_own_rows == 1
     assert len(enc.infrequent_categories_[0]) == n - 40
-    # half the rows per value: untouched
+    assert not kind_cats.infrequent.any() and not row_cats.infrequent.any()
+    # two rows per value: untouched
     twice = EntityEmbeddingEncoder(random_state=0, **FAST).fit(
         pd.DataFrame({"v": np.repeat(np.arange(n // 2), 2).astype(str)}), np.tile(y[:2], n // 2))
     assert not twice._categories[0].infrequent.any()

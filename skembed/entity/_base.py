@@ -268,7 +268,8 @@ class EntityEmbeddingBase(BaseEstimator):
             sub = _spelling_helps(len(present), distinct, kind) if auto else bool(spec)
             out.append(ColumnCategories(col, min_count, declared, substrings=sub,
                                         n_threads=n_threads,
-                                        target=target if auto else None))
+                                        target=target if auto else None,
+                                        values=kind is not None))
         return out
 
     # numeric_values="auto" for the network as a predictor: only features whose

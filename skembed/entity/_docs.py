@@ -96,9 +96,9 @@ default="cosine"
     "min_frequency": '''min_frequency : int, float or None, default=None
     Categories seen fewer times (a float is a fraction of the samples) share
     one embedding row with the categories unseen in training.  Whatever its
-    value, a column of nearly unique values (fewer than 1.5 training rows
-    per value on average, without n-grams: timestamps, row ids) lets its
-    values seen once share that row: a row of their own would only learn
+    value, a column of nearly unique numbers or dates (fewer than 1.5
+    training rows per value on average, without n-grams: timestamps) lets
+    its values seen once share that row: a row of their own would only learn
     its one training row's target.''',
     "substrings": '''substrings : "auto" or bool, default="auto"
     Whether the categories of a column of strings share what their

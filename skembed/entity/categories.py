@@ -91,8 +91,9 @@ DATE_PATTERN = (r"\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
                 r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
                 r"\s*(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{2,5})?\s*")
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
-# a column of fewer training rows per value than this, on average, and no
-# n-grams: its values seen once share the infrequent row (ColumnCategories)
+# a column of numbers or dates of fewer training rows per value than this, on
+# average, and no n-grams: its values seen once share the infrequent row
+# (ColumnCategories)
 UNIQUE_MEAN_ROWS = 1.5
 # month and weekday names (English, any case, full or three letters) read as
 # their place in the year or week: a model splits their order, and a month
@@ -344,7 +345,7 @@ class ColumnCategories:
     """
 
     def __init__(self, col, min_count, declared=False, substrings=False, n_threads=1,
-                 target=None):
+                 target=None, values=False):
         series = _as_series(col)
         missing = series.isna().to_numpy()
         present = series[~missing]
@@ -392,12 +393,16 @@ class ColumnCategories:
             if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],
                                      self.n_ngrams, counts[:m], sums):
                 self._vocabulary, self.n_ngrams, grams = None, 0, None
-        if grams is None and m and not declared and counts[:m].mean() < UNIQUE_MEAN_ROWS:
-            # nearly one row per value (timestamps, row ids) and no n-grams: a
-            # row of its own would only learn its one row's target, pulling
-            # the other features' training toward it (taxi tips' pickup times:
-            # encoder + HGB 0.692 -> 0.696, docs/benchmarks.md); values seen once
-            # share the infrequent row (out of fold they get it anyway)
+        if (values and grams is None and m and not declared
+                and counts[:m].mean() < UNIQUE_MEAN_ROWS):
+            # values read as numbers or dates, nearly one row each (timestamps)
+            # and no n-grams: a row of its own would only learn its one row's
+            # target, pulling the other features' training toward it, and a
+            # repeat is a coincidence, not the same entity again (taxi tips'
+            # pickup times: encoder + HGB 0.692 -> 0.696, docs/benchmarks.md);
+            # values seen once share the infrequent row (out of fold they get
+            # it anyway).  Ids written as strings keep their rows: a host seen
+            # once may list again
             self.infrequent |= counts < 2
             rows = np.zeros(len(cats), dtype=np.int64)
             rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
