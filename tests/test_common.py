@@ -382,7 +382,7 @@ def test_interrupted_fit_leaves_the_estimator_unfitted(estimator, X, y, monkeypa
     monkeypatch.setattr(network, "train_network", interrupt)
     monkeypatch.setattr(vectorizer.DocumentVectorsMixin, "_learn_pooling", interrupt)
     monkeypatch.setattr(rbase.Catalogue, "from_sequences", interrupt)
-    import skembed.entity._base as ebase
+    import skembed.entity.training as ebase
 
     monkeypatch.setattr(ebase, "train_network", interrupt)
     with pytest.raises(KeyboardInterrupt):

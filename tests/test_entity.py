@@ -936,7 +936,7 @@ def test_threads_follow_scikit_learns_n_jobs_rule(monkeypatch):
     -1 every available one, 0 is refused; training gets the count."""
     import joblib
 
-    import skembed.entity._base as ebase
+    import skembed.entity.training as ebase
 
     assert EntityEmbeddingRegressor()._training_threads() == 1
     assert EntityEmbeddingRegressor(n_jobs=2)._training_threads() == 2

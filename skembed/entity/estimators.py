@@ -13,11 +13,11 @@ from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from ._base import NUMERIC_TAIL, EntityEmbeddingBase, number_scaling, squash_tails
+from ._base import EntityEmbeddingBase
 from ._docs import fill
 from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
 from .encoder import EntityEmbeddingEncoder
-from .pieces import piecewise_linear, quantile_edges
+from .pieces import NUMERIC_TAIL, number_scaling, piecewise_linear, quantile_edges, squash_tails
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 

@@ -1,8 +1,36 @@
-"""Numbers as piecewise-linear inputs of the entity network (``numeric_bins``)."""
+"""Numbers as inputs of the entity network: their scaling, their compressed
+tails, and their piecewise-linear pieces (``numeric_bins``)."""
+
+import warnings
 
 import numpy as np
 
-__all__ = ["piecewise_linear", "quantile_edges"]
+__all__ = ["NUMERIC_TAIL", "number_scaling", "piecewise_linear", "quantile_edges",
+           "squash_tails"]
+
+# standardised numbers beyond this many standard deviations are compressed
+# logarithmically: a heavy tail (a price, a population) no longer saturates
+# the ReLU layers, and the order of extreme values is kept (docs/benchmarks.md)
+NUMERIC_TAIL = 3.0
+
+
+def number_scaling(values):
+    """Mean and scale (the standard deviation, 1 where it is 0 or undefined) of
+    each column of ``values``, ignoring NaN."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+    return np.nan_to_num(mean), np.where(np.nan_to_num(std) > 0, np.nan_to_num(std), 1.0)
+
+
+def squash_tails(z, tail):
+    """``z`` unchanged within ``[-tail, tail]``, ``sign(z) * (tail + log1p(|z| - tail))``
+    beyond: continuous, increasing, and slope 1 at the joins."""
+    a = np.abs(z)
+    over = a > tail
+    if over.any():
+        z = np.where(over, np.sign(z) * (tail + np.log1p(np.maximum(a - tail, 0.0))), z)
+    return z
 
 
 def quantile_edges(values, bins):
