@@ -479,7 +479,7 @@ def test_reading_as_numbers_stops_early_but_exactly(n_numbers, n_words):
     """The detection reads a growing prefix of the distinct values and stops
     once more of them fail than 10 % allows: the same answer as reading all
     (here at the 90 % boundary, with the words first or last)."""
-    from skembed.entity.categories import value_kind
+    from skembed.entity.values import value_kind
 
     values = [str(i) for i in range(n_numbers)] + [f"w{i}" for i in range(n_words)]
     share = n_numbers / max(n_numbers + n_words, 1)
@@ -512,7 +512,7 @@ def test_value_kind_reads_numbers_and_dates(values, kind):
     time and zone, month/day/year) and datetime columns; month and weekday
     names (which a lenient date parser would also take) as their place in the
     year or week."""
-    from skembed.entity.categories import value_kind
+    from skembed.entity.values import value_kind
 
     assert value_kind(values) == kind
 
@@ -585,7 +585,7 @@ def test_day_first_dates_read_as_days():
     """Dates written day first ("13/05/2016", as in Europe and Australia) read
     as dates: the order whose reading parses more of the values, month first
     where both read all of them (pandas' default)."""
-    from skembed.entity.categories import _days, distinct_kind
+    from skembed.entity.values import _days, distinct_kind
 
     days = pd.date_range("2016-01-01", "2017-12-31", freq="5D")
     text = np.asarray([f"{d.day}/{d.month:02d}/{d.year}" for d in days], dtype=object)
@@ -846,7 +846,7 @@ def test_encoder_auto_width_follows_the_outputs(kind, width):
 def test_value_columns_of_a_batch_without_values_are_missing():
     """transform on rows whose date, month or number column is all missing:
     NaN value columns (once an IndexError on an empty set of dates)."""
-    from skembed.entity.categories import category_numbers
+    from skembed.entity.values import category_numbers
 
     empty = pd.Series([None, None], dtype=object)
     for kind in ("date", "month", "weekday", "number"):

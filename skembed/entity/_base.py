@@ -14,13 +14,7 @@ from sklearn.utils.validation import validate_data
 from .._frames import is_dataframe, to_pandas
 from .._threads import resolve_n_threads
 from .._validation import check_int_sequence, check_min_frequency
-from .categories import (
-    RARE_CATEGORY_ROWS,
-    SUBSTRING_MIN_CATEGORIES,
-    ColumnCategories,
-    category_numbers,
-    distinct_kind,
-)
+from .categories import RARE_CATEGORY_ROWS, SUBSTRING_MIN_CATEGORIES, ColumnCategories
 from .network import auto_embedding_dim, compose
 from .queries import QueriesMixin
 from .targets import (
@@ -29,6 +23,7 @@ from .targets import (
     target_scaling,
 )
 from .training import TrainingMixin
+from .values import category_numbers, distinct_kind
 
 
 def _spelling_helps(n_present, distinct, kind):

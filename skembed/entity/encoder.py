@@ -19,12 +19,13 @@ from .._dask import dask_aware
 from .._fitting import unfitted_on_error
 from ._base import EntityEmbeddingBase
 from ._docs import ENCODER_PARAMETERS, fill
-from .categories import RARE_CATEGORY_ROWS, category_numbers
+from .categories import RARE_CATEGORY_ROWS
 from .crossfit import newton_embeddings
 from .kernels import entity_scratch, gather
 from .order import order_predicts
 from .pieces import number_scaling
 from .targets import category_target_sums, normalised_weights, resolve_task
+from .values import category_numbers
 
 __all__ = ["EntityEmbeddingEncoder"]
 

@@ -15,9 +15,10 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from ._base import EntityEmbeddingBase
 from ._docs import fill
-from .categories import RARE_CATEGORY_ROWS, category_numbers, is_datetime_dtype
+from .categories import RARE_CATEGORY_ROWS
 from .encoder import EntityEmbeddingEncoder
 from .pieces import NUMERIC_TAIL, number_scaling, piecewise_linear, quantile_edges, squash_tails
+from .values import category_numbers, is_datetime_dtype
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 

@@ -10,8 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from .categories import category_numbers, category_position
+from .categories import category_position
 from .pieces import NUMERIC_TAIL, piecewise_linear, squash_tails
+from .values import category_numbers
 
 __all__ = ["QueriesMixin"]
 
