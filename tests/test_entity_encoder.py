@@ -71,9 +71,12 @@ def test_cross_fitted_encoding_shapes_and_transform():
     enc.set_params(numeric_values=True)
     oof = enc.fit_transform(X, y)
     full = enc.transform(X)
-    # forced: the ids as numbers after the embeddings (the kinds, not numbers: NaN)
-    assert oof.shape == full.shape == (600, 8)
-    assert np.isnan(oof[:, 7]).all()
+    # forced: the ids as numbers after the embeddings; the kinds, of which no
+    # value reads as a number, get no column (it would be NaN only, which a
+    # stacked HistGradientBoosting cannot bin)
+    assert oof.shape == full.shape == (600, 7)
+    assert enc.numeric_values_.tolist() == [True, False]
+    assert not np.isnan(oof).any()
     ids = X["id"].astype(float).to_numpy()
     np.testing.assert_allclose(oof[:, 6], (ids - ids.mean()) / ids.std(), rtol=1e-5,
                                atol=1e-6)
@@ -747,8 +750,13 @@ def test_numeric_values_detection_and_output():
     raw = pd.to_numeric(X["zip"], errors="coerce").to_numpy(float)
     np.testing.assert_allclose(z, (raw - np.nanmean(raw)) / np.nanstd(raw), rtol=1e-5,
                                atol=1e-6)
-    assert EntityEmbeddingEncoder(numeric_values=True, random_state=0,
-                                  **FAST).fit(X, y).numeric_values_.all()
+    # True: every column of which some value reads as a number; the words get
+    # none (a column of NaN only, which HistGradientBoosting cannot bin)
+    forced = EntityEmbeddingEncoder(numeric_values=True, random_state=0, **FAST).fit(X, y)
+    assert forced.numeric_values_.tolist() == [True, True, True, False, True]
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    HistGradientBoostingRegressor(max_iter=5).fit(forced.transform(X), y)
 
 
 def test_ngram_hashes_equal_a_python_reference():

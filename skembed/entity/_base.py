@@ -244,7 +244,12 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
         self._value_kinds = [k or "number" for k in kinds]
         spec = self.numeric_values
         if not isinstance(spec, str):
-            return np.full(len(self._categories), bool(spec))
+            # True: every feature of which some value reads as a number or a
+            # date; a column of words would go out as NaN only (a model
+            # stacked on it, HistGradientBoosting, cannot bin a column of NaN)
+            return np.array([bool(spec) and (kind is not None or self._some_value_reads(c))
+                             for kind, c in zip(kinds, self._categories, strict=True)],
+                            dtype=bool)
         # a date always goes in as its number: an embedding of each day cannot
         # reach the days after the training ones (the rule of rows per category
         # is for codes, whose numbers may order nothing)
@@ -252,6 +257,13 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
         return np.array([kind == "date" or (kind is not None and (
             below is None or c.counts.sum() < below * max(len(c.counts), 1)))
             for kind, c in zip(kinds, self._categories, strict=True)], dtype=bool)
+
+    @staticmethod
+    def _some_value_reads(cats):
+        """Whether any known category reads as a number."""
+        m = len(cats.categories) - cats.has_missing
+        return bool(np.isfinite(category_numbers(pd.Series(cats.categories[:m], dtype=object),
+                                                 "number")).any())
 
     def _value_kind(self, j):
         # estimators fitted before dates were read (their features: numbers)
