@@ -712,6 +712,16 @@ def test_mix_weight_fits_the_other_kinds_share_on_held_out_rows():
     two = np.hstack([1 - pa, pa])
     assert mix_weight(two, np.hstack([1 - pb, pb]), labels, w, "multiclass") >= 0.4
     assert mix_weight(two, two[:, ::-1], labels, w, "multiclass") == 0.0  # wrong way round
+    # the loss of activated outputs is the network's loss of their pre-activations
+    from skembed.entity.losses import loss_and_output_grad, output_activation, output_loss
+
+    out = rng.normal(0, 2, (len(y), 3))
+    classes = rng.randint(0, 3, len(y))
+    for task, target, raw in (("regression", y, out[:, :1]), ("binary", labels, out[:, :1]),
+                              ("multiclass", classes, out)):
+        expect = loss_and_output_grad(raw, target, w, task)[0] * len(y)
+        got = output_loss(output_activation(raw.copy(), task), target, w, task)
+        np.testing.assert_allclose(got, expect, rtol=1e-6)
 
 
 def test_auto_bins_other_kind_joins_the_ensemble_with_its_share():

@@ -244,8 +244,8 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
         self._value_kinds = [k or "number" for k in kinds]
         spec = self.numeric_values
         if not isinstance(spec, str):
-            # True: every feature of which some value reads as a number or a
-            # date; a column of words would go out as NaN only (a model
+            # True: every feature whose values read as dates or of which some
+            # value reads as a number; a column of words would go out as NaN only (a model
             # stacked on it, HistGradientBoosting, cannot bin a column of NaN)
             return np.array([bool(spec) and (kind is not None or self._some_value_reads(c))
                              for kind, c in zip(kinds, self._categories, strict=True)],

@@ -137,9 +137,9 @@ default="cosine"
     (``<feature>_value``, standardised by the training mean and standard
     deviation); the regressor and the classifier add it to their numeric
     inputs.  Values that are missing or do not read as numbers are
-    NaN there (a missing number).  ``True``: every feature of which some
-    value reads as a number or a date (a column of words gets no value
-    column).  ``"auto"``: features with more than two
+    NaN there (a missing number).  ``True``: every feature whose values read
+    as dates or of which some value reads as a number (a column of words
+    gets no value column).  ``"auto"``: features with more than two
     distinct values of which at least 90 % read as numbers (or as dates, or
     all as month or weekday names);
     for the regressor

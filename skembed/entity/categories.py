@@ -141,11 +141,6 @@ class ColumnCategories:
         fit_codes[~missing] = codes + 1
         fit_codes[missing] = len(cats)
         self._fit_codes = fit_codes
-        self.infrequent = counts < min_count
-        rows = np.zeros(len(cats), dtype=np.int64)
-        rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
-        self.rows = rows
-        self.n_own_rows = int((~self.infrequent).sum()) + 1
         self._vocabulary, self.n_ngrams = None, 0
         grams = self._fit_ngrams(known, n_threads) if substrings and _all_strings(known) \
             else None
@@ -160,6 +155,7 @@ class ColumnCategories:
             if not spelling_predicts(grams[0][:m + 1], grams[1][:grams[0][m]],
                                      self.n_ngrams, counts[:m], sums):
                 self._vocabulary, self.n_ngrams, grams = None, 0, None
+        infrequent = counts < min_count
         if (values and grams is None and m and not declared
                 and counts[:m].mean() < UNIQUE_MEAN_ROWS):
             # values read as numbers or dates, nearly one row each (timestamps)
@@ -170,11 +166,12 @@ class ColumnCategories:
             # values seen once share the infrequent row (out of fold they get
             # it anyway).  Ids written as strings keep their rows: a host seen
             # once may list again
-            self.infrequent |= counts < 2
-            rows = np.zeros(len(cats), dtype=np.int64)
-            rows[~self.infrequent] = np.arange(1, (~self.infrequent).sum() + 1)
-            self.rows = rows
-            self.n_own_rows = int((~self.infrequent).sum()) + 1
+            infrequent |= counts < 2
+        self.infrequent = infrequent
+        rows = np.zeros(len(cats), dtype=np.int64)
+        rows[~infrequent] = np.arange(1, (~infrequent).sum() + 1)
+        self.rows = rows
+        self.n_own_rows = int((~infrequent).sum()) + 1
         self.n_rows = self.n_own_rows + self.n_ngrams
         self.anchors, self.value_kind = None, None  # set_anchors, after training
         self._index = None

@@ -14,23 +14,12 @@ validation rows, one number on a grid, so that it cannot overfit them.
 
 import numpy as np
 
+from .losses import output_loss
+
 __all__ = ["MIX_GRID", "mix_weight"]
 
 # the other kind's share: at most an equal one
 MIX_GRID = np.linspace(0.0, 0.5, 11)
-
-
-def _loss(pred, y, w, task):
-    """Weighted mean loss of outputs ``pred`` (values, or probabilities)."""
-    if task == "regression":
-        per_row = ((pred - y.reshape(len(pred), -1)) ** 2).sum(axis=1)
-    elif task == "multiclass":
-        per_row = -np.log(np.clip(pred[np.arange(len(pred)), y], 1e-12, None))
-    else:  # binary, multilabel: one probability per column
-        p = np.clip(pred, 1e-12, 1 - 1e-12)
-        y2 = y.reshape(len(pred), -1)
-        per_row = -(y2 * np.log(p) + (1 - y2) * np.log1p(-p)).sum(axis=1)
-    return float(w @ per_row)
 
 
 def mix_weight(winner, other, y, w, task):
@@ -39,5 +28,5 @@ def mix_weight(winner, other, y, w, task):
     from :data:`MIX_GRID` (the smallest at ties)."""
     winner = np.asarray(winner, dtype=np.float64)
     other = np.asarray(other, dtype=np.float64)
-    losses = [_loss((1 - a) * winner + a * other, y, w, task) for a in MIX_GRID]
+    losses = [output_loss((1 - a) * winner + a * other, y, w, task) for a in MIX_GRID]
     return float(MIX_GRID[int(np.argmin(losses))])

@@ -9,7 +9,7 @@ Training computes the same losses in its compiled steps
 
 import numpy as np
 
-__all__ = ["evaluate_loss", "loss_and_output_grad", "output_activation"]
+__all__ = ["evaluate_loss", "loss_and_output_grad", "output_activation", "output_loss"]
 
 
 def output_activation(out, task):
@@ -57,3 +57,21 @@ def evaluate_loss(net, codes, xnum, y, w, comp, batch_size=8192):
         total += loss * out.shape[0]
     wsum = float(w.sum())
     return total / wsum if wsum > 0 else total / max(codes.shape[0], 1)
+
+
+def output_loss(pred, y, w, task):
+    """Weighted sum of the losses of activated outputs ``pred`` (values, or
+    probabilities as :func:`output_activation` gives them): what
+    :func:`loss_and_output_grad` computes from the pre-activations, for
+    outputs that were mixed after activation (an ensemble's)."""
+    pred = np.asarray(pred, dtype=np.float64)
+    n = len(pred)
+    if task == "regression":
+        per_row = 0.5 * ((pred - y.reshape(n, -1)) ** 2).sum(axis=1)
+    elif task == "multiclass":
+        per_row = -np.log(np.clip(pred[np.arange(n), y], 1e-12, None))
+    else:  # binary, multilabel: one probability per column
+        p = np.clip(pred, 1e-12, 1 - 1e-12)
+        y2 = y.reshape(n, -1)
+        per_row = -(y2 * np.log(p) + (1 - y2) * np.log1p(-p)).sum(axis=1)
+    return float(w @ per_row)

@@ -87,8 +87,8 @@ def _days(values):
                     dtype=np.float64, na_value=np.nan)
                 if best is None or np.isfinite(days).sum() > np.isfinite(best).sum():
                     best = days
-                if fmt is not None:
-                    break  # ISO 8601 has one order
+                if fmt is not None or np.isfinite(best).all():
+                    break  # ISO 8601 has one order; month first read them all
             if best is not None:
                 out[left] = best
     return out
