@@ -223,6 +223,36 @@ def test_early_stopping():
             X[:10], y[:10])
 
 
+def test_auto_patience_counts_minibatch_steps():
+    """n_iter_no_change="auto": 3 epochs, or about 100 minibatch steps where
+    epochs are shorter; training stops exactly when that many epochs pass
+    without improvement."""
+    from skembed.entity.training import auto_patience
+
+    assert [auto_patience(b) for b in (1, 8, 9, 34, 35, 3000)] == [100, 13, 12, 3, 3, 3]
+    X, y, _ = planted(n=600)
+    y = y + np.random.RandomState(1).normal(0, 3.0, len(y))  # a noisy validation loss
+    kw = dict(FAST, max_iter=200, early_stopping=True, validation_fraction=0.2,
+              batch_size=64, random_state=0)
+    auto = EntityEmbeddingRegressor(**kw).fit(X, y)  # 480 rows: 8 batches, patience 13
+    assert EntityEmbeddingRegressor().n_iter_no_change == "auto"
+    assert auto.n_iter_ < 200
+
+    def first_stop(curve, patience, tol=1e-4):
+        best, stall = np.inf, 0
+        for epoch, loss in enumerate(curve, 1):
+            stall = 0 if loss < best - tol else stall + 1
+            best = min(best, loss)
+            if stall >= patience:
+                return epoch
+        return None
+
+    # it stopped at the first epoch that ended 13 epochs without improvement
+    assert first_stop(auto.validation_loss_curve_, 13) == auto.n_iter_
+    three = EntityEmbeddingRegressor(**dict(kw, n_iter_no_change=3)).fit(X, y)
+    assert three.n_iter_ < auto.n_iter_
+
+
 def test_sample_weight_changes_the_fit():
     rng = np.random.RandomState(0)
     shop = np.array(["a", "b"] * 300, dtype=object).reshape(-1, 1)
@@ -733,8 +763,9 @@ def test_auto_bins_other_kind_joins_the_ensemble_with_its_share():
     n = 3000
     X = pd.DataFrame({"shop": rng.choice(list("abcdefgh"), n), "x": rng.normal(0, 1, n)})
     y = X["x"].to_numpy() + (X["shop"] < "e") + rng.normal(0, 1.0, n)
+    # (patience pinned: the planted fit where the other kind earns a share)
     reg = EntityEmbeddingRegressor(hidden_layer_sizes=(8,), n_networks=3, random_state=0,
-                                   n_jobs=1).fit(X, y)
+                                   n_iter_no_change=3, n_jobs=1).fit(X, y)
     wts = reg._net_weights
     assert reg.n_networks_ == 4 and len(wts) == 4
     assert 0 < wts[-1] <= 0.25 and np.allclose(wts[:3], (1 - wts[-1]) / 3)

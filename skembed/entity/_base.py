@@ -82,7 +82,7 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "embedding_dropout": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left"),
                           Interval(RealNotInt, 0, 1, closed="neither"), None],
@@ -99,8 +99,9 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
     def _check_params(self):
         """The parameters as the trainer uses them (each was validated by
         ``_parameter_constraints``; the layer sizes' contents are checked here)."""
-        p = {name: int(getattr(self, name))
-             for name in ("batch_size", "n_iter_no_change")}
+        p = {"batch_size": int(self.batch_size)}
+        p["n_iter_no_change"] = (self.n_iter_no_change if isinstance(self.n_iter_no_change, str)
+                                 else int(self.n_iter_no_change))
         p["max_iter"] = self.max_iter if isinstance(self.max_iter, str) else int(self.max_iter)
         p.update({name: float(getattr(self, name))
                   for name in ("dropout", "validation_fraction", "tol", "weight_decay")})

