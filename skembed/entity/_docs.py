@@ -176,6 +176,30 @@ default="cosine"
     where it only adds error);
     numbers only without validation rows (``early_stopping=False``) and for
     :meth:`partial_fit`.  Measured in docs/benchmarks.md.''',
+    "crosses": '''crosses : "auto", None or list of pairs, default="auto"
+    Pairs of input features crossed: each pair's observed combinations
+    (cells) become one more categorical feature with an embedding of its
+    own, as the cross-product features of Wide & Deep (Cheng et al. 2016),
+    so that the network reads an interaction a tree would find by splitting
+    one feature then the other (a date written as month and day of month:
+    365 cells).  A value of either feature not seen in training makes a
+    cell of its own.  ``"auto"``: among the features (categorical or
+    numeric) of 2 to 64 distinct values, at most 3 pairs whose cells
+    predict held-out rows, beyond an additive model of every feature
+    (smoothed means of each feature's values, numbers of more values in 16
+    quantile bins) and beyond the cells' best rank-2 approximation (what
+    the hidden units learn from the two features anyway), by at least 1 %
+    of the target's variance, with at least 20 training rows per cell on
+    average and not determined by another feature (a store's state and
+    type, given the store).  The test holds out five contiguous blocks of
+    rows: in rows ordered by time a cross must predict other periods (the
+    cells of dates memorise each date, no use for the next season); in
+    shuffled rows the blocks are random folds.  None for :meth:`partial_fit`.
+    ``None``: none.  A list of pairs of feature names or positions: those
+    pairs, whatever their number of values.  The crosses found are
+    ``crosses_``; their embeddings follow the categorical features' in
+    ``categories_`` and ``embeddings_`` (not in ``encoder_``, whose input
+    has no such columns).  Measured in docs/benchmarks.md.''',
     "n_networks": '''n_networks : "auto" or int, default="auto"
     Networks trained (each from its own initialisation, minibatch order and
     validation split) whose predictions are averaged: an ensemble, whose
@@ -321,6 +345,9 @@ ATTRIBUTES = {
     its prior).''',
     "n_iter_": '''n_iter_ : int
     Epochs run.''',
+    "crosses_": '''crosses_ : list of tuple of str
+    The pairs of features crossed (``crosses``); the cell of a row is named
+    ``"<value> & <value>"`` in ``categories_``.''',
     "n_networks_": '''n_networks_ : int
     Networks whose predictions are averaged (``n_networks``, and the other
     kind's network that ``numeric_bins="auto"`` keeps); ``loss_curve_``,

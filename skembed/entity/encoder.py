@@ -1,6 +1,5 @@
 """EntityEmbeddingEncoder: categorical columns -> learned entity embeddings."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -277,12 +276,15 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                      if name not in ("task", "cv", "learning_rate") and hasattr(model, name)},
                   learning_rate=model._learning_rate(),  # "auto" resolved
                   task=task, cv=None)  # the model's jointly trained embeddings
-        enc.n_features_in_ = len(model._cat_names)
+        # the features of the model's input (its crosses, made from its
+        # columns, are not the encoder's)
+        m = len(model._cat_names) - len(getattr(model, "_crosses", ()))
+        enc.n_features_in_ = m
         if hasattr(model, "feature_names_in_"):
-            enc.feature_names_in_ = np.asarray(model._cat_names, dtype=object)
-        enc._cat_names = list(model._cat_names)
-        enc._categories = model._categories
-        enc._net = copy.deepcopy(model._net)  # a snapshot: warm starts leave it
+            enc.feature_names_in_ = np.asarray(model._cat_names[:m], dtype=object)
+        enc._cat_names = list(model._cat_names[:m])
+        enc._categories = model._categories[:m]
+        enc._net = model._net.first_tables(m)  # a snapshot: warm starts leave it
         enc.task_ = task
         # the model's scaling of the numbers it takes (after its numeric features)
         first = int((~model.is_categorical_).sum()) if hasattr(model, "is_categorical_") else 0
@@ -293,7 +295,10 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
                      "embedding_dims_", "numeric_values_", "loss_curve_",
                      "validation_loss_curve_", "best_validation_loss_", "n_iter_", "classes_"):
             if hasattr(model, name):
-                setattr(enc, name, getattr(model, name))
+                value = getattr(model, name)
+                setattr(enc, name, value[:m] if name in (
+                    "categories_", "infrequent_categories_", "embeddings_",
+                    "embedding_dims_", "numeric_values_") else value)
         return enc
 
     @unfitted_on_error

@@ -13,9 +13,11 @@ from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
 from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
+from .._validation import check_min_frequency
 from ._base import EntityEmbeddingBase
 from ._docs import fill
-from .categories import RARE_CATEGORY_ROWS
+from .categories import RARE_CATEGORY_ROWS, ColumnCategories
+from .crosses import fit_crosses
 from .encoder import EntityEmbeddingEncoder
 from .pieces import NUMERIC_TAIL, number_scaling, piecewise_linear, quantile_edges, squash_tails
 from .values import category_numbers, is_datetime_dtype
@@ -27,12 +29,13 @@ _PARAMETERS = ["categorical_features", "embedding_dims", "hidden_layer_sizes", "
                "early_stopping", "validation_fraction", "validation_split",
                "n_iter_no_change", "tol", "weight_decay", "embedding_dropout",
                "min_frequency", "substrings", "numeric_values", "numeric_bins",
-               "n_networks", "handle_unknown", "warm_start", "n_jobs", "random_state",
+               "crosses", "n_networks", "handle_unknown", "warm_start", "n_jobs", "random_state",
                "verbose"]
 _ATTRIBUTES = ["is_categorical_", "n_outputs_", "categories_", "infrequent_categories_",
                "embeddings_", "embedding_dims_", "numeric_values_", "encoder_", "loss_curve_",
                "validation_loss_curve_", "best_validation_loss_", "n_iter_",
-               "n_networks_", "numeric_bins_", "n_features_in_", "feature_names_in_"]
+               "n_networks_", "numeric_bins_", "crosses_", "n_features_in_",
+               "feature_names_in_"]
 
 # n_networks="auto": AUTO_NETWORKS networks below AUTO_NETWORK_ROWS training
 # rows, fewer above (about as many rows trained in all), one from
@@ -59,6 +62,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         "n_networks": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "numeric_bins": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "crosses": [StrOptions({"auto"}), "array-like", None],
     }
     # the training task: "regression" or "classification"
     _task = None
@@ -80,7 +84,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                  early_stopping="auto", validation_fraction=0.1, validation_split="random",
                  n_iter_no_change="auto", tol=1e-4, weight_decay=0.5, embedding_dropout="auto",
                  min_frequency=None, substrings="auto", numeric_values="auto",
-                 numeric_bins="auto", n_networks="auto", handle_unknown="infrequent",
+                 numeric_bins="auto", crosses="auto", n_networks="auto",
+                 handle_unknown="infrequent",
                  warm_start=False, n_jobs=None, random_state=None, verbose=0):
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
@@ -101,6 +106,7 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         self.substrings = substrings
         self.numeric_values = numeric_values
         self.numeric_bins = numeric_bins
+        self.crosses = crosses
         self.n_networks = n_networks
         self.handle_unknown = handle_unknown
         self.warm_start = warm_start
@@ -226,6 +232,8 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
                 self.is_categorical_)]
             self._categories = self._fit_categories(cat_cols, n, declared, target)
             self.numeric_values_ = self._numeric_value_mask()
+            self._fit_crosses(columns, n, target)
+        cross_cols = [c.column(columns) for c in getattr(self, "_crosses", ())]
         # numbers written as categories (numeric_values_) also go in as numbers
         xnum, dates = self._numeric(columns, n)
         xnum = np.hstack([xnum, self._category_numbers(cat_cols, n)])
@@ -254,8 +262,24 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         xnum = np.hstack([xnum, missing[:, flagged], pieces]).astype(np.float32)
         if fit and not warm:
             self._n_plain_inputs = xnum.shape[1] - pieces.shape[1]
-        codes, entities = self._encode(cat_cols, n, fresh=fit and not warm)
+        codes, entities = self._encode(cat_cols + cross_cols, n, fresh=fit and not warm)
         return codes, entities, xnum, n
+
+    def _fit_crosses(self, columns, n, target):
+        """Crossed pairs of features (``crosses``): one more categorical
+        feature each, after the input's (:mod:`~skembed.entity.crosses`)."""
+        names = [self._feature_name(j) for j in range(len(columns))]
+        self._crosses = fit_crosses(self.crosses, columns, names, target,
+                                    self.is_categorical_)
+        min_count = check_min_frequency(self.min_frequency, n)
+        for cross in self._crosses:
+            self._categories.append(ColumnCategories(cross.column(columns), min_count))
+            self._cat_names.append(cross.name)
+            self._read_kinds.append(None)
+            self._value_kinds.append("number")
+        self.numeric_values_ = np.concatenate(
+            [self.numeric_values_, np.zeros(len(self._crosses), dtype=bool)])
+        self.crosses_ = [tuple(names[j] for j in c.features) for c in self._crosses]
 
     @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)

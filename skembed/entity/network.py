@@ -176,6 +176,22 @@ class EmbeddingNetwork:
         self.mW, self.mb = self._split(self.m_theta)
         self.vW, self.vb = self._split(self.v_theta)
 
+    def first_tables(self, m):
+        """A copy with the tables of the first ``m`` features only (and the
+        first layer's weights of their columns): the network of the features
+        a model reads from its input, without the crosses made from them."""
+        if m == len(self.n_rows):
+            return copy.deepcopy(self)
+        net = EmbeddingNetwork(self.n_rows[:m], self.dims[:m], self.n_numeric,
+                               [w.shape[1] for w in self.W[:-1]], self.W[-1].shape[1],
+                               self.task, self.dropout, np.random.RandomState(0), self.dtype)
+        net.table[...] = self.table[:net.table.size]
+        keep = np.r_[0:net.emb_width, self.emb_width:self.emb_width + self.n_numeric]
+        for k, (w, b) in enumerate(zip(self.W, self.b, strict=True)):
+            net.W[k][...] = w[keep] if k == 0 else w
+            net.b[k][...] = b
+        return net
+
     # -- tables --------------------------------------------------------------
     def table_of(self, j):
         """View of the embedding table of feature ``j``, shape (n_rows, dim)."""
