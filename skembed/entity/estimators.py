@@ -11,16 +11,14 @@ from sklearn.utils.validation import _check_sample_weight, check_consistent_leng
 
 from .._dask import dask_aware
 from .._fitting import clear_fitted, unfitted_on_error
-from .._frames import is_dataframe, to_pandas
+from .._frames import to_pandas
 from .._threads import blas_threads, resolve_n_threads
-from .._validation import check_min_frequency
 from ._base import EntityEmbeddingBase
 from ._docs import fill
-from .categories import RARE_CATEGORY_ROWS, ColumnCategories
-from .crosses import fit_crosses
+from .categories import RARE_CATEGORY_ROWS
 from .encoder import EntityEmbeddingEncoder
+from .inputs import InputsMixin
 from .pieces import NUMERIC_TAIL, number_scaling, piecewise_linear, quantile_edges, squash_tails
-from .values import category_numbers, is_datetime_dtype
 
 __all__ = ["EntityEmbeddingRegressor", "EntityEmbeddingClassifier"]
 
@@ -53,7 +51,7 @@ def auto_numeric_bins(n):
     return int(np.clip(n // AUTO_ROWS_PER_BIN, *AUTO_BINS))
 
 
-class _EntityEmbeddingPredictor(EntityEmbeddingBase):
+class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
     """The network as a predictor: categorical and numeric features in."""
 
     _parameter_constraints = {
@@ -144,83 +142,6 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             return [width]
         return [plain] if partial else [plain, width]
 
-    # -- input ------------------------------------------------------------------
-    def _categorical_mask(self, X, columns):
-        spec = self.categorical_features
-        p = len(columns)
-        if spec is None:
-            return np.zeros(p, dtype=bool)
-        if isinstance(spec, str):
-            if spec != "auto":
-                raise ValueError("categorical_features must be 'auto', None or an "
-                                 f"array-like of names, indices or booleans, got {spec!r}")
-            if is_dataframe(X):
-                return np.array([_is_categorical_dtype(c.dtype) for c in columns], bool)
-            return np.full(p, columns[0].dtype.kind in "OUS" if p else False)
-        spec = np.asarray(spec)
-        if spec.ndim != 1:
-            raise ValueError("categorical_features must be 1-D")
-        if spec.dtype.kind == "b":
-            if len(spec) != p:
-                raise ValueError(f"categorical_features mask has {len(spec)} entries, X has "
-                                 f"{p} features")
-            return spec.copy()
-        mask = np.zeros(p, dtype=bool)
-        if spec.size == 0:
-            return mask
-        if spec.dtype.kind in "iu":
-            if spec.min() < -p or spec.max() >= p:
-                raise ValueError(f"categorical_features index out of range for {p} "
-                                 f"features: {spec.tolist()}")
-            mask[spec] = True
-            return mask
-        if spec.dtype.kind in "OU":
-            names = getattr(self, "feature_names_in_", None)
-            if names is None:
-                raise ValueError("categorical_features names need X with string column "
-                                 "names (a DataFrame); pass indices or a mask instead")
-            names = list(names)
-            missing = [s for s in spec if s not in names]
-            if missing:
-                raise ValueError(f"categorical_features {missing} are not columns of X")
-            mask[[names.index(s) for s in spec]] = True
-            return mask
-        raise ValueError("categorical_features must contain names, ints or booleans, "
-                         f"got dtype {spec.dtype}")
-
-    def _numeric(self, columns, n):
-        """The numeric features as float64 (dates as days), and the positions
-        of the dates among them."""
-        cols = [columns[j] for j in np.flatnonzero(~self.is_categorical_)]
-        xnum = np.empty((n, len(cols)), dtype=np.float64)
-        dates = []
-        for k, col in enumerate(cols):
-            j = np.flatnonzero(~self.is_categorical_)[k]
-            name = self._feature_name(j)
-            dtype = np.asarray(col[:0] if hasattr(col, "iloc") else col).dtype
-            if dtype.kind == "m":
-                raise ValueError(
-                    f"column {name} holds time spans (timedelta); convert it to numbers "
-                    "(e.g. col.dt.total_seconds())")
-            if is_datetime_dtype(getattr(col, "dtype", dtype)):  # days since 1970
-                xnum[:, k] = category_numbers(col, "date")
-                dates.append(k)
-                continue
-            try:
-                if hasattr(col, "to_numpy"):
-                    xnum[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-                else:
-                    xnum[:, k] = np.asarray(col, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"column {name} is not numeric; list it in categorical_features to "
-                    "embed it") from None
-            if np.isinf(xnum[:, k]).any():
-                raise ValueError(
-                    f"column {name} holds infinite values; clip or drop them (missing "
-                    "values, NaN, are fine: they are imputed and flagged)")
-        return xnum, dates
-
     def _prepare(self, X, fit=False, warm=False, declared=False, target=None):
         X = to_pandas(X)
         columns, n = self._columns(X, reset=fit and not warm)
@@ -264,22 +185,6 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
             self._n_plain_inputs = xnum.shape[1] - pieces.shape[1]
         codes, entities = self._encode(cat_cols + cross_cols, n, fresh=fit and not warm)
         return codes, entities, xnum, n
-
-    def _fit_crosses(self, columns, n, target):
-        """Crossed pairs of features (``crosses``): one more categorical
-        feature each, after the input's (:mod:`~skembed.entity.crosses`)."""
-        names = [self._feature_name(j) for j in range(len(columns))]
-        self._crosses = fit_crosses(self.crosses, columns, names, target,
-                                    self.is_categorical_)
-        min_count = check_min_frequency(self.min_frequency, n)
-        for cross in self._crosses:
-            self._categories.append(ColumnCategories(cross.column(columns), min_count))
-            self._cat_names.append(cross.name)
-            self._read_kinds.append(None)
-            self._value_kinds.append("number")
-        self.numeric_values_ = np.concatenate(
-            [self.numeric_values_, np.zeros(len(self._crosses), dtype=bool)])
-        self.crosses_ = [tuple(names[j] for j in c.features) for c in self._crosses]
 
     @unfitted_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -408,14 +313,6 @@ class _EntityEmbeddingPredictor(EntityEmbeddingBase):
         tags.input_tags.allow_nan = True  # a missing category; a flagged missing number
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _is_categorical_dtype(dtype):
-    import pandas as pd
-
-    # datetimes too: an instant is read as a date (its number, numeric_values)
-    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
-            or pd.api.types.is_string_dtype(dtype) or is_datetime_dtype(dtype))
 
 
 @dask_aware
