@@ -1097,3 +1097,30 @@ def test_n_networks_auto_by_size_and_fixed_under_warm_start():
     assert part.n_networks_ == 1
     assert EntityEmbeddingRegressor(n_networks=2, **kw).partial_fit(X, y).partial_fit(
         X, y).n_networks_ == 2
+
+
+def test_instants_keep_their_width_dates_do_not():
+    """embedding_dims="auto": a feature of calendar dates is at most 2 wide
+    (its number says where it lies in time); one of instants (dates with a
+    time of day) names events, whose rows share what happened there, and
+    keeps the usual width in the predictors (not in the encoder, whose
+    wider vectors a stacked booster splits as noise)."""
+    rng = np.random.RandomState(0)
+    n_events = 400
+    start = pd.Timestamp("2016-01-01")
+    instants = [(start + pd.Timedelta(minutes=int(m))).strftime("%Y/%m/%d %H:%M:%S")
+                for m in rng.choice(500_000, n_events, replace=False)]
+    days = [(start + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d")
+            for d in rng.choice(3000, n_events, replace=False)]
+    event = rng.randint(0, n_events, 2400)
+    hurt = rng.rand(n_events) < 0.3
+    X = pd.DataFrame({"when": np.array(instants, dtype=object)[event],
+                      "day": np.array(days, dtype=object)[event],
+                      "kind": rng.choice(list("abc"), len(event))})
+    y = hurt[event].astype(int)
+    kw = dict(random_state=0, n_networks=1, max_iter=2, n_jobs=1)
+    clf = EntityEmbeddingClassifier(**kw).fit(X, y)
+    widths = dict(zip(clf._cat_names, clf.embedding_dims_, strict=True))
+    assert widths["day"] == 2 and widths["when"] > 2
+    enc = EntityEmbeddingEncoder(cv=None, random_state=0, max_iter=2, n_jobs=1).fit(X, y)
+    assert dict(zip(enc._cat_names, enc.embedding_dims_, strict=True))["when"] == 2

@@ -48,13 +48,23 @@ AUTO_DIM_RULE = "fastai"
 # embedding_dims="auto" of a date: its number (numeric_values) carries its place
 # in time; its own vector holds only what a day adds to that, and fastai's rule
 # gave 2,264 hire dates of about 4 rows each 118 columns (employee salaries'
-# network alone 0.931 -> 0.938 with 2; docs/benchmarks.md)
+# network alone 0.931 -> 0.938 with 2; docs/benchmarks.md); not instants in the
+# predictors (_instants_keep_width)
 DATE_MAX_DIM = 2
+
 # embedding_dims="auto" of a feature without n-grams: each category's vector is
 # learned from its own rows alone, so it is no wider than the rows a category
 # has on average (at least this): fastai's rule gave credit fraud's 4,676 goods
 # codes of 20 rows each 182 columns (network alone 0.8125 -> 0.8149 with 19)
 ROWS_CAP_MIN_DIM = 16
+
+
+def _has_times(cats):
+    """Whether some known category of a feature of dates has a time of day."""
+    m = len(cats.categories) - cats.has_missing
+    days = category_numbers(pd.Series(cats.categories[:m], dtype=object), "date")
+    days = days[np.isfinite(days)]
+    return bool(len(days) and np.any(days != np.floor(days)))
 
 
 class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
@@ -67,6 +77,9 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
     # embedding_dims="auto": fastai's rule, capped (the encoder's output feeds
     # another model, for which a few columns per feature serve best)
     _auto_max_dim = None
+    # embedding_dims="auto" of a feature of instants (dates with times of day):
+    # the usual widths, not DATE_MAX_DIM (the predictors; see DATE_MAX_DIM)
+    _instants_keep_width = False
 
     _parameter_constraints = {
         "embedding_dims": [StrOptions({"auto"}), Interval(Integral, 1, 100_000, closed="both"),
@@ -181,7 +194,8 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
                 d = auto_embedding_dim(len(cats.categories), AUTO_DIM_RULE)
                 if cap is not None:
                     d = min(d, cap)
-                if self._value_kind(j) == "date":
+                if self._value_kind(j) == "date" and not (
+                        self._instants_keep_width and _has_times(cats)):
                     d = min(d, DATE_MAX_DIM)
                 if not cats.n_ngrams:  # each vector learned from its own rows only
                     rows = cats.counts.sum() / max(len(cats.counts), 1)

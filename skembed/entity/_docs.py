@@ -21,9 +21,11 @@ PARAMETERS = {
     "embedding_dims": '''embedding_dims : "auto", int or dict, default="auto"
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``min(600, round(1.6 * n_categories ** 0.56))`` (the better of two rules
-    on Rossmann, see docs/benchmarks.md), at most 2 for a feature of dates
-    (its number, ``numeric_values``, says where a day lies in time; its own
-    vector only what the day adds), and for a feature without n-grams at
+    on Rossmann, see docs/benchmarks.md), at most 2 for a feature of
+    calendar dates (its number, ``numeric_values``, says where a day lies in
+    time; its own vector only what the day adds) but not of instants, dates
+    with a time of day (an instant names an event, whose rows share what
+    happened there), and for a feature without n-grams at
     most the rows its categories have on average (at least 16: each vector
     is learned from its own rows alone); a dict maps feature names (or
     positions among the categorical features) to widths, other features use
@@ -277,8 +279,8 @@ ENCODER_PARAMETERS = {
     Width of each categorical feature's embedding.  ``"auto"`` uses fastai's
     ``round(1.6 * n_categories ** 0.56)`` capped at 3 for one output
     (regression, binary) and at 4 for several (classes, multiple targets), 2
-    for a feature of dates (its number, ``numeric_values``, says where a day
-    lies in time): a model stacked on the encoder (gradient boosting) does
+    for a feature of dates, instants too (its number, ``numeric_values``,
+    says where a day lies in time): a model stacked on the encoder (gradient boosting) does
     best with a few columns per feature (docs/benchmarks.md); a dict maps
     feature names (or positions) to widths, other features use ``"auto"``.''',
     "hidden_layer_sizes": '''hidden_layer_sizes : tuple of int, default=(64,)
