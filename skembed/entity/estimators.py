@@ -159,8 +159,9 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
                 self.is_categorical_)]
             self._categories = self._fit_categories(cat_cols, n, declared, target)
             self.numeric_values_ = self._numeric_value_mask()
-            self._fit_crosses(columns, n, target)
-        cross_cols = [c.column(columns) for c in getattr(self, "_crosses", ())]
+            cross_cols = self._fit_crosses(columns, n, target)
+        else:  # each row's cells (fit: built once, with the crosses)
+            cross_cols = [c.column(columns) for c in getattr(self, "_crosses", ())]
         # numbers written as categories (numeric_values_) also go in as numbers
         xnum, dates = self._numeric(columns, n)
         xnum = np.hstack([xnum, self._category_numbers(cat_cols, n)])

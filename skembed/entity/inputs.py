@@ -102,16 +102,19 @@ class InputsMixin:
 
     def _fit_crosses(self, columns, n, target):
         """Crossed pairs of features (``crosses``): one more categorical
-        feature each, after the input's (:mod:`~skembed.entity.crosses`)."""
+        feature each, after the input's (:mod:`~skembed.entity.crosses`);
+        returns their columns."""
         names = [self._feature_name(j) for j in range(len(columns))]
         self._crosses = fit_crosses(self.crosses, columns, names, target,
                                     self.is_categorical_)
         min_count = check_min_frequency(self.min_frequency, n)
-        for cross in self._crosses:
-            self._categories.append(ColumnCategories(cross.column(columns), min_count))
+        cross_cols = [cross.column(columns) for cross in self._crosses]
+        for cross, col in zip(self._crosses, cross_cols, strict=True):
+            self._categories.append(ColumnCategories(col, min_count))
             self._cat_names.append(cross.name)
             self._read_kinds.append(None)
             self._value_kinds.append("number")
         self.numeric_values_ = np.concatenate(
             [self.numeric_values_, np.zeros(len(self._crosses), dtype=bool)])
         self.crosses_ = [tuple(names[j] for j in c.features) for c in self._crosses]
+        return cross_cols
