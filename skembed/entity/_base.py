@@ -285,13 +285,28 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
         kinds = getattr(self, "_value_kinds", None)
         return "number" if kinds is None else kinds[j]
 
+    def _instant_features(self):
+        """Which features are instants: dates with a time of day."""
+        return np.array([self._value_kind(j) == "date" and _has_times(cats)
+                         for j, cats in enumerate(self._categories)], dtype=bool)
+
     def _category_numbers(self, columns, n):
         """The flagged columns (``numeric_values_``) read as numbers (dates as
-        days since 1970), (n, k)."""
+        days since 1970), then, for each feature of instants given its parts
+        (the encoder's ``_time_parts``), its hour of the day and day of the
+        week: (n, k)."""
         flagged = np.flatnonzero(self.numeric_values_)
-        out = np.empty((n, len(flagged)), dtype=np.float64)
+        parts = np.flatnonzero(getattr(self, "_time_parts", np.zeros(0, bool)))
+        out = np.empty((n, len(flagged) + 2 * len(parts)), dtype=np.float64)
+        read = {}
         for k, j in enumerate(flagged):
-            out[:, k] = category_numbers(columns[j], self._value_kind(j))
+            out[:, k] = read[j] = category_numbers(columns[j], self._value_kind(j))
+        for k, j in enumerate(parts):
+            days = read[j] if j in read else category_numbers(columns[j], "date")
+            whole = np.floor(days)
+            out[:, len(flagged) + 2 * k] = (days - whole) * 24.0  # hour of the day
+            # 1-7 from Monday, as weekday names read (1970-01-01 a Thursday)
+            out[:, len(flagged) + 2 * k + 1] = (whole + 3.0) % 7.0 + 1.0
         return out
 
     # unseen values of a column of numbers, dates or months take the entity of

@@ -157,7 +157,12 @@ default="cosine"
     features whose values predict the target of categories held out of the
     fit (a five-fold test of binned values, :mod:`skembed.entity.order`):
     a pickup time per taxi trip within one month says nothing of its tip,
-    and a stacked tree splits such a column as noise.''',
+    and a stacked tree splits such a column as noise.  Whatever this
+    parameter, the encoder gives each feature of instants (dates with a time
+    of day) two more columns after those, ``<feature>_hour`` (the hour of
+    the day, with its minutes as a fraction) and ``<feature>_weekday`` (1-7
+    from Monday), standardised alike: a stacked tree cannot split a
+    timestamp spread over months by the time of day.''',
     "numeric_bins": '''numeric_bins : "auto" or int, default="auto"
     Each numeric feature also goes in as a piecewise-linear encoding over
     this many quantile bins of its training values (Gorishniy, Rubachev &

@@ -195,6 +195,12 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
         codes, entities = self._encode(columns, n, fresh=not warm)
         if not warm and isinstance(self.numeric_values, str):
             self.numeric_values_ &= self._order_predicts(codes, y_fit, task)
+        if not warm:
+            # instants (dates with a time of day) also give their hour and
+            # weekday: a stacked tree cannot split a timestamp by the time of
+            # day (stops searched by hour, tweets by the phone they were sent
+            # from: docs/benchmarks.md); skrub's DatetimeEncoder gives them too
+            self._time_parts = self._instant_features()
         numbers = self._category_numbers(columns, n)  # read once per fit
         if not warm:
             self._number_mean, self._number_scale = number_scaling(numbers)
@@ -335,7 +341,7 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
         Returns
         -------
-        ndarray of shape (n_samples, ``sum(embedding_dims_) + sum(numeric_values_)``)
+        ndarray of shape (n_samples, ``len(get_feature_names_out())``)
         """
         out = self._fit(X, y, sample_weight)
         if out is None:
@@ -356,9 +362,10 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
         Returns
         -------
-        ndarray of shape (n_samples, ``sum(embedding_dims_) + sum(numeric_values_)``)
+        ndarray of shape (n_samples, ``len(get_feature_names_out())``)
             One block of ``embedding_dims_[j]`` columns per feature, then the
-            features of ``numeric_values_`` as numbers.
+            features of ``numeric_values_`` as numbers, then the hour and
+            weekday of each feature of instants (``numeric_values``).
         """
         check_is_fitted(self, "embeddings_")
         columns, n = self._columns(X, reset=False)
@@ -393,12 +400,16 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
 
     def get_feature_names_out(self, input_features=None):
         """``<feature>_emb<k>`` for each embedding column, then ``<feature>_value``
-        for each feature of ``numeric_values_``."""
+        for each feature of ``numeric_values_``, then ``<feature>_hour`` and
+        ``<feature>_weekday`` for each feature of instants."""
         check_is_fitted(self, "embeddings_")
         names = _check_feature_names_in(self, input_features)
         dims = self.embedding_dims_
         values = [f"{name}_value" for name, flag in zip(names, self.numeric_values_,
                                                          strict=True) if flag]
+        parts = getattr(self, "_time_parts", np.zeros(len(names), bool))
+        values += [f"{name}_{part}" for name, flag in zip(names, parts, strict=True) if flag
+                   for part in ("hour", "weekday")]
         return np.asarray([f"{name}_emb{k}" for name, d in zip(names, dims, strict=True)
                            for k in range(d)] + values, dtype=object)
 
