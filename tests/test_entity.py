@@ -1124,3 +1124,39 @@ def test_instants_keep_their_width_dates_do_not():
     assert widths["day"] == 2 and widths["when"] > 2
     enc = EntityEmbeddingEncoder(cv=None, random_state=0, max_iter=2, n_jobs=1).fit(X, y)
     assert dict(zip(enc._cat_names, enc.embedding_dims_, strict=True))["when"] == 2
+
+
+def test_instants_give_the_predictors_their_hour_and_weekday():
+    """A feature of instants also goes in as its hour of the day and day of
+    the week (as the encoder outputs them, with piecewise-linear pieces as
+    the numeric features): each instant seen once, the
+    target follows the hour, which the number of days holds only as its
+    fraction (held-out R² 0.31 without).  The model's encoder_ reads the
+    column as dates and gives the same parts, and embed's hidden
+    representation gets the inputs predict gets."""
+    rng = np.random.RandomState(0)
+    n = 3000
+    when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.randint(0, 365 * 24 * 60, n),
+                                                        unit="min")
+    X = pd.DataFrame({"when": when.strftime("%Y-%m-%d %H:%M"), "x": rng.normal(size=n)})
+    hour = when.hour.to_numpy() + when.minute.to_numpy() / 60
+    y = 2 * np.sin(hour / 24 * 2 * np.pi) + X["x"].to_numpy() + rng.normal(0, 0.3, n)
+    reg = EntityEmbeddingRegressor(random_state=0, n_jobs=1).fit(X[:2000], y[:2000])
+    assert reg._time_parts.tolist() == [True]
+    # inputs: x, the instant's days, its hour and weekday (these two with pieces)
+    assert {c for c, _ in reg._x_edges} == {0, 2, 3}
+    assert reg.score(X[2000:], y[2000:]) > 0.8
+    enc = reg.encoder_
+    names = list(enc.get_feature_names_out())
+    assert names[-3:] == ["when_value", "when_hour", "when_weekday"]
+    Z = enc.transform(X[["when"]].iloc[:200])
+    # (standardised as the model's inputs)
+    np.testing.assert_allclose(Z[:, -2] * enc._number_scale[1] + enc._number_mean[1],
+                               hour[:200], atol=1e-3)
+    weekday = when.day_of_week.to_numpy()[:200] + 1
+    np.testing.assert_allclose(Z[:, -1] * enc._number_scale[2] + enc._number_mean[2],
+                               weekday, atol=1e-3)
+    codes, entities, xnum, _ = reg._prepare(X.iloc[:50])
+    want = reg._net.hidden(codes, xnum, reg._composition(entities))
+    np.testing.assert_allclose(reg.embed(X.iloc[:50], representation="hidden"), want,
+                               rtol=1e-5, atol=1e-5)

@@ -23,7 +23,7 @@ from .targets import (
     target_scaling,
 )
 from .training import TrainingMixin
-from .values import category_numbers, distinct_kind
+from .values import category_numbers, distinct_kind, hour_and_weekday
 
 
 def _spelling_helps(n_present, distinct, kind):
@@ -293,8 +293,7 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
     def _category_numbers(self, columns, n):
         """The flagged columns (``numeric_values_``) read as numbers (dates as
         days since 1970), then, for each feature of instants given its parts
-        (the encoder's ``_time_parts``), its hour of the day and day of the
-        week: (n, k)."""
+        (``_time_parts``), its hour of the day and day of the week: (n, k)."""
         flagged = np.flatnonzero(self.numeric_values_)
         parts = np.flatnonzero(getattr(self, "_time_parts", np.zeros(0, bool)))
         out = np.empty((n, len(flagged) + 2 * len(parts)), dtype=np.float64)
@@ -303,10 +302,8 @@ class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):
             out[:, k] = read[j] = category_numbers(columns[j], self._value_kind(j))
         for k, j in enumerate(parts):
             days = read[j] if j in read else category_numbers(columns[j], "date")
-            whole = np.floor(days)
-            out[:, len(flagged) + 2 * k] = (days - whole) * 24.0  # hour of the day
-            # 1-7 from Monday, as weekday names read (1970-01-01 a Thursday)
-            out[:, len(flagged) + 2 * k + 1] = (whole + 3.0) % 7.0 + 1.0
+            at = len(flagged) + 2 * k
+            out[:, at], out[:, at + 1] = hour_and_weekday(days)
         return out
 
     # unseen values of a column of numbers, dates or months take the entity of

@@ -162,7 +162,10 @@ default="cosine"
     of day) two more columns after those, ``<feature>_hour`` (the hour of
     the day, with its minutes as a fraction) and ``<feature>_weekday`` (1-7
     from Monday), standardised alike: a stacked tree cannot split a
-    timestamp spread over months by the time of day.''',
+    timestamp spread over months by the time of day.  The regressor and the
+    classifier take the same two as numeric inputs (with their pieces,
+    ``numeric_bins``): a network reads the time of day from a number of
+    days no better.''',
     "numeric_bins": '''numeric_bins : "auto" or int, default="auto"
     Each numeric feature also goes in as a piecewise-linear encoding over
     this many quantile bins of its training values (Gorishniy, Rubachev &
@@ -172,8 +175,9 @@ default="cosine"
     longitude) without many hidden units.  Features of fewer distinct values
     than three (flags), dates (a trend goes on past the last training day,
     where pieces, constant beyond their last bin, would stop it) and the
-    numbers of ``numeric_values`` go in as numbers only; 0 or 1: numbers
-    only.  Quantiles that coincide (a count mostly 0) merge their bins.
+    numbers of ``numeric_values`` go in as numbers only (the hours and
+    weekdays of instants get pieces: a day's cycle is no trend); 0 or 1:
+    numbers only.  Quantiles that coincide (a count mostly 0) merge their bins.
     ``"auto"``: a network with one bin per 1,000 training rows (4 to 64)
     and one with numbers only are trained on the same validation rows; the
     ensemble takes the kind whose validation loss is lower

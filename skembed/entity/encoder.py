@@ -290,11 +290,16 @@ class EntityEmbeddingEncoder(TransformerMixin, EntityEmbeddingBase):
             enc.feature_names_in_ = np.asarray(model._cat_names[:m], dtype=object)
         enc._cat_names = list(model._cat_names[:m])
         enc._categories = model._categories[:m]
+        for name in ("_read_kinds", "_value_kinds"):  # how each column's values read
+            if hasattr(model, name):
+                setattr(enc, name, list(getattr(model, name)[:m]))
         enc._net = model._net.first_tables(m)  # a snapshot: warm starts leave it
         enc.task_ = task
         # the model's scaling of the numbers it takes (after its numeric features)
         first = int((~model.is_categorical_).sum()) if hasattr(model, "is_categorical_") else 0
-        k = int(np.sum(getattr(model, "numeric_values_", 0)))
+        # (the values of numeric_values_, then the hour and weekday of instants)
+        enc._time_parts = getattr(model, "_time_parts", np.zeros(m, bool))[:m]
+        k = int(np.sum(getattr(model, "numeric_values_", 0))) + 2 * int(enc._time_parts.sum())
         enc._number_mean = getattr(model, "_x_mean", np.zeros(0))[first:first + k]
         enc._number_scale = getattr(model, "_x_scale", np.ones(0))[first:first + k]
         for name in ("categories_", "infrequent_categories_", "embeddings_",

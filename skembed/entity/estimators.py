@@ -160,9 +160,16 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
             self._categories = self._fit_categories(cat_cols, n, declared, target)
             self.numeric_values_ = self._numeric_value_mask()
             cross_cols = self._fit_crosses(columns, n, target)
+            # instants (dates with a time of day) also go in as their hour of
+            # the day and day of the week, as the encoder gives them: a number
+            # of days holds them only as its fraction and its remainder by 7
+            # (stops searched by hour, tweets by the phone they were sent
+            # from: docs/benchmarks.md)
+            self._time_parts = self._instant_features()
         else:  # each row's cells (fit: built once, with the crosses)
             cross_cols = [c.column(columns) for c in getattr(self, "_crosses", ())]
-        # numbers written as categories (numeric_values_) also go in as numbers
+        # numbers written as categories (numeric_values_) also go in as numbers,
+        # then the instants' hours and weekdays
         xnum, dates = self._numeric(columns, n)
         xnum = np.hstack([xnum, self._category_numbers(cat_cols, n)])
         missing = np.isnan(xnum)
@@ -176,8 +183,11 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
             n_features = int((~self.is_categorical_).sum())
             bins = (auto_numeric_bins(n) if self.numeric_bins == "auto"
                     else self.numeric_bins)
-            self._x_edges = [(c, e) for c, e in quantile_edges(xnum[:, :n_features], bins)
-                             if c not in dates]
+            # the instants' hours and weekdays too: a day's cycle is no trend
+            parts = np.arange(xnum.shape[1] - 2 * int(self._time_parts.sum()), xnum.shape[1])
+            cols = np.concatenate([np.arange(n_features), parts]).astype(np.int64)
+            self._x_edges = [(int(cols[c]), e) for c, e in quantile_edges(xnum[:, cols], bins)
+                             if cols[c] not in dates]
             self._x_bins = bins
         pieces = piecewise_linear(xnum, getattr(self, "_x_edges", []))
         if fit and not warm:  # standardised as the other inputs

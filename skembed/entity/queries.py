@@ -12,7 +12,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from .categories import category_position
 from .pieces import NUMERIC_TAIL, piecewise_linear, squash_tails
-from .values import category_numbers
+from .values import category_numbers, hour_and_weekday
 
 __all__ = ["QueriesMixin"]
 
@@ -104,8 +104,12 @@ class QueriesMixin:
         used = []
         entities = [c.known_entities for c in self._categories]
         # the network's numeric inputs: the numeric features, the categorical ones
-        # read as numbers (numeric_values_), then the flags of missing values
-        value_of = np.cumsum(getattr(self, "numeric_values_", np.zeros(0, bool))) - 1
+        # read as numbers (numeric_values_), the hour and weekday of each feature
+        # of instants (_time_parts), then the flags of missing values
+        flagged = getattr(self, "numeric_values_", np.zeros(0, bool))
+        value_of = np.cumsum(flagged) - 1
+        parts = np.flatnonzero(getattr(self, "_time_parts", np.zeros(0, bool)))
+        part_at = {j: int(np.sum(flagged)) + 2 * r for r, j in enumerate(parts)}
         n_inputs = len(self._x_mean) if hasattr(self, "_x_mean") else 0
 
         # then each number's piecewise-linear inputs (numeric_bins)
@@ -140,6 +144,10 @@ class QueriesMixin:
                 used.append(j)
                 if representation == "hidden" and n_inputs and self.numeric_values_[j]:
                     put(len(numeric) + value_of[j], category_numbers(col, self._value_kind(j)))
+                if representation == "hidden" and n_inputs and j in part_at:
+                    hour, weekday = hour_and_weekday(category_numbers(col, "date"))
+                    put(len(numeric) + part_at[j], hour)
+                    put(len(numeric) + part_at[j] + 1, weekday)
         if representation == "hidden":
             with blas_threads(resolve_n_threads(self.n_jobs)):
                 return self._net.hidden(codes, xnum,

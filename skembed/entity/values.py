@@ -6,7 +6,7 @@ strings), dates (days since 1970-01-01), months or weekdays; their numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATE_PATTERN", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
+__all__ = ["DATE_PATTERN", "hour_and_weekday", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
            "VALUE_ORDER_MAX_RATIO", "as_series", "category_numbers", "distinct_kind",
            "is_datetime_dtype", "nearest_value", "value_anchors", "value_kind"]
 
@@ -56,6 +56,14 @@ def as_series(col):
 def is_datetime_dtype(dtype):
     """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
     return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def hour_and_weekday(days):
+    """The hour of the day (fractional) and the day of the week (1-7 from
+    Monday, as weekday names read) of instants given as days since
+    1970-01-01 (a Thursday): two float64 arrays, NaN where ``days`` is."""
+    whole = np.floor(days)
+    return (days - whole) * 24.0, (whole + 3.0) % 7.0 + 1.0
 
 
 def _days(values):
