@@ -142,10 +142,14 @@ class QueriesMixin:
                 codes[:, j], entities[j] = self._categories[j].encode(
                     col, "infrequent", self._cat_names[j])
                 used.append(j)
+                days = None  # an instant's value is its days: read once
                 if representation == "hidden" and n_inputs and self.numeric_values_[j]:
-                    put(len(numeric) + value_of[j], category_numbers(col, self._value_kind(j)))
+                    days = category_numbers(col, self._value_kind(j))
+                    put(len(numeric) + value_of[j], days)
                 if representation == "hidden" and n_inputs and j in part_at:
-                    hour, weekday = hour_and_weekday(category_numbers(col, "date"))
+                    if days is None:
+                        days = category_numbers(col, "date")
+                    hour, weekday = hour_and_weekday(days)
                     put(len(numeric) + part_at[j], hour)
                     put(len(numeric) + part_at[j] + 1, weekday)
         if representation == "hidden":

@@ -6,9 +6,10 @@ strings), dates (days since 1970-01-01), months or weekdays; their numbers
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATE_PATTERN", "hour_and_weekday", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
+__all__ = ["DATE_PATTERN", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
            "VALUE_ORDER_MAX_RATIO", "as_series", "category_numbers", "distinct_kind",
-           "is_datetime_dtype", "nearest_value", "value_anchors", "value_kind"]
+           "hour_and_weekday", "is_datetime_dtype", "nearest_value", "value_anchors",
+           "value_kind"]
 
 # numeric_values="auto": a column of numbers written as categories (ZIP codes,
 # product codes, hours) also goes in as its number, whose order a model can
