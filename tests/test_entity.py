@@ -1160,3 +1160,35 @@ def test_instants_give_the_predictors_their_hour_and_weekday():
     want = reg._net.hidden(codes, xnum, reg._composition(entities))
     np.testing.assert_allclose(reg.embed(X.iloc[:50], representation="hidden"), want,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_predictors_drop_ngrams_the_network_reads_worse_with(monkeypatch):
+    """substrings="auto": the predictors train a network without the n-gram
+    rows beside one with them, on the same validation rows, and keep the
+    kind of lower validation loss.  Names of random letters, whose spelling
+    test is made to pass, are noise to the network: most seeds drop their
+    n-grams, and then an unseen name gets the shared row (every unseen name
+    the same prediction); names whose words carry the target keep theirs
+    (test_unseen_categories_are_placed_by_their_spelling)."""
+    import skembed.entity.categories as categories
+
+    monkeypatch.setattr(categories, "spelling_predicts", lambda *a, **k: True)
+    dropped = []
+    for seed in range(4):
+        rng = np.random.RandomState(seed)
+        names = ["".join(rng.choice(list("abcde"), 10)) for _ in range(2000)]
+        group = rng.randint(0, 20, 2000)
+        y = rng.normal(0, 1, 20)[group] + rng.normal(0, 1.0, 2000)
+        X = pd.DataFrame({"name": names, "group": [f"g{g}" for g in group]})
+        reg = EntityEmbeddingRegressor(hidden_layer_sizes=(32,), n_networks=1,
+                                       random_state=0, n_jobs=1).fit(X, y)
+        dropped.append(reg._categories[0].n_ngrams == 0)
+        if dropped[-1]:
+            new = pd.DataFrame({"name": ["abcdeabcde", "eeeeeddddd"], "group": ["g1", "g1"]})
+            assert reg.predict(new)[0] == reg.predict(new)[1]
+            Z = reg.encoder_.transform(new[["name", "group"]])
+            np.testing.assert_array_equal(Z[0], Z[1])
+    assert sum(dropped) >= 3, dropped
+    # an explicit substrings=True keeps them
+    forced = clone(reg).set_params(substrings=True).fit(X, y)
+    assert forced._categories[0].n_ngrams > 0

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skembed.entity.categories import ColumnCategories
+from skembed.entity.categories import ColumnCategories, own_rows_only
 from skembed.entity.crossfit import _loss_derivatives, newton_embeddings
 from skembed.entity.kernels import (
     Composition,
@@ -34,6 +34,29 @@ def _entities():
     rows = np.array([0, 1, 2, 3, 2, 1, 0, 4])
     weights = np.array([1, 1, .5, .5, 1, 1, 1, 1], np.float32)
     return [e0, (ptr, rows, weights)]
+
+
+def test_a_network_without_ngram_rows_padded_with_zero_rows_computes_the_same():
+    """substrings="auto" trains a network without the n-gram rows beside the
+    one with them: entities reduced to their own rows, and padded back with
+    zero n-gram rows (to join an ensemble of networks with them), the same
+    outputs."""
+    rng = np.random.RandomState(0)
+    # feature 1: 3 own rows (0: shared) and 2 n-gram rows (3, 4)
+    full = [(np.arange(4, dtype=np.int64), np.arange(3, dtype=np.int64), np.ones(3, np.float32)),
+            (np.array([0, 1, 4, 6, 8], np.int64), np.array([0, 1, 3, 4, 2, 4, 0, 3]),
+             np.array([1, 1, .5, .5, 1, 1, 1, 1], np.float32))]
+    plain = [full[0], own_rows_only(full[1])]
+    np.testing.assert_array_equal(plain[1][1], [0, 1, 2, 0])
+    net = EmbeddingNetwork([3, 3], [2, 3], 1, (6,), 1, "regression", 0.0, rng)
+    padded = net.with_rows([3, 5])
+    assert padded.n_rows.tolist() == [3, 5]
+    np.testing.assert_array_equal(padded.table_of(1)[3:], 0.0)
+    codes = np.column_stack([rng.randint(0, 3, 20), rng.randint(0, 4, 20)]).astype(np.int32)
+    xnum = rng.normal(size=(20, 1)).astype(np.float32)
+    np.testing.assert_array_equal(
+        padded.predict_raw(codes, xnum, compose(full, padded.row_offset)),
+        net.predict_raw(codes, xnum, compose(plain, net.row_offset)))
 
 
 @pytest.mark.parametrize("task,n_out", [("regression", 1), ("binary", 1), ("multiclass", 3)])

@@ -127,7 +127,14 @@ default="cosine"
     target, five folds of names): the spelling of ids ("row123", "77012",
     a tail number) says nothing, and their n-gram rows would learn only
     their own rows' noise, which every category's vector, out-of-fold ones
-    included, leans on.''',
+    included, leans on.  The regressor and the classifier, when they hold
+    out validation rows (``early_stopping``), also train a network without
+    the n-gram rows beside one with them, on the same validation rows: the
+    ensemble is of the kind of lower validation loss (without it, the
+    n-grams are dropped), the other joining it with the share that fits
+    those rows best.  Spelling can predict a target and still cost the
+    network more than it tells (artworks' titles, whose words say a little
+    of the year, and whose many n-gram rows fit the training rows).''',
     "numeric_values": '''numeric_values : "auto" or bool, default="auto"
     Whether a categorical feature whose values are numbers (ZIP codes,
     product codes, hours written as strings, integer codes) or dates

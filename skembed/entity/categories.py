@@ -32,7 +32,7 @@ from .values import (
 )
 
 __all__ = ["ColumnCategories", "RARE_CATEGORY_ROWS", "SUBSTRING_MIN_CATEGORIES",
-           "category_position", "ngrams_per_category"]
+           "category_position", "ngrams_per_category", "own_rows_only"]
 
 # substrings="auto": string columns with more distinct values than this get
 # n-gram rows (skrub's TableVectorizer calls a column high-cardinality above 40)
@@ -57,6 +57,15 @@ NGRAM_LINKS = 250_000
 # predictor its numbers (numeric_values="auto"); with more, each code's own
 # row holds what its digits or its magnitude would say
 RARE_CATEGORY_ROWS = 10
+
+
+def own_rows_only(entities):
+    """Local entities ``(ptr, rows, weights)`` without their n-gram rows: each
+    its own row (the first of its rows) alone."""
+    ptr, rows, _ = entities
+    k = len(ptr) - 1
+    return (np.arange(k + 1, dtype=np.int64), rows[ptr[:-1]].astype(np.int64),
+            np.ones(k, dtype=np.float32))
 
 
 def ngrams_per_category(n_categories):
@@ -194,6 +203,13 @@ class ColumnCategories:
         if self.has_missing:  # the missing category has no spelling
             indptr = np.append(indptr, indptr[-1])
         return indptr, grams
+
+    def drop_ngrams(self):
+        """Forget the n-gram rows: the network read better without them
+        (``substrings="auto"``, :meth:`TrainingMixin._train`)."""
+        self._vocabulary, self.n_ngrams = None, 0
+        self.n_rows = self.n_own_rows
+        self._known = own_rows_only(self._known)
 
     def _ngram_matrix(self, strings):
         return self._vocabulary.matrix(list(strings))

@@ -64,6 +64,8 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
     }
     # the training task: "regression" or "classification"
     _task = None
+    # the runner-up kind of network joins the ensemble (TrainingMixin._train)
+    _mixes_kinds = True
     # learning_rate="auto": Adam's step size for this task (docs/benchmarks.md:
     # 3e-3 instead of 1e-3 gained on six of eight regression tables, up to
     # 0.022 R², and cost most classification tables, credit fraud 0.006 AUC)

@@ -192,6 +192,20 @@ class EmbeddingNetwork:
             net.b[k][...] = b
         return net
 
+    def with_rows(self, n_rows):
+        """A copy whose tables have ``n_rows`` rows (at least as many as now):
+        the rows added are zeros, so that it computes the same outputs for
+        entities that sum them (a network trained without its features'
+        n-gram rows, beside one trained with them)."""
+        net = EmbeddingNetwork(n_rows, self.dims, self.n_numeric,
+                               [w.shape[1] for w in self.W[:-1]], self.W[-1].shape[1],
+                               self.task, self.dropout, np.random.RandomState(0), self.dtype)
+        net.table[...] = 0
+        for j, rows in enumerate(self.n_rows):
+            net.table_of(j)[:rows] = self.table_of(j)
+        net.theta[...] = self.theta  # W and b are views of it
+        return net
+
     # -- tables --------------------------------------------------------------
     def table_of(self, j):
         """View of the embedding table of feature ``j``, shape (n_rows, dim)."""

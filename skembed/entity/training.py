@@ -7,6 +7,7 @@ anchors of unseen ordered values.  A mixin of
 import numpy as np
 
 from .._threads import blas_threads, in_threads
+from .categories import own_rows_only
 from .ensemble import mix_weight
 from .network import EmbeddingNetwork, train_network
 from .targets import normalised_weights, output_prior
@@ -36,6 +37,18 @@ def auto_patience(n_batches):
 class TrainingMixin:
     """Training of the networks (needs the estimator's categories, columns and
     parameters)."""
+
+    # whether the runner-up kind of network (see _train) joins an ensemble,
+    # and networks without n-grams are tried (the predictors); the encoder
+    # publishes the embeddings of one network
+    _mixes_kinds = False
+
+    def _probed_ngrams(self):
+        """Features whose n-gram rows ``substrings="auto"`` gave (the network
+        is compared with one without them)."""
+        if not self._mixes_kinds or not isinstance(getattr(self, "substrings", None), str):
+            return []
+        return [j for j, c in enumerate(self._categories) if c.n_ngrams]
 
     def _n_networks(self, n, partial=False):
         """Networks to train on ``n`` rows (one; the predictors average several)."""
@@ -78,13 +91,31 @@ class TrainingMixin:
         rngs = [rng] if k == 1 else [np.random.RandomState(s) for s in
                                      rng.randint(np.iinfo(np.int32).max, size=k)]
 
-        def make(r, width):
-            net = EmbeddingNetwork(n_rows, dims, width, params["hidden_layer_sizes"],
-                                   n_outputs, task, params["dropout"], r)
+        # substrings="auto": a network without the n-gram rows of the features
+        # that have them, beside those with them, on the same validation rows
+        grams = [] if reuse or not self._validates(params, codes.shape[0]) \
+            else self._probed_ngrams()
+        plain_rows = [c.n_own_rows if j in grams else r
+                      for j, (c, r) in enumerate(zip(self._categories, n_rows, strict=True))]
+        plain_entities = [own_rows_only(e) if j in grams else e
+                          for j, e in enumerate(entities)]
+
+        def make(r, width, with_grams=True):
+            net = EmbeddingNetwork(n_rows if with_grams else plain_rows, dims, width,
+                                   params["hidden_layer_sizes"], n_outputs, task,
+                                   params["dropout"], r)
             net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
             return net
 
-        comp = None  # the rows of each entity (set by the first network made)
+        comps = {}  # the rows of each entity, with and without n-grams
+
+        def comp_of(net):
+            key = int(net.n_rows.sum())
+            if key not in comps:
+                comps[key] = self._composition(
+                    entities if net.n_rows.sum() == sum(n_rows) else plain_entities, net)
+            return comps[key]
+
         w = normalised_weights(sample_weight, codes.shape[0])
         rates = self._dropout_rates(params, entities)
         name = type(self).__name__
@@ -92,18 +123,16 @@ class TrainingMixin:
 
         def run(jobs):
             """Train ``(network, rng, split seed)`` jobs; their histories."""
-            nonlocal comp
-            if comp is None:
-                comp = self._composition(entities, jobs[0][0])
-
             def train(i, n_threads):
                 net, r, split = jobs[i]
                 net.dropout = params["dropout"]
                 return self._train_network(
-                    net, params, codes, xnum, y, w, comp, r, stratify, partial, rates,
-                    n_threads, name if total == 1 else f"{name} {len(done) + i + 1}/{total}",
-                    split)
+                    net, params, codes, xnum, y, w, comp_of(net), r, stratify, partial,
+                    rates, n_threads,
+                    name if total == 1 else f"{name} {len(done) + i + 1}/{total}", split)
 
+            for net, _, _ in jobs:
+                comp_of(net)  # built before the threads start
             m = len(jobs)
             if m == 1 or threads == 1:
                 return [train(i, threads) for i in range(m)]
@@ -125,9 +154,15 @@ class TrainingMixin:
             return hists
 
         done = []  # (network, history) of the networks trained so far
-        probe = (not reuse and len(widths) == 2
-                 and self._validates(params, codes.shape[0]))
-        total = k + probe  # networks to train (numeric_bins="auto": one more)
+        # the kinds of network compared on validation rows: numeric_bins="auto"'s
+        # numbers alone and with their pieces; substrings="auto"'s without n-grams
+        kinds = [(wd, True) for wd in widths] \
+            if not reuse and self._validates(params, codes.shape[0]) else [(widths[0], True)]
+        if grams:
+            kinds.append((widths[0], False))
+        probe = len(kinds) > 1
+        total = k + len(kinds) - 1  # networks to train
+        other_net, mix = None, 0.0
         # small products: threads of our own beat BLAS's.  The limit is process-wide,
         # so it is set here, once, not by each training thread (nested limits
         # entered and left by concurrent threads would restore the wrong count)
@@ -135,33 +170,52 @@ class TrainingMixin:
             if reuse:
                 jobs = [(net, r, None) for net, r in zip(nets, rngs, strict=True)]
             elif probe:
-                # numeric_bins="auto": a network on numbers only and one with their
-                # piecewise-linear inputs too, on the same validation rows; the
-                # ensemble is of the kind whose validation loss is lower
+                # each kind on the same validation rows; the ensemble is of the
+                # kind whose validation loss is lowest
                 split = int(rng.randint(np.iinfo(np.int32).max))
-                other = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
-                pair = [(make(rngs[0], widths[0]), rngs[0], split),
-                        (make(other, widths[1]), other, split)]
-                hists = run(pair)
-                best = int(hists[1]["best_validation_loss"] < hists[0]["best_validation_loss"])
-                done.append((pair[best][0], hists[best]))
-                # the other kind joins the ensemble with the share that fits the
-                # validation rows best (.ensemble)
-                _, va = self._validation_rows(codes.shape[0], params, split, stratify)
-                outs = [net.predict_raw(codes[va], xnum[va], comp) for net, _, _ in pair]
-                # (one network against one: beside k of the winner's kind, whose
-                # mean leaves less error to cancel, it weighs at most one member)
-                mix = min(mix_weight(outs[best], outs[1 - best], y[va], w[va], task),
-                          1.0 / (k + 1))
-                other_net = pair[1 - best][0]
-                jobs = [(make(r, widths[best]), r, None) for r in rngs[1:]]
+                streams = [rngs[0]] + [np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+                                       for _ in kinds[1:]]
+                trial = [(make(r, wd, g), r, split) for r, (wd, g) in zip(streams, kinds,
+                                                                          strict=True)]
+                hists = run(trial)
+                losses = [h["best_validation_loss"] for h in hists]
+                best = int(np.argmin(losses))
+                width, with_grams = kinds[best]
+                done.append((trial[best][0], hists[best]))
+                if not with_grams:  # the n-grams did not help the network: dropped
+                    for j in grams:
+                        self._categories[j].drop_ngrams()
+                        entities[j] = plain_entities[j]
+                    n_rows = plain_rows
+                if self._mixes_kinds:
+                    # the runner-up joins the ensemble with the share that fits
+                    # the validation rows best (.ensemble); one without n-grams
+                    # beside winners with them reads zeros for them
+                    others = [i for i in range(len(kinds))
+                              if i != best and (with_grams or not kinds[i][1])]
+                    if others:
+                        i = min(others, key=losses.__getitem__)
+                        other_net = trial[i][0]
+                        if with_grams and not kinds[i][1]:
+                            other_net = other_net.with_rows(n_rows)
+                        _, va = self._validation_rows(codes.shape[0], params, split,
+                                                      stratify)
+                        outs = [net.predict_raw(codes[va], xnum[va], comp_of(net))
+                                for net in (trial[best][0], other_net)]
+                        # (one network against one: beside k of the winner's kind,
+                        # whose mean leaves less error to cancel, it weighs at most
+                        # one member)
+                        mix = min(mix_weight(outs[0], outs[1], y[va], w[va], task),
+                                  1.0 / (k + 1))
+                jobs = [(make(r, width, with_grams), r, None) for r in rngs[1:]]
             else:
                 jobs = [(make(r, widths[0]), r, None) for r in rngs]
             done += zip([j[0] for j in jobs], run(jobs), strict=True)
+        comp = comp_of(done[0][0])
         nets = [net for net, _ in done]
         if reuse:
             weights = getattr(self, "_net_weights", None)
-        elif probe and mix > 0:
+        elif mix > 0:
             nets.append(other_net)
             weights = np.append(np.full(k, (1 - mix) / k), mix)
         else:
