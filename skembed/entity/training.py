@@ -107,13 +107,13 @@ class TrainingMixin:
             net.b[-1][...] = output_prior(y, sample_weight, task, n_outputs)
             return net
 
-        comps = {}  # the rows of each entity, with and without n-grams
+        comps = {}  # the rows of each entity, by the tables' rows (with or without n-grams)
 
         def comp_of(net):
-            key = int(net.n_rows.sum())
+            key = tuple(net.n_rows.tolist())
             if key not in comps:
                 comps[key] = self._composition(
-                    entities if net.n_rows.sum() == sum(n_rows) else plain_entities, net)
+                    plain_entities if key == tuple(plain_rows) else entities, net)
             return comps[key]
 
         w = normalised_weights(sample_weight, codes.shape[0])
@@ -186,7 +186,6 @@ class TrainingMixin:
                     for j in grams:
                         self._categories[j].drop_ngrams()
                         entities[j] = plain_entities[j]
-                    n_rows = plain_rows
                 if self._mixes_kinds:
                     # the runner-up joins the ensemble with the share that fits
                     # the validation rows best (.ensemble); one without n-grams
