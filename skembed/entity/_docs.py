@@ -11,7 +11,9 @@ PARAMETERS = {
     ``None``: none.  Otherwise names, positions or a boolean mask (as
     :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).  Integer
     columns listed here are treated as categories, not magnitudes.  All other
-    columns must be numeric (datetimes: days since 1970); they are
+    columns must be numeric (datetimes: days since 1970, and, where they
+    have a time of day, their hour and day of the week as two more inputs,
+    as ``numeric_values`` gives those of embedded instants); they are
     standardised (values beyond 3 standard deviations compressed
     logarithmically, so that a heavy tail does not saturate the network)
     and concatenated with the embeddings.  A missing value (NaN) of a

@@ -172,8 +172,10 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
             cross_cols = [c.column(columns) for c in getattr(self, "_crosses", ())]
         # numbers written as categories (numeric_values_) also go in as numbers,
         # then the instants' hours and weekdays
+        # (and those of the numeric features of instants, last)
         xnum, dates = self._numeric(columns, n)
-        xnum = np.hstack([xnum, self._category_numbers(cat_cols, n)])
+        xnum = np.hstack([xnum, self._category_numbers(cat_cols, n),
+                          self._numeric_instant_parts(xnum, dates, fit=fit and not warm)])
         missing = np.isnan(xnum)
         if fit and not warm:
             self._x_mean, self._x_scale = number_scaling(xnum)
@@ -186,7 +188,8 @@ class _EntityEmbeddingPredictor(InputsMixin, EntityEmbeddingBase):
             bins = (auto_numeric_bins(n) if self.numeric_bins == "auto"
                     else self.numeric_bins)
             # the instants' hours and weekdays too: a day's cycle is no trend
-            parts = np.arange(xnum.shape[1] - 2 * int(self._time_parts.sum()), xnum.shape[1])
+            n_parts = int(self._time_parts.sum()) + len(self._numeric_time_parts)
+            parts = np.arange(xnum.shape[1] - 2 * n_parts, xnum.shape[1])
             cols = np.concatenate([np.arange(n_features), parts]).astype(np.int64)
             self._x_edges = [(int(cols[c]), e) for c, e in quantile_edges(xnum[:, cols], bins)
                              if cols[c] not in dates]

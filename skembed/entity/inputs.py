@@ -9,7 +9,7 @@ from .._frames import is_dataframe
 from .._validation import check_min_frequency
 from .categories import ColumnCategories
 from .crosses import fit_crosses
-from .values import category_numbers, is_datetime_dtype
+from .values import category_numbers, hour_and_weekday, is_datetime_dtype
 
 __all__ = ["InputsMixin", "is_categorical_dtype"]
 
@@ -100,6 +100,22 @@ class InputsMixin:
                     "values, NaN, are fine: they are imputed and flagged)")
         return xnum, dates
 
+    def _numeric_instant_parts(self, xnum, dates, fit=False):
+        """The hour of the day and day of the week (n, 2 k) of the numeric
+        features of instants: datetimes with a time of day that
+        ``categorical_features`` leaves numeric (a trend in days), as the
+        categorical ones give theirs (``_time_parts``).  ``dates``: the
+        positions of the datetime features among the numeric ones; ``fit``
+        decides which are instants (``_numeric_time_parts``)."""
+        if fit:
+            self._numeric_time_parts = np.array(
+                [k for k in dates if _has_time_of_day(xnum[:, k])], dtype=np.int64)
+        parts = getattr(self, "_numeric_time_parts", np.zeros(0, np.int64))
+        out = np.empty((xnum.shape[0], 2 * len(parts)), dtype=np.float64)
+        for r, k in enumerate(parts):
+            out[:, 2 * r], out[:, 2 * r + 1] = hour_and_weekday(xnum[:, k])
+        return out
+
     def _fit_crosses(self, columns, n, target):
         """Crossed pairs of features (``crosses``): one more categorical
         feature each, after the input's (:mod:`~skembed.entity.crosses`);
@@ -118,3 +134,9 @@ class InputsMixin:
             [self.numeric_values_, np.zeros(len(self._crosses), dtype=bool)])
         self.crosses_ = [tuple(names[j] for j in c.features) for c in self._crosses]
         return cross_cols
+
+
+def _has_time_of_day(days):
+    """Whether some finite value of ``days`` (days since 1970) has a time of day."""
+    days = days[np.isfinite(days)]
+    return bool(len(days) and np.any(days != np.floor(days)))

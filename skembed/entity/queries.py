@@ -12,7 +12,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from .categories import category_position
 from .pieces import NUMERIC_TAIL, piecewise_linear, squash_tails
-from .values import category_numbers, hour_and_weekday
+from .values import category_numbers, hour_and_weekday, is_datetime_dtype
 
 __all__ = ["QueriesMixin"]
 
@@ -110,6 +110,9 @@ class QueriesMixin:
         value_of = np.cumsum(flagged) - 1
         parts = np.flatnonzero(getattr(self, "_time_parts", np.zeros(0, bool)))
         part_at = {j: int(np.sum(flagged)) + 2 * r for r, j in enumerate(parts)}
+        # (and, last, those of the numeric features of instants)
+        num_part_at = {int(k): int(np.sum(flagged)) + 2 * (len(parts) + r) for r, k in
+                       enumerate(getattr(self, "_numeric_time_parts", ()))}
         n_inputs = len(self._x_mean) if hasattr(self, "_x_mean") else 0
 
         # then each number's piecewise-linear inputs (numeric_bins)
@@ -137,7 +140,15 @@ class QueriesMixin:
 
         for (kind, j), col in zip(kinds, cols, strict=True):
             if kind == "num":
-                put(j, np.asarray(col, dtype=np.float64))
+                if is_datetime_dtype(getattr(col, "dtype", None)):
+                    days = category_numbers(col, "date")
+                else:
+                    days = np.asarray(col, dtype=np.float64)
+                put(j, days)
+                if j in num_part_at:
+                    hour, weekday = hour_and_weekday(days)
+                    put(len(numeric) + num_part_at[j], hour)
+                    put(len(numeric) + num_part_at[j] + 1, weekday)
             else:
                 codes[:, j], entities[j] = self._categories[j].encode(
                     col, "infrequent", self._cat_names[j])
