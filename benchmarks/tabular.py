@@ -56,6 +56,7 @@ Usage::
     python benchmarks/tabular.py [--data DIR] [--tables videogame_sales,bike_sharing,...]
         [--pipelines skrub,target+hgb,onehot+linear,entity+hgb,entity]
         [--folds 5] [--seed 0] [--repeats 3] [--n-jobs 2] [--add-row-ids]
+        [--encoder-params '{"substrings": false}']
 
 The 2026-12-05 run (docs/benchmarks.md) used one thread for every library
 (``OMP_NUM_THREADS=1``) on a machine shared with other jobs::
@@ -297,7 +298,7 @@ def target_encoder(seed, continuous=True, folds=5):
     return TargetEncoder(target_type=kind, cv=splitter)
 
 
-def pipelines(table, seed, n_jobs=None):
+def pipelines(table, seed, n_jobs=None, encoder_params=None):
     reg = table.task == "regression"
     # HGB's early-stopping split is random above 10,000 rows: seeded, so that runs
     # repeat and pipelines compare on the same splits (--repeats averages seeds)
@@ -330,7 +331,8 @@ def pipelines(table, seed, n_jobs=None):
                               OneHotEncoder(handle_unknown="infrequent_if_exist",
                                             min_frequency=5)), cat),
         ("num", make_pipeline(SimpleImputer(), StandardScaler()), num)]), linear)
-    out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed, n_jobs=n_jobs))
+    out["entity+hgb"] = encoded(EntityEmbeddingEncoder(random_state=seed, n_jobs=n_jobs,
+                                                       **(encoder_params or {})))
     est = EntityEmbeddingRegressor if reg else EntityEmbeddingClassifier
     out["entity"] = est(categorical_features=cat, random_state=seed, n_jobs=n_jobs)
     out["entity+bins"] = est(categorical_features=cat, numeric_bins=4, random_state=seed,
@@ -340,8 +342,8 @@ def pipelines(table, seed, n_jobs=None):
     return out
 
 
-def run(table, names, folds, seed, n_jobs=None):
-    models = pipelines(table, seed, n_jobs)
+def run(table, names, folds, seed, n_jobs=None, encoder_params=None):
+    models = pipelines(table, seed, n_jobs, encoder_params)
     rows = []
     for name in names:
         if name not in models:
@@ -386,6 +388,9 @@ def main(argv=None):
     parser.add_argument("--add-row-ids", action="store_true",
                         help="add a column of row ids (\"row123\", one per row, in random "
                         "order): how each pipeline bears a column that says nothing")
+    parser.add_argument("--encoder-params", default="{}",
+                        help='parameters of entity+hgb\'s encoder as JSON, e.g. '
+                             '\'{"substrings": false}\' or \'{"cv": null}\'')
     parser.add_argument("--out", default=None, help="write the rows as CSV here")
     args = parser.parse_args(argv)
     home = data_home(args.data)
@@ -399,7 +404,8 @@ def main(argv=None):
               f"+ {len(table.numeric)} numeric columns, {table.task}"
               f"{', time-ordered folds' if table.time_ordered else ''}", flush=True)
         for r in range(args.repeats):
-            rows += run(table, names, args.folds, args.seed + r, args.n_jobs)
+            rows += run(table, names, args.folds, args.seed + r, args.n_jobs,
+                        json.loads(args.encoder_params))
     runs = pd.DataFrame(rows)
     if runs.empty:
         return

@@ -23,7 +23,7 @@ from .targets import (
     target_scaling,
 )
 from .training import TrainingMixin
-from .values import category_numbers, distinct_kind, hour_and_weekday
+from .values import category_numbers, distinct_kind, has_time_of_day, hour_and_weekday
 
 
 def _spelling_helps(n_present, distinct, kind):
@@ -62,9 +62,8 @@ ROWS_CAP_MIN_DIM = 16
 def _has_times(cats):
     """Whether some known category of a feature of dates has a time of day."""
     m = len(cats.categories) - cats.has_missing
-    days = category_numbers(pd.Series(cats.categories[:m], dtype=object), "date")
-    days = days[np.isfinite(days)]
-    return bool(len(days) and np.any(days != np.floor(days)))
+    return has_time_of_day(category_numbers(pd.Series(cats.categories[:m], dtype=object),
+                                            "date"))
 
 
 class EntityEmbeddingBase(TrainingMixin, QueriesMixin, BaseEstimator):

@@ -9,7 +9,7 @@ from .._frames import is_dataframe
 from .._validation import check_min_frequency
 from .categories import ColumnCategories
 from .crosses import fit_crosses
-from .values import category_numbers, hour_and_weekday, is_datetime_dtype
+from .values import category_numbers, has_time_of_day, hour_and_weekday, is_datetime_dtype
 
 __all__ = ["InputsMixin", "is_categorical_dtype"]
 
@@ -109,7 +109,7 @@ class InputsMixin:
         decides which are instants (``_numeric_time_parts``)."""
         if fit:
             self._numeric_time_parts = np.array(
-                [k for k in dates if _has_time_of_day(xnum[:, k])], dtype=np.int64)
+                [k for k in dates if has_time_of_day(xnum[:, k])], dtype=np.int64)
         parts = getattr(self, "_numeric_time_parts", np.zeros(0, np.int64))
         out = np.empty((xnum.shape[0], 2 * len(parts)), dtype=np.float64)
         for r, k in enumerate(parts):
@@ -134,9 +134,3 @@ class InputsMixin:
             [self.numeric_values_, np.zeros(len(self._crosses), dtype=bool)])
         self.crosses_ = [tuple(names[j] for j in c.features) for c in self._crosses]
         return cross_cols
-
-
-def _has_time_of_day(days):
-    """Whether some finite value of ``days`` (days since 1970) has a time of day."""
-    days = days[np.isfinite(days)]
-    return bool(len(days) and np.any(days != np.floor(days)))

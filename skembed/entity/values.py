@@ -8,8 +8,8 @@ import pandas as pd
 
 __all__ = ["DATE_PATTERN", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
            "VALUE_ORDER_MAX_RATIO", "as_series", "category_numbers", "distinct_kind",
-           "hour_and_weekday", "is_datetime_dtype", "nearest_value", "value_anchors",
-           "value_kind"]
+           "has_time_of_day", "hour_and_weekday", "is_datetime_dtype", "nearest_value",
+           "value_anchors", "value_kind"]
 
 # numeric_values="auto": a column of numbers written as categories (ZIP codes,
 # product codes, hours) also goes in as its number, whose order a model can
@@ -57,6 +57,14 @@ def as_series(col):
 def is_datetime_dtype(dtype):
     """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
     return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def has_time_of_day(days):
+    """Whether some finite value of ``days`` (days since 1970) has a time of
+    day: a feature of instants, which gives its hour and weekday."""
+    days = np.asarray(days, dtype=np.float64)
+    days = days[np.isfinite(days)]
+    return bool(len(days) and np.any(days != np.floor(days)))
 
 
 def hour_and_weekday(days):
