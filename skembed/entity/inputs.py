@@ -9,7 +9,7 @@ from .._frames import is_dataframe
 from .._validation import check_min_frequency
 from .categories import ColumnCategories
 from .crosses import fit_crosses
-from .values import category_numbers, has_time_of_day, hour_and_weekday, is_datetime_dtype
+from .values import has_time_of_day, hour_and_weekday, is_datetime_dtype, numbers_or_days
 
 __all__ = ["InputsMixin", "is_categorical_dtype"]
 
@@ -82,14 +82,9 @@ class InputsMixin:
                     f"column {name} holds time spans (timedelta); convert it to numbers "
                     "(e.g. col.dt.total_seconds())")
             if is_datetime_dtype(getattr(col, "dtype", dtype)):  # days since 1970
-                xnum[:, k] = category_numbers(col, "date")
                 dates.append(k)
-                continue
             try:
-                if hasattr(col, "to_numpy"):
-                    xnum[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-                else:
-                    xnum[:, k] = np.asarray(col, dtype=np.float64)
+                xnum[:, k] = numbers_or_days(col)
             except (TypeError, ValueError):
                 raise ValueError(
                     f"column {name} is not numeric; list it in categorical_features to "

@@ -12,7 +12,7 @@ from .._frames import is_dataframe, to_pandas
 from .._threads import blas_threads, resolve_n_threads
 from .categories import category_position
 from .pieces import NUMERIC_TAIL, piecewise_linear, squash_tails
-from .values import category_numbers, hour_and_weekday, is_datetime_dtype
+from .values import category_numbers, hour_and_weekday, numbers_or_days
 
 __all__ = ["QueriesMixin"]
 
@@ -140,10 +140,7 @@ class QueriesMixin:
 
         for (kind, j), col in zip(kinds, cols, strict=True):
             if kind == "num":
-                if is_datetime_dtype(getattr(col, "dtype", None)):
-                    days = category_numbers(col, "date")
-                else:
-                    days = np.asarray(col, dtype=np.float64)
+                days = numbers_or_days(col)
                 put(j, days)
                 if j in num_part_at:
                     hour, weekday = hour_and_weekday(days)

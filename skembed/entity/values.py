@@ -9,7 +9,7 @@ import pandas as pd
 __all__ = ["DATE_PATTERN", "NUMERIC_MIN_SHARE", "VALUE_ANCHOR_MIN_ROWS",
            "VALUE_ORDER_MAX_RATIO", "as_series", "category_numbers", "distinct_kind",
            "has_time_of_day", "hour_and_weekday", "is_datetime_dtype", "nearest_value",
-           "value_anchors", "value_kind"]
+           "numbers_or_days", "value_anchors", "value_kind"]
 
 # numeric_values="auto": a column of numbers written as categories (ZIP codes,
 # product codes, hours) also goes in as its number, whose order a model can
@@ -57,6 +57,17 @@ def as_series(col):
 def is_datetime_dtype(dtype):
     """Whether ``dtype`` holds datetimes (numpy or pandas, with a time zone or not)."""
     return dtype is not None and pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def numbers_or_days(col):
+    """A numeric feature's values as float64, missing ones NaN: datetimes as
+    days since 1970 (:func:`category_numbers`), anything else as its numbers
+    (raises ``TypeError`` or ``ValueError`` where they are not numbers)."""
+    if is_datetime_dtype(getattr(col, "dtype", None)):
+        return category_numbers(col, "date")
+    if hasattr(col, "to_numpy"):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(col, dtype=np.float64)
 
 
 def has_time_of_day(days):
